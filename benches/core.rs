@@ -1,0 +1,77 @@
+//! Benchmarks of the hot paths: codecs, log append, and a UDP round trip through a worker.
+//! Run with `cargo bench --bench core`; figures are recorded in docs/performance.md.
+
+use std::hint::black_box;
+use std::net::UdpSocket;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use socklab::codec::{self, Encoding};
+use socklab::engine::udp::UdpConfig;
+use socklab::engine::{self, Event, EventKind, EventSink, ReplyMode};
+use socklab::log::LogStore;
+
+fn codecs(c: &mut Criterion) {
+    let bytes: Vec<u8> = (0..1024u32).map(|i| (i * 7) as u8).collect();
+    let hex = codec::to_hex(&bytes);
+    let gbk = Encoding::Gbk.encode(&"网络调试助手 socket ".repeat(40)).unwrap();
+    let mut g = c.benchmark_group("codec");
+    g.throughput(Throughput::Bytes(1024));
+    g.bench_function("to_hex 1 KiB", |b| b.iter(|| codec::to_hex(black_box(&bytes))));
+    g.bench_function("parse_hex 1 KiB", |b| b.iter(|| codec::parse_hex(black_box(&hex))));
+    g.throughput(Throughput::Bytes(gbk.len() as u64));
+    g.bench_function("decode gbk", |b| b.iter(|| Encoding::Gbk.decode_lossy(black_box(&gbk))));
+    g.finish();
+}
+
+fn log_append(c: &mut Criterion) {
+    let ev = Event {
+        time: jiff::Timestamp::now(),
+        source: 0,
+        conn: Some(1),
+        peer: Some("127.0.0.1:9000".parse().unwrap()),
+        kind: EventKind::Rx { data: vec![0x42; 64], lost: 0 },
+    };
+    let mut g = c.benchmark_group("log");
+    g.throughput(Throughput::Elements(1));
+    let mut store = LogStore::with_budget(64 * 1024 * 1024);
+    g.bench_function("push 64-byte event (evicting at 64 MiB)", |b| b.iter(|| store.push(black_box(ev.clone()))));
+    g.finish();
+}
+
+fn udp_round_trip(c: &mut Criterion) {
+    let (sink, events) = EventSink::channel(None);
+    let cfg = UdpConfig { bind: "127.0.0.1:0".into(), reply: ReplyMode::Echo, ..UdpConfig::default() };
+    let mut h = engine::udp::spawn(cfg, sink).unwrap();
+    let addr = loop {
+        match events.recv_timeout(Duration::from_secs(5)).unwrap().kind {
+            EventKind::Listening { local } => break local,
+            _ => continue,
+        }
+    };
+    let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+    client.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0u8; 2048];
+    let mut g = c.benchmark_group("engine");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("udp echo round trip, 64 B", |b| {
+        b.iter(|| {
+            client.send_to(&[7u8; 64], addr).unwrap();
+            let n = client.recv(&mut buf).unwrap();
+            // Keep the event channel from filling up.
+            while events.try_recv().is_ok() {}
+            n
+        })
+    });
+    g.finish();
+    h.request_stop();
+    while events.recv_timeout(Duration::from_secs(1)).is_ok_and(|e| e.kind != EventKind::Stopped) {}
+    h.join();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    targets = codecs, log_append, udp_round_trip
+}
+criterion_main!(benches);

@@ -1,0 +1,250 @@
+//! Text and hex codecs: what the user types becomes bytes, and received bytes become text.
+//!
+//! No egui and no sockets here, so the CLI, the GUI and the tests share one implementation.
+
+use std::fmt::Write as _;
+
+/// The character encoding a tab uses for text it sends and shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Encoding {
+    #[default]
+    Utf8,
+    /// GBK, decoded with the GB18030 decoder (a superset), encoded as GBK.
+    Gbk,
+}
+
+impl Encoding {
+    pub const ALL: [Encoding; 2] = [Encoding::Utf8, Encoding::Gbk];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Gbk => "GBK",
+        }
+    }
+
+    /// Parses `utf-8`, `utf8`, `gbk`, `gb2312`, `gb18030` (case-insensitive).
+    pub fn parse(s: &str) -> Option<Encoding> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "utf-8" | "utf8" => Some(Encoding::Utf8),
+            "gbk" | "gb2312" | "gb18030" | "cp936" => Some(Encoding::Gbk),
+            _ => None,
+        }
+    }
+
+    /// Encodes text. Characters GBK cannot represent are reported, not silently replaced.
+    pub fn encode(self, text: &str) -> Result<Vec<u8>, CodecError> {
+        match self {
+            Encoding::Utf8 => Ok(text.as_bytes().to_vec()),
+            Encoding::Gbk => {
+                if let Some(c) = text.chars().find(|c| !gbk_can_encode(*c)) {
+                    return Err(CodecError::Unencodable { ch: c, encoding: self });
+                }
+                let (bytes, _, _) = encoding_rs::GBK.encode(text);
+                Ok(bytes.into_owned())
+            }
+        }
+    }
+
+    /// Decodes bytes, replacing invalid sequences with U+FFFD (�). Never sniffs a BOM.
+    pub fn decode_lossy(self, bytes: &[u8]) -> String {
+        match self {
+            Encoding::Utf8 => String::from_utf8_lossy(bytes).into_owned(),
+            Encoding::Gbk => {
+                let (text, _) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
+                text.into_owned()
+            }
+        }
+    }
+}
+
+fn gbk_can_encode(c: char) -> bool {
+    if c.is_ascii() {
+        return true;
+    }
+    let mut buf = [0u8; 4];
+    let s = c.encode_utf8(&mut buf);
+    let (_, _, had_errors) = encoding_rs::GBK.encode(s);
+    !had_errors
+}
+
+/// How a send box interprets what the user typed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum InputMode {
+    #[default]
+    Text,
+    Hex,
+}
+
+/// Why typed input could not become bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CodecError {
+    /// A character that is not a hex digit, with its 0-based character position.
+    BadHexDigit { ch: char, pos: usize },
+    /// An odd number of hex digits.
+    OddHexLength { digits: usize },
+    /// A character the chosen encoding cannot represent.
+    Unencodable { ch: char, encoding: Encoding },
+}
+
+impl std::fmt::Display for CodecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CodecError::BadHexDigit { ch, pos } => {
+                write!(f, "'{ch}' at position {} is not a hex digit (0-9, a-f)", pos + 1)
+            }
+            CodecError::OddHexLength { digits } => {
+                write!(f, "{digits} hex digits is an odd number: every byte needs two digits")
+            }
+            CodecError::Unencodable { ch, encoding } => {
+                write!(f, "'{ch}' cannot be written in {}", encoding.name())
+            }
+        }
+    }
+}
+
+impl std::error::Error for CodecError {}
+
+/// Parses hex such as `48 65 6c 6c 6f`, `48656c6c6f`, `0x48,0x65` or `48:65`.
+/// Spaces, tabs, newlines, commas, colons, dashes and `0x` prefixes are separators.
+pub fn parse_hex(input: &str) -> Result<Vec<u8>, CodecError> {
+    let mut out = Vec::with_capacity(input.len() / 2);
+    let mut pending: Option<u8> = None;
+    let mut digits = 0usize;
+    let chars: Vec<char> = input.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        // A `0x` prefix at the start of a group is a separator, not a digit.
+        if c == '0'
+            && pending.is_none()
+            && matches!(chars.get(i + 1), Some('x') | Some('X'))
+            && (i == 0 || is_hex_separator(chars[i - 1]))
+        {
+            i += 2;
+            continue;
+        }
+        if is_hex_separator(c) {
+            i += 1;
+            continue;
+        }
+        let v = c.to_digit(16).ok_or(CodecError::BadHexDigit { ch: c, pos: i })? as u8;
+        digits += 1;
+        match pending.take() {
+            Some(hi) => out.push(hi << 4 | v),
+            None => pending = Some(v),
+        }
+        i += 1;
+    }
+    if pending.is_some() {
+        return Err(CodecError::OddHexLength { digits });
+    }
+    Ok(out)
+}
+
+fn is_hex_separator(c: char) -> bool {
+    c.is_whitespace() || matches!(c, ',' | ':' | '-')
+}
+
+/// Lower-case hex with a space between bytes: `48 65 6c`.
+pub fn to_hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 3);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        // Writing to a String cannot fail.
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// Turns typed input into the bytes to send.
+pub fn encode_input(input: &str, mode: InputMode, encoding: Encoding) -> Result<Vec<u8>, CodecError> {
+    match mode {
+        InputMode::Text => encoding.encode(input),
+        InputMode::Hex => parse_hex(input),
+    }
+}
+
+/// Text for one line of a log: control characters made visible so a row stays one line.
+pub fn printable(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\r' => s.push_str("\\r"),
+            '\n' => s.push_str("\\n"),
+            '\t' => s.push_str("\\t"),
+            '\0' => s.push_str("\\0"),
+            c if c.is_control() => {
+                let _ = write!(s, "\\x{:02x}", c as u32);
+            }
+            c => s.push(c),
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_forms() {
+        assert_eq!(parse_hex("48 65 6c 6c 6f").unwrap(), b"Hello");
+        assert_eq!(parse_hex("48656C6C6F").unwrap(), b"Hello");
+        assert_eq!(parse_hex("0x48,0x65").unwrap(), b"He");
+        assert_eq!(parse_hex("00 0a").unwrap(), vec![0, 10]);
+        assert_eq!(parse_hex("").unwrap(), Vec::<u8>::new());
+        assert_eq!(parse_hex("  ").unwrap(), Vec::<u8>::new());
+    }
+
+    #[test]
+    fn hex_errors() {
+        assert_eq!(parse_hex("486"), Err(CodecError::OddHexLength { digits: 3 }));
+        assert_eq!(parse_hex("4g"), Err(CodecError::BadHexDigit { ch: 'g', pos: 1 }));
+        assert_eq!(parse_hex("48 你"), Err(CodecError::BadHexDigit { ch: '你', pos: 3 }));
+    }
+
+    #[test]
+    fn hex_round_trip() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        assert_eq!(parse_hex(&to_hex(&bytes)).unwrap(), bytes);
+    }
+
+    #[test]
+    fn gbk_round_trip_and_mojibake() {
+        let gbk = Encoding::Gbk.encode("你好").unwrap();
+        assert_eq!(gbk, vec![0xc4, 0xe3, 0xba, 0xc3]);
+        assert_eq!(Encoding::Gbk.decode_lossy(&gbk), "你好");
+        // UTF-8 bytes read as GBK: the classic mojibake, no error flag.
+        assert_eq!(Encoding::Gbk.decode_lossy("你好".as_bytes()), "浣犲ソ");
+        // GBK bytes read as UTF-8: replacement marks.
+        assert!(Encoding::Utf8.decode_lossy(&gbk).contains('\u{fffd}'));
+    }
+
+    #[test]
+    fn gbk_rejects_unencodable() {
+        assert!(matches!(Encoding::Gbk.encode("hi 😀"), Err(CodecError::Unencodable { ch: '😀', .. })));
+    }
+
+    #[test]
+    fn no_bom_sniffing() {
+        // With BOM sniffing, GBK decoding of a UTF-8 BOM would switch to UTF-8 and return "".
+        let bom = [0xef, 0xbb, 0xbf];
+        assert!(!Encoding::Gbk.decode_lossy(&bom).is_empty());
+        assert_eq!(Encoding::Utf8.decode_lossy(&bom), "\u{feff}");
+    }
+
+    #[test]
+    fn printable_escapes() {
+        assert_eq!(printable("a\r\nb\x01"), "a\\r\\nb\\x01");
+    }
+
+    #[test]
+    fn parse_encoding_names() {
+        assert_eq!(Encoding::parse("UTF-8"), Some(Encoding::Utf8));
+        assert_eq!(Encoding::parse("gbk"), Some(Encoding::Gbk));
+        assert_eq!(Encoding::parse("latin1"), None);
+    }
+}

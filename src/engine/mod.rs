@@ -1,0 +1,286 @@
+//! The networking engine: one named worker thread per socket job, each running a `mio` poll loop.
+//!
+//! Commands go in on a bounded crossbeam channel plus a `mio::Waker`; events come out on a bounded
+//! channel owned by whoever started the worker (a GUI tab or a CLI run). No egui in here.
+
+pub mod broadcast;
+mod conn;
+pub mod problem;
+pub mod reply;
+pub mod tcp_client;
+pub mod tcp_server;
+pub mod udp;
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+use mio::{Poll, Token, Waker};
+
+pub use problem::Problem;
+pub use reply::ReplyMode;
+
+/// Token of the waker in every worker's poll.
+pub(crate) const WAKER: Token = Token(usize::MAX - 1);
+
+/// Capacity of a worker's command channel.
+pub const COMMAND_CAPACITY: usize = 256;
+/// Capacity of an event channel. Workers block (back-pressure) when it is full.
+pub const EVENT_CAPACITY: usize = 65_536;
+/// Default receive buffer: the largest UDP datagram over IPv4 fits.
+pub const DEFAULT_RECV_BUFFER: usize = 65_536;
+
+/// Identifies one TCP connection within a worker (1, 2, 3, … in accept order).
+pub type ConnId = u64;
+
+/// How a TCP connection ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    /// The peer closed its side: `recv` returned 0 bytes.
+    PeerClosed,
+    /// The peer reset the connection (RST).
+    Reset,
+    /// We closed it (Disconnect button, `exit` in hello mode, or shutdown).
+    LocalClose,
+    /// The connection failed with another error (see the preceding error event).
+    Failed,
+}
+
+/// What happened; every variant is something the user may see in a log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// A socket is bound (UDP) or listening (TCP server) on `local`, the address the OS gave.
+    Listening { local: SocketAddr },
+    /// A TCP client started connecting.
+    Connecting { peer: SocketAddr },
+    /// A TCP connection is up: accepted (server) or connected (client).
+    Connected { local: SocketAddr },
+    /// Bytes received. `lost` counts bytes of a datagram that did not fit the receive buffer.
+    Rx { data: Vec<u8>, lost: usize },
+    /// Bytes sent.
+    Tx { data: Vec<u8> },
+    /// We shut down our sending side (half-close); we can still receive.
+    HalfClosed,
+    /// A TCP connection ended.
+    Closed { reason: CloseReason },
+    /// Something went wrong; the worker keeps running unless `Stopped` follows.
+    Error(Problem),
+    /// The worker ended; no more events come from it.
+    Stopped,
+}
+
+/// One event from a worker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub time: jiff::Timestamp,
+    /// Which worker of the consumer sent it (see [`EventSink::with_source`]).
+    pub source: u16,
+    /// The connection it concerns, for TCP.
+    pub conn: Option<ConnId>,
+    /// The remote side, when there is one.
+    pub peer: Option<SocketAddr>,
+    pub kind: EventKind,
+}
+
+/// Called (from worker threads) after events were queued, e.g. to wake the GUI.
+pub type Notify = Arc<dyn Fn() + Send + Sync>;
+
+/// Where a worker sends its events.
+#[derive(Clone)]
+pub struct EventSink {
+    tx: Sender<Event>,
+    notify: Option<Notify>,
+    source: u16,
+}
+
+impl EventSink {
+    pub fn new(tx: Sender<Event>, notify: Option<Notify>) -> Self {
+        EventSink { tx, notify, source: 0 }
+    }
+
+    /// The same channel, with events tagged as coming from `source`.
+    pub fn with_source(&self, source: u16) -> EventSink {
+        EventSink { source, ..self.clone() }
+    }
+
+    /// A sink and its receiving end with the default capacity.
+    pub fn channel(notify: Option<Notify>) -> (EventSink, Receiver<Event>) {
+        let (tx, rx) = crossbeam_channel::bounded(EVENT_CAPACITY);
+        (EventSink::new(tx, notify), rx)
+    }
+
+    /// Queues an event. Blocks while the channel is full (back-pressure: nothing logged is
+    /// dropped). Returns false once nobody listens any more, which tells the worker to stop.
+    pub(crate) fn emit(&self, conn: Option<ConnId>, peer: Option<SocketAddr>, kind: EventKind) -> bool {
+        let ev = Event { time: jiff::Timestamp::now(), source: self.source, conn, peer, kind };
+        self.tx.send(ev).is_ok()
+    }
+
+    /// Wakes the consumer once after a batch of events.
+    pub(crate) fn flush(&self) {
+        if let Some(n) = &self.notify {
+            n();
+        }
+    }
+}
+
+/// A message to a running worker.
+#[derive(Clone, Debug)]
+pub enum Command {
+    /// UDP: send a datagram to `to` (a literal address or `host:port`).
+    SendTo { to: String, data: Vec<u8> },
+    /// TCP: send on one connection, or on all when `conn` is `None`.
+    Send { conn: Option<ConnId>, data: Vec<u8> },
+    /// TCP: shut down our sending side (half-close).
+    ShutdownWrite { conn: Option<ConnId> },
+    /// TCP: close one connection (server) or the connection (client).
+    Disconnect { conn: Option<ConnId> },
+    /// Change the auto-reply mode of a running server.
+    SetReply(ReplyMode),
+    /// End the worker.
+    Stop,
+}
+
+/// The starting side's handle on a worker thread.
+pub struct WorkerHandle {
+    name: String,
+    commands: Sender<Command>,
+    waker: Arc<Waker>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl WorkerHandle {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Queues a command without blocking.
+    pub fn send(&self, cmd: Command) -> Result<(), Problem> {
+        match self.commands.try_send(cmd) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return Err(Problem::Busy),
+            Err(TrySendError::Disconnected(_)) => return Err(Problem::WorkerGone),
+        }
+        self.waker.wake().map_err(|e| Problem::io("wake", None, &e))
+    }
+
+    /// Asks the worker to stop; does not wait.
+    pub fn request_stop(&self) {
+        // Full or disconnected both mean the worker is busy ending or gone; the waker still fires.
+        let _ = self.commands.try_send(Command::Stop);
+        let _ = self.waker.wake();
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    /// Waits for the thread to end. Make sure it can: drain or drop the event receiver first.
+    pub fn join(&mut self) {
+        if let Some(t) = self.thread.take() {
+            // A panicking worker is a bug; the panic message was already printed.
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for WorkerHandle {
+    fn drop(&mut self) {
+        self.request_stop();
+        // Joining here could wait on a consumer that is being dropped too; threads end on their
+        // own once they see Stop or a closed event channel.
+    }
+}
+
+/// Starts a named worker thread running `body(poll, commands)`.
+pub(crate) fn spawn_worker<F>(name: String, body: F) -> Result<WorkerHandle, Problem>
+where
+    F: FnOnce(Poll, Receiver<Command>) + Send + 'static,
+{
+    let poll = Poll::new().map_err(|e| Problem::io("poll", None, &e))?;
+    let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(|e| Problem::io("poll", None, &e))?);
+    let (tx, rx) = crossbeam_channel::bounded(COMMAND_CAPACITY);
+    let thread = std::thread::Builder::new()
+        .name(name.clone())
+        .spawn(move || body(poll, rx))
+        .map_err(|e| Problem::io("thread", None, &e))?;
+    Ok(WorkerHandle { name, commands: tx, waker, thread: Some(thread) })
+}
+
+/// Parses `ip:port`, `[v6]:port`, `localhost:port` or `host:port`.
+/// Name lookups may block, so call this from a worker thread, not the UI.
+pub fn resolve(input: &str) -> Result<SocketAddr, Problem> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(Problem::EmptyAddress);
+    }
+    if let Ok(a) = s.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    let (host, port) = split_host_port(s)?;
+    if host.eq_ignore_ascii_case("localhost") {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Ok(SocketAddr::new(ip, port));
+    }
+    match (host, port).to_socket_addrs() {
+        Ok(mut addrs) => addrs.next().ok_or_else(|| Problem::UnknownHost(host.to_string())),
+        Err(_) => Err(Problem::UnknownHost(host.to_string())),
+    }
+}
+
+/// Checks the shape of `host:port` without any lookup (cheap enough for the UI thread).
+pub fn split_host_port(s: &str) -> Result<(&str, u16), Problem> {
+    let s = s.trim();
+    let Some((host, port)) = s.rsplit_once(':') else {
+        return Err(Problem::MissingPort(s.to_string()));
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return Err(Problem::BadAddress(s.to_string()));
+    }
+    if host.contains(':') && host.parse::<std::net::Ipv6Addr>().is_err() {
+        return Err(Problem::BadAddress(s.to_string()));
+    }
+    let port = parse_port(port)?;
+    Ok((host, port))
+}
+
+/// Parses a port number 0–65535 with a message a student understands.
+pub fn parse_port(s: &str) -> Result<u16, Problem> {
+    let s = s.trim();
+    match s.parse::<u32>() {
+        Ok(p) if p <= 65_535 => Ok(p as u16),
+        Ok(_) => Err(Problem::BadPort(s.to_string())),
+        Err(_) => Err(Problem::BadPort(s.to_string())),
+    }
+}
+
+/// Result of reading from a non-blocking socket until it would block.
+pub(crate) fn would_block(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::WouldBlock
+}
+
+pub(crate) fn interrupted(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::Interrupted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_forms() {
+        assert_eq!(resolve("127.0.0.1:80").unwrap(), "127.0.0.1:80".parse().unwrap());
+        assert_eq!(resolve("localhost:9").unwrap(), "127.0.0.1:9".parse().unwrap());
+        assert_eq!(resolve("[::1]:7").unwrap(), "[::1]:7".parse().unwrap());
+        assert_eq!(resolve(""), Err(Problem::EmptyAddress));
+        assert_eq!(resolve("127.0.0.1"), Err(Problem::MissingPort("127.0.0.1".into())));
+        assert_eq!(resolve("127.0.0.1:70000"), Err(Problem::BadPort("70000".into())));
+        assert_eq!(resolve("127.0.0.1:abc"), Err(Problem::BadPort("abc".into())));
+        assert!(resolve(":80").is_err());
+    }
+}

@@ -1,0 +1,111 @@
+//! Everything that can go wrong, as data. The words for each case live in `crate::i18n`,
+//! so the GUI can show them in the user's language and the CLI prints them in English.
+
+use std::io;
+use std::net::SocketAddr;
+
+use super::ConnId;
+
+/// A socket operation, to say what was being tried when an error came.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Bind,
+    Listen,
+    Accept,
+    Connect,
+    Send,
+    Recv,
+    Option,
+    Internal,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// The address field is empty.
+    EmptyAddress,
+    /// `127.0.0.1` without `:port`.
+    MissingPort(String),
+    /// Not an address at all.
+    BadAddress(String),
+    /// Not a number in 0–65535.
+    BadPort(String),
+    /// A host name that does not resolve.
+    UnknownHost(String),
+    /// Bind: another socket holds this address and port.
+    AddrInUse(SocketAddr),
+    /// Bind: ports below 1024 need administrator rights.
+    PrivilegedPort(SocketAddr),
+    /// Bind: that IP address does not belong to this machine.
+    AddrNotAvailable(SocketAddr),
+    /// Send: to a broadcast address without SO_BROADCAST.
+    BroadcastDenied(SocketAddr),
+    /// Connect: nothing listens there.
+    Refused(SocketAddr),
+    /// Connect: no answer within the timeout (milliseconds).
+    ConnectTimeout(SocketAddr, u64),
+    /// No route to that network or host.
+    Unreachable(SocketAddr),
+    /// The peer reset the connection.
+    Reset(SocketAddr),
+    /// A datagram larger than UDP allows.
+    TooBig(usize),
+    /// UDP send with no destination filled in.
+    NoDestination,
+    /// TCP send while not connected.
+    NotConnected,
+    /// A client id that is not (or no longer) connected.
+    NoSuchConnection(ConnId),
+    /// The server turned a client away because `max` clients are connected.
+    TooManyClients(usize),
+    /// A client does not read what we send: `pending` bytes are waiting.
+    ClientNotReading(usize),
+    /// The worker's command queue is full.
+    Busy,
+    /// The worker has ended.
+    WorkerGone,
+    /// Any other OS error.
+    Io { op: Op, addr: Option<SocketAddr>, detail: String },
+}
+
+impl Problem {
+    /// Turns an OS error during `op` on `addr` into the most specific problem.
+    pub fn from_io(op: Op, addr: Option<SocketAddr>, e: &io::Error) -> Problem {
+        use io::ErrorKind as K;
+        let raw = e.raw_os_error();
+        match (op, e.kind(), addr) {
+            (Op::Bind, K::AddrInUse, Some(a)) => Problem::AddrInUse(a),
+            (Op::Bind, K::PermissionDenied, Some(a)) if a.port() < 1024 => Problem::PrivilegedPort(a),
+            (Op::Bind, K::AddrNotAvailable, Some(a)) => Problem::AddrNotAvailable(a),
+            (Op::Send, K::PermissionDenied, Some(a)) => Problem::BroadcastDenied(a),
+            (_, K::ConnectionRefused, Some(a)) if op != Op::Send => Problem::Refused(a),
+            (_, K::ConnectionReset, Some(a)) => Problem::Reset(a),
+            (_, K::HostUnreachable | K::NetworkUnreachable, Some(a)) => Problem::Unreachable(a),
+            _ if is_emsgsize(raw) => Problem::TooBig(0),
+            _ => Problem::Io { op, addr, detail: e.to_string() },
+        }
+    }
+
+    /// Short form for internal failures (poll, waker, thread spawn).
+    pub fn io(what: &str, addr: Option<SocketAddr>, e: &io::Error) -> Problem {
+        Problem::Io { op: Op::Internal, addr, detail: format!("{what}: {e}") }
+    }
+}
+
+fn is_emsgsize(raw: Option<i32>) -> bool {
+    #[cfg(unix)]
+    {
+        raw == Some(libc::EMSGSIZE)
+    }
+    #[cfg(not(unix))]
+    {
+        raw == Some(10040) // WSAEMSGSIZE
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::i18n::problem(crate::i18n::Lang::En, self))
+    }
+}
+
+impl std::error::Error for Problem {}

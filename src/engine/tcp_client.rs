@@ -1,0 +1,201 @@
+//! TCP client worker: one connection attempt with a timeout, then send/receive until it closes.
+//! The worker ends (`Stopped`) when the connection is over; connect again with a new worker.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, TryRecvError};
+use mio::{Events, Interest, Poll, Token};
+
+use super::conn::{Conn, ReadStatus};
+use super::problem::Op;
+use super::{CloseReason, Command, EventKind, EventSink, Problem, WorkerHandle};
+
+const STREAM: Token = Token(1);
+/// The id of the client's one connection.
+pub const CONN_ID: u64 = 1;
+
+#[derive(Clone, Debug)]
+pub struct TcpClientConfig {
+    /// `ip:port` or `host:port` to connect to.
+    pub connect: String,
+    /// Give up connecting after this long.
+    pub timeout: Duration,
+    pub recv_buffer: usize,
+    pub thread_name: String,
+}
+
+impl Default for TcpClientConfig {
+    fn default() -> Self {
+        TcpClientConfig {
+            connect: String::new(),
+            timeout: Duration::from_secs(5),
+            recv_buffer: super::DEFAULT_RECV_BUFFER,
+            thread_name: "tcp-client".into(),
+        }
+    }
+}
+
+pub fn spawn(cfg: TcpClientConfig, sink: EventSink) -> Result<WorkerHandle, Problem> {
+    super::spawn_worker(cfg.thread_name.clone(), move |poll, cmds| {
+        run(&cfg, &sink, poll, cmds);
+        sink.emit(Some(CONN_ID), None, EventKind::Stopped);
+        sink.flush();
+    })
+}
+
+fn run(cfg: &TcpClientConfig, sink: &EventSink, mut poll: Poll, cmds: Receiver<Command>) {
+    let peer = match super::resolve(&cfg.connect) {
+        Ok(a) => a,
+        Err(p) => {
+            sink.emit(Some(CONN_ID), None, EventKind::Error(p));
+            return;
+        }
+    };
+    let emit = |kind| sink.emit(Some(CONN_ID), Some(peer), kind);
+    emit(EventKind::Connecting { peer });
+    sink.flush();
+    let mut stream = match mio::net::TcpStream::connect(peer) {
+        Ok(s) => s,
+        Err(e) => {
+            emit(EventKind::Error(Problem::from_io(Op::Connect, Some(peer), &e)));
+            return;
+        }
+    };
+    if let Err(e) = poll.registry().register(&mut stream, STREAM, Interest::READABLE | Interest::WRITABLE) {
+        emit(EventKind::Error(Problem::io("register", Some(peer), &e)));
+        return;
+    }
+    let mut events = Events::with_capacity(16);
+    let Some(stream) = wait_connected(cfg, sink, &mut poll, &mut events, &cmds, stream, peer) else {
+        return;
+    };
+    let local = stream.local_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+    emit(EventKind::Connected { local });
+    sink.flush();
+
+    let mut conn = Conn::new(CONN_ID, STREAM, peer, stream);
+    let mut buf = vec![0u8; cfg.recv_buffer.max(1)];
+    let mut more = false;
+    // The first poll after connecting may already carry data.
+    let mut first = true;
+    let reason = 'conn: loop {
+        // Data may have come with the connect's readiness (already consumed): don't block then.
+        let timeout = (more || first).then_some(Duration::ZERO);
+        let mut readable = more || first;
+        first = false;
+        if let Err(e) = poll.poll(&mut events, timeout) {
+            if super::interrupted(&e) {
+                continue;
+            }
+            emit(EventKind::Error(Problem::io("poll", None, &e)));
+            break CloseReason::Failed;
+        }
+        for ev in events.iter() {
+            if ev.token() == STREAM {
+                if ev.is_writable()
+                    && let Err(r) = conn.flush(sink)
+                {
+                    break 'conn r;
+                }
+                readable |= ev.is_readable() || ev.is_read_closed() || ev.is_error();
+            }
+        }
+        more = false;
+        if readable {
+            match conn.read(&mut buf, sink, |_, _| {}) {
+                ReadStatus::Drained => {}
+                ReadStatus::More => more = true,
+                // The server closed: like the tutorial's client (`if not data: break`), we close too.
+                ReadStatus::Eof => {
+                    if conn.close_when_flushed.is_none() {
+                        conn.close_when_flushed = Some(CloseReason::PeerClosed);
+                    }
+                }
+                ReadStatus::Dead(r) => break r,
+            }
+        }
+        loop {
+            match cmds.try_recv() {
+                Ok(Command::Stop) | Err(TryRecvError::Disconnected) => break 'conn CloseReason::LocalClose,
+                Ok(Command::Disconnect { .. }) => break 'conn CloseReason::LocalClose,
+                Ok(Command::Send { data, .. }) => {
+                    if let Err(r) = conn.send(&data, sink) {
+                        break 'conn r;
+                    }
+                }
+                Ok(Command::ShutdownWrite { .. }) => conn.shutdown_write(sink),
+                Ok(Command::SendTo { .. } | Command::SetReply(_)) => {}
+                Err(TryRecvError::Empty) => break,
+            }
+        }
+        if let Some(r) = conn.close_due() {
+            break r;
+        }
+        if let Err(e) = conn.update_interest(poll.registry()) {
+            emit(EventKind::Error(Problem::io("register", Some(peer), &e)));
+            break CloseReason::Failed;
+        }
+        sink.flush();
+    };
+    conn.close(poll.registry(), reason, sink);
+}
+
+/// Waits for the connect to finish, fail, time out or be cancelled.
+fn wait_connected(
+    cfg: &TcpClientConfig,
+    sink: &EventSink,
+    poll: &mut Poll,
+    events: &mut Events,
+    cmds: &Receiver<Command>,
+    stream: mio::net::TcpStream,
+    peer: SocketAddr,
+) -> Option<mio::net::TcpStream> {
+    let emit = |kind| sink.emit(Some(CONN_ID), Some(peer), kind);
+    let deadline = Instant::now() + cfg.timeout;
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            emit(EventKind::Error(Problem::ConnectTimeout(peer, cfg.timeout.as_millis() as u64)));
+            return None;
+        }
+        if let Err(e) = poll.poll(events, Some(deadline - now)) {
+            if super::interrupted(&e) {
+                continue;
+            }
+            emit(EventKind::Error(Problem::io("poll", None, &e)));
+            return None;
+        }
+        for ev in events.iter() {
+            if ev.token() != STREAM {
+                continue;
+            }
+            match stream.take_error() {
+                Ok(Some(e)) | Err(e) => {
+                    emit(EventKind::Error(Problem::from_io(Op::Connect, Some(peer), &e)));
+                    return None;
+                }
+                Ok(None) => {}
+            }
+            match stream.peer_addr() {
+                Ok(_) => return Some(stream),
+                Err(e) if e.kind() == std::io::ErrorKind::NotConnected => {}
+                Err(e) => {
+                    emit(EventKind::Error(Problem::from_io(Op::Connect, Some(peer), &e)));
+                    return None;
+                }
+            }
+        }
+        loop {
+            match cmds.try_recv() {
+                Ok(Command::Stop | Command::Disconnect { .. }) | Err(TryRecvError::Disconnected) => return None,
+                Ok(Command::Send { .. }) => {
+                    emit(EventKind::Error(Problem::NotConnected));
+                }
+                Ok(_) => {}
+                Err(TryRecvError::Empty) => break,
+            }
+        }
+        sink.flush();
+    }
+}

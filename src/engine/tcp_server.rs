@@ -1,0 +1,336 @@
+//! TCP server worker: one listening socket and any number of clients in one poll loop.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, TryRecvError};
+use mio::{Events, Interest, Poll, Token};
+use socket2::{Domain, Protocol, Socket, Type};
+
+use super::conn::{Conn, ReadStatus};
+use super::problem::Op;
+use super::{CloseReason, Command, ConnId, EventKind, EventSink, Problem, ReplyMode, WAKER, WorkerHandle};
+use crate::codec::Encoding;
+
+const LISTENER: Token = Token(0);
+
+#[derive(Clone, Debug)]
+pub struct TcpServerConfig {
+    /// Local address to listen on, e.g. `0.0.0.0:9999`.
+    pub bind: String,
+    /// `listen()` backlog: connections the OS queues before we accept them.
+    pub backlog: i32,
+    /// SO_REUSEADDR: restart on a port whose old connections are still in TIME_WAIT.
+    pub reuse_addr: bool,
+    pub reply: ReplyMode,
+    pub encoding: Encoding,
+    pub recv_buffer: usize,
+    /// Clients connected at once; more are turned away.
+    pub max_concurrent: Option<usize>,
+    /// Accept this many clients in total, then stop listening and end once they have left.
+    pub accept_limit: Option<u64>,
+    pub thread_name: String,
+}
+
+impl Default for TcpServerConfig {
+    fn default() -> Self {
+        TcpServerConfig {
+            bind: "127.0.0.1:0".into(),
+            backlog: 1024,
+            reuse_addr: true,
+            reply: ReplyMode::None,
+            encoding: Encoding::Utf8,
+            recv_buffer: super::DEFAULT_RECV_BUFFER,
+            max_concurrent: None,
+            accept_limit: None,
+            thread_name: "tcp-server".into(),
+        }
+    }
+}
+
+pub fn spawn(cfg: TcpServerConfig, sink: EventSink) -> Result<WorkerHandle, Problem> {
+    super::spawn_worker(cfg.thread_name.clone(), move |poll, cmds| run(cfg, sink, poll, cmds))
+}
+
+fn listen(cfg: &TcpServerConfig) -> Result<std::net::TcpListener, Problem> {
+    let addr = super::resolve(&cfg.bind)?;
+    let opt = |e: std::io::Error| Problem::from_io(Op::Option, Some(addr), &e);
+    let s = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).map_err(opt)?;
+    if cfg.reuse_addr {
+        s.set_reuse_address(true).map_err(opt)?;
+    }
+    s.set_nonblocking(true).map_err(opt)?;
+    s.bind(&addr.into()).map_err(|e| Problem::from_io(Op::Bind, Some(addr), &e))?;
+    s.listen(cfg.backlog.max(1)).map_err(|e| Problem::from_io(Op::Listen, Some(addr), &e))?;
+    Ok(s.into())
+}
+
+fn run(cfg: TcpServerConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>) {
+    let started = listen(&cfg).and_then(|l| {
+        let mut l = mio::net::TcpListener::from_std(l);
+        poll.registry()
+            .register(&mut l, LISTENER, Interest::READABLE)
+            .map_err(|e| Problem::io("register", None, &e))?;
+        let local = l.local_addr().map_err(|e| Problem::io("local_addr", None, &e))?;
+        Ok((l, local))
+    });
+    let (listener, local) = match started {
+        Ok(v) => v,
+        Err(p) => {
+            sink.emit(None, None, EventKind::Error(p));
+            sink.emit(None, None, EventKind::Stopped);
+            sink.flush();
+            return;
+        }
+    };
+    sink.emit(None, None, EventKind::Listening { local });
+    sink.flush();
+
+    let mut s = Server {
+        listener: Some(listener),
+        local,
+        conns: HashMap::new(),
+        next_id: 1,
+        accepted: 0,
+        buf: vec![0u8; cfg.recv_buffer.max(1)],
+        reply: cfg.reply,
+        cfg,
+        sink,
+        alive: true,
+        more: Vec::new(),
+    };
+    let mut events = Events::with_capacity(256);
+    while s.alive {
+        let timeout = (!s.more.is_empty()).then_some(Duration::ZERO);
+        if let Err(e) = poll.poll(&mut events, timeout) {
+            if super::interrupted(&e) {
+                continue;
+            }
+            s.sink.emit(None, None, EventKind::Error(Problem::io("poll", None, &e)));
+            break;
+        }
+        let mut readable: Vec<Token> = std::mem::take(&mut s.more);
+        for ev in events.iter() {
+            match ev.token() {
+                WAKER => {}
+                LISTENER => s.accept_all(&poll),
+                t => {
+                    if ev.is_writable() {
+                        s.flush(&poll, t);
+                    }
+                    if (ev.is_readable() || ev.is_read_closed() || ev.is_error()) && !readable.contains(&t) {
+                        readable.push(t);
+                    }
+                }
+            }
+        }
+        for t in readable {
+            s.read(&poll, t);
+        }
+        loop {
+            match cmds.try_recv() {
+                Ok(Command::Stop) | Err(TryRecvError::Disconnected) => {
+                    s.alive = false;
+                    break;
+                }
+                Ok(cmd) => s.command(&poll, cmd),
+                Err(TryRecvError::Empty) => break,
+            }
+        }
+        if s.listener.is_none() && s.conns.is_empty() {
+            // The accept limit was reached and every client has left.
+            s.alive = false;
+        }
+        s.sink.flush();
+    }
+    let tokens: Vec<Token> = s.conns.keys().copied().collect();
+    for t in tokens {
+        s.close(&poll, t, CloseReason::LocalClose);
+    }
+    if let Some(mut l) = s.listener.take() {
+        let _ = poll.registry().deregister(&mut l);
+    }
+    s.sink.emit(None, None, EventKind::Stopped);
+    s.sink.flush();
+}
+
+struct Server {
+    listener: Option<mio::net::TcpListener>,
+    local: SocketAddr,
+    conns: HashMap<Token, Conn>,
+    next_id: ConnId,
+    accepted: u64,
+    buf: Vec<u8>,
+    reply: ReplyMode,
+    cfg: TcpServerConfig,
+    sink: EventSink,
+    alive: bool,
+    /// Connections that hit the read batch limit and have more to read.
+    more: Vec<Token>,
+}
+
+impl Server {
+    fn error(&mut self, conn: Option<ConnId>, peer: Option<SocketAddr>, p: Problem) {
+        self.alive &= self.sink.emit(conn, peer, EventKind::Error(p));
+    }
+
+    fn accept_all(&mut self, poll: &Poll) {
+        loop {
+            let Some(listener) = &self.listener else { return };
+            match listener.accept() {
+                Ok((stream, peer)) => self.accepted_one(poll, stream, peer),
+                Err(e) if super::would_block(&e) => return,
+                Err(e) if super::interrupted(&e) => {}
+                Err(e) => {
+                    // E.g. out of file descriptors: report and try again on the next wake-up.
+                    self.error(None, None, Problem::from_io(Op::Accept, Some(self.local), &e));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn accepted_one(&mut self, poll: &Poll, mut stream: mio::net::TcpStream, peer: SocketAddr) {
+        if let Some(max) = self.cfg.max_concurrent
+            && self.conns.len() >= max
+        {
+            self.error(None, Some(peer), Problem::TooManyClients(max));
+            return; // dropping the stream closes it
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        let token = Token(id as usize);
+        if let Err(e) = poll.registry().register(&mut stream, token, Interest::READABLE) {
+            self.error(Some(id), Some(peer), Problem::io("register", Some(peer), &e));
+            return;
+        }
+        let local = stream.local_addr().unwrap_or(self.local);
+        let mut conn = Conn::new(id, token, peer, stream);
+        self.alive &= self.sink.emit(Some(id), Some(peer), EventKind::Connected { local });
+        if let Some(greeting) = self.reply.greeting()
+            && let Err(reason) = conn.send(&greeting, &self.sink)
+        {
+            conn.close(poll.registry(), reason, &self.sink);
+            return;
+        }
+        self.conns.insert(token, conn);
+        self.update(poll, token);
+        self.accepted += 1;
+        if self.cfg.accept_limit.is_some_and(|limit| self.accepted >= limit)
+            && let Some(mut l) = self.listener.take()
+        {
+            let _ = poll.registry().deregister(&mut l);
+        }
+    }
+
+    fn read(&mut self, poll: &Poll, token: Token) {
+        let Some(conn) = self.conns.get_mut(&token) else { return };
+        let (reply, encoding, sink) = (self.reply, self.cfg.encoding, &self.sink);
+        let mut failed = None;
+        let status = conn.read(&mut self.buf, sink, |conn, data| {
+            let action = reply.respond(data, encoding);
+            if let Some(r) = action.reply
+                && let Err(reason) = conn.send(&r, sink)
+            {
+                failed = Some(reason);
+            }
+            if action.close && conn.close_when_flushed.is_none() {
+                conn.close_when_flushed = Some(CloseReason::LocalClose);
+            }
+        });
+        match status {
+            ReadStatus::Drained => {}
+            ReadStatus::More => self.more.push(token),
+            ReadStatus::Eof => {
+                // Like the tutorial's servers: recv() returned b'' → finish sending, then close.
+                if conn.close_when_flushed.is_none() {
+                    conn.close_when_flushed = Some(CloseReason::PeerClosed);
+                }
+            }
+            ReadStatus::Dead(reason) => failed = Some(reason),
+        }
+        match failed {
+            Some(reason) => self.close(poll, token, reason),
+            None => self.update(poll, token),
+        }
+    }
+
+    fn flush(&mut self, poll: &Poll, token: Token) {
+        let Some(conn) = self.conns.get_mut(&token) else { return };
+        match conn.flush(&self.sink) {
+            Ok(()) => self.update(poll, token),
+            Err(reason) => self.close(poll, token, reason),
+        }
+    }
+
+    /// Closes the connection if it is due, else adjusts its poll interest.
+    fn update(&mut self, poll: &Poll, token: Token) {
+        let Some(conn) = self.conns.get_mut(&token) else { return };
+        if let Some(reason) = conn.close_due() {
+            self.close(poll, token, reason);
+            return;
+        }
+        if let Err(e) = conn.update_interest(poll.registry()) {
+            let (id, peer) = (conn.id, conn.peer);
+            self.error(Some(id), Some(peer), Problem::io("register", Some(peer), &e));
+        }
+    }
+
+    fn close(&mut self, poll: &Poll, token: Token, reason: CloseReason) {
+        if let Some(conn) = self.conns.remove(&token) {
+            conn.close(poll.registry(), reason, &self.sink);
+        }
+    }
+
+    /// The connections a command addresses; reports an unknown id.
+    fn targets(&mut self, conn: Option<ConnId>) -> Vec<Token> {
+        match conn {
+            None => {
+                let mut all: Vec<Token> = self.conns.keys().copied().collect();
+                all.sort();
+                all
+            }
+            Some(id) => {
+                let t = Token(id as usize);
+                if self.conns.contains_key(&t) {
+                    vec![t]
+                } else {
+                    self.error(Some(id), None, Problem::NoSuchConnection(id));
+                    vec![]
+                }
+            }
+        }
+    }
+
+    fn command(&mut self, poll: &Poll, cmd: Command) {
+        match cmd {
+            Command::Send { conn, data } => {
+                if conn.is_none() && self.conns.is_empty() {
+                    self.error(None, None, Problem::NotConnected);
+                }
+                for t in self.targets(conn) {
+                    let Some(c) = self.conns.get_mut(&t) else { continue };
+                    match c.send(&data, &self.sink) {
+                        Ok(()) => self.update(poll, t),
+                        Err(reason) => self.close(poll, t, reason),
+                    }
+                }
+            }
+            Command::ShutdownWrite { conn } => {
+                for t in self.targets(conn) {
+                    if let Some(c) = self.conns.get_mut(&t) {
+                        c.shutdown_write(&self.sink);
+                    }
+                }
+            }
+            Command::Disconnect { conn } => {
+                for t in self.targets(conn) {
+                    self.close(poll, t, CloseReason::LocalClose);
+                }
+            }
+            Command::SetReply(r) => self.reply = r,
+            Command::SendTo { .. } | Command::Stop => {}
+        }
+    }
+}

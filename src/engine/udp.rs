@@ -1,0 +1,269 @@
+//! UDP worker: one socket, bound to a local address; receives from anyone, sends to anyone.
+//! The broadcast tab uses the same worker with SO_BROADCAST (see `broadcast.rs`).
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::SocketAddr;
+
+use crossbeam_channel::{Receiver, TryRecvError};
+use mio::{Events, Interest, Poll, Token};
+use socket2::{Domain, Protocol, Socket, Type};
+
+use super::problem::Op;
+use super::{Command, EventKind, EventSink, Problem, ReplyMode, WorkerHandle};
+use crate::codec::Encoding;
+
+const SOCKET: Token = Token(0);
+/// Datagrams read per wake-up before commands get a turn (keeps Stop responsive under floods).
+const READ_BATCH: usize = 4096;
+/// Datagrams waiting for the kernel's send buffer before sends are refused.
+const QUEUE_LIMIT: usize = 4096;
+
+/// How to set up a UDP worker.
+#[derive(Clone, Debug)]
+pub struct UdpConfig {
+    /// Local address, e.g. `127.0.0.1:0` (port 0: the OS picks one) or `0.0.0.0:8080`.
+    pub bind: String,
+    /// SO_REUSEADDR: several sockets may bind the same port (each gets broadcasts).
+    pub reuse_addr: bool,
+    /// SO_BROADCAST: allowed to send to broadcast addresses.
+    pub broadcast: bool,
+    pub reply: ReplyMode,
+    pub encoding: Encoding,
+    /// Bytes read per datagram; larger datagrams are truncated (and reported).
+    pub recv_buffer: usize,
+    /// Name of the worker thread.
+    pub thread_name: String,
+}
+
+impl Default for UdpConfig {
+    fn default() -> Self {
+        UdpConfig {
+            bind: "127.0.0.1:0".into(),
+            reuse_addr: false,
+            broadcast: false,
+            reply: ReplyMode::None,
+            encoding: Encoding::Utf8,
+            recv_buffer: super::DEFAULT_RECV_BUFFER,
+            thread_name: "udp".into(),
+        }
+    }
+}
+
+/// Starts a UDP worker. Binding happens on the worker: its result arrives as `Listening` or
+/// `Error` + `Stopped`.
+pub fn spawn(cfg: UdpConfig, sink: EventSink) -> Result<WorkerHandle, Problem> {
+    super::spawn_worker(cfg.thread_name.clone(), move |poll, cmds| run(cfg, sink, poll, cmds))
+}
+
+/// Creates a non-blocking UDP socket with the given options and binds it.
+pub(crate) fn bind_socket(addr: SocketAddr, reuse_addr: bool, broadcast: bool) -> Result<std::net::UdpSocket, Problem> {
+    let opt = |e: io::Error| Problem::from_io(Op::Option, Some(addr), &e);
+    let s = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP)).map_err(opt)?;
+    if reuse_addr {
+        s.set_reuse_address(true).map_err(opt)?;
+    }
+    if broadcast {
+        s.set_broadcast(true).map_err(opt)?;
+    }
+    s.set_nonblocking(true).map_err(opt)?;
+    s.bind(&addr.into()).map_err(|e| Problem::from_io(Op::Bind, Some(addr), &e))?;
+    Ok(s.into())
+}
+
+fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>) {
+    let started = super::resolve(&cfg.bind).and_then(|addr| bind_socket(addr, cfg.reuse_addr, cfg.broadcast)).and_then(
+        |std_sock| {
+            let mut sock = mio::net::UdpSocket::from_std(std_sock);
+            poll.registry()
+                .register(&mut sock, SOCKET, Interest::READABLE)
+                .map_err(|e| Problem::io("register", None, &e))?;
+            let local = sock.local_addr().map_err(|e| Problem::io("local_addr", None, &e))?;
+            Ok((sock, local))
+        },
+    );
+    let (sock, local) = match started {
+        Ok(v) => v,
+        Err(p) => {
+            sink.emit(None, None, EventKind::Error(p));
+            sink.emit(None, None, EventKind::Stopped);
+            sink.flush();
+            return;
+        }
+    };
+    sink.emit(None, None, EventKind::Listening { local });
+    sink.flush();
+
+    let mut w = Worker {
+        buf: vec![0u8; cfg.recv_buffer.max(1)],
+        reply: cfg.reply,
+        encoding: cfg.encoding,
+        sock,
+        sink,
+        queue: VecDeque::new(),
+        want_write: false,
+        alive: true,
+    };
+    let mut events = Events::with_capacity(64);
+    let mut more_to_read = false;
+    while w.alive {
+        let timeout = more_to_read.then_some(std::time::Duration::ZERO);
+        if let Err(e) = poll.poll(&mut events, timeout) {
+            if super::interrupted(&e) {
+                continue;
+            }
+            w.alive = w.sink.emit(None, None, EventKind::Error(Problem::io("poll", None, &e)));
+            break;
+        }
+        let mut readable = more_to_read;
+        for ev in events.iter() {
+            if ev.token() == SOCKET {
+                readable |= ev.is_readable();
+                if ev.is_writable() {
+                    w.flush_queue();
+                }
+            }
+        }
+        if readable {
+            more_to_read = w.read_batch();
+        }
+        loop {
+            match cmds.try_recv() {
+                Ok(Command::Stop) | Err(TryRecvError::Disconnected) => {
+                    w.alive = false;
+                    break;
+                }
+                Ok(Command::SendTo { to, data }) => match super::resolve(&to) {
+                    Ok(addr) => w.send(addr, data),
+                    Err(p) => w.problem(Some(&to), p),
+                },
+                Ok(Command::SetReply(r)) => w.reply = r,
+                Ok(_) => {} // TCP-only commands do not apply to UDP.
+                Err(TryRecvError::Empty) => break,
+            }
+        }
+        w.update_interest(&poll);
+        w.sink.flush();
+    }
+    let _ = poll.registry().deregister(&mut w.sock);
+    w.sink.emit(None, None, EventKind::Stopped);
+    w.sink.flush();
+}
+
+struct Worker {
+    sock: mio::net::UdpSocket,
+    sink: EventSink,
+    buf: Vec<u8>,
+    reply: ReplyMode,
+    encoding: Encoding,
+    /// Datagrams the kernel could not take yet.
+    queue: VecDeque<(SocketAddr, Vec<u8>)>,
+    want_write: bool,
+    alive: bool,
+}
+
+impl Worker {
+    fn problem(&mut self, _ctx: Option<&str>, p: Problem) {
+        self.alive &= self.sink.emit(None, None, EventKind::Error(p));
+    }
+
+    /// Reads up to `READ_BATCH` datagrams; true if there may be more.
+    fn read_batch(&mut self) -> bool {
+        for _ in 0..READ_BATCH {
+            match recv_from(&self.sock, &mut self.buf) {
+                Ok((n, real_len, peer)) => {
+                    let data = self.buf[..n].to_vec();
+                    let lost = real_len.saturating_sub(n);
+                    let action = self.reply.respond(&data, self.encoding);
+                    self.alive &= self.sink.emit(None, Some(peer), EventKind::Rx { data, lost });
+                    if let Some(r) = action.reply {
+                        self.send(peer, r);
+                    }
+                    if !self.alive {
+                        return false;
+                    }
+                }
+                Err(e) if super::would_block(&e) => return false,
+                Err(e) if super::interrupted(&e) => {}
+                Err(e) => {
+                    // E.g. an ICMP error reported on the socket; report it and keep going.
+                    self.problem(None, Problem::from_io(Op::Recv, None, &e));
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    fn send(&mut self, to: SocketAddr, data: Vec<u8>) {
+        if !self.queue.is_empty() {
+            if self.queue.len() >= QUEUE_LIMIT {
+                self.problem(None, Problem::Busy);
+            } else {
+                self.queue.push_back((to, data));
+            }
+            return;
+        }
+        self.send_now(to, data);
+    }
+
+    /// Tries one datagram; queues it if the kernel buffer is full.
+    fn send_now(&mut self, to: SocketAddr, data: Vec<u8>) -> bool {
+        match self.sock.send_to(&data, to) {
+            Ok(_) => {
+                self.alive &= self.sink.emit(None, Some(to), EventKind::Tx { data });
+                true
+            }
+            Err(e) if super::would_block(&e) => {
+                self.queue.push_front((to, data));
+                false
+            }
+            Err(e) => {
+                let p = match Problem::from_io(Op::Send, Some(to), &e) {
+                    Problem::TooBig(_) => Problem::TooBig(data.len()),
+                    p => p,
+                };
+                self.problem(None, p);
+                true
+            }
+        }
+    }
+
+    fn flush_queue(&mut self) {
+        while let Some((to, data)) = self.queue.pop_front() {
+            if !self.send_now(to, data) {
+                return;
+            }
+        }
+    }
+
+    fn update_interest(&mut self, poll: &Poll) {
+        let want = !self.queue.is_empty();
+        if want != self.want_write {
+            let interest = if want { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
+            if let Err(e) = poll.registry().reregister(&mut self.sock, SOCKET, interest) {
+                self.problem(None, Problem::io("register", None, &e));
+            }
+            self.want_write = want;
+        }
+    }
+}
+
+/// Receives one datagram: (bytes copied, the datagram's real length, sender).
+#[cfg(target_os = "linux")]
+fn recv_from(sock: &mio::net::UdpSocket, buf: &mut [u8]) -> io::Result<(usize, usize, SocketAddr)> {
+    let sref = socket2::SockRef::from(sock);
+    // SAFETY: `buf` is initialised memory; viewing it as `MaybeUninit<u8>` is always sound, and
+    // recv only writes bytes into it.
+    let ubuf = unsafe { &mut *(buf as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };
+    // MSG_TRUNC makes Linux return the datagram's full length even when it did not fit.
+    let (real_len, addr) = sref.recv_from_with_flags(ubuf, libc::MSG_TRUNC)?;
+    let peer = addr.as_socket().ok_or_else(|| io::Error::other("datagram from a non-IP address"))?;
+    Ok((real_len.min(buf.len()), real_len, peer))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn recv_from(sock: &mio::net::UdpSocket, buf: &mut [u8]) -> io::Result<(usize, usize, SocketAddr)> {
+    let (n, peer) = sock.recv_from(buf)?;
+    Ok((n, n, peer))
+}

@@ -1,0 +1,313 @@
+//! Every user-visible string, in English and Simplified Chinese, in one place.
+//!
+//! The `strings!` table makes a missing translation a compile error. Templates use `{0}`, `{1}`…
+//! filled by [`fill`].
+
+use crate::engine::Problem;
+use crate::engine::problem::Op;
+
+/// The UI language.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Lang {
+    #[default]
+    En,
+    Zh,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Zh];
+
+    pub fn tr(self) -> &'static Tr {
+        match self {
+            Lang::En => &EN,
+            Lang::Zh => &ZH,
+        }
+    }
+
+    /// The language's own name, for the menu.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Zh => "简体中文",
+        }
+    }
+
+    /// `en`, `zh-CN`, `zh_CN.UTF-8`, … (as in `LANG`).
+    pub fn parse(s: &str) -> Option<Lang> {
+        let s = s.trim().to_ascii_lowercase();
+        if s.starts_with("zh") {
+            Some(Lang::Zh)
+        } else if s.starts_with("en") {
+            Some(Lang::En)
+        } else {
+            None
+        }
+    }
+
+    /// From the environment (`LC_ALL`, `LC_MESSAGES`, `LANG`), English if unknown.
+    pub fn from_env() -> Lang {
+        ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .filter_map(|k| std::env::var(k).ok())
+            .find(|v| !v.is_empty())
+            .and_then(|v| Lang::parse(&v))
+            .unwrap_or_default()
+    }
+}
+
+macro_rules! strings {
+    ($($key:ident : $en:literal , $zh:literal ;)*) => {
+        /// One language's strings.
+        pub struct Tr { $(pub $key: &'static str,)* }
+        pub const EN: Tr = Tr { $($key: $en,)* };
+        pub const ZH: Tr = Tr { $($key: $zh,)* };
+    };
+}
+
+strings! {
+    tab_udp: "UDP", "UDP";
+    tab_tcp_server: "TCP Server", "TCP 服务器";
+    tab_tcp_client: "TCP Client", "TCP 客户端";
+    tab_broadcast: "Broadcast", "广播";
+    language: "Language", "语言";
+
+    local_address: "Local address", "本地地址";
+    remote_address: "Remote address", "目标地址";
+    server_address: "Server address", "服务器地址";
+    start: "Start", "启动";
+    stop: "Stop", "停止";
+    connect: "Connect", "连接";
+    disconnect: "Disconnect", "断开";
+    send: "Send", "发送";
+    port0_hint: "Port 0 lets the system pick a free port; the port it chose is shown once started.", "端口 0 表示由系统分配一个空闲端口,启动后会显示实际端口。";
+    recv_buffer: "Receive buffer (bytes)", "接收缓冲区(字节)";
+    recv_buffer_tip: "How many bytes one recv() reads. A UDP datagram larger than this is cut off, and SockLab says how many bytes were lost. The tutorial uses recvfrom(1024).", "一次 recv() 最多读取的字节数。大于它的 UDP 数据报会被截断,SockLab 会显示丢失了多少字节。教程里用的是 recvfrom(1024)。";
+    auto_reply: "Auto-reply", "自动回复";
+    reply_none: "None", "无";
+    reply_echo: "Echo", "原样回显";
+    reply_upper: "Upper-case", "转大写";
+    reply_timestamp: "Timestamp [time]:text", "时间戳 [时间]:文本";
+    reply_hello: "welcome! + hello, TEXT!", "welcome! + hello, 文本!";
+    reply_tip: "Echo sends the bytes back. Upper-case is the tutorial's first server (data.upper()). Timestamp is its second ([%Y-%m-%d %X]:text). welcome + hello is its threaded server: 'welcome!' on connect, 'hello, TEXT!' for each message, and 'exit' closes.", "原样回显:把收到的字节发回去。转大写:教程的第一个服务器 (data.upper())。时间戳:教程的第二个服务器 ([%Y-%m-%d %X]:文本)。welcome + hello:教程的多线程服务器,连接时发 'welcome!',每条消息回 'hello, 文本!',收到 'exit' 就断开。";
+
+    state_stopped: "Stopped", "已停止";
+    state_starting: "Starting…", "正在启动…";
+    state_bound: "Bound to {0}", "已绑定 {0}";
+    state_listening: "Listening on {0}", "正在监听 {0}";
+    state_connecting: "Connecting to {0}…", "正在连接 {0}…";
+    state_connected: "Connected to {0} from {1}", "已连接 {0}(本地 {1})";
+    state_half_closed: "Half-closed: our sending side is shut, still receiving from {0}", "半关闭:我方已停止发送,仍在接收 {0} 的数据";
+    state_closed_by_peer: "Closed by the server {0}", "服务器 {0} 关闭了连接";
+    state_reset: "Connection reset by {0}", "连接被 {0} 重置";
+    state_closed: "Disconnected", "已断开";
+    state_failed: "Could not connect", "连接失败";
+    counters: "RX {0} pkts / {1} B    TX {2} pkts / {3} B", "收 {0} 包 / {1} 字节    发 {2} 包 / {3} 字节";
+    connections_count: "Clients: {0} connected, {1} in total", "客户端:在线 {0} 个,累计 {1} 个";
+    evicted: "{0} older rows dropped to bound memory (counters stay exact)", "为限制内存已丢弃 {0} 条旧记录(计数仍然准确)";
+
+    mode_text: "Text", "文本";
+    mode_hex: "Hex", "十六进制";
+    encoding: "Encoding", "编码";
+    message: "Message", "消息";
+    send_hint_text: "Type a message: Enter sends, Up/Down keys recall history", "输入消息:回车发送,上下方向键翻历史";
+    send_hint_hex: "Hex bytes, e.g. 48 65 6c 6c 6f", "十六进制字节,例如 48 65 6c 6c 6f";
+    err_hex_digit: "'{0}' (character {1}) is not a hex digit 0-9 or a-f. Nothing was sent.", "'{0}'(第 {1} 个字符)不是十六进制数字 0-9 或 a-f,没有发送。";
+    err_hex_odd: "{0} hex digits is an odd number: every byte needs two digits. Nothing was sent.", "{0} 个十六进制数字是奇数个:每个字节需要两位。没有发送。";
+    err_unencodable: "'{0}' cannot be written in {1}. Nothing was sent.", "'{0}' 无法用 {1} 编码,没有发送。";
+    err_nothing: "Type something to send first.", "请先输入要发送的内容。";
+    err_not_started: "Start it first: there is no socket yet.", "请先启动:还没有套接字。";
+
+    col_time: "Time", "时间";
+    col_peer: "Peer", "对端";
+    col_dir: "Dir", "方向";
+    col_len: "Bytes", "字节";
+    col_data: "Data", "数据";
+    col_hex: "Hex", "十六进制";
+    show_hex: "Hex column", "显示十六进制";
+    clear: "Clear", "清空";
+    follow: "Follow newest", "跟随最新";
+    ev_listening: "socket ready on {0}", "套接字就绪:{0}";
+    ev_connecting: "connecting…", "正在连接…";
+    ev_connected: "connected (local {0})", "已连接(本地 {0})";
+    ev_half_closed: "we shut down sending (FIN sent; still receiving)", "我方关闭了发送(已发 FIN,仍可接收)";
+    ev_closed_peer: "closed by peer (recv returned 0 bytes)", "对方关闭了连接(recv 返回 0 字节)";
+    ev_closed_reset: "connection reset (RST)", "连接被重置(RST)";
+    ev_closed_local: "closed by us", "我方关闭了连接";
+    ev_closed_failed: "connection ended after an error", "连接因错误结束";
+    ev_stopped: "stopped", "已停止";
+    ev_truncated: " [cut off: {0} more bytes did not fit the receive buffer]", " [被截断:还有 {0} 字节超出接收缓冲区]";
+
+    reply_last: "Reply to last sender", "回复最后发送者";
+    reply_last_tip: "Fill the remote address with whoever sent the last datagram: {0}", "把目标地址填为最后一个发来数据的人:{0}";
+    nobody_yet: "Nobody has sent anything yet", "还没有人发来数据";
+
+    backlog: "Backlog", "排队数 backlog";
+    backlog_tip: "listen(backlog): how many finished connections the system may queue before the server accept()s them.", "listen(backlog):服务器 accept() 之前,系统最多排队多少个已建立的连接。";
+    reuse_addr: "SO_REUSEADDR", "SO_REUSEADDR";
+    reuse_addr_tip: "Lets the server start again on this port right away, even while connections from its last run are still in TIME_WAIT. The tutorial does it with setsockopt(SOL_SOCKET, SO_REUSEADDR, 1).", "让服务器可以立刻在这个端口重新启动,即使上次运行的连接还处于 TIME_WAIT。教程里用 setsockopt(SOL_SOCKET, SO_REUSEADDR, 1) 实现。";
+    clients: "Clients", "客户端";
+    no_clients: "No clients yet. Connect from the TCP Client tab, nc or the tutorial's client.", "还没有客户端。可以从“TCP 客户端”页、nc 或教程里的客户端连接。";
+    send_to: "Send to", "发送给";
+    all_clients: "All clients", "所有客户端";
+    clear_closed: "Remove closed", "移除已断开";
+    client_connected: "connected", "已连接";
+    client_half_closed: "half-closed", "半关闭";
+    client_closed_peer: "closed by client", "客户端已关闭";
+    client_reset: "reset", "被重置";
+    client_closed_local: "closed by server", "服务器已关闭";
+    client_failed: "failed", "出错";
+    client_bytes: "in {0} B, out {1} B", "收 {0} 字节,发 {1} 字节";
+
+    timeout_ms: "Timeout (ms)", "超时(毫秒)";
+    half_close: "Half-close", "半关闭";
+    half_close_tip: "shutdown(SHUT_WR): stop sending (the server's recv() returns 0) but keep receiving. This is how TCP's two directions are separate: full duplex.", "shutdown(SHUT_WR):停止发送(服务器的 recv() 会返回 0),但仍然可以接收。TCP 的两个方向是独立的:全双工。";
+
+    listen_port: "Listen port", "监听端口";
+    start_receiver: "Start receiver", "启动接收";
+    stop_receiver: "Stop receiver", "停止接收";
+    receiver_off: "Receiver off", "接收未启动";
+    broadcast_address: "Broadcast address", "广播地址";
+    dest_port: "Destination port", "目标端口";
+    refresh: "Refresh", "刷新";
+    pick: "Pick…", "选择…";
+    interfaces: "From interfaces", "从网卡选择";
+    this_machine_only: "this machine only: safe for demos", "仅本机:适合课堂演示";
+    broadcast_explain: "The receiver binds 0.0.0.0:PORT with SO_REUSEADDR, so several receivers on one machine each get a copy of every broadcast. The sender needs SO_BROADCAST, like setsockopt(SOL_SOCKET, SO_BROADCAST, 1) in the tutorial.", "接收端用 SO_REUSEADDR 绑定 0.0.0.0:端口,所以同一台机器上的多个接收端都能收到每一条广播。发送端需要 SO_BROADCAST,就像教程里的 setsockopt(SOL_SOCKET, SO_BROADCAST, 1)。";
+    sender_ready: "Sender: {0} with SO_BROADCAST", "发送端:{0}(已开 SO_BROADCAST)";
+
+    p_empty_address: "Fill in an address, like 127.0.0.1:8080.", "请填写地址,例如 127.0.0.1:8080。";
+    p_missing_port: "'{0}' has no port: write address:port, like 127.0.0.1:8080.", "'{0}' 缺少端口:请写成 地址:端口,例如 127.0.0.1:8080。";
+    p_bad_address: "'{0}' is not an address: write address:port, like 127.0.0.1:8080 or [::1]:8080.", "'{0}' 不是有效地址:请写成 地址:端口,例如 127.0.0.1:8080 或 [::1]:8080。";
+    p_bad_port: "'{0}' is not a port: a port is a whole number from 0 to 65535.", "'{0}' 不是有效端口:端口是 0 到 65535 之间的整数。";
+    p_unknown_host: "Cannot find the host '{0}': check the spelling, or use an IP address.", "找不到主机 '{0}':请检查拼写,或直接使用 IP 地址。";
+    p_addr_in_use: "Port {1} is already in use by another program (on {0}). Pick another port, or stop the program that uses it.", "端口 {1} 已被其他程序占用({0})。请换一个端口,或关闭占用它的程序。";
+    p_privileged: "Port {1} is below 1024: only the administrator (root) may use these well-known ports. Pick a port from 1024 up.", "端口 {1} 小于 1024:这些知名端口只有管理员(root)才能使用。请选择 1024 以上的端口。";
+    p_addr_not_available: "{0} is not an address of this machine: use 127.0.0.1, 0.0.0.0 or one of this machine's own addresses.", "{0} 不是本机的地址:请使用 127.0.0.1、0.0.0.0 或本机自己的地址。";
+    p_broadcast_denied: "Sending to {0} was refused: sending to a broadcast address needs the SO_BROADCAST option.", "发送到 {0} 被拒绝:向广播地址发送需要开启 SO_BROADCAST 选项。";
+    p_refused: "Connection refused: nothing is listening on {0}.", "连接被拒绝:{0} 上没有程序在监听。";
+    p_timeout: "No answer from {0} within {1} ms: the host may be down, or a firewall drops the packets.", "{1} 毫秒内 {0} 没有应答:主机可能没开,或者被防火墙拦截。";
+    p_unreachable: "{0} cannot be reached: there is no route to that network.", "无法到达 {0}:没有通往该网络的路由。";
+    p_reset: "The connection to {0} was reset by the other side.", "与 {0} 的连接被对方重置。";
+    p_too_big: "The datagram ({0} bytes) is too big: one UDP datagram carries at most 65,507 bytes over IPv4.", "数据报({0} 字节)太大:一个 UDP 数据报在 IPv4 上最多携带 65,507 字节。";
+    p_no_destination: "Fill in where to send, like 127.0.0.1:8080.", "请填写发送目标,例如 127.0.0.1:8080。";
+    p_not_connected: "Not connected: there is no connection to send on.", "未连接:没有可以发送的连接。";
+    p_no_such_conn: "Client #{0} is no longer connected.", "客户端 #{0} 已不在线。";
+    p_too_many: "A client was turned away: {0} clients are already connected (the limit).", "拒绝了一个客户端:已有 {0} 个客户端在线(已达上限)。";
+    p_not_reading: "The client is not reading: {0} bytes are waiting to be sent, so it was disconnected.", "客户端不读取数据:有 {0} 字节等待发送,已将其断开。";
+    p_busy: "Too many commands at once; try again.", "命令太多,请稍后再试。";
+    p_gone: "The socket's worker has stopped.", "套接字的工作线程已停止。";
+    p_io: "{0} failed: {1}", "{0}失败:{1}";
+    op_bind: "bind", "绑定";
+    op_listen: "listen", "监听";
+    op_accept: "accept", "接受连接";
+    op_connect: "connect", "连接";
+    op_send: "send", "发送";
+    op_recv: "receive", "接收";
+    op_option: "set socket option", "设置套接字选项";
+    op_internal: "internal", "内部操作";
+}
+
+/// Fills `{0}`, `{1}`, … in a template.
+pub fn fill(template: &str, args: &[&dyn std::fmt::Display]) -> String {
+    let mut out = template.to_string();
+    for (i, a) in args.iter().enumerate() {
+        out = out.replace(&format!("{{{i}}}"), &a.to_string());
+    }
+    out
+}
+
+/// A problem in words.
+pub fn problem(lang: Lang, p: &Problem) -> String {
+    let t = lang.tr();
+    match p {
+        Problem::EmptyAddress => t.p_empty_address.into(),
+        Problem::MissingPort(s) => fill(t.p_missing_port, &[s]),
+        Problem::BadAddress(s) => fill(t.p_bad_address, &[s]),
+        Problem::BadPort(s) => fill(t.p_bad_port, &[s]),
+        Problem::UnknownHost(s) => fill(t.p_unknown_host, &[s]),
+        Problem::AddrInUse(a) => fill(t.p_addr_in_use, &[a, &a.port()]),
+        Problem::PrivilegedPort(a) => fill(t.p_privileged, &[a, &a.port()]),
+        Problem::AddrNotAvailable(a) => fill(t.p_addr_not_available, &[&a.ip()]),
+        Problem::BroadcastDenied(a) => fill(t.p_broadcast_denied, &[a]),
+        Problem::Refused(a) => fill(t.p_refused, &[a]),
+        Problem::ConnectTimeout(a, ms) => fill(t.p_timeout, &[a, ms]),
+        Problem::Unreachable(a) => fill(t.p_unreachable, &[a]),
+        Problem::Reset(a) => fill(t.p_reset, &[a]),
+        Problem::TooBig(n) => fill(t.p_too_big, &[n]),
+        Problem::NoDestination => t.p_no_destination.into(),
+        Problem::NotConnected => t.p_not_connected.into(),
+        Problem::NoSuchConnection(id) => fill(t.p_no_such_conn, &[id]),
+        Problem::TooManyClients(n) => fill(t.p_too_many, &[n]),
+        Problem::ClientNotReading(n) => fill(t.p_not_reading, &[n]),
+        Problem::Busy => t.p_busy.into(),
+        Problem::WorkerGone => t.p_gone.into(),
+        Problem::Io { op, addr, detail } => {
+            let op = match op {
+                Op::Bind => t.op_bind,
+                Op::Listen => t.op_listen,
+                Op::Accept => t.op_accept,
+                Op::Connect => t.op_connect,
+                Op::Send => t.op_send,
+                Op::Recv => t.op_recv,
+                Op::Option => t.op_option,
+                Op::Internal => t.op_internal,
+            };
+            let what = match addr {
+                Some(a) => format!("{op} ({a})"),
+                None => op.to_string(),
+            };
+            fill(t.p_io, &[&what, detail])
+        }
+    }
+}
+
+/// A codec error in words.
+pub fn codec_error(lang: Lang, e: &crate::codec::CodecError) -> String {
+    use crate::codec::CodecError as E;
+    let t = lang.tr();
+    match e {
+        E::BadHexDigit { ch, pos } => fill(t.err_hex_digit, &[ch, &(pos + 1)]),
+        E::OddHexLength { digits } => fill(t.err_hex_odd, &[digits]),
+        E::Unencodable { ch, encoding } => fill(t.err_unencodable, &[ch, &encoding.name()]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_and_problem_texts() {
+        assert_eq!(fill("{0} and {1}", &[&1, &"b"]), "1 and b");
+        let a: std::net::SocketAddr = "127.0.0.1:9000".parse().unwrap();
+        assert_eq!(
+            problem(Lang::En, &Problem::Refused(a)),
+            "Connection refused: nothing is listening on 127.0.0.1:9000."
+        );
+        assert!(
+            problem(Lang::En, &Problem::AddrInUse("0.0.0.0:8080".parse().unwrap()))
+                .starts_with("Port 8080 is already in use by another program")
+        );
+        assert!(problem(Lang::Zh, &Problem::Refused(a)).contains("拒绝"));
+    }
+
+    #[test]
+    fn no_empty_or_untranslated_placeholders() {
+        // Both tables have the same keys (compile-time); check the placeholders agree too.
+        let en = format!("{:?}", strings_of(&EN));
+        let zh = format!("{:?}", strings_of(&ZH));
+        assert_eq!(en.matches("{0}").count(), zh.matches("{0}").count());
+        assert_eq!(en.matches("{1}").count(), zh.matches("{1}").count());
+    }
+
+    fn strings_of(t: &Tr) -> Vec<&'static str> {
+        vec![t.p_addr_in_use, t.p_timeout, t.state_connected, t.counters, t.connections_count, t.err_hex_digit]
+    }
+
+    #[test]
+    fn lang_parse() {
+        assert_eq!(Lang::parse("zh_CN.UTF-8"), Some(Lang::Zh));
+        assert_eq!(Lang::parse("en_US"), Some(Lang::En));
+        assert_eq!(Lang::parse("C"), None);
+    }
+}

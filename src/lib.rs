@@ -1,0 +1,9 @@
+//! SockLab: a desktop network playground. The engine, log store and codecs are usable without
+//! the GUI (the CLI and the tests use them directly).
+
+pub mod cli;
+pub mod codec;
+pub mod engine;
+pub mod i18n;
+pub mod log;
+pub mod ui;

@@ -1,0 +1,22 @@
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches};
+use socklab::cli::Cli;
+
+fn main() -> ExitCode {
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    match cli.command {
+        Some(cmd) => socklab::cli::run(cmd, &matches),
+        None => match socklab::ui::run(cli.lang) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("socklab: cannot open the window: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}

@@ -1,0 +1,123 @@
+//! The app: a tab bar and the active tab. Events are drained in `logic`, within a time budget.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::engine::Notify;
+use crate::i18n::Lang;
+
+use super::broadcast::BroadcastTab;
+use super::tcp_client::TcpClientTab;
+use super::tcp_server::TcpServerTab;
+use super::udp::UdpTab;
+
+/// Time per frame spent moving events into the logs; the rest waits for the next frame.
+const DRAIN_BUDGET: Duration = Duration::from_millis(8);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TabId {
+    Udp,
+    TcpServer,
+    TcpClient,
+    Broadcast,
+}
+
+pub struct SockLabApp {
+    pub lang: Lang,
+    pub active: TabId,
+    pub udp: UdpTab,
+    pub tcp_server: TcpServerTab,
+    pub tcp_client: TcpClientTab,
+    pub broadcast: BroadcastTab,
+}
+
+impl SockLabApp {
+    /// `lang`: from `--lang`; otherwise the system locale.
+    pub fn new(cc: &eframe::CreationContext<'_>, lang: Option<Lang>) -> SockLabApp {
+        super::fonts::install(&cc.egui_ctx);
+        let ctx = cc.egui_ctx.clone();
+        let notify: Notify = Arc::new(move || ctx.request_repaint());
+        SockLabApp {
+            lang: lang.unwrap_or_else(Lang::from_env),
+            active: TabId::Udp,
+            udp: UdpTab::new(notify.clone()),
+            tcp_server: TcpServerTab::new(notify.clone()),
+            tcp_client: TcpClientTab::new(notify.clone()),
+            broadcast: BroadcastTab::new(notify),
+        }
+    }
+
+    fn tab_bar(&mut self, ui: &mut egui::Ui) {
+        let t = self.lang.tr();
+        ui.horizontal(|ui| {
+            ui.heading("SockLab");
+            ui.separator();
+            for (id, name) in [
+                (TabId::Udp, t.tab_udp),
+                (TabId::TcpServer, t.tab_tcp_server),
+                (TabId::TcpClient, t.tab_tcp_client),
+                (TabId::Broadcast, t.tab_broadcast),
+            ] {
+                let text = egui::RichText::new(name).size(16.0);
+                ui.selectable_value(&mut self.active, id, text);
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let combo =
+                    egui::ComboBox::from_id_salt("language").selected_text(self.lang.native_name()).show_ui(ui, |ui| {
+                        for l in Lang::ALL {
+                            ui.selectable_value(&mut self.lang, l, l.native_name());
+                        }
+                    });
+                let label = ui.label(t.language);
+                combo.response.labelled_by(label.id);
+            });
+        });
+    }
+}
+
+impl eframe::App for SockLabApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        let until = Instant::now() + DRAIN_BUDGET;
+        let more = self.udp.drain(until)
+            | self.tcp_server.drain(until)
+            | self.tcp_client.drain(until)
+            | self.broadcast.drain(until);
+        if more {
+            ctx.request_repaint();
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        egui::Panel::top("tabs").show(ui, |ui| {
+            ui.add_space(4.0);
+            self.tab_bar(ui);
+            ui.add_space(2.0);
+        });
+        egui::CentralPanel::default().show(ui, |ui| match self.active {
+            TabId::Udp => self.udp.ui(ui, self.lang),
+            TabId::TcpServer => self.tcp_server.ui(ui, self.lang),
+            TabId::TcpClient => self.tcp_client.ui(ui, self.lang),
+            TabId::Broadcast => self.broadcast.ui(ui, self.lang),
+        });
+    }
+
+    fn on_exit(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl SockLabApp {
+    /// Stops and joins every worker of every tab.
+    pub fn shutdown(&mut self) {
+        self.udp.wire.shutdown();
+        self.tcp_server.wire.shutdown();
+        self.tcp_client.wire.shutdown();
+        self.broadcast.wire.shutdown();
+    }
+}
+
+impl Drop for SockLabApp {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

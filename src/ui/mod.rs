@@ -1,0 +1,25 @@
+//! The egui front end. It never touches a socket: tabs start engine workers and show their events.
+
+pub mod app;
+mod broadcast;
+pub mod fonts;
+mod tcp_client;
+mod tcp_server;
+mod udp;
+mod widgets;
+
+pub use app::SockLabApp;
+
+use crate::i18n::Lang;
+
+/// Opens the main window.
+pub fn run(lang: Option<Lang>) -> eframe::Result<()> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("SockLab")
+            .with_inner_size([1180.0, 760.0])
+            .with_min_inner_size([640.0, 420.0]),
+        ..Default::default()
+    };
+    eframe::run_native("SockLab", options, Box::new(move |cc| Ok(Box::new(SockLabApp::new(cc, lang)))))
+}

@@ -1,0 +1,155 @@
+//! TCP client tab: connect with a timeout, watch the states, send, half-close.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use crate::engine::tcp_client::TcpClientConfig;
+use crate::engine::{self, CloseReason, Command, EventKind, Notify, Problem};
+use crate::i18n::{self, Lang};
+
+use super::widgets::{self, SendBox, Wire};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Idle,
+    Connecting(Option<SocketAddr>),
+    Connected { peer: SocketAddr, local: SocketAddr },
+    HalfClosed { peer: SocketAddr },
+    Closed { peer: Option<SocketAddr>, reason: CloseReason },
+    Failed,
+}
+
+pub struct TcpClientTab {
+    pub server: String,
+    pub timeout_ms: String,
+    state: State,
+    pub send: SendBox,
+    pub wire: Wire,
+}
+
+impl TcpClientTab {
+    pub fn new(notify: Notify) -> TcpClientTab {
+        TcpClientTab {
+            server: "127.0.0.1:9999".into(),
+            timeout_ms: "3000".into(),
+            state: State::Idle,
+            send: SendBox::default(),
+            wire: Wire::new(notify),
+        }
+    }
+
+    fn busy(&self) -> bool {
+        matches!(self.state, State::Connecting(_) | State::Connected { .. } | State::HalfClosed { .. })
+    }
+
+    pub fn drain(&mut self, until: Instant) -> bool {
+        let state = &mut self.state;
+        self.wire.drain(until, |ev| match (&ev.kind, ev.peer) {
+            (EventKind::Connecting { peer }, _) => *state = State::Connecting(Some(*peer)),
+            (EventKind::Connected { local }, Some(peer)) => *state = State::Connected { peer, local: *local },
+            (EventKind::HalfClosed, Some(peer)) => *state = State::HalfClosed { peer },
+            (EventKind::Closed { reason }, peer) => *state = State::Closed { peer, reason: *reason },
+            (EventKind::Stopped, _) => {
+                if matches!(*state, State::Connecting(_)) {
+                    *state = State::Failed;
+                }
+            }
+            _ => {}
+        })
+    }
+
+    fn connect(&mut self) {
+        self.wire.error = None;
+        let timeout = match self.timeout_ms.trim().parse::<u64>() {
+            Ok(n) if (1..=600_000).contains(&n) => Duration::from_millis(n),
+            _ => {
+                self.wire.error = Some(Problem::Io {
+                    op: engine::problem::Op::Connect,
+                    addr: None,
+                    detail: format!("timeout '{}': use milliseconds from 1 to 600000", self.timeout_ms.trim()),
+                });
+                return;
+            }
+        };
+        if let Err(p) = engine::split_host_port(&self.server) {
+            self.wire.error = Some(p);
+            return;
+        }
+        let cfg = TcpClientConfig { connect: self.server.trim().to_string(), timeout, ..TcpClientConfig::default() };
+        match engine::tcp_client::spawn(cfg, self.wire.sink.clone()) {
+            Ok(h) => {
+                self.wire.workers.push(h);
+                self.state = State::Connecting(None);
+            }
+            Err(p) => self.wire.error = Some(p),
+        }
+    }
+
+    fn command(&mut self, cmd: Command, lang: Lang) -> bool {
+        let connected = matches!(self.state, State::Connected { .. } | State::HalfClosed { .. });
+        match self.wire.workers.last() {
+            Some(w) if connected => match w.send(cmd) {
+                Ok(()) => true,
+                Err(p) => {
+                    self.send.error = Some(i18n::problem(lang, &p));
+                    false
+                }
+            },
+            _ => {
+                self.send.error = Some(i18n::problem(lang, &Problem::NotConnected));
+                false
+            }
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
+        let t = lang.tr();
+        let busy = self.busy();
+        ui.horizontal_wrapped(|ui| {
+            ui.add_enabled_ui(!busy, |ui| {
+                widgets::labelled_edit(ui, t.server_address, &mut self.server, 170.0);
+                widgets::labelled_edit(ui, t.timeout_ms, &mut self.timeout_ms, 60.0);
+            });
+            if busy {
+                if ui.button(t.disconnect).clicked() {
+                    for w in &self.wire.workers {
+                        w.request_stop();
+                    }
+                }
+            } else if ui.button(t.connect).clicked() {
+                self.connect();
+            }
+            let can_half = matches!(self.state, State::Connected { .. });
+            if ui.add_enabled(can_half, egui::Button::new(t.half_close)).on_hover_text(t.half_close_tip).clicked() {
+                self.command(Command::ShutdownWrite { conn: None }, lang);
+            }
+        });
+        let (state, color) = match self.state {
+            State::Idle => (t.state_stopped.to_string(), widgets::RED),
+            State::Connecting(Some(p)) => (i18n::fill(t.state_connecting, &[&p]), widgets::AMBER),
+            State::Connecting(None) => (i18n::fill(t.state_connecting, &[&self.server.trim()]), widgets::AMBER),
+            State::Connected { peer, local } => (i18n::fill(t.state_connected, &[&peer, &local]), widgets::GREEN),
+            State::HalfClosed { peer } => (i18n::fill(t.state_half_closed, &[&peer]), widgets::AMBER),
+            State::Closed { peer, reason } => {
+                let p = peer.map(|p| p.to_string()).unwrap_or_default();
+                let s = match reason {
+                    CloseReason::PeerClosed => i18n::fill(t.state_closed_by_peer, &[&p]),
+                    CloseReason::Reset => i18n::fill(t.state_reset, &[&p]),
+                    CloseReason::LocalClose => t.state_closed.to_string(),
+                    CloseReason::Failed => t.state_failed.to_string(),
+                };
+                (s, widgets::RED)
+            }
+            State::Failed => (t.state_failed.to_string(), widgets::RED),
+        };
+        widgets::status_line(ui, lang, &state, color, &self.wire, None);
+        ui.separator();
+        if let Some(bytes) = self.send.ui(ui, lang, &mut self.wire.encoding, "tcp-client")
+            && self.command(Command::Send { conn: None, data: bytes }, lang)
+        {
+            self.send.sent();
+        }
+        ui.separator();
+        self.wire.log.ui(ui, lang, self.wire.encoding, "tcp-client-log");
+    }
+}

@@ -1,0 +1,232 @@
+//! TCP server tab: listen, accept many clients, send to one or all, auto-reply modes.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use egui::RichText;
+
+use crate::engine::tcp_server::TcpServerConfig;
+use crate::engine::{self, CloseReason, Command, ConnId, EventKind, Notify, Problem, ReplyMode};
+use crate::i18n::{self, Lang};
+
+use super::udp::reply_combo;
+use super::widgets::{self, SendBox, Wire};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Stopped,
+    Starting,
+    Listening(SocketAddr),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ClientState {
+    Connected,
+    HalfClosed,
+    Closed(CloseReason),
+}
+
+struct Client {
+    peer: SocketAddr,
+    state: ClientState,
+    rx: u64,
+    tx: u64,
+}
+
+pub struct TcpServerTab {
+    pub bind: String,
+    pub backlog: String,
+    pub reuse_addr: bool,
+    pub reply: ReplyMode,
+    state: State,
+    clients: BTreeMap<ConnId, Client>,
+    /// Where the send box sends: one client, or all when `None`.
+    target: Option<ConnId>,
+    pub send: SendBox,
+    pub wire: Wire,
+}
+
+impl TcpServerTab {
+    pub fn new(notify: Notify) -> TcpServerTab {
+        TcpServerTab {
+            bind: "127.0.0.1:9999".into(),
+            backlog: "128".into(),
+            reuse_addr: true,
+            reply: ReplyMode::None,
+            state: State::Stopped,
+            clients: BTreeMap::new(),
+            target: None,
+            send: SendBox::default(),
+            wire: Wire::new(notify),
+        }
+    }
+
+    pub fn drain(&mut self, until: Instant) -> bool {
+        let (state, clients) = (&mut self.state, &mut self.clients);
+        self.wire.drain(until, |ev| {
+            let entry = ev.conn.and_then(|id| clients.get_mut(&id));
+            match (&ev.kind, entry) {
+                (EventKind::Listening { local }, _) => *state = State::Listening(*local),
+                (EventKind::Stopped, _) => *state = State::Stopped,
+                (EventKind::Connected { .. }, _) => {
+                    if let (Some(id), Some(peer)) = (ev.conn, ev.peer) {
+                        clients.insert(id, Client { peer, state: ClientState::Connected, rx: 0, tx: 0 });
+                    }
+                }
+                (EventKind::Rx { data, .. }, Some(c)) => c.rx += data.len() as u64,
+                (EventKind::Tx { data }, Some(c)) => c.tx += data.len() as u64,
+                (EventKind::HalfClosed, Some(c)) => c.state = ClientState::HalfClosed,
+                (EventKind::Closed { reason }, Some(c)) => c.state = ClientState::Closed(*reason),
+                _ => {}
+            }
+        })
+    }
+
+    fn start(&mut self) {
+        self.wire.error = None;
+        let backlog = match self.backlog.trim().parse::<i32>() {
+            Ok(n) if (1..=65_535).contains(&n) => n,
+            _ => {
+                self.wire.error = Some(Problem::Io {
+                    op: engine::problem::Op::Listen,
+                    addr: None,
+                    detail: format!("backlog '{}': use a number from 1 to 65535", self.backlog.trim()),
+                });
+                return;
+            }
+        };
+        if let Err(p) = engine::split_host_port(&self.bind) {
+            self.wire.error = Some(p);
+            return;
+        }
+        let cfg = TcpServerConfig {
+            bind: self.bind.clone(),
+            backlog,
+            reuse_addr: self.reuse_addr,
+            reply: self.reply,
+            encoding: self.wire.encoding,
+            ..TcpServerConfig::default()
+        };
+        match engine::tcp_server::spawn(cfg, self.wire.sink.clone()) {
+            Ok(h) => {
+                self.wire.workers.push(h);
+                self.state = State::Starting;
+            }
+            Err(p) => self.wire.error = Some(p),
+        }
+    }
+
+    fn command(&mut self, cmd: Command, lang: Lang) -> bool {
+        match self.wire.workers.last() {
+            Some(w) if self.state != State::Stopped => match w.send(cmd) {
+                Ok(()) => true,
+                Err(p) => {
+                    self.send.error = Some(i18n::problem(lang, &p));
+                    false
+                }
+            },
+            _ => {
+                self.send.error = Some(lang.tr().err_not_started.to_string());
+                false
+            }
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
+        let t = lang.tr();
+        let running = self.state != State::Stopped;
+        ui.horizontal_wrapped(|ui| {
+            ui.add_enabled_ui(!running, |ui| {
+                widgets::labelled_edit(ui, t.local_address, &mut self.bind, 170.0).on_hover_text(t.port0_hint);
+                widgets::labelled_edit(ui, t.backlog, &mut self.backlog, 50.0).on_hover_text(t.backlog_tip);
+                ui.checkbox(&mut self.reuse_addr, t.reuse_addr).on_hover_text(t.reuse_addr_tip);
+            });
+            if reply_combo(ui, lang, "tcp-server", &mut self.reply, &ReplyMode::ALL) && running {
+                self.command(Command::SetReply(self.reply), lang);
+            }
+            if running {
+                if ui.button(t.stop).clicked() {
+                    for w in &self.wire.workers {
+                        w.request_stop();
+                    }
+                }
+            } else if ui.button(t.start).clicked() {
+                self.start();
+            }
+        });
+        let (state, color) = match self.state {
+            State::Stopped => (t.state_stopped.to_string(), widgets::RED),
+            State::Starting => (t.state_starting.to_string(), widgets::AMBER),
+            State::Listening(a) => (i18n::fill(t.state_listening, &[&a]), widgets::GREEN),
+        };
+        let c = self.wire.log.store.counters();
+        let conns = i18n::fill(t.connections_count, &[&c.open_connections, &c.connections]);
+        widgets::status_line(ui, lang, &state, color, &self.wire, Some(conns));
+        ui.separator();
+        self.clients_ui(ui, lang);
+        ui.separator();
+        if let Some(bytes) = self.send.ui(ui, lang, &mut self.wire.encoding, "tcp-server") {
+            if self.target.is_none() && !self.clients.values().any(|c| !matches!(c.state, ClientState::Closed(_))) {
+                self.send.error = Some(i18n::problem(lang, &Problem::NotConnected));
+            } else if self.command(Command::Send { conn: self.target, data: bytes }, lang) {
+                self.send.sent();
+            }
+        }
+        ui.separator();
+        self.wire.log.ui(ui, lang, self.wire.encoding, "tcp-server-log");
+    }
+
+    fn clients_ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
+        let t = lang.tr();
+        ui.horizontal(|ui| {
+            ui.strong(t.clients);
+            ui.label(t.send_to);
+            ui.radio_value(&mut self.target, None, t.all_clients);
+            if ui.small_button(t.clear_closed).clicked() {
+                self.clients.retain(|_, c| !matches!(c.state, ClientState::Closed(_)));
+                if self.target.is_some_and(|id| !self.clients.contains_key(&id)) {
+                    self.target = None;
+                }
+            }
+        });
+        if self.clients.is_empty() {
+            ui.label(RichText::new(t.no_clients).weak());
+            return;
+        }
+        let mut action = None;
+        egui::ScrollArea::vertical().id_salt("clients").max_height(110.0).auto_shrink([false, true]).show(ui, |ui| {
+            egui::Grid::new("client-grid").striped(true).num_columns(6).show(ui, |ui| {
+                for (id, c) in &self.clients {
+                    let open = !matches!(c.state, ClientState::Closed(_));
+                    ui.add_enabled_ui(open, |ui| ui.radio_value(&mut self.target, Some(*id), format!("#{id}")));
+                    ui.monospace(c.peer.to_string());
+                    let (s, color) = match c.state {
+                        ClientState::Connected => (t.client_connected, widgets::GREEN),
+                        ClientState::HalfClosed => (t.client_half_closed, widgets::AMBER),
+                        ClientState::Closed(CloseReason::PeerClosed) => (t.client_closed_peer, widgets::AMBER),
+                        ClientState::Closed(CloseReason::Reset) => (t.client_reset, widgets::RED),
+                        ClientState::Closed(CloseReason::LocalClose) => (t.client_closed_local, widgets::AMBER),
+                        ClientState::Closed(CloseReason::Failed) => (t.client_failed, widgets::RED),
+                    };
+                    ui.colored_label(color, s);
+                    ui.monospace(i18n::fill(t.client_bytes, &[&c.rx, &c.tx]));
+                    if ui.add_enabled(open, egui::Button::new(t.disconnect).small()).clicked() {
+                        action = Some(Command::Disconnect { conn: Some(*id) });
+                    }
+                    if ui
+                        .add_enabled(c.state == ClientState::Connected, egui::Button::new(t.half_close).small())
+                        .on_hover_text(t.half_close_tip)
+                        .clicked()
+                    {
+                        action = Some(Command::ShutdownWrite { conn: Some(*id) });
+                    }
+                    ui.end_row();
+                }
+            });
+        });
+        if let Some(cmd) = action {
+            self.command(cmd, lang);
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! UDP tab: bind, send to anyone, receive from anyone, reply to the last sender.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use crate::engine::udp::UdpConfig;
+use crate::engine::{self, Command, EventKind, Notify, Problem, ReplyMode};
+use crate::i18n::{self, Lang};
+
+use super::widgets::{self, SendBox, Wire};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Stopped,
+    Starting,
+    Bound(SocketAddr),
+}
+
+pub struct UdpTab {
+    pub bind: String,
+    pub remote: String,
+    pub recv_buffer: String,
+    pub reply: ReplyMode,
+    state: State,
+    last_sender: Option<SocketAddr>,
+    pub send: SendBox,
+    pub wire: Wire,
+}
+
+pub fn reply_label(lang: Lang, r: ReplyMode) -> &'static str {
+    let t = lang.tr();
+    match r {
+        ReplyMode::None => t.reply_none,
+        ReplyMode::Echo => t.reply_echo,
+        ReplyMode::Upper => t.reply_upper,
+        ReplyMode::Timestamp => t.reply_timestamp,
+        ReplyMode::Hello => t.reply_hello,
+    }
+}
+
+/// A combo box for the auto-reply mode; true if it changed.
+pub fn reply_combo(ui: &mut egui::Ui, lang: Lang, id: &str, value: &mut ReplyMode, modes: &[ReplyMode]) -> bool {
+    let t = lang.tr();
+    let l = ui.label(t.auto_reply).on_hover_text(t.reply_tip);
+    let before = *value;
+    egui::ComboBox::from_id_salt((id, "reply"))
+        .selected_text(reply_label(lang, *value))
+        .show_ui(ui, |ui| {
+            for m in modes {
+                ui.selectable_value(value, *m, reply_label(lang, *m));
+            }
+        })
+        .response
+        .labelled_by(l.id);
+    before != *value
+}
+
+impl UdpTab {
+    pub fn new(notify: Notify) -> UdpTab {
+        UdpTab {
+            bind: "127.0.0.1:0".into(),
+            remote: "127.0.0.1:7788".into(),
+            recv_buffer: engine::DEFAULT_RECV_BUFFER.to_string(),
+            reply: ReplyMode::None,
+            state: State::Stopped,
+            last_sender: None,
+            send: SendBox::default(),
+            wire: Wire::new(notify),
+        }
+    }
+
+    pub fn drain(&mut self, until: Instant) -> bool {
+        let (state, last) = (&mut self.state, &mut self.last_sender);
+        self.wire.drain(until, |ev| match &ev.kind {
+            EventKind::Listening { local } => *state = State::Bound(*local),
+            EventKind::Stopped => *state = State::Stopped,
+            EventKind::Rx { .. } => *last = ev.peer,
+            _ => {}
+        })
+    }
+
+    fn start(&mut self) {
+        self.wire.error = None;
+        let recv_buffer = match self.recv_buffer.trim().parse::<usize>() {
+            Ok(n) if (1..=16 * 1024 * 1024).contains(&n) => n,
+            _ => {
+                self.wire.error = Some(Problem::Io {
+                    op: engine::problem::Op::Option,
+                    addr: None,
+                    detail: format!(
+                        "receive buffer '{}': use a number of bytes from 1 to 16777216",
+                        self.recv_buffer.trim()
+                    ),
+                });
+                return;
+            }
+        };
+        if let Err(p) = engine::split_host_port(&self.bind) {
+            self.wire.error = Some(p);
+            return;
+        }
+        let cfg = UdpConfig {
+            bind: self.bind.clone(),
+            reply: self.reply,
+            encoding: self.wire.encoding,
+            recv_buffer,
+            thread_name: "udp".into(),
+            ..UdpConfig::default()
+        };
+        match engine::udp::spawn(cfg, self.wire.sink.clone()) {
+            Ok(h) => {
+                self.wire.workers.push(h);
+                self.state = State::Starting;
+            }
+            Err(p) => self.wire.error = Some(p),
+        }
+    }
+
+    fn stop(&mut self) {
+        for w in &self.wire.workers {
+            w.request_stop();
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
+        let t = lang.tr();
+        let running = self.state != State::Stopped;
+        ui.horizontal_wrapped(|ui| {
+            ui.add_enabled_ui(!running, |ui| {
+                widgets::labelled_edit(ui, t.local_address, &mut self.bind, 170.0).on_hover_text(t.port0_hint);
+                widgets::labelled_edit(ui, t.recv_buffer, &mut self.recv_buffer, 70.0).on_hover_text(t.recv_buffer_tip);
+            });
+            if reply_combo(ui, lang, "udp", &mut self.reply, &ReplyMode::UDP)
+                && let Some(w) = self.wire.workers.last()
+            {
+                let _ = w.send(Command::SetReply(self.reply));
+            }
+            if running {
+                if ui.button(t.stop).clicked() {
+                    self.stop();
+                }
+            } else if ui.button(t.start).clicked() {
+                self.start();
+            }
+        });
+        let (state, color) = match self.state {
+            State::Stopped => (t.state_stopped.to_string(), widgets::RED),
+            State::Starting => (t.state_starting.to_string(), widgets::AMBER),
+            State::Bound(a) => (i18n::fill(t.state_bound, &[&a]), widgets::GREEN),
+        };
+        widgets::status_line(ui, lang, &state, color, &self.wire, None);
+        ui.separator();
+        ui.horizontal(|ui| {
+            widgets::labelled_edit(ui, t.remote_address, &mut self.remote, 170.0);
+            let tip = match self.last_sender {
+                Some(a) => i18n::fill(t.reply_last_tip, &[&a]),
+                None => t.nobody_yet.to_string(),
+            };
+            let b = ui.add_enabled(self.last_sender.is_some(), egui::Button::new(t.reply_last));
+            if b.on_hover_text(tip).on_disabled_hover_text(t.nobody_yet).clicked()
+                && let Some(a) = self.last_sender
+            {
+                self.remote = a.to_string();
+            }
+        });
+        if let Some(bytes) = self.send.ui(ui, lang, &mut self.wire.encoding, "udp") {
+            self.send_bytes(bytes, lang);
+        }
+        ui.separator();
+        self.wire.log.ui(ui, lang, self.wire.encoding, "udp-log");
+    }
+
+    fn send_bytes(&mut self, data: Vec<u8>, lang: Lang) {
+        let worker = match (self.state, self.wire.workers.last()) {
+            (State::Bound(_), Some(w)) => w,
+            _ => {
+                self.send.error = Some(lang.tr().err_not_started.to_string());
+                return;
+            }
+        };
+        if self.remote.trim().is_empty() {
+            self.send.error = Some(i18n::problem(lang, &Problem::NoDestination));
+            return;
+        }
+        if let Err(p) = engine::split_host_port(&self.remote) {
+            self.send.error = Some(i18n::problem(lang, &p));
+            return;
+        }
+        match worker.send(Command::SendTo { to: self.remote.trim().to_string(), data }) {
+            Ok(()) => self.send.sent(),
+            Err(p) => self.send.error = Some(i18n::problem(lang, &p)),
+        }
+    }
+}

@@ -1,0 +1,384 @@
+//! Pieces every tab shares: the event wire to its workers, the send box, the log table and the
+//! status line.
+
+use std::time::Instant;
+
+use crossbeam_channel::Receiver;
+use egui::{Color32, RichText};
+use egui_extras::{Column, TableBuilder};
+
+use crate::codec::{self, Encoding, InputMode};
+use crate::engine::{CloseReason, Event, EventKind, EventSink, Notify, Problem, WorkerHandle};
+use crate::i18n::{self, Lang, Tr};
+use crate::log::LogStore;
+
+pub const GREEN: Color32 = Color32::from_rgb(0x2e, 0x9d, 0x4f);
+pub const BLUE: Color32 = Color32::from_rgb(0x3a, 0x7b, 0xd5);
+pub const RED: Color32 = Color32::from_rgb(0xd0, 0x3b, 0x3b);
+pub const AMBER: Color32 = Color32::from_rgb(0xc8, 0x8a, 0x12);
+
+/// A tab's link to its workers: one event channel for the tab's whole life, the workers it
+/// started, and the log their events go to.
+pub struct Wire {
+    pub sink: EventSink,
+    events: Receiver<Event>,
+    pub workers: Vec<WorkerHandle>,
+    pub log: LogView,
+    /// The latest problem, shown under the settings until the user acts again.
+    pub error: Option<Problem>,
+    pub encoding: Encoding,
+}
+
+impl Wire {
+    pub fn new(notify: Notify) -> Wire {
+        let (sink, events) = EventSink::channel(Some(notify));
+        Wire { sink, events, workers: Vec::new(), log: LogView::default(), error: None, encoding: Encoding::Utf8 }
+    }
+
+    /// Moves events into the log until `until`; `seen` updates the tab's state first.
+    /// Returns true if events are still waiting.
+    pub fn drain(&mut self, until: Instant, mut seen: impl FnMut(&Event)) -> bool {
+        let mut n = 0u32;
+        while let Ok(ev) = self.events.try_recv() {
+            if let EventKind::Error(p) = &ev.kind {
+                self.error = Some(p.clone());
+            }
+            seen(&ev);
+            self.log.store.push(ev);
+            n += 1;
+            if n.is_multiple_of(256) && Instant::now() >= until {
+                return !self.events.is_empty();
+            }
+        }
+        self.workers.retain_mut(|w| {
+            if w.is_finished() {
+                w.join();
+                false
+            } else {
+                true
+            }
+        });
+        false
+    }
+
+    /// Stops every worker and waits for them (at app exit).
+    pub fn shutdown(&mut self) {
+        for w in &self.workers {
+            w.request_stop();
+        }
+        let deadline = Instant::now() + std::time::Duration::from_secs(3);
+        while self.workers.iter().any(|w| !w.is_finished()) && Instant::now() < deadline {
+            // Keep the channel moving so no worker waits on a full queue.
+            while self.events.try_recv().is_ok() {}
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        for w in &mut self.workers {
+            w.join();
+        }
+        self.workers.clear();
+    }
+}
+
+/// Text for events that carry no payload.
+pub fn event_text(t: &Tr, kind: &EventKind, lang: Lang) -> String {
+    match kind {
+        EventKind::Listening { local } => i18n::fill(t.ev_listening, &[local]),
+        EventKind::Connecting { .. } => t.ev_connecting.to_string(),
+        EventKind::Connected { local } => i18n::fill(t.ev_connected, &[local]),
+        EventKind::HalfClosed => t.ev_half_closed.to_string(),
+        EventKind::Closed { reason } => close_text(t, *reason).to_string(),
+        EventKind::Error(p) => i18n::problem(lang, p),
+        EventKind::Stopped => t.ev_stopped.to_string(),
+        EventKind::Rx { .. } | EventKind::Tx { .. } => String::new(),
+    }
+}
+
+pub fn close_text(t: &Tr, r: CloseReason) -> &'static str {
+    match r {
+        CloseReason::PeerClosed => t.ev_closed_peer,
+        CloseReason::Reset => t.ev_closed_reset,
+        CloseReason::LocalClose => t.ev_closed_local,
+        CloseReason::Failed => t.ev_closed_failed,
+    }
+}
+
+/// The traffic log of one tab: the store and how it is shown.
+pub struct LogView {
+    pub store: LogStore,
+    pub show_hex: bool,
+    pub follow: bool,
+    tz: jiff::tz::TimeZone,
+}
+
+impl Default for LogView {
+    fn default() -> Self {
+        LogView { store: LogStore::default(), show_hex: true, follow: true, tz: jiff::tz::TimeZone::system() }
+    }
+}
+
+/// Characters of a payload shown in one row; the hex view and exports keep every byte.
+const MAX_ROW_CHARS: usize = 400;
+
+impl LogView {
+    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, encoding: Encoding, id: &str) {
+        let t = lang.tr();
+        ui.horizontal(|ui| {
+            ui.checkbox(&mut self.show_hex, t.show_hex);
+            ui.checkbox(&mut self.follow, t.follow);
+            if ui.button(t.clear).clicked() {
+                self.store.clear();
+            }
+            if self.store.evicted() > 0 {
+                ui.label(RichText::new(i18n::fill(t.evicted, &[&self.store.evicted()])).weak());
+            }
+        });
+        let row_h = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
+        let mut table = TableBuilder::new(ui)
+            .id_salt(id)
+            .striped(true)
+            .stick_to_bottom(self.follow)
+            .auto_shrink([false, false])
+            .column(Column::exact(108.0))
+            .column(Column::exact(52.0))
+            .column(Column::initial(150.0).at_least(80.0).resizable(true).clip(true))
+            .column(Column::exact(34.0));
+        table = if self.show_hex {
+            table
+                .column(Column::initial(320.0).at_least(80.0).resizable(true).clip(true))
+                .column(Column::remainder().clip(true))
+        } else {
+            table.column(Column::remainder().clip(true))
+        };
+        let show_hex = self.show_hex;
+        table
+            .header(row_h, |mut h| {
+                h.col(|ui| {
+                    ui.strong(t.col_time);
+                });
+                h.col(|ui| {
+                    ui.strong(t.col_len);
+                });
+                h.col(|ui| {
+                    ui.strong(t.col_peer);
+                });
+                h.col(|ui| {
+                    ui.strong(t.col_dir);
+                });
+                h.col(|ui| {
+                    ui.strong(t.col_data);
+                });
+                if show_hex {
+                    h.col(|ui| {
+                        ui.strong(t.col_hex);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(row_h, self.store.len(), |mut row| {
+                    let Some(r) = self.store.get(row.index()) else { return };
+                    let ev = &r.event;
+                    let time = ev.time.to_zoned(self.tz.clone()).strftime("%H:%M:%S%.3f").to_string();
+                    let peer = ev.peer.map(|p| p.to_string()).unwrap_or_default();
+                    let (dir, color, text, data) = match &ev.kind {
+                        EventKind::Rx { data, lost } => {
+                            let mut s = shorten(&codec::printable(&encoding.decode_lossy(data)));
+                            if *lost > 0 {
+                                s.push_str(&i18n::fill(t.ev_truncated, &[lost]));
+                            }
+                            (">>>", GREEN, s, Some(data))
+                        }
+                        EventKind::Tx { data } => {
+                            ("<<<", BLUE, shorten(&codec::printable(&encoding.decode_lossy(data))), Some(data))
+                        }
+                        EventKind::Error(_) => ("!", RED, event_text(t, &ev.kind, lang), None),
+                        k => ("•", AMBER, event_text(t, k, lang), None),
+                    };
+                    row.col(|ui| {
+                        ui.label(RichText::new(time).monospace().weak());
+                    });
+                    row.col(|ui| {
+                        if let Some(d) = data {
+                            ui.label(RichText::new(d.len().to_string()).monospace());
+                        }
+                    });
+                    row.col(|ui| {
+                        ui.add(egui::Label::new(RichText::new(peer).monospace()).truncate());
+                    });
+                    row.col(|ui| {
+                        ui.label(RichText::new(dir).monospace().color(color).strong());
+                    });
+                    row.col(|ui| {
+                        let rt = if data.is_some() {
+                            RichText::new(text)
+                        } else {
+                            RichText::new(text).italics().color(color)
+                        };
+                        ui.add(egui::Label::new(rt).truncate());
+                    });
+                    if show_hex {
+                        row.col(|ui| {
+                            if let Some(d) = data {
+                                let n = d.len().min(MAX_ROW_CHARS / 3);
+                                let mut hex = codec::to_hex(&d[..n]);
+                                if n < d.len() {
+                                    hex.push_str(" …");
+                                }
+                                ui.add(egui::Label::new(RichText::new(hex).monospace().weak()).truncate());
+                            }
+                        });
+                    }
+                });
+            });
+    }
+}
+
+fn shorten(s: &str) -> String {
+    match s.char_indices().nth(MAX_ROW_CHARS) {
+        Some((i, _)) => format!("{} …", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+/// A text field with a label that screen readers (and kittest) can find.
+pub fn labelled_edit(ui: &mut egui::Ui, label: &str, value: &mut String, width: f32) -> egui::Response {
+    let l = ui.label(label);
+    ui.add(egui::TextEdit::singleline(value).desired_width(width)).labelled_by(l.id)
+}
+
+/// The message box: text or hex, an encoding, Enter to send, ↑/↓ for history.
+#[derive(Default)]
+pub struct SendBox {
+    pub text: String,
+    pub mode: InputMode,
+    history: Vec<String>,
+    /// Position while browsing history with ↑/↓.
+    browse: Option<usize>,
+    pub error: Option<String>,
+}
+
+const HISTORY_LIMIT: usize = 100;
+
+impl SendBox {
+    /// Shows the box; returns the bytes to send when the user pressed Enter or Send and the input
+    /// is valid. Call [`SendBox::sent`] once they were handed to the worker.
+    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, encoding: &mut Encoding, id: &str) -> Option<Vec<u8>> {
+        let t = lang.tr();
+        let mut submit = false;
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut self.mode, InputMode::Text, t.mode_text);
+            ui.radio_value(&mut self.mode, InputMode::Hex, t.mode_hex);
+            ui.separator();
+            let l = ui.label(t.encoding);
+            egui::ComboBox::from_id_salt((id, "encoding"))
+                .selected_text(encoding.name())
+                .show_ui(ui, |ui| {
+                    for e in Encoding::ALL {
+                        ui.selectable_value(encoding, e, e.name());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+        });
+        ui.horizontal(|ui| {
+            let l = ui.label(t.message);
+            let hint = match self.mode {
+                InputMode::Text => t.send_hint_text,
+                InputMode::Hex => t.send_hint_hex,
+            };
+            let width = (ui.available_width() - 90.0).max(120.0);
+            let edit = egui::TextEdit::singleline(&mut self.text)
+                .hint_text(hint)
+                .desired_width(width)
+                .id_salt((id, "message"));
+            let resp = ui.add(edit).labelled_by(l.id);
+            if resp.has_focus() {
+                let (up, down) = ui.input(|i| (i.key_pressed(egui::Key::ArrowUp), i.key_pressed(egui::Key::ArrowDown)));
+                if up || down {
+                    self.browse_history(up);
+                }
+            }
+            if resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                submit = true;
+                resp.request_focus();
+            }
+            if resp.changed() {
+                self.error = None;
+            }
+            if ui.button(t.send).clicked() {
+                submit = true;
+            }
+        });
+        if let Some(e) = &self.error {
+            ui.colored_label(RED, e);
+        }
+        if !submit {
+            return None;
+        }
+        if self.text.is_empty() && self.mode == InputMode::Text {
+            self.error = Some(t.err_nothing.to_string());
+            return None;
+        }
+        match codec::encode_input(&self.text, self.mode, *encoding) {
+            Ok(bytes) if bytes.is_empty() => {
+                self.error = Some(t.err_nothing.to_string());
+                None
+            }
+            Ok(bytes) => Some(bytes),
+            Err(e) => {
+                self.error = Some(i18n::codec_error(lang, &e));
+                None
+            }
+        }
+    }
+
+    /// The message went out: remember it and clear the box.
+    pub fn sent(&mut self) {
+        let text = std::mem::take(&mut self.text);
+        if self.history.last() != Some(&text) {
+            self.history.push(text);
+            if self.history.len() > HISTORY_LIMIT {
+                self.history.remove(0);
+            }
+        }
+        self.browse = None;
+        self.error = None;
+    }
+
+    fn browse_history(&mut self, up: bool) {
+        if self.history.is_empty() {
+            return;
+        }
+        let last = self.history.len() - 1;
+        self.browse = match (self.browse, up) {
+            (None, true) => Some(last),
+            (None, false) => None,
+            (Some(i), true) => Some(i.saturating_sub(1)),
+            (Some(i), false) if i < last => Some(i + 1),
+            (Some(_), false) => None,
+        };
+        self.text = self.browse.map(|i| self.history[i].clone()).unwrap_or_default();
+    }
+}
+
+/// The status line: a coloured state, the counters, and the latest error.
+pub fn status_line(ui: &mut egui::Ui, lang: Lang, state: &str, color: Color32, wire: &Wire, extra: Option<String>) {
+    let t = lang.tr();
+    let c = wire.log.store.counters();
+    ui.horizontal_wrapped(|ui| {
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+        ui.painter().circle_filled(rect.center(), 5.0, color);
+        ui.label(RichText::new(state).strong());
+        ui.separator();
+        ui.label(
+            RichText::new(i18n::fill(t.counters, &[&c.rx_packets, &c.rx_bytes, &c.tx_packets, &c.tx_bytes]))
+                .monospace(),
+        );
+        if let Some(x) = extra {
+            ui.separator();
+            ui.label(x);
+        }
+    });
+    if let Some(p) = &wire.error {
+        ui.colored_label(RED, i18n::problem(lang, p));
+    }
+}

@@ -1,0 +1,208 @@
+//! CLI tests: run the built binary as a script would, over loopback.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+fn socklab() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_socklab"))
+}
+
+fn json_lines(out: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect()
+}
+
+/// Starts a long-running subcommand with `--json` and reads lines until the `info` line that
+/// says where it listens; returns the child, the port, and the stdout reader.
+fn start_json(args: &[&str]) -> (Child, u16, BufReader<std::process::ChildStdout>) {
+    let mut child = socklab().args(args).arg("--json").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
+    assert_eq!(v["kind"], "info", "{line}");
+    let local: std::net::SocketAddr = v["local"].as_str().unwrap().parse().unwrap();
+    (child, local.port(), out)
+}
+
+fn finish(mut child: Child, mut out: BufReader<std::process::ChildStdout>) -> (Output, Vec<serde_json::Value>) {
+    let mut rest = Vec::new();
+    out.read_to_end(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    let mut stderr = Vec::new();
+    child.stderr.take().unwrap().read_to_end(&mut stderr).unwrap();
+    (Output { status, stdout: rest.clone(), stderr }, json_lines(&rest))
+}
+
+fn kinds(v: &[serde_json::Value]) -> Vec<&str> {
+    v.iter().map(|x| x["kind"].as_str().unwrap()).collect()
+}
+
+#[test]
+fn tcp_server_and_client_json_round_trip() {
+    let (srv, port, out) =
+        start_json(&["tcp-server", "--bind", "127.0.0.1:0", "--reply", "upper", "--max-clients", "1"]);
+    let cli = socklab()
+        .args(["tcp-client", "--connect", &format!("127.0.0.1:{port}"), "--send", "abc", "--hex", "64 65", "--json"])
+        .output()
+        .unwrap();
+    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
+    let lines = json_lines(&cli.stdout);
+    let rx: Vec<u8> = lines
+        .iter()
+        .filter(|v| v["kind"] == "rx")
+        .flat_map(|v| socklab::codec::parse_hex(v["hex"].as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(rx, b"ABCDE");
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["kind"], "summary");
+    assert_eq!(summary["tx_bytes"], 5);
+    assert_eq!(summary["rx_bytes"], 5);
+    assert_eq!(summary["connections"], 1);
+    for v in &lines[..lines.len() - 1] {
+        for field in ["ts", "kind", "peer", "len", "text", "hex"] {
+            assert!(v.get(field).is_some(), "{field} missing in {v}");
+        }
+        assert!(jiff::Timestamp::strptime("%Y-%m-%dT%H:%M:%S%.f%:z", v["ts"].as_str().unwrap()).is_ok(), "{v}");
+    }
+    // The server served its one client and exits by itself with a summary.
+    let (o, lines) = finish(srv, out);
+    assert!(o.status.success());
+    let k = kinds(&lines);
+    assert!(k.contains(&"connect") && k.contains(&"disconnect") && k.contains(&"rx"), "{k:?}");
+    let s = lines.last().unwrap();
+    assert_eq!(
+        (s["kind"].as_str(), s["rx_bytes"].as_u64(), s["connections"].as_u64()),
+        (Some("summary"), Some(5), Some(1))
+    );
+}
+
+#[test]
+fn udp_count_and_text_output() {
+    let (srv, port, out) = start_json(&["udp", "--bind", "127.0.0.1:0", "--reply", "echo", "--count", "2"]);
+    let c = socklab()
+        .args(["udp", "--bind", "127.0.0.1:0", "--to", &format!("127.0.0.1:{port}"), "--send", "你好", "--send", "two"])
+        .output()
+        .unwrap();
+    assert!(c.status.success());
+    let text = String::from_utf8_lossy(&c.stdout);
+    assert!(text.contains(&format!("rx 127.0.0.1:{port} >>> 你好 (6 bytes)")), "{text}");
+    assert!(text.contains("summary: rx 2 packets / 9 bytes, tx 2 packets / 9 bytes"), "{text}");
+    let (o, lines) = finish(srv, out);
+    assert!(o.status.success());
+    assert_eq!(lines.iter().filter(|v| v["kind"] == "rx").count(), 2);
+    assert_eq!(lines.last().unwrap()["rx_packets"], 2);
+}
+
+#[test]
+fn udp_gbk_encoding_flag() {
+    let r = UdpSocket::bind("127.0.0.1:0").unwrap();
+    r.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let to = r.local_addr().unwrap().to_string();
+    let c = socklab()
+        .args(["udp", "--bind", "127.0.0.1:0", "--to", &to, "--send", "你好", "--encoding", "gbk"])
+        .output()
+        .unwrap();
+    assert!(c.status.success());
+    let mut buf = [0u8; 16];
+    let (n, _) = r.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], &[0xc4, 0xe3, 0xba, 0xc3]);
+}
+
+#[test]
+fn errors_go_to_stderr_with_nonzero_exit() {
+    // Refused.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let o = socklab().args(["tcp-client", "--connect", &format!("127.0.0.1:{port}")]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(&format!("Connection refused: nothing is listening on 127.0.0.1:{port}")), "{err}");
+
+    // Port in use.
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let o = socklab().args(["tcp-server", "--bind", &addr.to_string()]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("already in use by another program"));
+
+    // Bad address, bad hex: usage errors, nothing sent.
+    let o = socklab().args(["udp", "--bind", "127.0.0.1"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("has no port"));
+    let o = socklab().args(["udp", "--bind", "127.0.0.1:0", "--to", "127.0.0.1:9", "--hex", "123"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("odd number"));
+    let o = socklab().args(["udp", "--bind", "127.0.0.1:0", "--encoding", "latin9"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn tcp_client_waits_for_replies_and_sees_close() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let t = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let mut buf = [0u8; 5];
+        s.read_exact(&mut buf).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        s.write_all(b"late reply").unwrap();
+        // Closing: the client exits before --wait runs out.
+    });
+    let start = std::time::Instant::now();
+    let o = socklab()
+        .args(["tcp-client", "--connect", &format!("127.0.0.1:{port}"), "--send", "hello", "--wait", "5000", "--json"])
+        .output()
+        .unwrap();
+    t.join().unwrap();
+    assert!(o.status.success());
+    let lines = json_lines(&o.stdout);
+    assert!(lines.iter().any(|v| v["kind"] == "rx" && v["text"] == "late reply"));
+    let d = lines.iter().find(|v| v["kind"] == "disconnect").expect("disconnect line");
+    assert_eq!(d["reason"], "peer_closed");
+    assert!(start.elapsed() < Duration::from_secs(4), "exited when the server closed, not after --wait");
+}
+
+#[test]
+fn broadcast_send_and_listen() {
+    let port = (23_000..23_500).find(|p| UdpSocket::bind(("0.0.0.0", *p)).is_ok()).unwrap();
+    let (l1, _, o1) = start_json(&["broadcast", "--listen", &port.to_string(), "--count", "1"]);
+    let (l2, _, o2) = start_json(&["broadcast", "--listen", &port.to_string(), "--count", "1"]);
+    let s =
+        socklab().args(["broadcast", "--port", &port.to_string(), "--send", "all of you", "--json"]).output().unwrap();
+    assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+    let sent = json_lines(&s.stdout);
+    assert!(sent.iter().any(|v| v["kind"] == "tx" && v["peer"] == format!("127.255.255.255:{port}")));
+    for (c, o) in [(l1, o1), (l2, o2)] {
+        let (st, lines) = finish(c, o);
+        assert!(st.status.success());
+        assert!(lines.iter().any(|v| v["kind"] == "rx" && v["text"] == "all of you"), "{lines:?}");
+    }
+}
+
+#[test]
+fn sigterm_prints_summary_and_exits_zero() {
+    let (srv, port, out) = start_json(&["tcp-server", "--bind", "127.0.0.1:0"]);
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.write_all(b"x").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let st = Command::new("kill").args(["-TERM", &srv.id().to_string()]).status().unwrap();
+    assert!(st.success());
+    let (o, lines) = finish(srv, out);
+    assert!(o.status.success(), "{:?}", o.status);
+    let s = lines.last().unwrap();
+    assert_eq!(s["kind"], "summary");
+    assert_eq!(s["rx_bytes"], 1);
+}
+
+#[test]
+fn duration_limits_a_listener() {
+    let start = std::time::Instant::now();
+    let o = socklab().args(["udp", "--bind", "127.0.0.1:0", "--duration", "0.3"]).output().unwrap();
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("summary: rx 0 packets"));
+    assert!(start.elapsed() < Duration::from_secs(5));
+}

@@ -1,0 +1,328 @@
+//! Engine integration tests over loopback: every worker, real sockets, bounded in time.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::time::Duration;
+
+use common::{Events, is_error};
+use socklab::codec::Encoding;
+use socklab::engine::tcp_client::TcpClientConfig;
+use socklab::engine::tcp_server::TcpServerConfig;
+use socklab::engine::udp::UdpConfig;
+use socklab::engine::{self, CloseReason, Command, EventKind, Problem, ReplyMode};
+
+fn udp_worker(reply: ReplyMode) -> (engine::WorkerHandle, Events, SocketAddr) {
+    let (sink, mut ev) = Events::new();
+    let cfg = UdpConfig { bind: "127.0.0.1:0".into(), reply, ..UdpConfig::default() };
+    let h = engine::udp::spawn(cfg, sink).unwrap();
+    let addr = ev.listening();
+    (h, ev, addr)
+}
+
+fn server(reply: ReplyMode) -> (engine::WorkerHandle, Events, SocketAddr) {
+    let (sink, mut ev) = Events::new();
+    let cfg = TcpServerConfig { bind: "127.0.0.1:0".into(), reply, ..TcpServerConfig::default() };
+    let h = engine::tcp_server::spawn(cfg, sink).unwrap();
+    let addr = ev.listening();
+    (h, ev, addr)
+}
+
+fn stop(mut h: engine::WorkerHandle, ev: &mut Events) {
+    h.request_stop();
+    ev.wait_for("stopped", |e| e.kind == EventKind::Stopped);
+    h.join();
+}
+
+#[test]
+fn udp_two_workers_talk_and_port_zero_is_reported() {
+    let (a, mut ea, addr_a) = udp_worker(ReplyMode::None);
+    let (b, mut eb, addr_b) = udp_worker(ReplyMode::Upper);
+    assert_ne!(addr_a.port(), 0, "the OS-chosen port is reported");
+    a.send(Command::SendTo { to: addr_b.to_string(), data: "hi 你好".as_bytes().to_vec() }).unwrap();
+    let got = eb.wait_for("rx at b", |e| matches!(e.kind, EventKind::Rx { .. }));
+    assert_eq!(got.peer, Some(addr_a));
+    let back = ea.wait_for("reply at a", |e| matches!(e.kind, EventKind::Rx { .. }));
+    assert_eq!(back.kind, EventKind::Rx { data: "HI 你好".as_bytes().to_vec(), lost: 0 });
+    assert_eq!(back.peer, Some(addr_b));
+    stop(a, &mut ea);
+    stop(b, &mut eb);
+}
+
+#[test]
+fn udp_datagram_larger_than_buffer_is_reported_truncated() {
+    let (sink, mut ev) = Events::new();
+    let cfg = UdpConfig { bind: "127.0.0.1:0".into(), recv_buffer: 1024, ..UdpConfig::default() };
+    let h = engine::udp::spawn(cfg, sink).unwrap();
+    let addr = ev.listening();
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.send_to(&[b'x'; 1500], addr).unwrap();
+    let got = ev.wait_for("rx", |e| matches!(e.kind, EventKind::Rx { .. }));
+    match got.kind {
+        EventKind::Rx { data, lost } => {
+            assert_eq!(data.len(), 1024);
+            assert_eq!(lost, 476);
+        }
+        _ => unreachable!(),
+    }
+    stop(h, &mut ev);
+}
+
+#[test]
+fn udp_bad_destination_and_too_big_keep_worker_alive() {
+    let (a, mut ea, _) = udp_worker(ReplyMode::None);
+    a.send(Command::SendTo { to: "127.0.0.1".into(), data: b"x".to_vec() }).unwrap();
+    ea.wait_for("missing port", |e| e.kind == EventKind::Error(Problem::MissingPort("127.0.0.1".into())));
+    a.send(Command::SendTo { to: "127.0.0.1:9".into(), data: vec![0; 70_000] }).unwrap();
+    ea.wait_for("too big", |e| e.kind == EventKind::Error(Problem::TooBig(70_000)));
+    // Still alive: a normal datagram goes out.
+    let r = UdpSocket::bind("127.0.0.1:0").unwrap();
+    a.send(Command::SendTo { to: r.local_addr().unwrap().to_string(), data: b"ok".to_vec() }).unwrap();
+    r.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0u8; 16];
+    let (n, _) = r.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"ok");
+    stop(a, &mut ea);
+}
+
+#[test]
+fn udp_port_in_use_is_explained() {
+    let taken = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let (sink, mut ev) = Events::new();
+    let h = engine::udp::spawn(UdpConfig { bind: addr.to_string(), ..UdpConfig::default() }, sink).unwrap();
+    ev.wait_for("addr in use", |e| e.kind == EventKind::Error(Problem::AddrInUse(addr)));
+    ev.wait_for("stopped", |e| e.kind == EventKind::Stopped);
+    drop(h);
+    let text = Problem::AddrInUse(addr).to_string();
+    assert!(text.contains(&format!("Port {} is already in use by another program", addr.port())), "{text}");
+}
+
+#[test]
+fn tcp_server_many_clients_echo_and_close() {
+    let (h, mut ev, addr) = server(ReplyMode::Echo);
+    const N: usize = 50;
+    let mut clients: Vec<TcpStream> = (0..N).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    for (i, c) in clients.iter_mut().enumerate() {
+        c.write_all(format!("client {i}").as_bytes()).unwrap();
+    }
+    for (i, c) in clients.iter_mut().enumerate() {
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let want = format!("client {i}");
+        let mut got = vec![0u8; want.len()];
+        c.read_exact(&mut got).unwrap();
+        assert_eq!(got, want.as_bytes());
+    }
+    drop(clients);
+    // Every client closes: recv of 0 bytes on the server side.
+    let deadline = std::time::Instant::now() + common::LIMIT;
+    loop {
+        let closed = ev.seen.iter().filter(|e| e.kind == EventKind::Closed { reason: CloseReason::PeerClosed }).count();
+        if closed == N {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "only {closed} closes seen");
+        ev.settle(Duration::from_millis(50));
+    }
+    let connects = ev.seen.iter().filter(|e| matches!(e.kind, EventKind::Connected { .. })).count();
+    assert_eq!(connects, N);
+    stop(h, &mut ev);
+}
+
+#[test]
+fn tcp_server_send_to_one_and_all_and_disconnect() {
+    let (h, mut ev, addr) = server(ReplyMode::None);
+    let mut a = TcpStream::connect(addr).unwrap();
+    let mut b = TcpStream::connect(addr).unwrap();
+    for s in [&a, &b] {
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    }
+    ev.wait_for("2 connects", |e| e.conn == Some(2) && matches!(e.kind, EventKind::Connected { .. }));
+    h.send(Command::Send { conn: None, data: b"all".to_vec() }).unwrap();
+    h.send(Command::Send { conn: Some(2), data: b"+b".to_vec() }).unwrap();
+    let mut buf = [0u8; 3];
+    a.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"all");
+    let mut buf = [0u8; 5];
+    b.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"all+b");
+    h.send(Command::Disconnect { conn: Some(1) }).unwrap();
+    let mut rest = Vec::new();
+    assert_eq!(a.read_to_end(&mut rest).unwrap(), 0, "server closed client 1");
+    h.send(Command::Send { conn: Some(1), data: b"x".to_vec() }).unwrap();
+    ev.wait_for("no such connection", |e| e.kind == EventKind::Error(Problem::NoSuchConnection(1)));
+    stop(h, &mut ev);
+}
+
+#[test]
+fn tcp_server_hello_mode_like_the_tutorial() {
+    let (h, mut ev, addr) = server(ReplyMode::Hello);
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0u8; 8];
+    c.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"welcome!");
+    c.write_all(b"Michael").unwrap();
+    let mut buf = [0u8; 15];
+    c.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"hello, Michael!");
+    c.write_all(b"exit").unwrap();
+    let mut rest = Vec::new();
+    c.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty());
+    ev.wait_for("closed by us", |e| e.kind == EventKind::Closed { reason: CloseReason::LocalClose });
+    stop(h, &mut ev);
+}
+
+#[test]
+fn tcp_server_reports_reset() {
+    let (h, mut ev, addr) = server(ReplyMode::None);
+    let c = TcpStream::connect(addr).unwrap();
+    ev.wait_for("connect", |e| matches!(e.kind, EventKind::Connected { .. }));
+    // Linger 0 makes close() send RST.
+    socket2::SockRef::from(&c).set_linger(Some(Duration::ZERO)).unwrap();
+    drop(c);
+    ev.wait_for("reset", |e| e.kind == EventKind::Closed { reason: CloseReason::Reset });
+    stop(h, &mut ev);
+}
+
+#[test]
+fn tcp_server_port_in_use() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let (sink, mut ev) = Events::new();
+    let cfg = TcpServerConfig { bind: addr.to_string(), reuse_addr: true, ..TcpServerConfig::default() };
+    let _h = engine::tcp_server::spawn(cfg, sink).unwrap();
+    ev.wait_for("addr in use", |e| e.kind == EventKind::Error(Problem::AddrInUse(addr)));
+    ev.wait_for("stopped", |e| e.kind == EventKind::Stopped);
+}
+
+#[test]
+fn tcp_server_accept_limit_ends_after_last_client() {
+    let (sink, mut ev) = Events::new();
+    let cfg = TcpServerConfig { bind: "127.0.0.1:0".into(), accept_limit: Some(2), ..TcpServerConfig::default() };
+    let mut h = engine::tcp_server::spawn(cfg, sink).unwrap();
+    let addr = ev.listening();
+    let a = TcpStream::connect(addr).unwrap();
+    let b = TcpStream::connect(addr).unwrap();
+    ev.wait_for("second", |e| e.conn == Some(2) && matches!(e.kind, EventKind::Connected { .. }));
+    drop(a);
+    drop(b);
+    ev.wait_for("stopped by itself", |e| e.kind == EventKind::Stopped);
+    h.join();
+}
+
+fn client(addr: &str) -> (engine::WorkerHandle, Events) {
+    let (sink, ev) = Events::new();
+    let cfg = TcpClientConfig { connect: addr.into(), timeout: Duration::from_secs(3), ..TcpClientConfig::default() };
+    (engine::tcp_client::spawn(cfg, sink).unwrap(), ev)
+}
+
+#[test]
+fn tcp_client_refused() {
+    // Bind then drop: nothing listens on that port now.
+    let addr = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let (h, mut ev) = client(&addr.to_string());
+    ev.wait_for("refused", |e| e.kind == EventKind::Error(Problem::Refused(addr)));
+    ev.wait_for("stopped", |e| e.kind == EventKind::Stopped);
+    drop(h);
+    assert_eq!(Problem::Refused(addr).to_string(), format!("Connection refused: nothing is listening on {addr}."));
+}
+
+#[test]
+fn tcp_client_and_server_talk_half_close_and_peer_close() {
+    let (srv, mut sev, addr) = server(ReplyMode::Upper);
+    let (cli, mut cev) = client(&addr.to_string());
+    cev.wait_for("connected", |e| matches!(e.kind, EventKind::Connected { .. }));
+    cli.send(Command::Send { conn: None, data: b"abc".to_vec() }).unwrap();
+    assert_eq!(cev.rx_bytes(3), b"ABC");
+    // Half-close: the server sees EOF, finishes and closes; the client sees the close.
+    cli.send(Command::ShutdownWrite { conn: None }).unwrap();
+    cev.wait_for("half closed", |e| e.kind == EventKind::HalfClosed);
+    sev.wait_for("server sees peer close", |e| e.kind == EventKind::Closed { reason: CloseReason::PeerClosed });
+    cev.wait_for("client sees server close", |e| e.kind == EventKind::Closed { reason: CloseReason::PeerClosed });
+    cev.wait_for("client worker ends", |e| e.kind == EventKind::Stopped);
+    drop(cli);
+    stop(srv, &mut sev);
+}
+
+#[test]
+fn tcp_client_half_close_still_receives() {
+    // A server that reads to EOF and only then answers: proves the client still receives.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let t = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let mut all = Vec::new();
+        s.read_to_end(&mut all).unwrap();
+        s.write_all(format!("got {} bytes", all.len()).as_bytes()).unwrap();
+    });
+    let (cli, mut cev) = client(&addr.to_string());
+    cev.wait_for("connected", |e| matches!(e.kind, EventKind::Connected { .. }));
+    cli.send(Command::Send { conn: None, data: b"12345".to_vec() }).unwrap();
+    cli.send(Command::ShutdownWrite { conn: None }).unwrap();
+    assert_eq!(cev.rx_bytes(11), b"got 5 bytes");
+    cev.wait_for("closed by peer", |e| e.kind == EventKind::Closed { reason: CloseReason::PeerClosed });
+    t.join().unwrap();
+}
+
+#[test]
+fn tcp_client_bad_address_is_explained() {
+    let (_h, mut ev) = client("127.0.0.1:99999");
+    ev.wait_for("bad port", |e| e.kind == EventKind::Error(Problem::BadPort("99999".into())));
+    ev.wait_for("stopped", |e| e.kind == EventKind::Stopped);
+}
+
+#[test]
+fn tcp_gbk_text_survives() {
+    let (srv, mut sev, addr) = server(ReplyMode::Echo);
+    let (cli, mut cev) = client(&addr.to_string());
+    cev.wait_for("connected", |e| matches!(e.kind, EventKind::Connected { .. }));
+    let gbk = Encoding::Gbk.encode("你好,世界").unwrap();
+    cli.send(Command::Send { conn: None, data: gbk.clone() }).unwrap();
+    let back = cev.rx_bytes(gbk.len());
+    assert_eq!(Encoding::Gbk.decode_lossy(&back), "你好,世界");
+    drop(cli);
+    stop(srv, &mut sev);
+}
+
+#[test]
+fn broadcast_reaches_two_receivers_on_one_port() {
+    // Find a port free for UDP on 0.0.0.0 (below the ephemeral range).
+    let port = (20_000..20_500).find(|p| UdpSocket::bind(("0.0.0.0", *p)).is_ok()).expect("a free UDP port");
+    let (s1, mut e1) = Events::new();
+    let (s2, mut e2) = Events::new();
+    let r1 = engine::udp::spawn(engine::broadcast::receiver_config(port, Encoding::Utf8), s1).unwrap();
+    let r2 = engine::udp::spawn(engine::broadcast::receiver_config(port, Encoding::Utf8), s2).unwrap();
+    e1.listening();
+    e2.listening();
+    let (st, mut et) = Events::new();
+    let tx = engine::udp::spawn(engine::broadcast::sender_config(Encoding::Utf8), st).unwrap();
+    let sender = et.listening();
+    tx.send(Command::SendTo { to: format!("127.255.255.255:{port}"), data: b"to everyone".to_vec() }).unwrap();
+    for e in [&mut e1, &mut e2] {
+        let got = e.wait_for("broadcast", |e| matches!(e.kind, EventKind::Rx { .. }));
+        assert_eq!(got.kind, EventKind::Rx { data: b"to everyone".to_vec(), lost: 0 });
+        assert_eq!(got.peer.map(|p| p.port()), Some(sender.port()));
+    }
+    assert!(!et.seen.iter().any(is_error));
+    stop(tx, &mut et);
+    stop(r1, &mut e1);
+    stop(r2, &mut e2);
+}
+
+#[test]
+fn broadcast_without_so_broadcast_is_explained() {
+    let (a, mut ea, _) = udp_worker(ReplyMode::None);
+    a.send(Command::SendTo { to: "127.255.255.255:20999".into(), data: b"x".to_vec() }).unwrap();
+    let addr: SocketAddr = "127.255.255.255:20999".parse().unwrap();
+    ea.wait_for("denied", |e| e.kind == EventKind::Error(Problem::BroadcastDenied(addr)));
+    stop(a, &mut ea);
+}
+
+#[test]
+fn broadcast_targets_always_offer_loopback() {
+    let t = engine::broadcast::targets();
+    assert_eq!(t[0].broadcast, engine::broadcast::LOOPBACK_BROADCAST);
+}

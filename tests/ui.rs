@@ -1,0 +1,243 @@
+//! Drives the real app headless with egui_kittest: fill fields, click, send, read the log.
+//! Snapshots: `UPDATE_SNAPSHOTS=1 cargo test --test ui` rewrites tests/snapshots/*.png.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use socklab::i18n::Lang;
+use socklab::ui::SockLabApp;
+
+fn app(lang: Lang) -> Harness<'static, SockLabApp> {
+    Harness::builder().with_size([1180.0, 760.0]).build_eframe(move |cc| SockLabApp::new(cc, Some(lang)))
+}
+
+fn set_field(h: &Harness<'_, SockLabApp>, label: &str, value: &str) {
+    h.get_by_role_and_label(Role::TextInput, label).set_text_value_accesskit(value);
+}
+
+fn click(h: &Harness<'_, SockLabApp>, label: &str) {
+    h.get_by_label(label).click();
+}
+
+/// Steps frames until `f` holds (at most 10 s of wall time: workers run on real sockets).
+fn run_until(h: &mut Harness<'_, SockLabApp>, what: &str, f: impl Fn(&Harness<'_, SockLabApp>) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        h.step();
+        if f(h) {
+            return;
+        }
+        if Instant::now() > deadline {
+            let texts: Vec<String> = h
+                .query_all(egui_kittest::kittest::By::new().role(Role::Label))
+                .filter_map(|n| n.accesskit_node().value())
+                .collect();
+            panic!("timed out waiting for: {what}; labels on screen: {texts:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn has(h: &Harness<'_, SockLabApp>, text: &str) -> bool {
+    h.query_all_by_label_contains(text).next().is_some()
+}
+
+fn count(h: &Harness<'_, SockLabApp>, text: &str) -> usize {
+    h.query_all_by_label(text).count()
+}
+
+/// The address in a status label such as "Bound to 127.0.0.1:40000".
+fn addr_after(h: &Harness<'_, SockLabApp>, prefix: &str) -> SocketAddr {
+    let node = h.get_by_label_contains(prefix);
+    // Labels keep their text in the accessibility value.
+    let label = node.accesskit_node().value().or_else(|| node.accesskit_node().label()).unwrap_or_default();
+    label[label.find(prefix).unwrap() + prefix.len()..].trim().parse().unwrap_or_else(|e| panic!("{label}: {e}"))
+}
+
+fn send_message(h: &mut Harness<'_, SockLabApp>, text: &str) {
+    set_field(h, "Message", text);
+    h.step();
+    click(h, "Send");
+    h.run_steps(2);
+}
+
+#[test]
+fn udp_tab_sends_receives_and_replies_to_last_sender() {
+    let mut h = app(Lang::En);
+    h.run_steps(3);
+    h.snapshot("udp_tab");
+
+    click(&h, "Start");
+    run_until(&mut h, "bound", |h| has(h, "Bound to 127.0.0.1:"));
+    let me = addr_after(&h, "Bound to ");
+    assert_ne!(me.port(), 0);
+
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    set_field(&h, "Remote address", &peer.local_addr().unwrap().to_string());
+    send_message(&mut h, "hello 你好");
+    let mut buf = [0u8; 64];
+    let (n, from) = peer.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], "hello 你好".as_bytes());
+    assert_eq!(from, me);
+
+    // Up recalls the last message.
+    h.get_by_role_and_label(Role::TextInput, "Message").focus();
+    h.step();
+    h.key_press(egui::Key::ArrowUp);
+    h.run_steps(2);
+    assert_eq!(h.get_by_role_and_label(Role::TextInput, "Message").value().as_deref(), Some("hello 你好"));
+    set_field(&h, "Message", "");
+
+    // A stranger writes to us; "Reply to last sender" fills in its address.
+    let stranger = UdpSocket::bind("127.0.0.1:0").unwrap();
+    stranger.send_to(b"pong from stranger", me).unwrap();
+    run_until(&mut h, "rx row", |h| has(h, "pong from stranger"));
+    click(&h, "Reply to last sender");
+    h.run_steps(2);
+    let remote = h.get_by_role_and_label(Role::TextInput, "Remote address").value().unwrap_or_default();
+    assert_eq!(remote, stranger.local_addr().unwrap().to_string());
+    assert!(has(&h, "RX 1 pkts / 18 B"), "counters shown");
+
+    // Hex mode: a bad digit is reported inline and nothing is sent.
+    h.get_by_role_and_label(Role::RadioButton, "Hex").click();
+    send_message(&mut h, "48 4g");
+    assert!(has(&h, "is not a hex digit"));
+    // Enter sends.
+    set_field(&h, "Message", "48 69");
+    h.get_by_role_and_label(Role::TextInput, "Message").focus();
+    h.step();
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    stranger.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let (n, _) = stranger.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"Hi", "only the valid hex message arrived");
+
+    click(&h, "Stop");
+    run_until(&mut h, "stopped", |h| has(h, "Stopped"));
+}
+
+#[test]
+fn tcp_server_tab_accepts_clients_and_auto_replies() {
+    let mut h = app(Lang::En);
+    click(&h, "TCP Server");
+    h.run_steps(3);
+    h.snapshot("tcp_server_tab");
+
+    set_field(&h, "Local address", "127.0.0.1:0");
+    // Auto-reply: upper-case, like the tutorial's first server.
+    click(&h, "Auto-reply");
+    h.run_steps(2);
+    click(&h, "Upper-case");
+    h.run_steps(2);
+    click(&h, "Start");
+    run_until(&mut h, "listening", |h| has(h, "Listening on 127.0.0.1:"));
+    let addr = addr_after(&h, "Listening on ");
+
+    let mut a = TcpStream::connect(addr).unwrap();
+    let mut b = TcpStream::connect(addr).unwrap();
+    for s in [&a, &b] {
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    }
+    a.write_all(b"abc").unwrap();
+    let mut buf = [0u8; 3];
+    a.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"ABC");
+    run_until(&mut h, "two clients", |h| has(h, "#1") && has(h, "#2"));
+    assert!(has(&h, "Clients: 2 connected, 2 in total"));
+
+    send_message(&mut h, "to everyone");
+    let mut buf = [0u8; 11];
+    b.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"to everyone");
+
+    // Read what was sent to `a` too: closing with unread data would send RST, not FIN.
+    let mut buf = [0u8; 11];
+    a.read_exact(&mut buf).unwrap();
+    drop(a);
+    run_until(&mut h, "client closed", |h| has(h, "closed by client"));
+    run_until(&mut h, "close row", |h| has(h, "closed by peer (recv returned 0 bytes)"));
+    click(&h, "Stop");
+    run_until(&mut h, "stopped", |h| has(h, "Stopped"));
+}
+
+#[test]
+fn tcp_client_tab_connects_sends_half_closes_and_reports_refused() {
+    let mut h = app(Lang::En);
+    click(&h, "TCP Client");
+    h.run_steps(3);
+    h.snapshot("tcp_client_tab");
+
+    // Refused: nothing listens on a port we just released.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    set_field(&h, "Server address", &closed.to_string());
+    click(&h, "Connect");
+    run_until(&mut h, "refused", |h| has(h, "Connection refused: nothing is listening on"));
+
+    // An echo server that answers once the client half-closes.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut all = Vec::new();
+        s.read_to_end(&mut all).unwrap();
+        all.extend_from_slice(b" (after your FIN)");
+        s.write_all(&all).unwrap();
+    });
+    set_field(&h, "Server address", &addr.to_string());
+    click(&h, "Connect");
+    run_until(&mut h, "connected", |h| has(h, "Connected to"));
+    send_message(&mut h, "ping");
+    click(&h, "Half-close");
+    // One write, but TCP may still deliver it in more than one read.
+    run_until(&mut h, "reply after half-close", |h| has(h, "(after your FIN)"));
+    run_until(&mut h, "closed by server", |h| has(h, "Closed by the server"));
+    assert!(count(&h, "ping") >= 1, "the sent row");
+    server.join().unwrap();
+}
+
+#[test]
+fn broadcast_tab_reaches_its_receiver_and_another() {
+    let mut h = app(Lang::En);
+    click(&h, "Broadcast");
+    h.run_steps(3);
+    h.snapshot("broadcast_tab");
+
+    let port = (24_000..24_500).find(|p| UdpSocket::bind(("0.0.0.0", *p)).is_ok()).unwrap();
+    set_field(&h, "Listen port", &port.to_string());
+    click(&h, "Start receiver");
+    run_until(&mut h, "receiver on", |h| has(h, &format!("Listening on 0.0.0.0:{port}")));
+
+    // A second receiver on the same port, outside SockLab.
+    let other = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).unwrap();
+    other.set_reuse_address(true).unwrap();
+    other.bind(&SocketAddr::from(([0, 0, 0, 0], port)).into()).unwrap();
+    let other: UdpSocket = other.into();
+    other.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+
+    set_field(&h, "Destination port", &port.to_string());
+    send_message(&mut h, "hi all");
+    // One row sent, one received by our own receiver.
+    run_until(&mut h, "sent and received", |h| count(h, "hi all") == 2);
+    let mut buf = [0u8; 16];
+    let (n, _) = other.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"hi all");
+    assert!(has(&h, "with SO_BROADCAST"));
+}
+
+#[test]
+fn chinese_ui_renders_with_bundled_font() {
+    let mut h = app(Lang::Zh);
+    h.run_steps(3);
+    assert!(has(&h, "本地地址"));
+    assert!(has(&h, "启动"));
+    h.snapshot("udp_tab_zh");
+    click(&h, "TCP 服务器");
+    h.run_steps(3);
+    h.snapshot("tcp_server_tab_zh");
+}
