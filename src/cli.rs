@@ -291,7 +291,7 @@ impl Printer {
             EventKind::Tx { data } => ("tx", self.encoding.decode_lossy(data), Some(data)),
             EventKind::Listening { local } => ("info", format!("listening on {local}"), None),
             EventKind::Connecting { peer } => ("info", format!("connecting to {peer}"), None),
-            EventKind::Connected { local } => ("connect", format!("connected (local {local})"), None),
+            EventKind::Connected { local, .. } => ("connect", format!("connected (local {local})"), None),
             EventKind::HalfClosed => ("info", i18n::EN.ev_half_closed.to_string(), None),
             EventKind::Closed { reason } => ("disconnect", close_text(*reason).to_string(), None),
             EventKind::Error(p) => {
@@ -315,7 +315,7 @@ impl Printer {
                 obj["conn"] = c.into();
             }
             match &ev.kind {
-                EventKind::Listening { local } | EventKind::Connected { local } => {
+                EventKind::Listening { local } | EventKind::Connected { local, .. } => {
                     obj["local"] = local.to_string().into()
                 }
                 EventKind::Closed { reason } => obj["reason"] = serde_json::to_value(reason).unwrap_or_default(),

@@ -148,15 +148,17 @@ fn is_hex_separator(c: char) -> bool {
 
 /// Lower-case hex with a space between bytes: `48 65 6c`.
 pub fn to_hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 3);
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = Vec::with_capacity(bytes.len() * 3);
     for (i, b) in bytes.iter().enumerate() {
         if i > 0 {
-            s.push(' ');
+            s.push(b' ');
         }
-        // Writing to a String cannot fail.
-        let _ = write!(s, "{b:02x}");
+        s.push(DIGITS[(b >> 4) as usize]);
+        s.push(DIGITS[(b & 15) as usize]);
     }
-    s
+    // Only ASCII hex digits and spaces were pushed.
+    String::from_utf8(s).unwrap_or_default()
 }
 
 /// Turns typed input into the bytes to send.

@@ -34,6 +34,24 @@ pub const DEFAULT_RECV_BUFFER: usize = 65_536;
 /// Identifies one TCP connection within a worker (1, 2, 3, … in accept order).
 pub type ConnId = u64;
 
+/// The transport protocol of a worker's socket.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Proto {
+    #[default]
+    Udp,
+    Tcp,
+}
+
+impl Proto {
+    pub fn name(self) -> &'static str {
+        match self {
+            Proto::Udp => "udp",
+            Proto::Tcp => "tcp",
+        }
+    }
+}
+
 /// How a TCP connection ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -55,8 +73,8 @@ pub enum EventKind {
     Listening { local: SocketAddr },
     /// A TCP client started connecting.
     Connecting { peer: SocketAddr },
-    /// A TCP connection is up: accepted (server) or connected (client).
-    Connected { local: SocketAddr },
+    /// A TCP connection is up: accepted by a server (`inbound`) or made by a client.
+    Connected { local: SocketAddr, inbound: bool },
     /// Bytes received. `lost` counts bytes of a datagram that did not fit the receive buffer.
     Rx { data: Vec<u8>, lost: usize },
     /// Bytes sent.
@@ -77,6 +95,7 @@ pub struct Event {
     pub time: jiff::Timestamp,
     /// Which worker of the consumer sent it (see [`EventSink::with_source`]).
     pub source: u16,
+    pub proto: Proto,
     /// The connection it concerns, for TCP.
     pub conn: Option<ConnId>,
     /// The remote side, when there is one.
@@ -93,11 +112,12 @@ pub struct EventSink {
     tx: Sender<Event>,
     notify: Option<Notify>,
     source: u16,
+    proto: Proto,
 }
 
 impl EventSink {
     pub fn new(tx: Sender<Event>, notify: Option<Notify>) -> Self {
-        EventSink { tx, notify, source: 0 }
+        EventSink { tx, notify, source: 0, proto: Proto::Udp }
     }
 
     /// The same channel, with events tagged as coming from `source`.
@@ -111,10 +131,15 @@ impl EventSink {
         (EventSink::new(tx, notify), rx)
     }
 
+    /// The same channel, for a worker using `proto`.
+    pub(crate) fn with_proto(&self, proto: Proto) -> EventSink {
+        EventSink { proto, ..self.clone() }
+    }
+
     /// Queues an event. Blocks while the channel is full (back-pressure: nothing logged is
     /// dropped). Returns false once nobody listens any more, which tells the worker to stop.
     pub(crate) fn emit(&self, conn: Option<ConnId>, peer: Option<SocketAddr>, kind: EventKind) -> bool {
-        let ev = Event { time: jiff::Timestamp::now(), source: self.source, conn, peer, kind };
+        let ev = Event { time: jiff::Timestamp::now(), source: self.source, proto: self.proto, conn, peer, kind };
         self.tx.send(ev).is_ok()
     }
 

@@ -109,3 +109,39 @@ impl std::fmt::Display for Problem {
 }
 
 impl std::error::Error for Problem {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(kind: io::ErrorKind) -> io::Error {
+        io::Error::from(kind)
+    }
+
+    #[test]
+    fn os_errors_become_specific_problems() {
+        let a80: SocketAddr = "0.0.0.0:80".parse().unwrap();
+        let a8080: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        assert_eq!(
+            Problem::from_io(Op::Bind, Some(a80), &err(io::ErrorKind::PermissionDenied)),
+            Problem::PrivilegedPort(a80)
+        );
+        assert!(matches!(
+            Problem::from_io(Op::Bind, Some(a8080), &err(io::ErrorKind::PermissionDenied)),
+            Problem::Io { op: Op::Bind, .. }
+        ));
+        assert_eq!(Problem::from_io(Op::Bind, Some(a8080), &err(io::ErrorKind::AddrInUse)), Problem::AddrInUse(a8080));
+        assert_eq!(
+            Problem::from_io(Op::Connect, Some(a8080), &err(io::ErrorKind::ConnectionRefused)),
+            Problem::Refused(a8080)
+        );
+        assert_eq!(
+            Problem::from_io(Op::Send, Some(a8080), &err(io::ErrorKind::PermissionDenied)),
+            Problem::BroadcastDenied(a8080)
+        );
+        #[cfg(unix)]
+        assert_eq!(Problem::from_io(Op::Send, None, &io::Error::from_raw_os_error(libc::EMSGSIZE)), Problem::TooBig(0));
+        let text = Problem::PrivilegedPort(a80).to_string();
+        assert!(text.contains("Port 80 is below 1024"), "{text}");
+    }
+}

@@ -37,6 +37,7 @@ impl Default for TcpClientConfig {
 }
 
 pub fn spawn(cfg: TcpClientConfig, sink: EventSink) -> Result<WorkerHandle, Problem> {
+    let sink = sink.with_proto(super::Proto::Tcp);
     super::spawn_worker(cfg.thread_name.clone(), move |poll, cmds| {
         run(&cfg, &sink, poll, cmds);
         sink.emit(Some(CONN_ID), None, EventKind::Stopped);
@@ -71,7 +72,7 @@ fn run(cfg: &TcpClientConfig, sink: &EventSink, mut poll: Poll, cmds: Receiver<C
         return;
     };
     let local = stream.local_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
-    emit(EventKind::Connected { local });
+    emit(EventKind::Connected { local, inbound: false });
     sink.flush();
 
     let mut conn = Conn::new(CONN_ID, STREAM, peer, stream);

@@ -50,6 +50,7 @@ impl Default for TcpServerConfig {
 }
 
 pub fn spawn(cfg: TcpServerConfig, sink: EventSink) -> Result<WorkerHandle, Problem> {
+    let sink = sink.with_proto(super::Proto::Tcp);
     super::spawn_worker(cfg.thread_name.clone(), move |poll, cmds| run(cfg, sink, poll, cmds))
 }
 
@@ -207,7 +208,7 @@ impl Server {
         }
         let local = stream.local_addr().unwrap_or(self.local);
         let mut conn = Conn::new(id, token, peer, stream);
-        self.alive &= self.sink.emit(Some(id), Some(peer), EventKind::Connected { local });
+        self.alive &= self.sink.emit(Some(id), Some(peer), EventKind::Connected { local, inbound: true });
         if let Some(greeting) = self.reply.greeting()
             && let Err(reason) = conn.send(&greeting, &self.sink)
         {

@@ -53,6 +53,7 @@ impl Default for UdpConfig {
 /// Starts a UDP worker. Binding happens on the worker: its result arrives as `Listening` or
 /// `Error` + `Stopped`.
 pub fn spawn(cfg: UdpConfig, sink: EventSink) -> Result<WorkerHandle, Problem> {
+    let sink = sink.with_proto(super::Proto::Udp);
     super::spawn_worker(cfg.thread_name.clone(), move |poll, cmds| run(cfg, sink, poll, cmds))
 }
 
@@ -135,7 +136,7 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
                 }
                 Ok(Command::SendTo { to, data }) => match super::resolve(&to) {
                     Ok(addr) => w.send(addr, data),
-                    Err(p) => w.problem(Some(&to), p),
+                    Err(p) => w.problem(p),
                 },
                 Ok(Command::SetReply(r)) => w.reply = r,
                 Ok(_) => {} // TCP-only commands do not apply to UDP.
@@ -163,7 +164,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn problem(&mut self, _ctx: Option<&str>, p: Problem) {
+    fn problem(&mut self, p: Problem) {
         self.alive &= self.sink.emit(None, None, EventKind::Error(p));
     }
 
@@ -187,7 +188,7 @@ impl Worker {
                 Err(e) if super::interrupted(&e) => {}
                 Err(e) => {
                     // E.g. an ICMP error reported on the socket; report it and keep going.
-                    self.problem(None, Problem::from_io(Op::Recv, None, &e));
+                    self.problem(Problem::from_io(Op::Recv, None, &e));
                     return false;
                 }
             }
@@ -198,7 +199,7 @@ impl Worker {
     fn send(&mut self, to: SocketAddr, data: Vec<u8>) {
         if !self.queue.is_empty() {
             if self.queue.len() >= QUEUE_LIMIT {
-                self.problem(None, Problem::Busy);
+                self.problem(Problem::Busy);
             } else {
                 self.queue.push_back((to, data));
             }
@@ -223,7 +224,7 @@ impl Worker {
                     Problem::TooBig(_) => Problem::TooBig(data.len()),
                     p => p,
                 };
-                self.problem(None, p);
+                self.problem(p);
                 true
             }
         }
@@ -242,7 +243,7 @@ impl Worker {
         if want != self.want_write {
             let interest = if want { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
             if let Err(e) = poll.registry().reregister(&mut self.sock, SOCKET, interest) {
-                self.problem(None, Problem::io("register", None, &e));
+                self.problem(Problem::io("register", None, &e));
             }
             self.want_write = want;
         }

@@ -147,6 +147,7 @@ mod tests {
         Event {
             time: jiff::Timestamp::now(),
             source: 0,
+            proto: crate::engine::Proto::Udp,
             conn: None,
             peer: None,
             kind: EventKind::Rx { data: vec![7; n], lost: 0 },

@@ -46,7 +46,7 @@ impl TcpClientTab {
         let state = &mut self.state;
         self.wire.drain(until, |ev| match (&ev.kind, ev.peer) {
             (EventKind::Connecting { peer }, _) => *state = State::Connecting(Some(*peer)),
-            (EventKind::Connected { local }, Some(peer)) => *state = State::Connected { peer, local: *local },
+            (EventKind::Connected { local, .. }, Some(peer)) => *state = State::Connected { peer, local: *local },
             (EventKind::HalfClosed, Some(peer)) => *state = State::HalfClosed { peer },
             (EventKind::Closed { reason }, peer) => *state = State::Closed { peer, reason: *reason },
             (EventKind::Stopped, _) => {

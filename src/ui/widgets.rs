@@ -84,7 +84,7 @@ pub fn event_text(t: &Tr, kind: &EventKind, lang: Lang) -> String {
     match kind {
         EventKind::Listening { local } => i18n::fill(t.ev_listening, &[local]),
         EventKind::Connecting { .. } => t.ev_connecting.to_string(),
-        EventKind::Connected { local } => i18n::fill(t.ev_connected, &[local]),
+        EventKind::Connected { local, .. } => i18n::fill(t.ev_connected, &[local]),
         EventKind::HalfClosed => t.ev_half_closed.to_string(),
         EventKind::Closed { reason } => close_text(t, *reason).to_string(),
         EventKind::Error(p) => i18n::problem(lang, p),
