@@ -2,8 +2,10 @@
 //!
 //! The subcommands, flags and `--json` fields are a public interface: scripts rely on them.
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -15,9 +17,11 @@ use crate::codec::{self, Encoding};
 use crate::engine::tcp_client::TcpClientConfig;
 use crate::engine::tcp_server::TcpServerConfig;
 use crate::engine::udp::UdpConfig;
-use crate::engine::{self, CloseReason, Command, Event, EventKind, EventSink, Problem, ReplyMode, WorkerHandle};
+use crate::engine::{self, Command, Event, EventKind, EventSink, Problem, ReplyMode, WorkerHandle};
 use crate::i18n::{self, Lang};
 use crate::log::Counters;
+use crate::log::pcap::PcapWriter;
+use crate::log::record::{self, Record};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -53,6 +57,12 @@ pub struct Common {
     /// One JSON object per line instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Also write every event to this file: JSON lines, or CSV if the name ends in .csv.
+    #[arg(long, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+    /// Also write the traffic as a pcap capture (opens in Wireshark/tshark).
+    #[arg(long, value_name = "PATH")]
+    pub pcap: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -260,90 +270,125 @@ fn deadline(duration: Option<f64>) -> Result<Option<Instant>, Failure> {
     }
 }
 
-/// Prints events and keeps the counters for the summary.
+/// Where `--log-file` writes, by its extension: `.csv` gives CSV, anything else JSONL.
+enum LogFile {
+    Jsonl(BufWriter<File>),
+    Csv(BufWriter<File>),
+}
+
+/// Prints events, writes them to `--log-file`/`--pcap`, and keeps the counters for the summary.
 struct Printer {
     json: bool,
     encoding: Encoding,
     counters: Counters,
     tz: jiff::tz::TimeZone,
+    seq: u64,
+    log_file: Option<LogFile>,
+    pcap: Option<PcapWriter<BufWriter<File>>>,
+    /// The first write error of a file; reported once, at the end.
+    file_error: Option<String>,
+}
+
+fn create(path: &Path) -> Result<BufWriter<File>, Failure> {
+    File::create(path).map(BufWriter::new).map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))
 }
 
 impl Printer {
-    fn new(common: &Common) -> Printer {
-        Printer {
+    fn new(common: &Common) -> Result<Printer, Failure> {
+        let log_file = match &common.log_file {
+            None => None,
+            Some(p) => {
+                let csv = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+                let mut w = create(p)?;
+                if csv {
+                    writeln!(w, "{}", Record::CSV_HEADER)
+                        .map_err(|e| Failure::Usage(format!("{}: {e}", p.display())))?;
+                    Some(LogFile::Csv(w))
+                } else {
+                    Some(LogFile::Jsonl(w))
+                }
+            }
+        };
+        let pcap = match &common.pcap {
+            None => None,
+            Some(p) => Some(PcapWriter::new(create(p)?).map_err(|e| Failure::Usage(format!("{}: {e}", p.display())))?),
+        };
+        Ok(Printer {
             json: common.json,
             encoding: common.encoding,
             counters: Counters::default(),
             tz: jiff::tz::TimeZone::system(),
-        }
+            seq: 0,
+            log_file,
+            pcap,
+            file_error: None,
+        })
     }
 
     fn print(&mut self, ev: &Event) {
         self.counters.apply(ev);
-        let (kind, text, data): (&str, String, Option<&[u8]>) = match &ev.kind {
-            EventKind::Rx { data, lost } => {
-                let mut t = self.encoding.decode_lossy(data);
-                if *lost > 0 {
-                    t.push_str(&i18n::fill(i18n::EN.ev_truncated, &[lost]));
-                }
-                ("rx", t, Some(data))
-            }
-            EventKind::Tx { data } => ("tx", self.encoding.decode_lossy(data), Some(data)),
-            EventKind::Listening { local } => ("info", format!("listening on {local}"), None),
-            EventKind::Connecting { peer } => ("info", format!("connecting to {peer}"), None),
-            EventKind::Connected { local, .. } => ("connect", format!("connected (local {local})"), None),
-            EventKind::HalfClosed => ("info", i18n::EN.ev_half_closed.to_string(), None),
-            EventKind::Closed { reason } => ("disconnect", close_text(*reason).to_string(), None),
-            EventKind::Error(p) => {
-                eprintln!("socklab: {p}");
-                ("error", p.to_string(), None)
-            }
-            EventKind::Stopped => return,
-        };
-        let ts = ev.time.to_zoned(self.tz.clone());
-        let mut out = std::io::stdout().lock();
+        if let EventKind::Error(p) = &ev.kind {
+            eprintln!("socklab: {p}");
+        }
+        self.seq += 1;
+        let Some(rec) = Record::from_event(ev, self.encoding, &self.tz, Some(self.seq)) else { return };
+        self.write_files(ev, &rec);
         let line = if self.json {
-            let mut obj = serde_json::json!({
-                "ts": ts.strftime("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string(),
-                "kind": kind,
-                "peer": ev.peer.map(|p| p.to_string()),
-                "len": data.map_or(0, |d| d.len()),
-                "text": text,
-                "hex": data.map(codec::to_hex).unwrap_or_default(),
-            });
-            if let Some(c) = ev.conn {
-                obj["conn"] = c.into();
-            }
-            match &ev.kind {
-                EventKind::Listening { local } | EventKind::Connected { local, .. } => {
-                    obj["local"] = local.to_string().into()
-                }
-                EventKind::Closed { reason } => obj["reason"] = serde_json::to_value(reason).unwrap_or_default(),
-                EventKind::Rx { lost, .. } if *lost > 0 => obj["lost"] = (*lost).into(),
-                _ => {}
-            }
-            obj.to_string()
+            let mut rec = rec;
+            rec.seq = None;
+            rec.to_json()
         } else {
+            let ts = ev.time.to_zoned(self.tz.clone());
             let time = ts.strftime("%H:%M:%S%.3f");
-            let peer = ev.peer.map(|p| p.to_string()).unwrap_or_else(|| "-".into());
-            match data {
-                Some(d) => {
-                    let arrow = if kind == "rx" { ">>>" } else { "<<<" };
-                    format!("{time} {kind} {peer} {arrow} {} ({} bytes)", codec::printable(&text), d.len())
+            let peer = rec.peer.as_deref().unwrap_or("-");
+            match rec.kind.as_str() {
+                "rx" | "tx" => {
+                    let arrow = if rec.kind == "rx" { ">>>" } else { "<<<" };
+                    format!("{time} {} {peer} {arrow} {} ({} bytes)", rec.kind, codec::printable(&rec.text), rec.len)
                 }
-                None => format!("{time} {kind} {peer} {text}"),
+                _ => format!("{time} {} {peer} {}", rec.kind, rec.text),
             }
         };
+        let mut out = std::io::stdout().lock();
         // A closed stdout (e.g. piped to `head`) must not crash the run.
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
     }
 
-    fn summary(&self) {
+    fn write_files(&mut self, ev: &Event, rec: &Record) {
+        let mut result = Ok(());
+        match &mut self.log_file {
+            Some(LogFile::Jsonl(w)) => result = writeln!(w, "{}", rec.to_json()),
+            Some(LogFile::Csv(w)) => result = writeln!(w, "{}", rec.to_csv()),
+            None => {}
+        }
+        if let (Ok(()), Some(p)) = (&result, &mut self.pcap) {
+            result = p.write(ev);
+        }
+        if let Err(e) = result {
+            self.file_error.get_or_insert_with(|| e.to_string());
+        }
+    }
+
+    /// Flushes the files and prints the summary.
+    fn summary(&mut self) {
+        let mut flushed = match self.log_file.take() {
+            Some(LogFile::Jsonl(mut w)) | Some(LogFile::Csv(mut w)) => w.flush(),
+            None => Ok(()),
+        };
+        if let Some(p) = self.pcap.take() {
+            flushed = flushed.and(p.finish().map(|_| ()));
+        }
+        if let Err(e) = flushed {
+            self.file_error.get_or_insert_with(|| e.to_string());
+        }
+        if let Some(e) = &self.file_error {
+            eprintln!("socklab: writing the log file failed: {e}");
+        }
         let c = &self.counters;
         let line = if self.json {
             serde_json::json!({
-                "ts": jiff::Timestamp::now().to_zoned(self.tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string(),
+                "ts": record::rfc3339(jiff::Timestamp::now(), &self.tz),
                 "kind": "summary",
                 "rx_packets": c.rx_packets, "rx_bytes": c.rx_bytes,
                 "tx_packets": c.tx_packets, "tx_bytes": c.tx_bytes,
@@ -359,15 +404,6 @@ impl Printer {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
-    }
-}
-
-fn close_text(r: CloseReason) -> &'static str {
-    match r {
-        CloseReason::PeerClosed => i18n::EN.ev_closed_peer,
-        CloseReason::Reset => i18n::EN.ev_closed_reset,
-        CloseReason::LocalClose => i18n::EN.ev_closed_local,
-        CloseReason::Failed => i18n::EN.ev_closed_failed,
     }
 }
 
@@ -391,8 +427,9 @@ impl Session {
         spawn: impl FnOnce(EventSink) -> Result<WorkerHandle, Problem>,
     ) -> Result<Session, Failure> {
         let (sink, events) = EventSink::channel(None);
+        let printer = Printer::new(common)?;
         let handle = spawn(sink).map_err(Failure::Net)?;
-        Ok(Session { handle, events, printer: Printer::new(common), stopped: false })
+        Ok(Session { handle, events, printer, stopped: false })
     }
 
     /// Waits for the socket to be ready; a failure to bind/listen/connect ends the run.

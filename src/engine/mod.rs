@@ -53,7 +53,7 @@ impl Proto {
 }
 
 /// How a TCP connection ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CloseReason {
     /// The peer closed its side: `recv` returned 0 bytes.

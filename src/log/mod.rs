@@ -1,6 +1,9 @@
 //! The traffic log store: append-only rows with a memory bound, plus counters that stay exact
 //! when old rows are evicted. No egui here.
 
+pub mod pcap;
+pub mod record;
+
 use std::collections::VecDeque;
 
 use crate::engine::{Event, EventKind};

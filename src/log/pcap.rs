@@ -1,0 +1,400 @@
+//! Writes events as a libpcap capture that Wireshark and tshark open: synthesized Ethernet,
+//! IPv4/IPv6, UDP and TCP headers with checksums, and TCP sequence numbers per direction
+//! (handshake on connect, FIN on half-close and close, RST on reset), so streams can be followed.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use crate::engine::{CloseReason, Event, EventKind, Proto};
+
+const LINKTYPE_ETHERNET: u32 = 1;
+/// Largest TCP payload per synthesized segment (keeps IPv4 total length under 65,535).
+const MAX_SEGMENT: usize = 65_000;
+const MAC_LOCAL: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
+const MAC_PEER: [u8; 6] = [0x02, 0, 0, 0, 0, 0x02];
+
+const FIN: u8 = 0x01;
+const SYN: u8 = 0x02;
+const RST: u8 = 0x04;
+const PSH: u8 = 0x08;
+const ACK: u8 = 0x10;
+
+/// Initial sequence numbers: the connecting side and the accepting side.
+const ISN_CLIENT: u32 = 1_000;
+const ISN_SERVER: u32 = 500_000;
+
+struct TcpState {
+    local: SocketAddr,
+    peer: SocketAddr,
+    /// Next sequence number we send, and the peer's.
+    local_seq: u32,
+    peer_seq: u32,
+    local_fin: bool,
+    peer_fin: bool,
+}
+
+/// Streams events into a pcap file.
+pub struct PcapWriter<W: Write> {
+    out: W,
+    tcp: HashMap<(u16, u64), TcpState>,
+    udp_local: HashMap<u16, SocketAddr>,
+    ip_id: u16,
+    packets: u64,
+}
+
+impl<W: Write> PcapWriter<W> {
+    /// Writes the file header.
+    pub fn new(mut out: W) -> io::Result<PcapWriter<W>> {
+        out.write_all(&0xa1b2_c3d4u32.to_le_bytes())?;
+        out.write_all(&2u16.to_le_bytes())?;
+        out.write_all(&4u16.to_le_bytes())?;
+        out.write_all(&0i32.to_le_bytes())?; // thiszone
+        out.write_all(&0u32.to_le_bytes())?; // sigfigs
+        out.write_all(&262_144u32.to_le_bytes())?; // snaplen
+        out.write_all(&LINKTYPE_ETHERNET.to_le_bytes())?;
+        Ok(PcapWriter { out, tcp: HashMap::new(), udp_local: HashMap::new(), ip_id: 1, packets: 0 })
+    }
+
+    /// Packets written so far.
+    pub fn packets(&self) -> u64 {
+        self.packets
+    }
+
+    pub fn finish(mut self) -> io::Result<W> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    /// Adds the packets an event stands for (none for events that are not on the wire).
+    pub fn write(&mut self, ev: &Event) -> io::Result<()> {
+        match ev.proto {
+            Proto::Udp => self.write_udp(ev),
+            Proto::Tcp => self.write_tcp(ev),
+        }
+    }
+
+    fn write_udp(&mut self, ev: &Event) -> io::Result<()> {
+        match &ev.kind {
+            EventKind::Listening { local } => {
+                self.udp_local.insert(ev.source, *local);
+            }
+            EventKind::Rx { data, .. } | EventKind::Tx { data } => {
+                let Some(peer) = ev.peer else { return Ok(()) };
+                let local = self.udp_local.get(&ev.source).copied().unwrap_or_else(|| unspecified(peer));
+                let (local, peer) = endpoints(local, peer);
+                let (src, dst) = if matches!(ev.kind, EventKind::Rx { .. }) { (peer, local) } else { (local, peer) };
+                let outbound = matches!(ev.kind, EventKind::Tx { .. });
+                self.packet(ev, outbound, src, dst, Transport::Udp, data)?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn write_tcp(&mut self, ev: &Event) -> io::Result<()> {
+        let (Some(conn), Some(peer)) = (ev.conn, ev.peer) else { return Ok(()) };
+        let key = (ev.source, conn);
+        if let EventKind::Connected { local, inbound } = ev.kind {
+            let (local, peer) = endpoints(local, peer);
+            let (l_isn, p_isn) = if inbound { (ISN_SERVER, ISN_CLIENT) } else { (ISN_CLIENT, ISN_SERVER) };
+            let st =
+                TcpState { local, peer, local_seq: l_isn + 1, peer_seq: p_isn + 1, local_fin: false, peer_fin: false };
+            // The three-way handshake, done by the kernels before the app saw the connection.
+            if inbound {
+                self.tcp_seg(ev, false, &st, p_isn, 0, SYN, &[])?;
+                self.tcp_seg(ev, true, &st, l_isn, p_isn + 1, SYN | ACK, &[])?;
+                self.tcp_seg(ev, false, &st, p_isn + 1, l_isn + 1, ACK, &[])?;
+            } else {
+                self.tcp_seg(ev, true, &st, l_isn, 0, SYN, &[])?;
+                self.tcp_seg(ev, false, &st, p_isn, l_isn + 1, SYN | ACK, &[])?;
+                self.tcp_seg(ev, true, &st, l_isn + 1, p_isn + 1, ACK, &[])?;
+            }
+            self.tcp.insert(key, st);
+            return Ok(());
+        }
+        // Traffic whose connect was not seen (e.g. evicted from the log): no handshake.
+        let st = self.tcp.entry(key).or_insert_with(|| {
+            let (local, peer) = endpoints(unspecified(peer), peer);
+            TcpState { local, peer, local_seq: ISN_CLIENT, peer_seq: ISN_SERVER, local_fin: false, peer_fin: false }
+        });
+        let mut segs: Vec<(bool, u32, u32, u8, &[u8])> = Vec::new();
+        match &ev.kind {
+            EventKind::Rx { data, .. } => {
+                for chunk in data.chunks(MAX_SEGMENT) {
+                    segs.push((false, st.peer_seq, st.local_seq, PSH | ACK, chunk));
+                    st.peer_seq = st.peer_seq.wrapping_add(chunk.len() as u32);
+                }
+            }
+            EventKind::Tx { data } => {
+                for chunk in data.chunks(MAX_SEGMENT) {
+                    segs.push((true, st.local_seq, st.peer_seq, PSH | ACK, chunk));
+                    st.local_seq = st.local_seq.wrapping_add(chunk.len() as u32);
+                }
+            }
+            EventKind::HalfClosed if !st.local_fin => {
+                segs.push((true, st.local_seq, st.peer_seq, FIN | ACK, &[]));
+                st.local_seq = st.local_seq.wrapping_add(1);
+                st.local_fin = true;
+            }
+            EventKind::Closed { reason } => match reason {
+                CloseReason::PeerClosed | CloseReason::LocalClose => {
+                    let peer_first = *reason == CloseReason::PeerClosed;
+                    let mut fins = [(false, !st.peer_fin), (true, !st.local_fin)];
+                    if !peer_first {
+                        fins.reverse();
+                    }
+                    let mut last_fin_outbound = None;
+                    for (outbound, needed) in fins {
+                        if !needed {
+                            continue;
+                        }
+                        if outbound {
+                            segs.push((true, st.local_seq, st.peer_seq, FIN | ACK, &[]));
+                            st.local_seq = st.local_seq.wrapping_add(1);
+                            st.local_fin = true;
+                        } else {
+                            segs.push((false, st.peer_seq, st.local_seq, FIN | ACK, &[]));
+                            st.peer_seq = st.peer_seq.wrapping_add(1);
+                            st.peer_fin = true;
+                        }
+                        last_fin_outbound = Some(outbound);
+                    }
+                    // The other side acknowledges the last FIN.
+                    match last_fin_outbound {
+                        Some(true) => segs.push((false, st.peer_seq, st.local_seq, ACK, &[])),
+                        Some(false) => segs.push((true, st.local_seq, st.peer_seq, ACK, &[])),
+                        None => {}
+                    }
+                }
+                CloseReason::Reset | CloseReason::Failed => {
+                    segs.push((false, st.peer_seq, st.local_seq, RST | ACK, &[]));
+                }
+            },
+            _ => {}
+        }
+        let closed = matches!(ev.kind, EventKind::Closed { .. });
+        // Re-borrow immutably to write.
+        if let Some(st) = self.tcp.remove(&key) {
+            for (outbound, seq, ack, flags, payload) in segs {
+                self.tcp_seg(ev, outbound, &st, seq, ack, flags, payload)?;
+            }
+            if !closed {
+                self.tcp.insert(key, st);
+            }
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn tcp_seg(
+        &mut self,
+        ev: &Event,
+        outbound: bool,
+        st: &TcpState,
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        payload: &[u8],
+    ) -> io::Result<()> {
+        let (src, dst) = if outbound { (st.local, st.peer) } else { (st.peer, st.local) };
+        self.packet(ev, outbound, src, dst, Transport::Tcp { seq, ack, flags }, payload)
+    }
+
+    fn packet(
+        &mut self,
+        ev: &Event,
+        outbound: bool,
+        src: SocketAddr,
+        dst: SocketAddr,
+        t: Transport,
+        payload: &[u8],
+    ) -> io::Result<()> {
+        let frame = build_frame(outbound, src, dst, t, payload, self.ip_id);
+        self.ip_id = self.ip_id.wrapping_add(1);
+        let secs = ev.time.as_second().max(0) as u32;
+        let micros = ev.time.subsec_microsecond().max(0) as u32;
+        self.out.write_all(&secs.to_le_bytes())?;
+        self.out.write_all(&micros.to_le_bytes())?;
+        self.out.write_all(&(frame.len() as u32).to_le_bytes())?;
+        self.out.write_all(&(frame.len() as u32).to_le_bytes())?;
+        self.out.write_all(&frame)?;
+        self.packets += 1;
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Transport {
+    Udp,
+    Tcp { seq: u32, ack: u32, flags: u8 },
+}
+
+/// A stand-in local address when the real one is unknown: loopback for loopback peers.
+fn unspecified(peer: SocketAddr) -> SocketAddr {
+    match peer.ip() {
+        IpAddr::V4(_) => SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 0),
+        IpAddr::V6(_) => SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), 0),
+    }
+}
+
+/// Makes both addresses the same family and replaces a wildcard local address by a concrete one.
+fn endpoints(local: SocketAddr, peer: SocketAddr) -> (SocketAddr, SocketAddr) {
+    let mut local = local;
+    if local.ip().is_unspecified() {
+        let ip: IpAddr = match peer.ip() {
+            IpAddr::V4(p) if p.is_loopback() || p.octets()[0] == 127 => Ipv4Addr::LOCALHOST.into(),
+            IpAddr::V6(p) if p.is_loopback() => Ipv6Addr::LOCALHOST.into(),
+            ip => {
+                if ip.is_ipv4() {
+                    Ipv4Addr::UNSPECIFIED.into()
+                } else {
+                    Ipv6Addr::UNSPECIFIED.into()
+                }
+            }
+        };
+        local.set_ip(ip);
+    }
+    match (local.ip(), peer.ip()) {
+        (IpAddr::V4(l), IpAddr::V6(_)) => (SocketAddr::new(l.to_ipv6_mapped().into(), local.port()), peer),
+        (IpAddr::V6(_), IpAddr::V4(p)) => (local, SocketAddr::new(p.to_ipv6_mapped().into(), peer.port())),
+        _ => (local, peer),
+    }
+}
+
+fn build_frame(outbound: bool, src: SocketAddr, dst: SocketAddr, t: Transport, payload: &[u8], ip_id: u16) -> Vec<u8> {
+    let (l4_proto, mut l4) = match t {
+        Transport::Udp => {
+            let len = (8 + payload.len()) as u16;
+            let mut h = Vec::with_capacity(8 + payload.len());
+            h.extend_from_slice(&src.port().to_be_bytes());
+            h.extend_from_slice(&dst.port().to_be_bytes());
+            h.extend_from_slice(&len.to_be_bytes());
+            h.extend_from_slice(&[0, 0]);
+            (17u8, h)
+        }
+        Transport::Tcp { seq, ack, flags } => {
+            let mut h = Vec::with_capacity(20 + payload.len());
+            h.extend_from_slice(&src.port().to_be_bytes());
+            h.extend_from_slice(&dst.port().to_be_bytes());
+            h.extend_from_slice(&seq.to_be_bytes());
+            h.extend_from_slice(&ack.to_be_bytes());
+            h.push(5 << 4); // data offset: 5 words, no options
+            h.push(flags);
+            h.extend_from_slice(&65_535u16.to_be_bytes()); // window
+            h.extend_from_slice(&[0, 0, 0, 0]); // checksum, urgent pointer
+            (6u8, h)
+        }
+    };
+    l4.extend_from_slice(payload);
+    let csum_at = if l4_proto == 17 { 6 } else { 16 };
+    let mut pseudo = Vec::with_capacity(40);
+    match (src.ip(), dst.ip()) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            pseudo.extend_from_slice(&s.octets());
+            pseudo.extend_from_slice(&d.octets());
+            pseudo.extend_from_slice(&[0, l4_proto]);
+            pseudo.extend_from_slice(&(l4.len() as u16).to_be_bytes());
+        }
+        (s, d) => {
+            pseudo.extend_from_slice(&v6(s).octets());
+            pseudo.extend_from_slice(&v6(d).octets());
+            pseudo.extend_from_slice(&(l4.len() as u32).to_be_bytes());
+            pseudo.extend_from_slice(&[0, 0, 0, l4_proto]);
+        }
+    }
+    let mut c = checksum(&[&pseudo, &l4]);
+    if l4_proto == 17 && c == 0 {
+        c = 0xffff;
+    }
+    l4[csum_at..csum_at + 2].copy_from_slice(&c.to_be_bytes());
+
+    let mut f = Vec::with_capacity(14 + 40 + l4.len());
+    let (dmac, smac) = if outbound { (MAC_PEER, MAC_LOCAL) } else { (MAC_LOCAL, MAC_PEER) };
+    f.extend_from_slice(&dmac);
+    f.extend_from_slice(&smac);
+    match (src.ip(), dst.ip()) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            f.extend_from_slice(&0x0800u16.to_be_bytes());
+            let mut ip = Vec::with_capacity(20);
+            ip.push(0x45);
+            ip.push(0);
+            ip.extend_from_slice(&((20 + l4.len()) as u16).to_be_bytes());
+            ip.extend_from_slice(&ip_id.to_be_bytes());
+            ip.extend_from_slice(&0x4000u16.to_be_bytes()); // don't fragment
+            ip.push(64);
+            ip.push(l4_proto);
+            ip.extend_from_slice(&[0, 0]);
+            ip.extend_from_slice(&s.octets());
+            ip.extend_from_slice(&d.octets());
+            let c = checksum(&[&ip]);
+            ip[10..12].copy_from_slice(&c.to_be_bytes());
+            f.extend_from_slice(&ip);
+        }
+        (s, d) => {
+            f.extend_from_slice(&0x86DDu16.to_be_bytes());
+            f.extend_from_slice(&0x6000_0000u32.to_be_bytes());
+            f.extend_from_slice(&(l4.len() as u16).to_be_bytes());
+            f.push(l4_proto);
+            f.push(64);
+            f.extend_from_slice(&v6(s).octets());
+            f.extend_from_slice(&v6(d).octets());
+        }
+    }
+    f.extend_from_slice(&l4);
+    f
+}
+
+fn v6(ip: IpAddr) -> Ipv6Addr {
+    match ip {
+        IpAddr::V4(a) => a.to_ipv6_mapped(),
+        IpAddr::V6(a) => a,
+    }
+}
+
+/// The Internet checksum (RFC 1071) over the concatenation of `parts`.
+fn checksum(parts: &[&[u8]]) -> u16 {
+    let mut sum: u32 = 0;
+    let mut odd: Option<u8> = None;
+    for part in parts {
+        for &b in *part {
+            match odd.take() {
+                Some(hi) => sum += u32::from(u16::from_be_bytes([hi, b])),
+                None => odd = Some(b),
+            }
+        }
+    }
+    if let Some(hi) = odd {
+        sum += u32::from(u16::from_be_bytes([hi, 0]));
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_rfc1071_example() {
+        // From RFC 1071 §3: 0001 f203 f4f5 f6f7 sums to ddf2, checksum 220d.
+        assert_eq!(checksum(&[&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]]), 0x220d);
+        // A header with its checksum filled in sums to zero.
+        let ip = [0x45, 0, 0, 0x1c, 0, 1, 0x40, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1];
+        let c = checksum(&[&ip]);
+        let mut with = ip;
+        with[10..12].copy_from_slice(&c.to_be_bytes());
+        assert_eq!(checksum(&[&with]), 0);
+    }
+
+    #[test]
+    fn wildcard_local_becomes_loopback() {
+        let (l, p) = endpoints("0.0.0.0:9".parse().unwrap(), "127.0.0.1:5".parse().unwrap());
+        assert_eq!(l, "127.0.0.1:9".parse().unwrap());
+        assert_eq!(p, "127.0.0.1:5".parse().unwrap());
+        let (l, _) = endpoints("127.0.0.1:9".parse().unwrap(), "[::1]:5".parse().unwrap());
+        assert!(l.is_ipv6());
+    }
+}

@@ -1,0 +1,305 @@
+//! Exports: pcap files that parse (etherparse) and open in tshark with the right payloads,
+//! ports and followable TCP streams; JSONL and CSV from the CLI.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command as Proc;
+use std::time::Duration;
+
+use common::Events;
+use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+use socklab::engine::tcp_client::TcpClientConfig;
+use socklab::engine::tcp_server::TcpServerConfig;
+use socklab::engine::udp::UdpConfig;
+use socklab::engine::{self, CloseReason, Command, Event, EventKind, ReplyMode};
+use socklab::log::pcap::PcapWriter;
+
+fn write_pcap(events: &[Event], path: &Path) -> u64 {
+    let f = std::fs::File::create(path).unwrap();
+    let mut w = PcapWriter::new(std::io::BufWriter::new(f)).unwrap();
+    for ev in events {
+        w.write(ev).unwrap();
+    }
+    let n = w.packets();
+    w.finish().unwrap();
+    n
+}
+
+/// A parsed frame: addresses, ports, TCP seq/flags, payload.
+#[derive(Debug)]
+struct Frame {
+    src: SocketAddr,
+    dst: SocketAddr,
+    seq: u32,
+    syn: bool,
+    fin: bool,
+    rst: bool,
+    payload: Vec<u8>,
+}
+
+/// Reads a classic little-endian microsecond pcap with Ethernet frames; checks checksums.
+fn read_pcap(path: &Path) -> Vec<Frame> {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..4], &0xa1b2_c3d4u32.to_le_bytes());
+    assert_eq!(u32::from_le_bytes(bytes[20..24].try_into().unwrap()), 1, "Ethernet link type");
+    let mut at = 24;
+    let mut frames = Vec::new();
+    while at < bytes.len() {
+        let incl = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+        let data = &bytes[at + 16..at + 16 + incl];
+        at += 16 + incl;
+        let p = SlicedPacket::from_ethernet(data).unwrap();
+        let (sip, dip): (std::net::IpAddr, std::net::IpAddr) = match &p.net {
+            Some(NetSlice::Ipv4(v4)) => {
+                let h = v4.header().to_header();
+                assert_eq!(h.calc_header_checksum(), h.header_checksum, "IPv4 header checksum");
+                (h.source.into(), h.destination.into())
+            }
+            Some(NetSlice::Ipv6(v6)) => (v6.header().source_addr().into(), v6.header().destination_addr().into()),
+            other => panic!("not IP: {other:?}"),
+        };
+        let f = match &p.transport {
+            Some(TransportSlice::Tcp(t)) => {
+                let h = t.to_header();
+                let want = match &p.net {
+                    Some(NetSlice::Ipv4(v4)) => h.calc_checksum_ipv4(&v4.header().to_header(), t.payload()).unwrap(),
+                    Some(NetSlice::Ipv6(v6)) => h.calc_checksum_ipv6(&v6.header().to_header(), t.payload()).unwrap(),
+                    _ => unreachable!(),
+                };
+                assert_eq!(want, h.checksum, "TCP checksum");
+                Frame {
+                    src: SocketAddr::new(sip, h.source_port),
+                    dst: SocketAddr::new(dip, h.destination_port),
+                    seq: h.sequence_number,
+                    syn: h.syn,
+                    fin: h.fin,
+                    rst: h.rst,
+                    payload: t.payload().to_vec(),
+                }
+            }
+            Some(TransportSlice::Udp(u)) => {
+                let h = u.to_header();
+                Frame {
+                    src: SocketAddr::new(sip, h.source_port),
+                    dst: SocketAddr::new(dip, h.destination_port),
+                    seq: 0,
+                    syn: false,
+                    fin: false,
+                    rst: false,
+                    payload: u.payload().to_vec(),
+                }
+            }
+            other => panic!("not TCP/UDP: {other:?}"),
+        };
+        frames.push(f);
+    }
+    frames
+}
+
+fn have_tshark() -> bool {
+    let ok = Proc::new("tshark").arg("-v").output().is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("SKIP (tshark part): tshark is not installed; the pcap was checked with etherparse only");
+    }
+    ok
+}
+
+fn tshark(args: &[&str]) -> String {
+    let o = Proc::new("tshark").args(args).output().unwrap();
+    assert!(o.status.success(), "tshark {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Runs a TCP session: echo server, a client that sends two messages, half-closes, and sees the
+/// server close. Returns the server's and the client's events.
+fn tcp_session() -> (Vec<Event>, Vec<Event>, SocketAddr) {
+    let (ssink, mut sev) = Events::new();
+    let scfg = TcpServerConfig { bind: "127.0.0.1:0".into(), reply: ReplyMode::Upper, ..TcpServerConfig::default() };
+    let srv = engine::tcp_server::spawn(scfg, ssink).unwrap();
+    let addr = sev.listening();
+    let (csink, mut cev) = Events::new();
+    let ccfg =
+        TcpClientConfig { connect: addr.to_string(), timeout: Duration::from_secs(5), ..TcpClientConfig::default() };
+    let cli = engine::tcp_client::spawn(ccfg, csink).unwrap();
+    cev.wait_for("connected", |e| matches!(e.kind, EventKind::Connected { .. }));
+    cli.send(Command::Send { conn: None, data: b"hello ".to_vec() }).unwrap();
+    assert_eq!(cev.rx_bytes(6), b"HELLO ");
+    cli.send(Command::Send { conn: None, data: "你好".as_bytes().to_vec() }).unwrap();
+    assert_eq!(cev.rx_bytes(12), "HELLO 你好".as_bytes());
+    cli.send(Command::ShutdownWrite { conn: None }).unwrap();
+    cev.wait_for("closed", |e| matches!(e.kind, EventKind::Closed { .. }));
+    cev.wait_for("stopped", |e| e.kind == EventKind::Stopped);
+    sev.wait_for("server side closed", |e| e.kind == EventKind::Closed { reason: CloseReason::PeerClosed });
+    srv.request_stop();
+    sev.wait_for("server stopped", |e| e.kind == EventKind::Stopped);
+    (sev.seen, cev.seen, addr)
+}
+
+#[test]
+fn tcp_pcap_has_handshake_payloads_and_consistent_sequence_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server_events, client_events, addr) = tcp_session();
+    for (name, events) in [("server", &server_events), ("client", &client_events)] {
+        let path = dir.path().join(format!("{name}.pcap"));
+        write_pcap(events, &path);
+        let frames = read_pcap(&path);
+        assert!(frames[0].syn && frames[1].syn && !frames[2].syn, "{name}: handshake first: {frames:?}");
+        let to_server: Vec<u8> = frames.iter().filter(|f| f.dst == addr).flat_map(|f| f.payload.clone()).collect();
+        let from_server: Vec<u8> = frames.iter().filter(|f| f.src == addr).flat_map(|f| f.payload.clone()).collect();
+        assert_eq!(to_server, "hello 你好".as_bytes(), "{name}");
+        assert_eq!(from_server, "HELLO 你好".as_bytes(), "{name}");
+        // Sequence numbers continue exactly from segment to segment, per direction.
+        for dir_is_to_server in [true, false] {
+            let segs: Vec<&Frame> = frames.iter().filter(|f| (f.dst == addr) == dir_is_to_server).collect();
+            for w in segs.windows(2) {
+                let advance = w[0].payload.len() as u32 + u32::from(w[0].syn || w[0].fin);
+                assert_eq!(w[1].seq, w[0].seq.wrapping_add(advance), "{name}: {:?} then {:?}", w[0], w[1]);
+            }
+        }
+        assert_eq!(frames.iter().filter(|f| f.fin).count(), 2, "{name}: one FIN each way");
+        assert!(!frames.iter().any(|f| f.rst));
+
+        if have_tshark() {
+            let p = path.to_str().unwrap();
+            let follow = tshark(&["-r", p, "-q", "-z", "follow,tcp,raw,0"]);
+            let hex: String = "hello 你好".as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+            let upper: String = "HELLO 你好".as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+            // Data lines: node 0 → node 1 unindented, node 1 → node 0 after a tab.
+            let data =
+                follow.lines().skip_while(|l| !l.starts_with("Node 1")).skip(1).take_while(|l| !l.starts_with("===="));
+            let (mut a, mut b) = (String::new(), String::new());
+            for l in data {
+                if let Some(rest) = l.strip_prefix('\t') { b.push_str(rest.trim()) } else { a.push_str(l.trim()) }
+            }
+            assert_eq!((a.as_str(), b.as_str()), (hex.as_str(), upper.as_str()), "{name}: follow output:\n{follow}");
+            let bad = tshark(&[
+                "-r",
+                p,
+                "-o",
+                "tcp.check_checksum:TRUE",
+                "-o",
+                "ip.check_checksum:TRUE",
+                "-Y",
+                "tcp.checksum.status==0 || ip.checksum.status==0 || _ws.malformed || tcp.analysis.flags",
+            ]);
+            assert!(bad.trim().is_empty(), "{name}: tshark found problems:\n{bad}");
+            let ports = tshark(&["-r", p, "-T", "fields", "-e", "tcp.dstport"]);
+            assert!(ports.lines().any(|l| l.trim() == addr.port().to_string()));
+        }
+    }
+}
+
+#[test]
+fn udp_pcap_has_payloads_and_ports() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sink, mut ev) = Events::new();
+    let h = engine::udp::spawn(UdpConfig { reply: ReplyMode::Echo, ..UdpConfig::default() }, sink).unwrap();
+    let me = ev.listening();
+    let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.send_to(b"datagram one", me).unwrap();
+    peer.send_to(&[0u8, 1, 2, 255], me).unwrap();
+    ev.wait_for("2 echoes", |e| matches!(&e.kind, EventKind::Tx { data } if data == &[0, 1, 2, 255]));
+    h.request_stop();
+    ev.wait_for("stopped", |e| e.kind == EventKind::Stopped);
+    let path = dir.path().join("udp.pcap");
+    assert_eq!(write_pcap(&ev.seen, &path), 4);
+    let frames = read_pcap(&path);
+    let peer_addr = peer.local_addr().unwrap();
+    assert_eq!((frames[0].src, frames[0].dst, frames[0].payload.as_slice()), (peer_addr, me, &b"datagram one"[..]));
+    assert_eq!((frames[3].src, frames[3].dst, frames[3].payload.as_slice()), (me, peer_addr, &[0u8, 1, 2, 255][..]));
+    if have_tshark() {
+        let out = tshark(&[
+            "-r",
+            path.to_str().unwrap(),
+            "-o",
+            "udp.check_checksum:TRUE",
+            "-T",
+            "fields",
+            "-e",
+            "udp.payload",
+            "-e",
+            "udp.checksum.status",
+        ]);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 4, "{out}");
+        assert!(lines[0].starts_with(&"datagram one".bytes().map(|b| format!("{b:02x}")).collect::<String>()), "{out}");
+        assert!(lines.iter().all(|l| l.ends_with("\t1")), "checksums good: {out}");
+    }
+}
+
+#[test]
+fn ipv6_tcp_pcap_parses() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ssink, mut sev) = Events::new();
+    let scfg = TcpServerConfig { bind: "[::1]:0".into(), reply: ReplyMode::Echo, ..TcpServerConfig::default() };
+    let Ok(srv) = engine::tcp_server::spawn(scfg, ssink) else { return };
+    let first = sev.wait_for("outcome", |e| matches!(e.kind, EventKind::Listening { .. } | EventKind::Stopped));
+    let EventKind::Listening { local: addr } = first.kind else {
+        eprintln!("SKIP: no IPv6 loopback here");
+        return;
+    };
+    let mut c = std::net::TcpStream::connect(addr).unwrap();
+    std::io::Write::write_all(&mut c, b"six").unwrap();
+    assert_eq!(sev.rx_bytes(3), b"six");
+    drop(c);
+    sev.wait_for("closed", |e| matches!(e.kind, EventKind::Closed { .. }));
+    srv.request_stop();
+    sev.wait_for("stopped", |e| e.kind == EventKind::Stopped);
+    let path = dir.path().join("v6.pcap");
+    write_pcap(&sev.seen, &path);
+    let frames = read_pcap(&path);
+    assert!(frames.iter().all(|f| f.src.is_ipv6()));
+    assert!(frames.iter().any(|f| f.payload == b"six" && f.dst == addr));
+}
+
+#[test]
+fn cli_writes_jsonl_csv_and_pcap() {
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("log.jsonl");
+    let csv = dir.path().join("log.csv");
+    let pcap = dir.path().join("log.pcap");
+    let r = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let to = r.local_addr().unwrap().to_string();
+    let bin = env!("CARGO_BIN_EXE_socklab");
+    for (flag, path) in [("--log-file", &jsonl), ("--log-file", &csv), ("--pcap", &pcap)] {
+        let o = Proc::new(bin)
+            .args([
+                "udp",
+                "--bind",
+                "127.0.0.1:0",
+                "--to",
+                &to,
+                "--send",
+                "a,\"b\"",
+                "--hex",
+                "00 01",
+                flag,
+                path.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&jsonl).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let tx: Vec<&serde_json::Value> = lines.iter().filter(|v| v["kind"] == "tx").collect();
+    assert_eq!(tx.len(), 2);
+    assert_eq!(tx[0]["text"], "a,\"b\"");
+    assert_eq!(tx[1]["hex"], "00 01");
+    assert!(lines.iter().all(|v| v["seq"].is_u64() && v["proto"] == "udp"));
+    let csv_text = std::fs::read_to_string(&csv).unwrap();
+    assert!(csv_text.starts_with("seq,ts,proto,kind,event,conn,peer,local,len,text,hex\n"));
+    assert!(csv_text.contains(",5,\"a,\"\"b\"\"\",61 2c 22 62 22\n"), "{csv_text}");
+    let frames = read_pcap(&pcap);
+    assert_eq!(frames.len(), 2);
+    assert_eq!(frames[1].payload, vec![0, 1]);
+    // A path that cannot be written is refused before anything is sent.
+    let o = Proc::new(bin)
+        .args(["udp", "--bind", "127.0.0.1:0", "--to", &to, "--send", "x", "--pcap", "/nonexistent-dir/x.pcap"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot write /nonexistent-dir/x.pcap"));
+}
