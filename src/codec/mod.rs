@@ -2,6 +2,8 @@
 //!
 //! No egui and no sockets here, so the CLI, the GUI and the tests share one implementation.
 
+pub mod dump;
+
 use std::fmt::Write as _;
 
 /// The character encoding a tab uses for text it sends and shows.

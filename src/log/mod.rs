@@ -1,6 +1,8 @@
 //! The traffic log store: append-only rows with a memory bound, plus counters that stay exact
 //! when old rows are evicted. No egui here.
 
+pub mod export;
+pub mod import;
 pub mod pcap;
 pub mod record;
 
@@ -116,6 +118,18 @@ impl LogStore {
         self.rows.get(i)
     }
 
+    /// The row with sequence number `seq`, if it is still held.
+    pub fn get_seq(&self, seq: u64) -> Option<&Row> {
+        let first = self.rows.front()?.seq;
+        let i = usize::try_from(seq.checked_sub(first)?).ok()?;
+        self.rows.get(i)
+    }
+
+    /// Sequence number the next row will get.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Row> {
         self.rows.iter()
     }
@@ -170,6 +184,9 @@ mod tests {
         assert_eq!(s.counters().rx_bytes, 640_000);
         assert_eq!(s.get(0).unwrap().seq, s.evicted() + 1);
         assert_eq!(s.iter().last().unwrap().seq, 10_000);
+        assert_eq!(s.get_seq(10_000).unwrap().seq, 10_000);
+        assert!(s.get_seq(1).is_none(), "evicted");
+        assert!(s.get_seq(10_001).is_none());
     }
 
     #[test]

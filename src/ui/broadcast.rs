@@ -72,7 +72,7 @@ impl BroadcastTab {
             }
         };
         let cfg = broadcast::receiver_config(port, self.wire.encoding);
-        match engine::udp::spawn(cfg, self.wire.sink.with_source(RECEIVER)) {
+        match engine::udp::spawn(cfg, self.wire.sink_with_source(RECEIVER)) {
             Ok(h) => {
                 self.wire.workers.push(h);
                 self.receiver = State::Starting;
@@ -97,7 +97,7 @@ impl BroadcastTab {
             }
         };
         if self.worker(SENDER).is_none() {
-            match engine::udp::spawn(broadcast::sender_config(self.wire.encoding), self.wire.sink.with_source(SENDER)) {
+            match engine::udp::spawn(broadcast::sender_config(self.wire.encoding), self.wire.sink_with_source(SENDER)) {
                 Ok(h) => {
                     self.wire.workers.push(h);
                     self.sender = State::Starting;

@@ -2,7 +2,9 @@
 
 pub mod app;
 mod broadcast;
+mod export;
 pub mod fonts;
+mod log_view;
 mod tcp_client;
 mod tcp_server;
 mod udp;

@@ -76,7 +76,7 @@ impl TcpClientTab {
             return;
         }
         let cfg = TcpClientConfig { connect: self.server.trim().to_string(), timeout, ..TcpClientConfig::default() };
-        match engine::tcp_client::spawn(cfg, self.wire.sink.clone()) {
+        match engine::tcp_client::spawn(cfg, self.wire.fresh_sink()) {
             Ok(h) => {
                 self.wire.workers.push(h);
                 self.state = State::Connecting(None);

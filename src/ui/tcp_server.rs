@@ -108,7 +108,7 @@ impl TcpServerTab {
             encoding: self.wire.encoding,
             ..TcpServerConfig::default()
         };
-        match engine::tcp_server::spawn(cfg, self.wire.sink.clone()) {
+        match engine::tcp_server::spawn(cfg, self.wire.fresh_sink()) {
             Ok(h) => {
                 self.wire.workers.push(h);
                 self.state = State::Starting;

@@ -107,7 +107,7 @@ impl UdpTab {
             thread_name: "udp".into(),
             ..UdpConfig::default()
         };
-        match engine::udp::spawn(cfg, self.wire.sink.clone()) {
+        match engine::udp::spawn(cfg, self.wire.fresh_sink()) {
             Ok(h) => {
                 self.wire.workers.push(h);
                 self.state = State::Starting;

@@ -5,12 +5,11 @@ use std::time::Instant;
 
 use crossbeam_channel::Receiver;
 use egui::{Color32, RichText};
-use egui_extras::{Column, TableBuilder};
 
+pub use super::log_view::LogView;
 use crate::codec::{self, Encoding, InputMode};
 use crate::engine::{CloseReason, Event, EventKind, EventSink, Notify, Problem, WorkerHandle};
 use crate::i18n::{self, Lang, Tr};
-use crate::log::LogStore;
 
 pub const GREEN: Color32 = Color32::from_rgb(0x2e, 0x9d, 0x4f);
 pub const BLUE: Color32 = Color32::from_rgb(0x3a, 0x7b, 0xd5);
@@ -20,7 +19,9 @@ pub const AMBER: Color32 = Color32::from_rgb(0xc8, 0x8a, 0x12);
 /// A tab's link to its workers: one event channel for the tab's whole life, the workers it
 /// started, and the log their events go to.
 pub struct Wire {
-    pub sink: EventSink,
+    sink: EventSink,
+    /// Source number for the next worker, so connection ids of different workers never mix.
+    next_source: u16,
     events: Receiver<Event>,
     pub workers: Vec<WorkerHandle>,
     pub log: LogView,
@@ -32,7 +33,26 @@ pub struct Wire {
 impl Wire {
     pub fn new(notify: Notify) -> Wire {
         let (sink, events) = EventSink::channel(Some(notify));
-        Wire { sink, events, workers: Vec::new(), log: LogView::default(), error: None, encoding: Encoding::Utf8 }
+        Wire {
+            sink,
+            next_source: 100,
+            events,
+            workers: Vec::new(),
+            log: LogView::default(),
+            error: None,
+            encoding: Encoding::Utf8,
+        }
+    }
+
+    /// A sink for a new worker, tagged with a source number no earlier worker of this tab had.
+    pub fn fresh_sink(&mut self) -> EventSink {
+        self.next_source = self.next_source.wrapping_add(1).max(100);
+        self.sink.with_source(self.next_source)
+    }
+
+    /// A sink tagged with a fixed source number (below 100).
+    pub fn sink_with_source(&self, source: u16) -> EventSink {
+        self.sink.with_source(source)
     }
 
     /// Moves events into the log until `until`; `seen` updates the tab's state first.
@@ -99,143 +119,6 @@ pub fn close_text(t: &Tr, r: CloseReason) -> &'static str {
         CloseReason::Reset => t.ev_closed_reset,
         CloseReason::LocalClose => t.ev_closed_local,
         CloseReason::Failed => t.ev_closed_failed,
-    }
-}
-
-/// The traffic log of one tab: the store and how it is shown.
-pub struct LogView {
-    pub store: LogStore,
-    pub show_hex: bool,
-    pub follow: bool,
-    tz: jiff::tz::TimeZone,
-}
-
-impl Default for LogView {
-    fn default() -> Self {
-        LogView { store: LogStore::default(), show_hex: true, follow: true, tz: jiff::tz::TimeZone::system() }
-    }
-}
-
-/// Characters of a payload shown in one row; the hex view and exports keep every byte.
-const MAX_ROW_CHARS: usize = 400;
-
-impl LogView {
-    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, encoding: Encoding, id: &str) {
-        let t = lang.tr();
-        ui.horizontal(|ui| {
-            ui.checkbox(&mut self.show_hex, t.show_hex);
-            ui.checkbox(&mut self.follow, t.follow);
-            if ui.button(t.clear).clicked() {
-                self.store.clear();
-            }
-            if self.store.evicted() > 0 {
-                ui.label(RichText::new(i18n::fill(t.evicted, &[&self.store.evicted()])).weak());
-            }
-        });
-        let row_h = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
-        let mut table = TableBuilder::new(ui)
-            .id_salt(id)
-            .striped(true)
-            .stick_to_bottom(self.follow)
-            .auto_shrink([false, false])
-            .column(Column::exact(108.0))
-            .column(Column::exact(52.0))
-            .column(Column::initial(150.0).at_least(80.0).resizable(true).clip(true))
-            .column(Column::exact(34.0));
-        table = if self.show_hex {
-            table
-                .column(Column::initial(320.0).at_least(80.0).resizable(true).clip(true))
-                .column(Column::remainder().clip(true))
-        } else {
-            table.column(Column::remainder().clip(true))
-        };
-        let show_hex = self.show_hex;
-        table
-            .header(row_h, |mut h| {
-                h.col(|ui| {
-                    ui.strong(t.col_time);
-                });
-                h.col(|ui| {
-                    ui.strong(t.col_len);
-                });
-                h.col(|ui| {
-                    ui.strong(t.col_peer);
-                });
-                h.col(|ui| {
-                    ui.strong(t.col_dir);
-                });
-                h.col(|ui| {
-                    ui.strong(t.col_data);
-                });
-                if show_hex {
-                    h.col(|ui| {
-                        ui.strong(t.col_hex);
-                    });
-                }
-            })
-            .body(|body| {
-                body.rows(row_h, self.store.len(), |mut row| {
-                    let Some(r) = self.store.get(row.index()) else { return };
-                    let ev = &r.event;
-                    let time = ev.time.to_zoned(self.tz.clone()).strftime("%H:%M:%S%.3f").to_string();
-                    let peer = ev.peer.map(|p| p.to_string()).unwrap_or_default();
-                    let (dir, color, text, data) = match &ev.kind {
-                        EventKind::Rx { data, lost } => {
-                            let mut s = shorten(&codec::printable(&encoding.decode_lossy(data)));
-                            if *lost > 0 {
-                                s.push_str(&i18n::fill(t.ev_truncated, &[lost]));
-                            }
-                            (">>>", GREEN, s, Some(data))
-                        }
-                        EventKind::Tx { data } => {
-                            ("<<<", BLUE, shorten(&codec::printable(&encoding.decode_lossy(data))), Some(data))
-                        }
-                        EventKind::Error(_) => ("!", RED, event_text(t, &ev.kind, lang), None),
-                        k => ("•", AMBER, event_text(t, k, lang), None),
-                    };
-                    row.col(|ui| {
-                        ui.label(RichText::new(time).monospace().weak());
-                    });
-                    row.col(|ui| {
-                        if let Some(d) = data {
-                            ui.label(RichText::new(d.len().to_string()).monospace());
-                        }
-                    });
-                    row.col(|ui| {
-                        ui.add(egui::Label::new(RichText::new(peer).monospace()).truncate());
-                    });
-                    row.col(|ui| {
-                        ui.label(RichText::new(dir).monospace().color(color).strong());
-                    });
-                    row.col(|ui| {
-                        let rt = if data.is_some() {
-                            RichText::new(text)
-                        } else {
-                            RichText::new(text).italics().color(color)
-                        };
-                        ui.add(egui::Label::new(rt).truncate());
-                    });
-                    if show_hex {
-                        row.col(|ui| {
-                            if let Some(d) = data {
-                                let n = d.len().min(MAX_ROW_CHARS / 3);
-                                let mut hex = codec::to_hex(&d[..n]);
-                                if n < d.len() {
-                                    hex.push_str(" …");
-                                }
-                                ui.add(egui::Label::new(RichText::new(hex).monospace().weak()).truncate());
-                            }
-                        });
-                    }
-                });
-            });
-    }
-}
-
-fn shorten(s: &str) -> String {
-    match s.char_indices().nth(MAX_ROW_CHARS) {
-        Some((i, _)) => format!("{} …", &s[..i]),
-        None => s.to_string(),
     }
 }
 

@@ -1,0 +1,1 @@
+//! Import of JSONL logs and pcap captures (in progress).

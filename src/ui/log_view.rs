@@ -1,0 +1,434 @@
+//! A tab's traffic log: a virtualized table, a detail pane with a hex dump of the selected
+//! event, and a conversation view (like Wireshark's "Follow stream") that shows each recv()
+//! and send() as its own bubble, so merged and split reads (sticky packets) are visible.
+
+use std::net::SocketAddr;
+
+use egui::{Color32, RichText};
+use egui_extras::{Column, TableBuilder};
+
+use crate::codec::dump::{self, CopyAs};
+use crate::codec::{self, Encoding};
+use crate::engine::{Event, EventKind, Proto};
+use crate::i18n::{self, Lang};
+use crate::log::LogStore;
+
+use super::export::ExportJob;
+use super::widgets::{AMBER, BLUE, GREEN, RED, event_text};
+
+/// Characters of a payload shown in one table row; the detail pane and exports keep every byte.
+const MAX_ROW_CHARS: usize = 400;
+/// Bubbles drawn in the conversation view (the newest ones).
+const MAX_BUBBLES: usize = 2_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ViewMode {
+    Table,
+    Conversation,
+}
+
+/// What one conversation is: a TCP connection of one worker, or a UDP peer of one worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ConvKey {
+    source: u16,
+    conn: Option<u64>,
+    peer: Option<SocketAddr>,
+}
+
+impl ConvKey {
+    fn of(ev: &Event) -> Option<ConvKey> {
+        match (ev.proto, ev.conn) {
+            (Proto::Tcp, Some(conn)) => Some(ConvKey { source: ev.source, conn: Some(conn), peer: None }),
+            (Proto::Udp, _) if matches!(ev.kind, EventKind::Rx { .. } | EventKind::Tx { .. }) => {
+                Some(ConvKey { source: ev.source, conn: None, peer: ev.peer })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The rows of one conversation, kept up to date as rows arrive (never a rescan per frame).
+struct ConvIndex {
+    key: ConvKey,
+    seqs: Vec<u64>,
+    /// The next sequence number to look at.
+    scanned: u64,
+}
+
+impl ConvIndex {
+    fn update(&mut self, store: &LogStore) {
+        let start = store.iter().next().map_or(self.scanned, |r| r.seq.max(self.scanned));
+        for seq in start..store.next_seq() {
+            if let Some(r) = store.get_seq(seq)
+                && ConvKey::of(&r.event) == Some(self.key)
+            {
+                self.seqs.push(seq);
+            }
+        }
+        self.scanned = store.next_seq();
+        // Forget rows the store evicted.
+        if let Some(first) = store.iter().next().map(|r| r.seq) {
+            let keep_from = self.seqs.partition_point(|s| *s < first);
+            self.seqs.drain(..keep_from);
+        }
+    }
+}
+
+pub struct LogView {
+    pub store: LogStore,
+    pub show_hex: bool,
+    pub follow: bool,
+    pub mode: ViewMode,
+    /// Sequence number of the selected row.
+    pub selected: Option<u64>,
+    copy_as: CopyAs,
+    conv: Option<ConvIndex>,
+    pub export: Option<ExportJob>,
+    tz: jiff::tz::TimeZone,
+}
+
+impl Default for LogView {
+    fn default() -> Self {
+        LogView {
+            store: LogStore::default(),
+            show_hex: true,
+            follow: true,
+            mode: ViewMode::Table,
+            selected: None,
+            copy_as: CopyAs::Hex,
+            conv: None,
+            export: None,
+            tz: jiff::tz::TimeZone::system(),
+        }
+    }
+}
+
+fn shorten(s: &str) -> String {
+    match s.char_indices().nth(MAX_ROW_CHARS) {
+        Some((i, _)) => format!("{} …", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+impl LogView {
+    fn time(&self, ev: &Event) -> String {
+        ev.time.to_zoned(self.tz.clone()).strftime("%H:%M:%S%.3f").to_string()
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, encoding: Encoding, id: &str) {
+        let t = lang.tr();
+        self.poll_export(encoding, ui.ctx());
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.mode, ViewMode::Table, t.view_table);
+            ui.selectable_value(&mut self.mode, ViewMode::Conversation, t.view_conversation).on_hover_text(t.conv_tip);
+            ui.separator();
+            ui.checkbox(&mut self.show_hex, t.show_hex);
+            ui.checkbox(&mut self.follow, t.follow);
+            if ui.button(t.clear).clicked() {
+                self.store.clear();
+                self.selected = None;
+                self.conv = None;
+            }
+            super::export::export_button(ui, lang, self);
+            if self.store.evicted() > 0 {
+                ui.label(RichText::new(i18n::fill(t.evicted, &[&self.store.evicted()])).weak());
+            }
+        });
+        super::export::export_status(ui, lang, self);
+        if let Some(seq) = self.selected
+            && self.store.get_seq(seq).is_some()
+        {
+            egui::Panel::bottom(format!("{id}-detail"))
+                .resizable(true)
+                .default_size(190.0)
+                .show(ui, |ui| self.detail_ui(ui, lang, encoding, seq));
+        }
+        match self.mode {
+            ViewMode::Table => self.table_ui(ui, lang, encoding, id),
+            ViewMode::Conversation => self.conversation_ui(ui, lang, encoding, id),
+        }
+    }
+
+    fn table_ui(&mut self, ui: &mut egui::Ui, lang: Lang, encoding: Encoding, id: &str) {
+        let t = lang.tr();
+        let row_h = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
+        // Row labels must not take the click for text selection: a click selects the row.
+        ui.style_mut().interaction.selectable_labels = false;
+        let mut table = TableBuilder::new(ui)
+            .id_salt(id)
+            .striped(true)
+            .sense(egui::Sense::click())
+            .stick_to_bottom(self.follow)
+            .auto_shrink([false, false])
+            .column(Column::exact(108.0))
+            .column(Column::exact(52.0))
+            .column(Column::initial(150.0).at_least(80.0).resizable(true).clip(true))
+            .column(Column::exact(34.0));
+        table = if self.show_hex {
+            table
+                .column(Column::initial(320.0).at_least(80.0).resizable(true).clip(true))
+                .column(Column::remainder().clip(true))
+        } else {
+            table.column(Column::remainder().clip(true))
+        };
+        let show_hex = self.show_hex;
+        let mut clicked = None;
+        table
+            .header(row_h, |mut h| {
+                for name in [t.col_time, t.col_len, t.col_peer, t.col_dir, t.col_data] {
+                    h.col(|ui| {
+                        ui.strong(name);
+                    });
+                }
+                if show_hex {
+                    h.col(|ui| {
+                        ui.strong(t.col_hex);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(row_h, self.store.len(), |mut row| {
+                    let Some(r) = self.store.get(row.index()) else { return };
+                    let ev = &r.event;
+                    row.set_selected(self.selected == Some(r.seq));
+                    let time = self.time(ev);
+                    let peer = ev.peer.map(|p| p.to_string()).unwrap_or_default();
+                    let (dir, color, text, data) = describe(ev, lang, encoding);
+                    row.col(|ui| {
+                        ui.label(RichText::new(time).monospace().weak());
+                    });
+                    row.col(|ui| {
+                        if let Some(d) = data {
+                            ui.label(RichText::new(d.len().to_string()).monospace());
+                        }
+                    });
+                    row.col(|ui| {
+                        ui.add(egui::Label::new(RichText::new(peer).monospace()).truncate());
+                    });
+                    row.col(|ui| {
+                        ui.label(RichText::new(dir).monospace().color(color).strong());
+                    });
+                    row.col(|ui| {
+                        let rt = if data.is_some() {
+                            RichText::new(shorten(&text))
+                        } else {
+                            RichText::new(text).italics().color(color)
+                        };
+                        ui.add(egui::Label::new(rt).truncate());
+                    });
+                    if show_hex {
+                        row.col(|ui| {
+                            if let Some(d) = data {
+                                let n = d.len().min(MAX_ROW_CHARS / 3);
+                                let mut hex = codec::to_hex(&d[..n]);
+                                if n < d.len() {
+                                    hex.push_str(" …");
+                                }
+                                ui.add(egui::Label::new(RichText::new(hex).monospace().weak()).truncate());
+                            }
+                        });
+                    }
+                    if row.response().clicked() {
+                        clicked = Some(r.seq);
+                    }
+                });
+            });
+        if let Some(seq) = clicked {
+            self.selected = if self.selected == Some(seq) { None } else { Some(seq) };
+        }
+    }
+
+    fn detail_ui(&mut self, ui: &mut egui::Ui, lang: Lang, encoding: Encoding, seq: u64) {
+        let t = lang.tr();
+        let Some(r) = self.store.get_seq(seq) else { return };
+        let ev = r.event.clone();
+        let (dir, color, text, data) = describe(&ev, lang, encoding);
+        let data = data.map(<[u8]>::to_vec);
+        ui.add_space(4.0);
+        ui.horizontal(|ui| {
+            ui.strong(i18n::fill(t.detail_title, &[&seq]));
+            ui.label(RichText::new(self.time(&ev)).monospace());
+            if let Some(p) = ev.peer {
+                ui.label(RichText::new(p.to_string()).monospace());
+            }
+            ui.label(RichText::new(dir).monospace().color(color).strong());
+            if let Some(d) = &data {
+                ui.label(i18n::fill(t.detail_bytes, &[&d.len()]));
+                ui.separator();
+                let l = ui.label(t.copy_as);
+                egui::ComboBox::from_id_salt("copy-as")
+                    .selected_text(self.copy_as.name())
+                    .show_ui(ui, |ui| {
+                        for f in CopyAs::ALL {
+                            ui.selectable_value(&mut self.copy_as, f, f.name());
+                        }
+                    })
+                    .response
+                    .labelled_by(l.id);
+                if ui.button(t.copy).clicked() {
+                    ui.ctx().copy_text(dump::copy_as(d, self.copy_as, encoding));
+                }
+            }
+            if ConvKey::of(&ev).is_some() && self.mode == ViewMode::Table && ui.button(t.follow_conversation).clicked()
+            {
+                self.mode = ViewMode::Conversation;
+            }
+            if ui.button(t.close_detail).clicked() {
+                self.selected = None;
+            }
+        });
+        ui.separator();
+        egui::ScrollArea::vertical().id_salt("detail-scroll").auto_shrink([false, false]).show(ui, |ui| match &data {
+            Some(d) => {
+                ui.label(RichText::new(text).color(color));
+                ui.add_space(4.0);
+                for line in dump::hex_dump(d) {
+                    ui.label(
+                        RichText::new(format!("{:04x}  {:<49} {}", line.offset, line.hex, line.ascii)).monospace(),
+                    );
+                }
+            }
+            None => {
+                ui.label(RichText::new(text).italics().color(color));
+            }
+        });
+    }
+
+    fn conversation_ui(&mut self, ui: &mut egui::Ui, lang: Lang, encoding: Encoding, id: &str) {
+        let t = lang.tr();
+        let key = self.selected.and_then(|s| self.store.get_seq(s)).and_then(|r| ConvKey::of(&r.event));
+        let key = key.or(self.conv.as_ref().map(|c| c.key));
+        let Some(key) = key else {
+            ui.label(RichText::new(t.conv_hint).weak());
+            return;
+        };
+        if self.conv.as_ref().is_none_or(|c| c.key != key) {
+            self.conv = Some(ConvIndex { key, seqs: Vec::new(), scanned: 0 });
+        }
+        let Some(conv) = self.conv.as_mut() else { return };
+        conv.update(&self.store);
+        let seqs: Vec<u64> = conv.seqs.iter().rev().take(MAX_BUBBLES).rev().copied().collect();
+        let total = conv.seqs.len();
+        let peer = seqs.iter().find_map(|s| self.store.get_seq(*s).and_then(|r| r.event.peer));
+        let (mut rx_chunks, mut tx_chunks, mut rx_bytes, mut tx_bytes) = (0, 0, 0, 0);
+        for s in &conv.seqs {
+            match self.store.get_seq(*s).map(|r| &r.event.kind) {
+                Some(EventKind::Rx { data, .. }) => {
+                    rx_chunks += 1;
+                    rx_bytes += data.len();
+                }
+                Some(EventKind::Tx { data }) => {
+                    tx_chunks += 1;
+                    tx_bytes += data.len();
+                }
+                _ => {}
+            }
+        }
+        ui.horizontal_wrapped(|ui| {
+            let who = peer.map(|p| p.to_string()).unwrap_or_default();
+            ui.strong(i18n::fill(t.conv_title, &[&who]));
+            ui.label(i18n::fill(t.conv_stats, &[&rx_chunks, &rx_bytes, &tx_chunks, &tx_bytes]));
+            if total > seqs.len() {
+                ui.label(RichText::new(i18n::fill(t.conv_truncated, &[&seqs.len()])).weak());
+            }
+        });
+        ui.label(RichText::new(t.conv_explain).weak());
+        ui.separator();
+        let width = ui.available_width();
+        egui::ScrollArea::vertical()
+            .id_salt((id, "conv"))
+            .stick_to_bottom(self.follow)
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                let mut n_in = 0usize;
+                let mut n_out = 0usize;
+                for seq in &seqs {
+                    let Some(r) = self.store.get_seq(*seq) else { continue };
+                    let ev = &r.event;
+                    let time = self.time(ev);
+                    match &ev.kind {
+                        EventKind::Rx { data, .. } | EventKind::Tx { data } => {
+                            let inbound = matches!(ev.kind, EventKind::Rx { .. });
+                            let n = if inbound {
+                                n_in += 1;
+                                n_in
+                            } else {
+                                n_out += 1;
+                                n_out
+                            };
+                            bubble(ui, width, inbound, n, &time, data, encoding, self.show_hex, lang);
+                        }
+                        _ => {
+                            let (_, color, text, _) = describe(ev, lang, encoding);
+                            ui.vertical_centered(|ui| {
+                                ui.label(RichText::new(format!("{time}  {text}")).italics().color(color));
+                            });
+                        }
+                    }
+                }
+            });
+    }
+}
+
+/// One recv() (left, green) or send() (right, blue) as a chat bubble.
+#[allow(clippy::too_many_arguments)]
+fn bubble(
+    ui: &mut egui::Ui,
+    width: f32,
+    inbound: bool,
+    n: usize,
+    time: &str,
+    data: &[u8],
+    encoding: Encoding,
+    show_hex: bool,
+    lang: Lang,
+) {
+    let t = lang.tr();
+    let (color, layout) = if inbound {
+        (GREEN, egui::Layout::left_to_right(egui::Align::TOP))
+    } else {
+        (BLUE, egui::Layout::right_to_left(egui::Align::TOP))
+    };
+    ui.with_layout(layout, |ui| {
+        egui::Frame::new()
+            .fill(color.gamma_multiply(0.18))
+            .stroke(egui::Stroke::new(1.0, color))
+            .corner_radius(6.0)
+            .inner_margin(6.0)
+            .show(ui, |ui| {
+                ui.set_max_width(width * 0.7);
+                ui.vertical(|ui| {
+                    let head = if inbound { t.conv_recv } else { t.conv_send };
+                    ui.label(RichText::new(i18n::fill(head, &[&n, &data.len(), &time])).small().color(color));
+                    let text = codec::printable(&encoding.decode_lossy(data));
+                    ui.add(egui::Label::new(RichText::new(shorten(&text))).wrap());
+                    if show_hex {
+                        let n = data.len().min(MAX_ROW_CHARS / 3);
+                        let mut hex = codec::to_hex(&data[..n]);
+                        if n < data.len() {
+                            hex.push_str(" …");
+                        }
+                        ui.add(egui::Label::new(RichText::new(hex).monospace().weak().small()).wrap());
+                    }
+                });
+            });
+    });
+    ui.add_space(3.0);
+}
+
+/// Direction mark, colour, text and payload of an event for display.
+fn describe(ev: &Event, lang: Lang, encoding: Encoding) -> (&'static str, Color32, String, Option<&[u8]>) {
+    let t = lang.tr();
+    match &ev.kind {
+        EventKind::Rx { data, lost } => {
+            let mut s = codec::printable(&encoding.decode_lossy(data));
+            if *lost > 0 {
+                s.push_str(&i18n::fill(t.ev_truncated, &[lost]));
+            }
+            (">>>", GREEN, s, Some(data))
+        }
+        EventKind::Tx { data } => ("<<<", BLUE, codec::printable(&encoding.decode_lossy(data)), Some(data)),
+        EventKind::Error(_) => ("!", RED, event_text(t, &ev.kind, lang), None),
+        k => ("•", AMBER, event_text(t, k, lang), None),
+    }
+}
