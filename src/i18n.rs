@@ -127,6 +127,17 @@ strings! {
     clear: "Clear", "清空";
     follow: "Follow newest", "跟随最新";
     view_table: "Table", "表格";
+    filter: "Filter", "过滤";
+    filter_hint: "text, or hex like 6d 73 67", "文本,或十六进制如 6d 73 67";
+    filter_regex: "Regex", "正则";
+    filter_peer: "Peer contains", "对端包含";
+    filter_all: "All", "全部";
+    filter_rx: "Received", "接收";
+    filter_tx: "Sent", "发送";
+    filter_events: "Events", "事件";
+    filter_count: "{0} of {1} rows", "{1} 行中的 {0} 行";
+    filter_progress: "Filtering… {0}%", "正在过滤… {0}%";
+    filter_bad_regex: "Not a valid regular expression: {0}", "不是有效的正则表达式:{0}";
     view_conversation: "Conversation", "会话";
     conv_tip: "One TCP connection or one UDP peer as a chat: every bubble is one recv() or send(), like Wireshark's Follow Stream.", "把一个 TCP 连接或一个 UDP 对端显示成聊天记录:每个气泡就是一次 recv() 或 send(),类似 Wireshark 的“追踪流”。";
     conv_hint: "Click a row of a TCP connection or a UDP peer in the Table first, then open Conversation.", "请先在表格里点击某个 TCP 连接或 UDP 对端的一行,再打开“会话”。";

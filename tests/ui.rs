@@ -271,6 +271,30 @@ fn log_detail_pane_conversation_view_and_export() {
     assert!(has(&h, "received 2 chunks / 19 B"));
     assert!(has(&h, "sticky-packet"));
 
+    // Filter: back to the table, close the detail pane, keep only rows containing "tail".
+    click(&h, "Table");
+    h.run_steps(2);
+    click(&h, "Close");
+    h.run_steps(2);
+    set_field(&h, "Filter", "tail");
+    h.run_steps(3);
+    assert!(has(&h, "1 of 4 rows"), "filter count");
+    let left: Vec<String> = h
+        .query_all_by_label_contains("msg0;msg1;msg2;")
+        .map(|n| format!("{:?} {:?}", n.accesskit_node().role(), n.accesskit_node().value()))
+        .collect();
+    assert!(left.is_empty(), "still shown: {left:?}");
+    set_field(&h, "Filter", "6d 73 67 31");
+    h.run_steps(3);
+    assert!(has(&h, "msg0;msg1;msg2;"), "hex filter finds the bytes of msg1");
+    assert!(!has(&h, "tail"));
+    h.get_by_role_and_label(Role::CheckBox, "Regex").click();
+    set_field(&h, "Filter", "(");
+    h.run_steps(3);
+    assert!(has(&h, "Not a valid regular expression"));
+    set_field(&h, "Filter", "");
+    h.run_steps(2);
+
     // Export the log (the dialog is skipped; the writing runs on its own thread).
     let dir = tempfile::tempdir().unwrap();
     for name in ["log.pcap", "log.jsonl", "log.csv"] {

@@ -14,6 +14,7 @@ use crate::i18n::{self, Lang};
 use crate::log::LogStore;
 
 use super::export::ExportJob;
+use super::filter::{Direction, Filter, FilterIndex};
 use super::widgets::{AMBER, BLUE, GREEN, RED, event_text};
 
 /// Characters of a payload shown in one table row; the detail pane and exports keep every byte.
@@ -84,6 +85,9 @@ pub struct LogView {
     copy_as: CopyAs,
     conv: Option<ConvIndex>,
     pub export: Option<ExportJob>,
+    pub filter: Filter,
+    filter_index: Option<FilterIndex>,
+    filter_error: Option<String>,
     tz: jiff::tz::TimeZone,
 }
 
@@ -98,6 +102,9 @@ impl Default for LogView {
             copy_as: CopyAs::Hex,
             conv: None,
             export: None,
+            filter: Filter::default(),
+            filter_index: None,
+            filter_error: None,
             tz: jiff::tz::TimeZone::system(),
         }
     }
@@ -135,6 +142,7 @@ impl LogView {
             }
         });
         super::export::export_status(ui, lang, self);
+        self.filter_ui(ui, lang, encoding, id);
         if let Some(seq) = self.selected
             && self.store.get_seq(seq).is_some()
         {
@@ -147,6 +155,63 @@ impl LogView {
             ViewMode::Table => self.table_ui(ui, lang, encoding, id),
             ViewMode::Conversation => self.conversation_ui(ui, lang, encoding, id),
         }
+    }
+
+    /// The filter bar, and keeping the filter's index up to date.
+    fn filter_ui(&mut self, ui: &mut egui::Ui, lang: Lang, encoding: Encoding, id: &str) {
+        let t = lang.tr();
+        ui.horizontal(|ui| {
+            let l = ui.label(t.filter);
+            ui.add(
+                egui::TextEdit::singleline(&mut self.filter.text)
+                    .hint_text(t.filter_hint)
+                    .desired_width(200.0)
+                    .id_salt((id, "filter")),
+            )
+            .labelled_by(l.id);
+            ui.checkbox(&mut self.filter.regex, t.filter_regex);
+            let names = [
+                (Direction::All, t.filter_all),
+                (Direction::Rx, t.filter_rx),
+                (Direction::Tx, t.filter_tx),
+                (Direction::Events, t.filter_events),
+            ];
+            for (d, name) in names {
+                ui.selectable_value(&mut self.filter.direction, d, name);
+            }
+            let l = ui.label(t.filter_peer);
+            ui.add(egui::TextEdit::singleline(&mut self.filter.peer).desired_width(120.0).id_salt((id, "peer")))
+                .labelled_by(l.id);
+            if !self.filter.is_active() {
+                self.filter_index = None;
+                self.filter_error = None;
+                return;
+            }
+            if !self.filter_index.as_ref().is_some_and(|i| i.is_for(&self.filter, encoding)) {
+                match FilterIndex::new(&self.filter, encoding, &self.store) {
+                    Ok(i) => {
+                        self.filter_index = Some(i);
+                        self.filter_error = None;
+                    }
+                    Err(e) => {
+                        self.filter_index = None;
+                        self.filter_error = Some(e);
+                    }
+                }
+            }
+            if let Some(e) = &self.filter_error {
+                ui.colored_label(RED, i18n::fill(t.filter_bad_regex, &[e]));
+            } else if let Some(i) = self.filter_index.as_mut() {
+                let done = i.update(&self.store);
+                if i.caught_up(&self.store) {
+                    ui.label(i18n::fill(t.filter_count, &[&i.seqs.len(), &self.store.len()]));
+                } else {
+                    ui.add(egui::ProgressBar::new(done).desired_width(120.0));
+                    ui.label(i18n::fill(t.filter_progress, &[&((done * 100.0) as u32)]));
+                    ui.ctx().request_repaint();
+                }
+            }
+        });
     }
 
     fn table_ui(&mut self, ui: &mut egui::Ui, lang: Lang, encoding: Encoding, id: &str) {
@@ -187,8 +252,14 @@ impl LogView {
                 }
             })
             .body(|body| {
-                body.rows(row_h, self.store.len(), |mut row| {
-                    let Some(r) = self.store.get(row.index()) else { return };
+                let index = self.filter_index.as_ref().filter(|_| self.filter.is_active());
+                let n = index.map_or(self.store.len(), |i| i.seqs.len());
+                body.rows(row_h, n, |mut row| {
+                    let r = match index {
+                        Some(i) => i.seqs.get(row.index()).and_then(|s| self.store.get_seq(*s)),
+                        None => self.store.get(row.index()),
+                    };
+                    let Some(r) = r else { return };
                     let ev = &r.event;
                     row.set_selected(self.selected == Some(r.seq));
                     let time = self.time(ev);

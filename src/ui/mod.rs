@@ -3,6 +3,7 @@
 pub mod app;
 mod broadcast;
 mod export;
+mod filter;
 pub mod fonts;
 mod log_view;
 mod tcp_client;

@@ -1,0 +1,191 @@
+//! Log filters: direction, peer, and text/hex substring or regex. The matching rows are kept in
+//! an index that grows as rows arrive; a changed filter rescans in slices, a few per frame.
+
+use crate::codec::{self, Encoding};
+use crate::engine::{Event, EventKind};
+use crate::log::LogStore;
+
+/// Rows examined per frame while a new filter catches up with the store.
+const SCAN_PER_FRAME: u64 = 200_000;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Direction {
+    #[default]
+    All,
+    Rx,
+    Tx,
+    /// Connects, closes, errors, …
+    Events,
+}
+
+/// What the user typed in the filter bar.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub text: String,
+    pub regex: bool,
+    pub direction: Direction,
+    pub peer: String,
+}
+
+impl Filter {
+    pub fn is_active(&self) -> bool {
+        !self.text.trim().is_empty() || self.direction != Direction::All || !self.peer.trim().is_empty()
+    }
+}
+
+enum TextMatch {
+    Any,
+    /// Lower-case needle, plus the bytes if the needle is also valid hex.
+    Substring(String, Option<Vec<u8>>),
+    Regex(regex::Regex),
+}
+
+/// A compiled filter and the sequence numbers of the rows it matches.
+pub struct FilterIndex {
+    filter: Filter,
+    encoding: Encoding,
+    text: TextMatch,
+    peer: String,
+    pub seqs: Vec<u64>,
+    /// The next sequence number to examine.
+    scanned: u64,
+}
+
+impl FilterIndex {
+    /// Compiles a filter; a bad regex is reported.
+    pub fn new(filter: &Filter, encoding: Encoding, store: &LogStore) -> Result<FilterIndex, String> {
+        let needle = filter.text.trim();
+        let text = if needle.is_empty() {
+            TextMatch::Any
+        } else if filter.regex {
+            TextMatch::Regex(regex::Regex::new(needle).map_err(|e| e.to_string())?)
+        } else {
+            let bytes = codec::parse_hex(needle).ok().filter(|b| !b.is_empty());
+            TextMatch::Substring(needle.to_lowercase(), bytes)
+        };
+        Ok(FilterIndex {
+            filter: filter.clone(),
+            encoding,
+            text,
+            peer: filter.peer.trim().to_string(),
+            seqs: Vec::new(),
+            scanned: store.iter().next().map_or(store.next_seq(), |r| r.seq),
+        })
+    }
+
+    /// True if this index was built for `filter` and `encoding`.
+    pub fn is_for(&self, filter: &Filter, encoding: Encoding) -> bool {
+        self.filter == *filter && self.encoding == encoding
+    }
+
+    fn matches(&self, ev: &Event) -> bool {
+        let data = match &ev.kind {
+            EventKind::Rx { data, .. } | EventKind::Tx { data } => Some(data.as_slice()),
+            _ => None,
+        };
+        let dir_ok = match self.filter.direction {
+            Direction::All => true,
+            Direction::Rx => matches!(ev.kind, EventKind::Rx { .. }),
+            Direction::Tx => matches!(ev.kind, EventKind::Tx { .. }),
+            Direction::Events => data.is_none(),
+        };
+        if !dir_ok {
+            return false;
+        }
+        if !self.peer.is_empty() && !ev.peer.is_some_and(|p| p.to_string().contains(&self.peer)) {
+            return false;
+        }
+        match &self.text {
+            TextMatch::Any => true,
+            TextMatch::Substring(needle, bytes) => {
+                let Some(d) = data else { return false };
+                if let Some(b) = bytes
+                    && d.windows(b.len()).any(|w| w == b.as_slice())
+                {
+                    return true;
+                }
+                self.encoding.decode_lossy(d).to_lowercase().contains(needle)
+            }
+            TextMatch::Regex(re) => data.is_some_and(|d| re.is_match(&self.encoding.decode_lossy(d))),
+        }
+    }
+
+    /// Examines new rows (at most a slice per call); returns the share done, 0.0–1.0.
+    pub fn update(&mut self, store: &LogStore) -> f32 {
+        let first = store.iter().next().map_or(store.next_seq(), |r| r.seq);
+        self.scanned = self.scanned.max(first);
+        let end = store.next_seq().min(self.scanned + SCAN_PER_FRAME);
+        for seq in self.scanned..end {
+            if let Some(r) = store.get_seq(seq)
+                && self.matches(&r.event)
+            {
+                self.seqs.push(seq);
+            }
+        }
+        self.scanned = end;
+        let drop = self.seqs.partition_point(|s| *s < first);
+        self.seqs.drain(..drop);
+        let total = store.next_seq().saturating_sub(first);
+        if total == 0 { 1.0 } else { (self.scanned - first) as f32 / total as f32 }
+    }
+
+    /// All rows examined.
+    pub fn caught_up(&self, store: &LogStore) -> bool {
+        self.scanned >= store.next_seq()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Proto;
+
+    fn ev(kind: EventKind, peer: &str) -> Event {
+        Event { time: jiff::Timestamp::now(), source: 0, proto: Proto::Udp, conn: None, peer: peer.parse().ok(), kind }
+    }
+
+    #[test]
+    fn filters_by_direction_peer_text_hex_and_regex() {
+        let mut store = LogStore::default();
+        store.push(ev(EventKind::Rx { data: b"Hello World".to_vec(), lost: 0 }, "127.0.0.1:1000"));
+        store.push(ev(EventKind::Tx { data: b"bye".to_vec() }, "127.0.0.1:2000"));
+        store.push(ev(EventKind::HalfClosed, "127.0.0.1:2000"));
+        store.push(ev(EventKind::Rx { data: "你好".as_bytes().to_vec(), lost: 0 }, "127.0.0.1:1000"));
+        let seqs = |f: Filter| {
+            let mut i = FilterIndex::new(&f, Encoding::Utf8, &store).unwrap();
+            i.update(&store);
+            i.seqs
+        };
+        assert_eq!(seqs(Filter { text: "world".into(), ..Filter::default() }), vec![1]);
+        assert_eq!(seqs(Filter { text: "62 79 65".into(), ..Filter::default() }), vec![2], "hex bytes of 'bye'");
+        assert_eq!(seqs(Filter { text: "^H.*d$".into(), regex: true, ..Filter::default() }), vec![1]);
+        assert_eq!(seqs(Filter { direction: Direction::Rx, ..Filter::default() }), vec![1, 4]);
+        assert_eq!(seqs(Filter { direction: Direction::Events, ..Filter::default() }), vec![3]);
+        assert_eq!(seqs(Filter { peer: ":2000".into(), ..Filter::default() }), vec![2, 3]);
+        assert_eq!(seqs(Filter { text: "你".into(), ..Filter::default() }), vec![4]);
+        assert!(
+            FilterIndex::new(&Filter { text: "(".into(), regex: true, ..Filter::default() }, Encoding::Utf8, &store)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn index_grows_incrementally_and_scans_in_slices() {
+        let mut store = LogStore::with_budget(usize::MAX);
+        for i in 0..(SCAN_PER_FRAME * 2 + 10) {
+            let data = if i % 2 == 0 { b"even".to_vec() } else { b"odd".to_vec() };
+            store.push(ev(EventKind::Rx { data, lost: 0 }, "127.0.0.1:1"));
+        }
+        let f = Filter { text: "even".into(), ..Filter::default() };
+        let mut idx = FilterIndex::new(&f, Encoding::Utf8, &store).unwrap();
+        assert!(idx.update(&store) < 0.6);
+        assert!(!idx.caught_up(&store));
+        idx.update(&store);
+        assert_eq!(idx.update(&store), 1.0);
+        assert!(idx.caught_up(&store));
+        assert_eq!(idx.seqs.len() as u64, SCAN_PER_FRAME + 5);
+        store.push(ev(EventKind::Rx { data: b"even again".to_vec(), lost: 0 }, "127.0.0.1:1"));
+        idx.update(&store);
+        assert_eq!(idx.seqs.last().copied(), Some(store.next_seq() - 1));
+    }
+}
