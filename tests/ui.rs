@@ -295,6 +295,15 @@ fn log_detail_pane_conversation_view_and_export() {
     set_field(&h, "Filter", "");
     h.run_steps(2);
 
+    // Throughput plot: per-second totals of this tab.
+    click(&h, "Throughput");
+    h.run_steps(3);
+    assert!(has(&h, "Bytes/s"));
+    click(&h, "Packets/s");
+    h.run_steps(2);
+    click(&h, "Table");
+    h.run_steps(2);
+
     // Export the log (the dialog is skipped; the writing runs on its own thread).
     let dir = tempfile::tempdir().unwrap();
     for name in ["log.pcap", "log.jsonl", "log.csv"] {

@@ -4,6 +4,7 @@
 pub mod export;
 pub mod import;
 pub mod pcap;
+pub mod rates;
 pub mod record;
 
 use std::collections::VecDeque;
@@ -68,6 +69,7 @@ pub struct LogStore {
     budget: usize,
     evicted: u64,
     counters: Counters,
+    rates: rates::Rates,
 }
 
 impl Default for LogStore {
@@ -78,7 +80,15 @@ impl Default for LogStore {
 
 impl LogStore {
     pub fn with_budget(budget: usize) -> LogStore {
-        LogStore { rows: VecDeque::new(), next_seq: 1, bytes: 0, budget, evicted: 0, counters: Counters::default() }
+        LogStore {
+            rows: VecDeque::new(),
+            next_seq: 1,
+            bytes: 0,
+            budget,
+            evicted: 0,
+            counters: Counters::default(),
+            rates: rates::Rates::default(),
+        }
     }
 
     fn cost(ev: &Event) -> usize {
@@ -92,6 +102,7 @@ impl LogStore {
     /// Appends an event, evicting the oldest rows if the budget is exceeded. Returns its seq.
     pub fn push(&mut self, event: Event) -> u64 {
         self.counters.apply(&event);
+        self.rates.apply(&event);
         let seq = self.next_seq;
         self.next_seq += 1;
         self.bytes += Self::cost(&event);
@@ -132,6 +143,11 @@ impl LogStore {
 
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Row> {
         self.rows.iter()
+    }
+
+    /// Traffic per second, for the throughput plot.
+    pub fn rates(&self) -> &rates::Rates {
+        &self.rates
     }
 
     pub fn counters(&self) -> &Counters {

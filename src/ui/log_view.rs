@@ -26,6 +26,7 @@ const MAX_BUBBLES: usize = 2_000;
 pub enum ViewMode {
     Table,
     Conversation,
+    Throughput,
 }
 
 /// What one conversation is: a TCP connection of one worker, or a UDP peer of one worker.
@@ -86,6 +87,8 @@ pub struct LogView {
     conv: Option<ConvIndex>,
     pub export: Option<ExportJob>,
     pub filter: Filter,
+    /// Throughput plot in packets/s instead of bytes/s.
+    plot_packets: bool,
     filter_index: Option<FilterIndex>,
     filter_error: Option<String>,
     tz: jiff::tz::TimeZone,
@@ -103,6 +106,7 @@ impl Default for LogView {
             conv: None,
             export: None,
             filter: Filter::default(),
+            plot_packets: false,
             filter_index: None,
             filter_error: None,
             tz: jiff::tz::TimeZone::system(),
@@ -128,6 +132,7 @@ impl LogView {
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.mode, ViewMode::Table, t.view_table);
             ui.selectable_value(&mut self.mode, ViewMode::Conversation, t.view_conversation).on_hover_text(t.conv_tip);
+            ui.selectable_value(&mut self.mode, ViewMode::Throughput, t.view_throughput);
             ui.separator();
             ui.checkbox(&mut self.show_hex, t.show_hex);
             ui.checkbox(&mut self.follow, t.follow);
@@ -154,7 +159,52 @@ impl LogView {
         match self.mode {
             ViewMode::Table => self.table_ui(ui, lang, encoding, id),
             ViewMode::Conversation => self.conversation_ui(ui, lang, encoding, id),
+            ViewMode::Throughput => self.throughput_ui(ui, lang, id),
         }
+    }
+
+    /// Packets or bytes per second, received and sent, from the store's per-second totals.
+    fn throughput_ui(&mut self, ui: &mut egui::Ui, lang: Lang, id: &str) {
+        let t = lang.tr();
+        let buckets = self.store.rates().buckets();
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.plot_packets, false, t.plot_bytes);
+            ui.selectable_value(&mut self.plot_packets, true, t.plot_packets);
+            ui.label(RichText::new(t.plot_hint).weak());
+        });
+        if buckets.is_empty() {
+            ui.label(RichText::new(t.plot_empty).weak());
+            return;
+        }
+        let packets = self.plot_packets;
+        let series = |rx: bool| -> Vec<[f64; 2]> {
+            buckets
+                .iter()
+                .map(|b| {
+                    let y = match (rx, packets) {
+                        (true, true) => b.rx_packets,
+                        (true, false) => b.rx_bytes,
+                        (false, true) => b.tx_packets,
+                        (false, false) => b.tx_bytes,
+                    };
+                    [b.second as f64, y as f64]
+                })
+                .collect()
+        };
+        let tz = self.tz.clone();
+        let unit = if packets { t.plot_packets } else { t.plot_bytes };
+        egui_plot::Plot::new((id, "throughput"))
+            .legend(egui_plot::Legend::default())
+            .y_axis_label(unit)
+            .x_axis_formatter(move |mark, _| {
+                jiff::Timestamp::from_second(mark.value as i64)
+                    .map(|ts| ts.to_zoned(tz.clone()).strftime("%H:%M:%S").to_string())
+                    .unwrap_or_default()
+            })
+            .show(ui, |plot| {
+                plot.line(egui_plot::Line::new(t.plot_rx, series(true)).color(GREEN));
+                plot.line(egui_plot::Line::new(t.plot_tx, series(false)).color(BLUE));
+            });
     }
 
     /// The filter bar, and keeping the filter's index up to date.

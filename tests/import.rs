@@ -1,0 +1,809 @@
+//! Import: pcap captures (ours, hand-built, tshark-rewritten) and JSONL logs back into events.
+//! Sessions run on loopback only and every wait is bounded (see `common::LIMIT`).
+
+mod common;
+
+use std::net::SocketAddr;
+use std::process::Command as Proc;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use common::Events;
+use etherparse::{LinuxSllPacketType, PacketBuilder, PacketBuilderStep, TcpHeader, VlanId};
+use proptest::prelude::*;
+use socklab::codec::Encoding;
+use socklab::engine::problem::{Op, Problem};
+use socklab::engine::tcp_client::TcpClientConfig;
+use socklab::engine::tcp_server::TcpServerConfig;
+use socklab::engine::udp::UdpConfig;
+use socklab::engine::{self, CloseReason, Command, Event, EventKind, Proto, ReplyMode};
+use socklab::log::import::{self, ImportError, Imported};
+use socklab::log::pcap::PcapWriter;
+use socklab::log::record::Record;
+
+// ---------------------------------------------------------------------------------------------
+// Sessions and helpers
+
+/// Runs a TCP session: echo server, a client that sends two messages, half-closes, and sees the
+/// server close. Returns the server's and the client's events. (As in `tests/export.rs`.)
+fn tcp_session() -> (Vec<Event>, Vec<Event>, SocketAddr) {
+    let (ssink, mut sev) = Events::new();
+    let scfg = TcpServerConfig { bind: "127.0.0.1:0".into(), reply: ReplyMode::Upper, ..TcpServerConfig::default() };
+    let srv = engine::tcp_server::spawn(scfg, ssink).unwrap();
+    let addr = sev.listening();
+    let (csink, mut cev) = Events::new();
+    let ccfg =
+        TcpClientConfig { connect: addr.to_string(), timeout: Duration::from_secs(5), ..TcpClientConfig::default() };
+    let cli = engine::tcp_client::spawn(ccfg, csink).unwrap();
+    cev.wait_for("connected", |e| matches!(e.kind, EventKind::Connected { .. }));
+    cli.send(Command::Send { conn: None, data: b"hello ".to_vec() }).unwrap();
+    assert_eq!(cev.rx_bytes(6), b"HELLO ");
+    cli.send(Command::Send { conn: None, data: "你好".as_bytes().to_vec() }).unwrap();
+    assert_eq!(cev.rx_bytes(12), "HELLO 你好".as_bytes());
+    cli.send(Command::ShutdownWrite { conn: None }).unwrap();
+    cev.wait_for("closed", |e| matches!(e.kind, EventKind::Closed { .. }));
+    cev.wait_for("stopped", |e| e.kind == EventKind::Stopped);
+    sev.wait_for("server side closed", |e| e.kind == EventKind::Closed { reason: CloseReason::PeerClosed });
+    srv.request_stop();
+    sev.wait_for("server stopped", |e| e.kind == EventKind::Stopped);
+    (sev.seen, cev.seen, addr)
+}
+
+/// The TCP session, run once for all tests.
+fn tcp() -> &'static (Vec<Event>, Vec<Event>, SocketAddr) {
+    static SESSION: OnceLock<(Vec<Event>, Vec<Event>, SocketAddr)> = OnceLock::new();
+    SESSION.get_or_init(tcp_session)
+}
+
+/// A UDP echo socket that receives "datagram one" and `00 ff` from a plain socket and echoes
+/// them. Returns its events and the plain socket's address.
+fn udp_session() -> (Vec<Event>, SocketAddr) {
+    let (sink, mut ev) = Events::new();
+    let h = engine::udp::spawn(UdpConfig { reply: ReplyMode::Echo, ..UdpConfig::default() }, sink).unwrap();
+    let me = ev.listening();
+    let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.send_to(b"datagram one", me).unwrap();
+    peer.send_to(&[0x00, 0xff], me).unwrap();
+    ev.wait_for("2 echoes", |e| matches!(&e.kind, EventKind::Tx { data } if data == &[0x00, 0xff]));
+    h.request_stop();
+    ev.wait_for("stopped", |e| e.kind == EventKind::Stopped);
+    (ev.seen, peer.local_addr().unwrap())
+}
+
+fn udp() -> &'static (Vec<Event>, SocketAddr) {
+    static SESSION: OnceLock<(Vec<Event>, SocketAddr)> = OnceLock::new();
+    SESSION.get_or_init(udp_session)
+}
+
+fn to_pcap(events: &[Event]) -> Vec<u8> {
+    let mut w = PcapWriter::new(Vec::new()).unwrap();
+    for ev in events {
+        w.write(ev).unwrap();
+    }
+    w.finish().unwrap()
+}
+
+fn import_pcap(bytes: &[u8]) -> Imported {
+    let imported = import::read_pcap(bytes).unwrap();
+    assert_eq!(imported.skipped, 0, "{imported:?}");
+    assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+    imported
+}
+
+/// All payload bytes received (`rx`) or sent, concatenated.
+fn bytes(events: &[Event], rx: bool) -> Vec<u8> {
+    events
+        .iter()
+        .flat_map(|e| match &e.kind {
+            EventKind::Rx { data, .. } if rx => data.clone(),
+            EventKind::Tx { data } if !rx => data.clone(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+fn local_of_connected(events: &[Event]) -> Vec<(Option<u64>, SocketAddr, Option<SocketAddr>)> {
+    events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Connected { local, .. } => Some((e.conn, local, e.peer)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn closes(events: &[Event]) -> Vec<CloseReason> {
+    events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Closed { reason } => Some(reason),
+            _ => None,
+        })
+        .collect()
+}
+
+const T0_MS: i64 = 1_790_000_000_000;
+
+fn synthetic(ms: i64, proto: Proto, conn: Option<u64>, peer: &str, kind: EventKind) -> Event {
+    let time = jiff::Timestamp::from_millisecond(T0_MS + ms).unwrap();
+    Event { time, source: 0, proto, conn, peer: Some(peer.parse().unwrap()), kind }
+}
+
+// ---------------------------------------------------------------------------------------------
+// pcap round trips
+
+#[test]
+fn tcp_round_trip_through_our_pcap() {
+    let (server_events, client_events, server) = tcp();
+    let client = server_events.iter().find_map(|e| e.peer).unwrap();
+    for (name, events, originals_rx_is_to_server) in [("server", server_events, true), ("client", client_events, false)]
+    {
+        let imported = import_pcap(&to_pcap(events));
+        let ev = &imported.events;
+        // The import always takes the server's view: the SYN's receiver is local.
+        assert_eq!(local_of_connected(ev), vec![(Some(1), *server, Some(client))], "{name}: {ev:#?}");
+        assert!(
+            ev.iter().all(|e| e.conn == Some(1) && e.peer == Some(client) && e.proto == Proto::Tcp && e.source == 0)
+        );
+        assert!(matches!(ev[0].kind, EventKind::Connected { inbound: true, .. }), "{name}");
+        let (to_server, from_server) = if originals_rx_is_to_server {
+            (bytes(events, true), bytes(events, false))
+        } else {
+            (bytes(events, false), bytes(events, true))
+        };
+        assert_eq!(to_server, "hello 你好".as_bytes());
+        assert_eq!(bytes(ev, true), to_server, "{name}");
+        assert_eq!(bytes(ev, false), from_server, "{name}");
+        // The client half-closed first, then the server closed: closed by the peer.
+        assert_eq!(closes(ev), vec![CloseReason::PeerClosed], "{name}");
+        assert!(matches!(ev.last().unwrap().kind, EventKind::Closed { .. }));
+        // Times survive to the microsecond.
+        let first_payload = events.iter().find(|e| matches!(e.kind, EventKind::Rx { .. } | EventKind::Tx { .. }));
+        let imported_first = ev.iter().find(|e| matches!(e.kind, EventKind::Rx { .. } | EventKind::Tx { .. }));
+        assert_eq!(
+            imported_first.unwrap().time.as_microsecond(),
+            first_payload.unwrap().time.as_microsecond(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn udp_round_trip_through_our_pcap() {
+    let (events, peer) = udp();
+    let imported = import_pcap(&to_pcap(events));
+    let wanted: Vec<(EventKind, Option<SocketAddr>, i64)> = events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Rx { .. } | EventKind::Tx { .. }))
+        .map(|e| (e.kind.clone(), e.peer, e.time.as_microsecond()))
+        .collect();
+    let got: Vec<(EventKind, Option<SocketAddr>, i64)> =
+        imported.events.iter().map(|e| (e.kind.clone(), e.peer, e.time.as_microsecond())).collect();
+    assert_eq!(got, wanted);
+    assert_eq!(wanted.len(), 4);
+    assert!(got.iter().all(|(_, p, _)| *p == Some(*peer)));
+    assert!(imported.events.iter().all(|e| e.proto == Proto::Udp && e.conn.is_none()));
+    assert!(got.iter().any(|(k, _, _)| *k == EventKind::Rx { data: vec![0x00, 0xff], lost: 0 }));
+}
+
+#[test]
+fn connections_get_ids_in_order_and_every_close_is_recovered() {
+    use EventKind::*;
+    let tcp = |ms, conn, peer, kind| synthetic(ms, Proto::Tcp, Some(conn), peer, kind);
+    let local: SocketAddr = "127.0.0.1:7000".parse().unwrap();
+    let five = "127.0.0.1:50001";
+    let log = vec![
+        synthetic(0, Proto::Tcp, None, "0.0.0.0:0", Listening { local }),
+        tcp(1, 5, five, Connected { local, inbound: true }),
+        tcp(2, 9, "127.0.0.1:50002", Connected { local, inbound: true }),
+        tcp(3, 9, "127.0.0.1:50002", Rx { data: b"from nine".to_vec(), lost: 0 }),
+        tcp(4, 5, five, Rx { data: b"from five".to_vec(), lost: 0 }),
+        tcp(5, 5, five, Tx { data: vec![0; 70_000] }), // more than one segment
+        tcp(6, 9, "127.0.0.1:50002", Closed { reason: CloseReason::Reset }),
+        tcp(7, 5, five, HalfClosed),
+        tcp(8, 5, five, Closed { reason: CloseReason::LocalClose }),
+    ];
+    let imported = import_pcap(&to_pcap(&log));
+    let got: Vec<(i64, Option<u64>, String, EventKind)> = imported
+        .events
+        .iter()
+        .filter(|e| !matches!(e.kind, Tx { .. }))
+        .map(|e| (e.time.as_millisecond() - T0_MS, e.conn, e.peer.unwrap().to_string(), e.kind.clone()))
+        .collect();
+    let want = |ms, conn, peer: &str, kind| (ms, Some(conn), peer.to_string(), kind);
+    assert_eq!(
+        got,
+        vec![
+            want(1, 1, five, Connected { local, inbound: true }),
+            want(2, 2, "127.0.0.1:50002", Connected { local, inbound: true }),
+            want(3, 2, "127.0.0.1:50002", Rx { data: b"from nine".to_vec(), lost: 0 }),
+            want(4, 1, five, Rx { data: b"from five".to_vec(), lost: 0 }),
+            want(6, 2, "127.0.0.1:50002", Closed { reason: CloseReason::Reset }),
+            want(7, 1, five, HalfClosed),
+            want(8, 1, five, Closed { reason: CloseReason::LocalClose }),
+        ]
+    );
+    assert_eq!(bytes(&imported.events, false), vec![0; 70_000]);
+}
+
+#[test]
+fn udp_local_side_is_the_first_datagrams_destination() {
+    let me = "127.0.0.1:6000";
+    let log = vec![
+        synthetic(0, Proto::Udp, None, me, EventKind::Listening { local: me.parse().unwrap() }),
+        synthetic(1, Proto::Udp, None, "127.0.0.1:6001", EventKind::Tx { data: b"ping".to_vec() }),
+        synthetic(2, Proto::Udp, None, "127.0.0.1:6001", EventKind::Rx { data: b"pong".to_vec(), lost: 0 }),
+    ];
+    let imported = import_pcap(&to_pcap(&log));
+    // We sent first, so the import takes the receiver's view.
+    let got: Vec<(EventKind, Option<SocketAddr>)> = imported.events.into_iter().map(|e| (e.kind, e.peer)).collect();
+    let peer = Some(me.parse().unwrap());
+    assert_eq!(
+        got,
+        vec![
+            (EventKind::Rx { data: b"ping".to_vec(), lost: 0 }, peer),
+            (EventKind::Tx { data: b"pong".to_vec() }, peer)
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hand-built captures
+
+/// Writes a classic pcap in either byte order and time resolution.
+struct PcapFile {
+    bytes: Vec<u8>,
+    big_endian: bool,
+    nanos: bool,
+}
+
+impl PcapFile {
+    fn new(link: u32, big_endian: bool, nanos: bool) -> PcapFile {
+        let mut f = PcapFile { bytes: Vec::new(), big_endian, nanos };
+        f.u32(if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 });
+        f.u16(2);
+        f.u16(4);
+        f.u32(0);
+        f.u32(0);
+        f.u32(65_535);
+        f.u32(link);
+        f
+    }
+
+    fn u16(&mut self, v: u16) {
+        self.bytes.extend_from_slice(&if self.big_endian { v.to_be_bytes() } else { v.to_le_bytes() });
+    }
+
+    fn u32(&mut self, v: u32) {
+        self.bytes.extend_from_slice(&if self.big_endian { v.to_be_bytes() } else { v.to_le_bytes() });
+    }
+
+    /// Adds a packet at `ns` nanoseconds after T0, keeping only `keep` of its bytes.
+    fn packet_cut(&mut self, ns: u64, frame: &[u8], keep: usize) {
+        let t = T0_MS as u64 * 1_000_000 + ns;
+        self.u32((t / 1_000_000_000) as u32);
+        let frac = t % 1_000_000_000;
+        let frac = if self.nanos { frac } else { frac / 1000 };
+        self.u32(frac as u32);
+        self.u32(keep as u32);
+        self.u32(frame.len() as u32);
+        self.bytes.extend_from_slice(&frame[..keep]);
+    }
+
+    fn packet(&mut self, ns: u64, frame: &[u8]) {
+        self.packet_cut(ns, frame, frame.len());
+    }
+}
+
+const CLIENT: ([u8; 4], u16) = ([10, 0, 0, 2], 40_000);
+const SERVER: ([u8; 4], u16) = ([10, 0, 0, 1], 80);
+
+/// A TCP segment between CLIENT and SERVER; `flags` from "SAFRP" (SYN, ACK, FIN, RST, PSH).
+fn segment(ethernet: bool, from_client: bool, seq: u32, flags: &str, payload: &[u8]) -> Vec<u8> {
+    let ((sip, sport), (dip, dport)) = if from_client { (CLIENT, SERVER) } else { (SERVER, CLIENT) };
+    let ip = if ethernet {
+        PacketBuilder::ethernet2([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 1]).ipv4(sip, dip, 64)
+    } else {
+        PacketBuilder::ipv4(sip, dip, 64)
+    };
+    let mut b: PacketBuilderStep<TcpHeader> = ip.tcp(sport, dport, seq, 65_535);
+    for flag in flags.chars() {
+        b = match flag {
+            'S' => b.syn(),
+            'A' => b.ack(1),
+            'F' => b.fin(),
+            'R' => b.rst(),
+            'P' => b.psh(),
+            other => panic!("flag {other}"),
+        };
+    }
+    let mut out = Vec::new();
+    b.write(&mut out, payload).unwrap();
+    out
+}
+
+/// A connection with retransmissions, overlaps, stale and bogus segments; returns the capture.
+fn messy_capture(ethernet: bool, big_endian: bool, nanos: bool) -> Vec<u8> {
+    let mut f = PcapFile::new(if ethernet { 1 } else { 101 }, big_endian, nanos);
+    let (c, s) = (100u32, 5_000u32); // initial sequence numbers
+    let mut t = 0;
+    let mut seg = |from_client, seq, flags, payload: &[u8]| {
+        t += 1_001; // ns: distinct even at microsecond resolution
+        f.packet(t, &segment(ethernet, from_client, seq, flags, payload));
+    };
+    seg(true, c, "S", b"");
+    seg(true, c, "S", b""); // SYN retransmitted
+    seg(false, s, "SA", b"");
+    seg(true, c + 1, "A", b"");
+    seg(true, c + 1, "PA", b"abc");
+    seg(true, c + 1, "PA", b"abc"); // retransmission
+    seg(true, c + 4, "PA", b"defg");
+    seg(true, c + 5, "PA", b"efgh"); // overlaps: only "h" is new
+    seg(false, s + 1, "PA", b"OK");
+    seg(false, s + 1, "PA", b"OK"); // retransmission
+    seg(true, c + 1, "PA", b"abcdefgh"); // stale duplicate of everything so far
+    seg(true, c.wrapping_sub(1_000_000), "PA", b"old"); // a stale duplicate from far behind
+    seg(true, c + (1 << 30), "PA", b"bogus"); // far ahead: ignored, not a gap
+    seg(true, c + 9, "PA", b"!");
+    seg(true, c + 10, "FA", b"");
+    seg(true, c + 10, "FA", b""); // FIN retransmitted
+    seg(false, s + 3, "A", b"");
+    seg(false, s + 3, "FA", b"");
+    seg(true, c + 11, "A", b"");
+    f.bytes
+}
+
+fn check_messy(imported: &Imported, nanos: bool) {
+    let ev = &imported.events;
+    let server: SocketAddr = (SERVER.0, SERVER.1).into();
+    let client: SocketAddr = (CLIENT.0, CLIENT.1).into();
+    assert_eq!(local_of_connected(ev), vec![(Some(1), server, Some(client))], "{ev:#?}");
+    assert_eq!(bytes(ev, true), b"abcdefgh!", "each byte once: {ev:#?}");
+    assert_eq!(bytes(ev, false), b"OK");
+    assert_eq!(closes(ev), vec![CloseReason::PeerClosed]);
+    assert!(!ev.iter().any(|e| e.kind == EventKind::HalfClosed), "the peer closed first");
+    assert_eq!(imported.skipped, 0);
+    assert_eq!(imported.warnings.len(), 1, "{:?}", imported.warnings);
+    assert!(imported.warnings[0].contains("far outside"), "{:?}", imported.warnings);
+    // Connected comes with the SYN-ACK, the 3rd packet.
+    let want_ns = T0_MS as i128 * 1_000_000 + 3 * 1_001;
+    let want_ns = if nanos { want_ns } else { want_ns / 1000 * 1000 };
+    assert_eq!(ev[0].time.as_nanosecond(), want_ns);
+}
+
+#[test]
+fn retransmissions_and_duplicates_yield_each_byte_once() {
+    check_messy(&import::read_pcap(&messy_capture(true, false, false)).unwrap(), false);
+}
+
+#[test]
+fn big_endian_nanosecond_pcap_parses() {
+    let bytes = messy_capture(true, true, true);
+    assert_eq!(&bytes[..4], &[0xa1, 0xb2, 0x3c, 0x4d]);
+    check_messy(&import::read_pcap(&bytes).unwrap(), true);
+    let le_nanos = messy_capture(true, false, true);
+    check_messy(&import::read_pcap(&le_nanos).unwrap(), true);
+}
+
+#[test]
+fn raw_ip_pcap_parses() {
+    check_messy(&import::read_pcap(&messy_capture(false, false, false)).unwrap(), false);
+}
+
+#[test]
+fn stream_without_handshake_takes_the_lower_port_as_local() {
+    let mut f = PcapFile::new(1, false, false);
+    f.packet(1_000, &segment(true, true, 7, "PA", b"mid"));
+    f.packet(2_000, &segment(true, false, 70, "PA", b"way"));
+    f.packet(3_000, &segment(true, true, 10, "RA", b""));
+    let imported = import_pcap(&f.bytes);
+    let server: SocketAddr = (SERVER.0, SERVER.1).into();
+    let client: SocketAddr = (CLIENT.0, CLIENT.1).into();
+    let kinds: Vec<EventKind> = imported.events.iter().map(|e| e.kind.clone()).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            EventKind::Connected { local: server, inbound: true },
+            EventKind::Rx { data: b"mid".to_vec(), lost: 0 },
+            EventKind::Tx { data: b"way".to_vec() },
+            EventKind::Closed { reason: CloseReason::Reset },
+        ]
+    );
+    assert!(imported.events.iter().all(|e| e.peer == Some(client) && e.conn == Some(1)));
+}
+
+#[test]
+fn refused_connection_and_port_reuse() {
+    let mut f = PcapFile::new(1, false, false);
+    f.packet(1_000, &segment(true, true, 1, "S", b""));
+    f.packet(2_000, &segment(true, false, 0, "RA", b"")); // refused: never connected
+    f.packet(3_000, &segment(true, true, 900, "S", b"")); // same ports, new connection
+    f.packet(4_000, &segment(true, false, 50, "SA", b""));
+    f.packet(5_000, &segment(true, true, 901, "PA", b"second"));
+    let imported = import_pcap(&f.bytes);
+    let ev = &imported.events;
+    assert_eq!(ev.len(), 2, "{ev:#?}");
+    assert_eq!(ev[0].conn, Some(1));
+    assert!(matches!(ev[0].kind, EventKind::Connected { .. }));
+    assert_eq!(ev[1].kind, EventKind::Rx { data: b"second".to_vec(), lost: 0 });
+}
+
+/// The same UDP datagram over every supported link type, plus traffic that is not UDP/TCP.
+#[test]
+fn all_link_types_parse() {
+    let (src, dst) = ([192, 168, 1, 10], [192, 168, 1, 20]);
+    let raw4 = {
+        let mut v = Vec::new();
+        PacketBuilder::ipv4(src, dst, 64).udp(5353, 9).write(&mut v, &[0x00, 0xff, b'x']).unwrap();
+        v
+    };
+    let (src6, dst6) = (
+        [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+        [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2],
+    );
+    let raw6 = {
+        let mut v = Vec::new();
+        PacketBuilder::ipv6(src6, dst6, 64).udp(5353, 9).write(&mut v, &[0x00, 0xff, b'x']).unwrap();
+        v
+    };
+    let eth = |vlan: bool| {
+        let mut v = Vec::new();
+        let b = PacketBuilder::ethernet2([2; 6], [4; 6]);
+        let ip =
+            if vlan { b.single_vlan(VlanId::try_new(42).unwrap()).ipv4(src, dst, 64) } else { b.ipv4(src, dst, 64) };
+        ip.udp(5353, 9).write(&mut v, &[0x00, 0xff, b'x']).unwrap();
+        v
+    };
+    let sll = {
+        let mut v = Vec::new();
+        PacketBuilder::linux_sll(LinuxSllPacketType::HOST, 6, [2, 0, 0, 0, 0, 1, 0, 0])
+            .ipv4(src, dst, 64)
+            .udp(5353, 9)
+            .write(&mut v, &[0x00, 0xff, b'x'])
+            .unwrap();
+        v
+    };
+    let sll2 = {
+        let mut v = vec![0x08, 0x00, 0, 0, 0, 0, 0, 1, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0];
+        v.extend_from_slice(&raw4);
+        v
+    };
+    let null = |family: u32, ip: &[u8]| {
+        let mut v = family.to_le_bytes().to_vec();
+        v.extend_from_slice(ip);
+        v
+    };
+    let arp = [vec![0xff; 6], vec![2; 6], vec![0x08, 0x06], vec![0; 28]].concat();
+    let icmp = {
+        let mut v = Vec::new();
+        PacketBuilder::ipv4(src, dst, 64).icmpv4_echo_request(1, 1).write(&mut v, b"ping").unwrap();
+        v
+    };
+    let cases: Vec<(u32, Vec<Vec<u8>>)> = vec![
+        (1, vec![eth(false), eth(true), arp]),
+        (101, vec![raw4.clone(), raw6.clone(), icmp]),
+        (228, vec![raw4.clone()]),
+        (229, vec![raw6.clone()]),
+        (113, vec![sll]),
+        (276, vec![sll2]),
+        (0, vec![null(2, &raw4), null(30, &raw6), null(7, &raw4)]),
+    ];
+    for (link, frames) in cases {
+        let mut f = PcapFile::new(link, false, false);
+        for (i, frame) in frames.iter().enumerate() {
+            f.packet(i as u64 * 1000, frame);
+        }
+        let imported = import::read_pcap(&f.bytes).unwrap();
+        let udp: Vec<&Event> = imported.events.iter().collect();
+        assert!(!udp.is_empty(), "link {link}");
+        assert_eq!(udp.len() + imported.skipped, frames.len(), "link {link}: {imported:?}");
+        for e in udp {
+            assert_eq!(e.kind, EventKind::Rx { data: vec![0x00, 0xff, b'x'], lost: 0 }, "link {link}");
+            assert_eq!(e.peer.unwrap().port(), 5353);
+        }
+        assert!(imported.warnings.is_empty(), "link {link}: {:?}", imported.warnings);
+    }
+}
+
+#[test]
+fn cut_packets_and_truncated_files_give_warnings() {
+    let mut f = PcapFile::new(1, false, false);
+    f.packet(1_000, &segment(true, true, 1, "S", b""));
+    f.packet(2_000, &segment(true, false, 9, "SA", b""));
+    let big = segment(true, true, 2, "PA", b"0123456789");
+    f.packet_cut(3_000, &big, big.len() - 4); // snap length cut the last 4 bytes
+    f.packet(4_000, &segment(true, true, 12, "PA", b"next"));
+    let whole = f.bytes.clone();
+    let imported = import::read_pcap(&whole).unwrap();
+    assert_eq!(bytes(&imported.events, true), b"012345next", "{imported:?}");
+    assert!(imported.events.iter().any(|e| e.kind == EventKind::Rx { data: b"012345".to_vec(), lost: 4 }));
+    assert!(imported.warnings[0].contains("missing"), "{:?}", imported.warnings);
+    // The file ends inside the last record.
+    let cut = import::read_pcap(&whole[..whole.len() - 3]).unwrap();
+    assert_eq!(bytes(&cut.events, true), b"012345");
+    assert_eq!(cut.skipped, 1);
+    assert!(cut.warnings.iter().any(|w| w.contains("packet 4") && w.contains("end of the file")), "{:?}", cut.warnings);
+    // Only the file header: a valid, empty capture.
+    assert_eq!(import::read_pcap(&whole[..24]).unwrap(), Imported::default());
+}
+
+#[test]
+fn files_are_sniffed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (events, _) = udp();
+    let pcap = dir.path().join("a.pcap");
+    std::fs::write(&pcap, to_pcap(events)).unwrap();
+    assert_eq!(import::read_file(&pcap).unwrap().events.len(), 4);
+
+    let jsonl = dir.path().join("a.jsonl");
+    std::fs::write(&jsonl, jsonl_lines(events, &jiff::tz::TimeZone::UTC)).unwrap();
+    assert_eq!(import::read_file(&jsonl).unwrap().events.len(), events.len() - 1); // not Stopped
+
+    let pcapng = dir.path().join("a.pcapng");
+    std::fs::write(&pcapng, [0x0a, 0x0d, 0x0d, 0x0a, 0x1c, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a]).unwrap();
+    let err = import::read_file(&pcapng).unwrap_err();
+    assert!(matches!(&err, ImportError::Format(m) if m.contains("pcapng") && m.contains("pcap")), "{err}");
+    assert!(matches!(import::read_pcap(&std::fs::read(&pcapng).unwrap()), Err(ImportError::Format(_))));
+
+    let other = dir.path().join("picture.png");
+    std::fs::write(&other, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+    let err = import::read_file(&other).unwrap_err();
+    assert!(err.to_string().starts_with("not a pcap capture or a socklab log"), "{err}");
+
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, b"").unwrap();
+    assert_eq!(import::read_file(&empty).unwrap_err().to_string(), "the file is empty");
+
+    let err = import::read_file(&dir.path().join("missing")).unwrap_err();
+    assert!(matches!(err, ImportError::Io(_)), "{err}");
+
+    let mut unknown_link = PcapFile::new(147, false, false);
+    unknown_link.packet(0, b"whatever");
+    let err = import::read_pcap(&unknown_link.bytes).unwrap_err();
+    assert!(err.to_string().contains("link type 147"), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSONL
+
+fn jsonl_lines(events: &[Event], tz: &jiff::tz::TimeZone) -> String {
+    events
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| Record::from_event(e, Encoding::Utf8, tz, Some(i as u64 + 1)))
+        .map(|r| r.to_json() + "\n")
+        .collect()
+}
+
+/// Time in milliseconds, protocol, conn, peer and kind of an event.
+type Essentials = (i64, Proto, Option<u64>, Option<SocketAddr>, EventKind);
+
+/// What must survive a JSONL round trip: time to the millisecond, protocol, conn, peer, kind.
+/// An error keeps only its text: an original problem is compared by its message, an imported
+/// one (always `Io`/`Internal`) by its detail.
+fn essentials(e: &Event, imported: bool) -> Essentials {
+    let kind = match &e.kind {
+        EventKind::Error(Problem::Io { op: Op::Internal, addr: None, detail }) if imported => {
+            EventKind::Error(Problem::Io { op: Op::Internal, addr: None, detail: detail.clone() })
+        }
+        EventKind::Error(p) => {
+            assert!(!imported, "imported errors are Io/Internal: {p:?}");
+            EventKind::Error(Problem::Io { op: Op::Internal, addr: None, detail: p.to_string() })
+        }
+        k => k.clone(),
+    };
+    (e.time.as_millisecond(), e.proto, e.conn, e.peer, kind)
+}
+
+/// The essentials of the events a log keeps (all but `Stopped`).
+fn logged(events: &[Event]) -> Vec<Essentials> {
+    events.iter().filter(|e| e.kind != EventKind::Stopped).map(|e| essentials(e, false)).collect()
+}
+
+fn imported_essentials(imported: &Imported) -> Vec<Essentials> {
+    imported.events.iter().map(|e| essentials(e, true)).collect()
+}
+
+fn extra_events() -> Vec<Event> {
+    let peer = "[::1]:9";
+    vec![
+        synthetic(1, Proto::Udp, None, peer, EventKind::Rx { data: vec![0x00, 0xff, 0x0a], lost: 1234 }),
+        synthetic(2, Proto::Udp, None, peer, EventKind::Error(Problem::Refused(peer.parse().unwrap()))),
+        synthetic(3, Proto::Tcp, Some(4), peer, EventKind::Closed { reason: CloseReason::Failed }),
+        synthetic(4, Proto::Tcp, Some(4), peer, EventKind::Connecting { peer: peer.parse().unwrap() }),
+    ]
+}
+
+#[test]
+fn jsonl_round_trip() {
+    let (server, client, _) = tcp();
+    let (udp_events, _) = udp();
+    let plus8 = jiff::tz::TimeZone::fixed(jiff::tz::offset(8));
+    for (name, events) in [("server", server), ("client", client), ("udp", udp_events), ("extra", &extra_events())] {
+        for tz in [&jiff::tz::TimeZone::UTC, &plus8] {
+            let text = jsonl_lines(events, tz);
+            let imported = import::read_jsonl(text.as_bytes()).unwrap();
+            assert!(imported.warnings.is_empty() && imported.skipped == 0, "{name}: {imported:?}");
+            assert_eq!(imported_essentials(&imported), logged(events), "{name}");
+            assert!(imported.events.iter().all(|e| e.source == 0));
+        }
+    }
+    // The accepting side is told apart from the connecting side.
+    let inbound = |events: &[Event]| {
+        let text = jsonl_lines(events, &jiff::tz::TimeZone::UTC);
+        let imported = import::read_jsonl(text.as_bytes()).unwrap();
+        imported.events.iter().find_map(|e| match e.kind {
+            EventKind::Connected { inbound, .. } => Some(inbound),
+            _ => None,
+        })
+    };
+    assert_eq!((inbound(server), inbound(client)), (Some(true), Some(false)));
+}
+
+#[test]
+fn old_cli_json_output_without_event_and_proto_imports() {
+    let (server, _, _) = tcp();
+    let text = jsonl_lines(server, &jiff::tz::TimeZone::UTC);
+    let mut old = String::new();
+    for line in text.lines() {
+        let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let obj = v.as_object_mut().unwrap();
+        obj.remove("event");
+        obj.remove("proto");
+        obj.remove("seq");
+        old.push_str(&v.to_string());
+        old.push('\n');
+    }
+    old.push_str(r#"{"ts":"2026-11-23T12:00:00.123+08:00","kind":"summary","rx_packets":2,"rx_bytes":12}"#);
+    let imported = import::read_jsonl(old.as_bytes()).unwrap();
+    assert_eq!(imported_essentials(&imported), logged(server));
+    assert!(imported.warnings.is_empty());
+}
+
+#[test]
+fn bad_jsonl_lines_are_skipped_with_warnings() {
+    let good = r#"{"ts":"2026-11-23T12:00:00.123+08:00","kind":"rx","event":"rx","proto":"udp","peer":"127.0.0.1:5","len":2,"text":"hi","hex":"68 69"}"#;
+    let text = [
+        good,
+        "",
+        "not json",
+        r#"{"ts":"yesterday","kind":"rx","event":"rx","proto":"udp","hex":""}"#,
+        r#"{"ts":"2026-11-23T12:00:00Z","kind":"rx","event":"rx","proto":"udp","hex":"zz"}"#,
+        r#"{"ts":"2026-11-23T12:00:00Z","kind":"rx","event":"rx","proto":"udp","peer":"nowhere","hex":""}"#,
+        r#"{"ts":"2026-11-23T12:00:00Z","event":"teleport","proto":"udp"}"#,
+        r#"{"kind":"summary"}"#,
+        "[1, 2]",
+        "\u{feff}  ",
+        good,
+    ]
+    .join("\r\n");
+    let imported = import::read_jsonl(text.as_bytes()).unwrap();
+    assert_eq!(imported.events.len(), 2);
+    assert_eq!(imported.skipped, 6, "{:?}", imported.warnings);
+    let w = &imported.warnings;
+    assert!(w[0].starts_with("line 3: not JSON"), "{w:?}");
+    assert!(w[1].starts_with("line 4: bad time stamp"), "{w:?}");
+    assert!(w[2].starts_with("line 5: bad hex"), "{w:?}");
+    assert!(w[3].starts_with("line 6: bad peer address"), "{w:?}");
+    assert!(w[4].starts_with("line 7: unknown event"), "{w:?}");
+    assert!(w[5].starts_with("line 9: not a log record"), "{w:?}");
+    let e = &imported.events[0];
+    assert_eq!(e.kind, EventKind::Rx { data: b"hi".to_vec(), lost: 0 });
+    assert_eq!(e.time, "2026-11-23T04:00:00.123Z".parse().unwrap());
+
+    let err = import::read_jsonl(&b"one\ntwo\n"[..]).unwrap_err();
+    assert!(matches!(&err, ImportError::Format(m) if m.contains("line 1: not JSON")), "{err}");
+    assert!(matches!(import::read_jsonl(&b""[..]), Err(ImportError::Format(_))));
+    assert!(matches!(import::read_jsonl(&b"\xff\xfe\n"[..]), Err(ImportError::Format(_))));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Robustness
+
+fn sample_pcap() -> &'static [u8] {
+    static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
+    BYTES.get_or_init(|| {
+        let mut b = messy_capture(true, false, false);
+        b.extend_from_slice(&to_pcap(&udp().0)[24..]);
+        b
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn read_pcap_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        let _ = import::read_pcap(&bytes);
+    }
+
+    #[test]
+    fn read_pcap_never_panics_after_a_valid_header(
+        link in prop::sample::select(vec![0u32, 1, 101, 113, 228, 229, 276]),
+        records in proptest::collection::vec((0u32..80, proptest::collection::vec(any::<u8>(), 0..80)), 0..8),
+    ) {
+        let mut f = PcapFile::new(link, false, false);
+        for (incl, data) in records {
+            f.u32(1);
+            f.u32(2);
+            f.u32(incl);
+            f.u32(incl);
+            f.bytes.extend_from_slice(&data);
+        }
+        let _ = import::read_pcap(&f.bytes);
+    }
+
+    #[test]
+    fn read_pcap_survives_truncation_and_bit_flips(
+        cut in 0usize..4096,
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..8), 0..12),
+    ) {
+        let mut bytes = sample_pcap().to_vec();
+        for (at, bit) in flips {
+            let i = at.index(bytes.len());
+            bytes[i] ^= 1 << bit;
+        }
+        bytes.truncate(bytes.len().saturating_sub(cut));
+        let _ = import::read_pcap(&bytes);
+    }
+
+    #[test]
+    fn read_jsonl_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        let _ = import::read_jsonl(&bytes[..]);
+    }
+
+    #[test]
+    fn read_jsonl_never_panics_on_mangled_records(
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+    ) {
+        let mut bytes = jsonl_lines(&extra_events(), &jiff::tz::TimeZone::UTC).into_bytes();
+        for (at, b) in flips {
+            let i = at.index(bytes.len());
+            bytes[i] = b;
+        }
+        let _ = import::read_jsonl(&bytes[..]);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// tshark
+
+fn have_tshark() -> bool {
+    let ok = Proc::new("tshark").arg("-v").output().is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("SKIP: tshark is not installed; no tshark-rewritten capture was imported");
+    }
+    ok
+}
+
+#[test]
+fn pcap_rewritten_by_tshark_imports_the_same() {
+    if !have_tshark() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _, _) = tcp();
+    let (udp_events, _) = udp();
+    for (name, events) in [("tcp", server), ("udp", udp_events)] {
+        let ours = dir.path().join(format!("{name}-ours.pcap"));
+        std::fs::write(&ours, to_pcap(events)).unwrap();
+        let want = import::read_file(&ours).unwrap();
+        for format in ["pcap", "nsecpcap", "pcapng"] {
+            let theirs = dir.path().join(format!("{name}-theirs.{format}"));
+            let o = Proc::new("tshark")
+                .args(["-r", ours.to_str().unwrap(), "-w", theirs.to_str().unwrap(), "-F", format])
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "tshark: {}", String::from_utf8_lossy(&o.stderr));
+            let got = import::read_file(&theirs);
+            if format == "pcapng" {
+                assert!(matches!(got, Err(ImportError::Format(m)) if m.contains("pcapng")));
+                continue;
+            }
+            let got = got.unwrap();
+            assert_eq!(got, want, "{name} via tshark -F {format}");
+            assert_eq!(bytes(&got.events, true), bytes(events, true), "{name}");
+            assert_eq!(bytes(&got.events, false), bytes(events, false), "{name}");
+        }
+    }
+}
