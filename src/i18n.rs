@@ -69,6 +69,13 @@ strings! {
     tab_tcp_server: "TCP Server", "TCP 服务器";
     tab_tcp_client: "TCP Client", "TCP 客户端";
     tab_broadcast: "Broadcast", "广播";
+    tab_viewer: "Open log", "打开日志";
+    open_file: "Open…", "打开…";
+    open_tip: "Open a pcap capture (UDP/TCP over IPv4/IPv6) or a SockLab JSON lines log, e.g. one a classmate sent you, and inspect it with the table, filters, conversation view and plot.", "打开一个 pcap 抓包文件(IPv4/IPv6 上的 UDP/TCP)或 SockLab 的 JSON lines 日志(比如同学发给你的),用表格、过滤、会话和图表查看。";
+    opening: "Reading {0}…", "正在读取 {0}…";
+    opened: "{0}: {1} events, {2} packets or lines skipped", "{0}:{1} 条事件,跳过 {2} 个包或行";
+    open_failed: "Cannot open {0}: {1}", "无法打开 {0}:{1}";
+    viewer_empty: "No file open. Open a pcap capture or a SockLab log (JSON lines) to inspect it here.", "还没有打开文件。打开一个 pcap 抓包或 SockLab 日志(JSON lines)即可在这里查看。";
     language: "Language", "语言";
 
     local_address: "Local address", "本地地址";
@@ -282,6 +289,7 @@ pub fn problem(lang: Lang, p: &Problem) -> String {
         Problem::ClientNotReading(n) => fill(t.p_not_reading, &[n]),
         Problem::Busy => t.p_busy.into(),
         Problem::WorkerGone => t.p_gone.into(),
+        Problem::Logged(text) => text.clone(),
         Problem::Io { op, addr, detail } => {
             let op = match op {
                 Op::Bind => t.op_bind,

@@ -12,7 +12,7 @@ use common::Events;
 use etherparse::{LinuxSllPacketType, PacketBuilder, PacketBuilderStep, TcpHeader, VlanId};
 use proptest::prelude::*;
 use socklab::codec::Encoding;
-use socklab::engine::problem::{Op, Problem};
+use socklab::engine::problem::Problem;
 use socklab::engine::tcp_client::TcpClientConfig;
 use socklab::engine::tcp_server::TcpServerConfig;
 use socklab::engine::udp::UdpConfig;
@@ -580,15 +580,13 @@ type Essentials = (i64, Proto, Option<u64>, Option<SocketAddr>, EventKind);
 
 /// What must survive a JSONL round trip: time to the millisecond, protocol, conn, peer, kind.
 /// An error keeps only its text: an original problem is compared by its message, an imported
-/// one (always `Io`/`Internal`) by its detail.
+/// one (always `Logged`) by its text.
 fn essentials(e: &Event, imported: bool) -> Essentials {
     let kind = match &e.kind {
-        EventKind::Error(Problem::Io { op: Op::Internal, addr: None, detail }) if imported => {
-            EventKind::Error(Problem::Io { op: Op::Internal, addr: None, detail: detail.clone() })
-        }
+        EventKind::Error(Problem::Logged(text)) if imported => EventKind::Error(Problem::Logged(text.clone())),
         EventKind::Error(p) => {
-            assert!(!imported, "imported errors are Io/Internal: {p:?}");
-            EventKind::Error(Problem::Io { op: Op::Internal, addr: None, detail: p.to_string() })
+            assert!(!imported, "imported errors are Logged: {p:?}");
+            EventKind::Error(Problem::Logged(p.to_string()))
         }
         k => k.clone(),
     };

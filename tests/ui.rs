@@ -323,3 +323,52 @@ fn log_detail_pane_conversation_view_and_export() {
     }
     drop(c);
 }
+
+#[test]
+fn viewer_tab_opens_a_capture() {
+    use socklab::engine::{CloseReason, Event, EventKind, Proto};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("classmate.pcap");
+    let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    let local: SocketAddr = "127.0.0.1:9999".parse().unwrap();
+    let ev = |kind| Event {
+        time: jiff::Timestamp::now(),
+        source: 1,
+        proto: Proto::Tcp,
+        conn: Some(1),
+        peer: Some(peer),
+        kind,
+    };
+    let events = [
+        ev(EventKind::Connected { local, inbound: true }),
+        ev(EventKind::Rx { data: b"hello viewer".to_vec(), lost: 0 }),
+        ev(EventKind::Tx { data: b"HELLO VIEWER".to_vec() }),
+        ev(EventKind::Closed { reason: CloseReason::PeerClosed }),
+    ];
+    let mut w = socklab::log::pcap::PcapWriter::new(std::fs::File::create(&path).unwrap()).unwrap();
+    for e in &events {
+        w.write(e).unwrap();
+    }
+    w.finish().unwrap();
+
+    let mut h = app(Lang::En);
+    click(&h, "Open log");
+    h.run_steps(2);
+    assert!(has(&h, "No file open"));
+    let ctx = h.ctx.clone();
+    h.state_mut().viewer.open(path, &ctx);
+    run_until(&mut h, "opened", |h| has(h, "classmate.pcap: 4 events, 0 packets or lines skipped"));
+    assert!(has(&h, "hello viewer") && has(&h, "HELLO VIEWER"));
+    h.get_by_label("hello viewer").click();
+    h.run_steps(2);
+    click(&h, "Show conversation");
+    h.run_steps(3);
+    assert!(has(&h, "recv #1: 12 bytes"));
+    assert!(has(&h, "send #1: 12 bytes"));
+
+    // A file that is not a capture says so.
+    let bad = dir.path().join("notes.txt");
+    std::fs::write(&bad, "just some notes\n").unwrap();
+    h.state_mut().viewer.open(bad, &ctx);
+    run_until(&mut h, "error", |h| has(h, "Cannot open notes.txt"));
+}

@@ -65,6 +65,8 @@ pub enum Problem {
     WorkerGone,
     /// Any other OS error.
     Io { op: Op, addr: Option<SocketAddr>, detail: String },
+    /// A problem read back from a saved log: its text as it was shown then.
+    Logged(String),
 }
 
 impl Problem {

@@ -25,7 +25,7 @@ use std::path::Path;
 use jiff::Timestamp;
 
 use crate::codec;
-use crate::engine::problem::{Op, Problem};
+use crate::engine::problem::Problem;
 use crate::engine::{CloseReason, ConnId, Event, EventKind, Proto};
 use crate::i18n;
 use crate::log::record::close_text;
@@ -368,7 +368,7 @@ fn event_kind(rec: &LineRecord, name: &str, peer: Option<SocketAddr>, ctx: &Json
         "closed" => {
             EventKind::Closed { reason: rec.reason.or_else(|| reason_in_text(text)).unwrap_or(CloseReason::PeerClosed) }
         }
-        "error" => EventKind::Error(Problem::Io { op: Op::Internal, addr: None, detail: text.to_string() }),
+        "error" => EventKind::Error(Problem::Logged(text.to_string())),
         other => return Err(format!("unknown event {other:?}")),
     })
 }

@@ -10,6 +10,7 @@ use super::broadcast::BroadcastTab;
 use super::tcp_client::TcpClientTab;
 use super::tcp_server::TcpServerTab;
 use super::udp::UdpTab;
+use super::viewer::ViewerTab;
 
 /// Time per frame spent moving events into the logs; the rest waits for the next frame.
 const DRAIN_BUDGET: Duration = Duration::from_millis(8);
@@ -20,6 +21,7 @@ pub enum TabId {
     TcpServer,
     TcpClient,
     Broadcast,
+    Viewer,
 }
 
 pub struct SockLabApp {
@@ -29,6 +31,7 @@ pub struct SockLabApp {
     pub tcp_server: TcpServerTab,
     pub tcp_client: TcpClientTab,
     pub broadcast: BroadcastTab,
+    pub viewer: ViewerTab,
 }
 
 impl SockLabApp {
@@ -44,6 +47,7 @@ impl SockLabApp {
             tcp_server: TcpServerTab::new(notify.clone()),
             tcp_client: TcpClientTab::new(notify.clone()),
             broadcast: BroadcastTab::new(notify),
+            viewer: ViewerTab::default(),
         }
     }
 
@@ -57,6 +61,7 @@ impl SockLabApp {
                 (TabId::TcpServer, t.tab_tcp_server),
                 (TabId::TcpClient, t.tab_tcp_client),
                 (TabId::Broadcast, t.tab_broadcast),
+                (TabId::Viewer, t.tab_viewer),
             ] {
                 let text = egui::RichText::new(name).size(16.0);
                 ui.selectable_value(&mut self.active, id, text);
@@ -98,6 +103,7 @@ impl eframe::App for SockLabApp {
             TabId::TcpServer => self.tcp_server.ui(ui, self.lang),
             TabId::TcpClient => self.tcp_client.ui(ui, self.lang),
             TabId::Broadcast => self.broadcast.ui(ui, self.lang),
+            TabId::Viewer => self.viewer.ui(ui, self.lang),
         });
     }
 

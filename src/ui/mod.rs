@@ -5,10 +5,11 @@ mod broadcast;
 mod export;
 mod filter;
 pub mod fonts;
-mod log_view;
+pub mod log_view;
 mod tcp_client;
 mod tcp_server;
 mod udp;
+mod viewer;
 mod widgets;
 
 pub use app::SockLabApp;

@@ -1,0 +1,153 @@
+//! "Open log" tab: a saved capture or log, read off the UI thread, inspected with the same
+//! table, filters, conversation view, plot and export as live traffic.
+
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+use crossbeam_channel::Receiver;
+use egui::RichText;
+
+use crate::codec::Encoding;
+use crate::i18n::{self, Lang};
+use crate::log::import::{self, ImportError, Imported};
+
+use super::log_view::LogView;
+use super::widgets::RED;
+
+enum Job {
+    /// The open dialog runs on its own thread.
+    Picking(Receiver<Option<PathBuf>>),
+    Reading(PathBuf, JoinHandle<Result<Imported, ImportError>>),
+}
+
+enum Status {
+    Opened { name: String, events: usize, skipped: usize },
+    Failed { name: String, error: String },
+}
+
+pub struct ViewerTab {
+    pub log: LogView,
+    pub encoding: Encoding,
+    job: Option<Job>,
+    /// What the last open said.
+    status: Option<Status>,
+    warnings: Vec<String>,
+}
+
+impl Default for ViewerTab {
+    fn default() -> Self {
+        ViewerTab { log: LogView::default(), encoding: Encoding::Utf8, job: None, status: None, warnings: Vec::new() }
+    }
+}
+
+impl ViewerTab {
+    /// Reads `path` on a background thread; the events replace what the tab showed.
+    pub fn open(&mut self, path: PathBuf, ctx: &egui::Context) {
+        let (p, ctx) = (path.clone(), ctx.clone());
+        let t = std::thread::Builder::new().name("import".into()).spawn(move || {
+            let r = import::read_file(&p);
+            ctx.request_repaint();
+            r
+        });
+        match t {
+            Ok(t) => self.job = Some(Job::Reading(path, t)),
+            Err(e) => self.status = Some(Status::Failed { name: display_name(&path), error: e.to_string() }),
+        }
+    }
+
+    fn pick(&mut self, ctx: &egui::Context) {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let ctx = ctx.clone();
+        let spawned = std::thread::Builder::new().name("open-dialog".into()).spawn(move || {
+            let path = rfd::FileDialog::new()
+                .set_title("SockLab: open a capture or log")
+                .add_filter("pcap / SockLab log", &["pcap", "cap", "jsonl", "json", "log"])
+                .add_filter("All files", &["*"])
+                .pick_file();
+            let _ = tx.send(path);
+            ctx.request_repaint();
+        });
+        if spawned.is_ok() {
+            self.job = Some(Job::Picking(rx));
+        }
+    }
+
+    fn poll(&mut self, ctx: &egui::Context) {
+        match self.job.take() {
+            Some(Job::Picking(rx)) => match rx.try_recv() {
+                Ok(Some(path)) => self.open(path, ctx),
+                Ok(None) | Err(crossbeam_channel::TryRecvError::Disconnected) => {}
+                Err(crossbeam_channel::TryRecvError::Empty) => self.job = Some(Job::Picking(rx)),
+            },
+            Some(Job::Reading(path, t)) if t.is_finished() => {
+                let name = display_name(&path);
+                match t.join() {
+                    Ok(Ok(imported)) => {
+                        self.log = LogView::default();
+                        let n = imported.events.len();
+                        for ev in imported.events {
+                            self.log.store.push(ev);
+                        }
+                        self.warnings = imported.warnings;
+                        self.status = Some(Status::Opened { name, events: n, skipped: imported.skipped });
+                    }
+                    Ok(Err(e)) => self.status = Some(Status::Failed { name, error: e.to_string() }),
+                    Err(_) => self.status = Some(Status::Failed { name, error: "the reader thread failed".into() }),
+                }
+            }
+            other => self.job = other,
+        }
+    }
+
+    /// True while a file is being picked or read.
+    pub fn busy(&self) -> bool {
+        self.job.is_some()
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
+        let t = lang.tr();
+        self.poll(ui.ctx());
+        ui.horizontal(|ui| {
+            let b = ui.add_enabled(!self.busy(), egui::Button::new(t.open_file)).on_hover_text(t.open_tip);
+            if b.clicked() {
+                self.pick(ui.ctx());
+            }
+            let l = ui.label(t.encoding);
+            egui::ComboBox::from_id_salt("viewer-encoding")
+                .selected_text(self.encoding.name())
+                .show_ui(ui, |ui| {
+                    for e in Encoding::ALL {
+                        ui.selectable_value(&mut self.encoding, e, e.name());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            match (&self.job, &self.status) {
+                (Some(Job::Reading(p, _)), _) => {
+                    ui.spinner();
+                    ui.label(i18n::fill(t.opening, &[&display_name(p)]));
+                }
+                (_, Some(Status::Opened { name, events, skipped })) => {
+                    ui.label(i18n::fill(t.opened, &[name, events, skipped]));
+                }
+                (_, Some(Status::Failed { name, error })) => {
+                    ui.colored_label(RED, i18n::fill(t.open_failed, &[name, error]));
+                }
+                _ => {}
+            }
+        });
+        for w in &self.warnings {
+            ui.label(RichText::new(w).weak().small());
+        }
+        ui.separator();
+        if self.log.store.is_empty() && self.status.is_none() {
+            ui.label(RichText::new(t.viewer_empty).weak());
+            return;
+        }
+        self.log.ui(ui, lang, self.encoding, "viewer-log");
+    }
+}
+
+fn display_name(p: &Path) -> String {
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| p.display().to_string())
+}
