@@ -130,7 +130,11 @@ strings! {
     col_len: "Bytes", "字节";
     col_data: "Data", "数据";
     col_hex: "Hex", "十六进制";
-    show_hex: "Hex column", "显示十六进制";
+    columns: "Columns", "列";
+    time_absolute: "Clock time", "时钟时间";
+    time_relative: "Seconds since first row", "距第一行的秒数";
+    time_delta: "Seconds since previous row", "距上一行的秒数";
+    jump_newest: "Jump to newest", "跳到最新";
     clear: "Clear", "清空";
     follow: "Follow newest", "跟随最新";
     view_table: "Table", "表格";
@@ -138,12 +142,16 @@ strings! {
     filter_hint: "text, or hex like 6d 73 67", "文本,或十六进制如 6d 73 67";
     filter_regex: "Regex", "正则";
     filter_peer: "Peer contains", "对端包含";
+    filter_length: "Bytes", "字节数";
+    filter_conn: "Conn #", "连接 #";
     filter_all: "All", "全部";
     filter_rx: "Received", "接收";
     filter_tx: "Sent", "发送";
     filter_events: "Events", "事件";
     filter_count: "{0} of {1} rows", "{1} 行中的 {0} 行";
     filter_progress: "Filtering… {0}%", "正在过滤… {0}%";
+    filter_bad_length: "Bytes '{0}': write 64, 10-100, 1000- or -20", "字节数 '{0}':请写成 64、10-100、1000- 或 -20";
+    filter_bad_conn: "Conn # '{0}': use a number like 3", "连接 # '{0}':请写数字,如 3";
     filter_bad_regex: "Not a valid regular expression: {0}", "不是有效的正则表达式:{0}";
     view_conversation: "Conversation", "会话";
     view_throughput: "Throughput", "吞吐量";
@@ -168,7 +176,7 @@ strings! {
     follow_conversation: "Show conversation", "查看会话";
     close_detail: "Close", "关闭";
     export: "Export…", "导出…";
-    export_tip: "Save this tab's log as pcap (opens in Wireshark), JSON lines or CSV.", "把本页的日志保存为 pcap(可用 Wireshark 打开)、JSON lines 或 CSV。";
+    export_tip: "Save this tab's log (only the filtered rows if a filter is on) as pcap (opens in Wireshark), JSON lines or CSV.", "把本页的日志(如果开了过滤,只保存过滤后的行)保存为 pcap(可用 Wireshark 打开)、JSON lines 或 CSV。";
     export_progress: "Exporting {0} of {1} events…", "正在导出 {0}/{1} 条事件…";
     export_done: "Saved {0} events to {1}", "已把 {0} 条事件保存到 {1}";
     export_failed: "Export failed: {0}", "导出失败:{0}";

@@ -288,6 +288,27 @@ fn log_detail_pane_conversation_view_and_export() {
     h.run_steps(3);
     assert!(has(&h, "msg0;msg1;msg2;"), "hex filter finds the bytes of msg1");
     assert!(!has(&h, "tail"));
+    set_field(&h, "Filter", "");
+    set_field(&h, "Bytes", "4");
+    h.run_steps(3);
+    assert!(has(&h, "1 of 4 rows") && has(&h, "tail"), "length filter");
+    set_field(&h, "Bytes", "");
+    set_field(&h, "Conn #", "#2");
+    h.run_steps(3);
+    assert!(has(&h, "0 of 4 rows"), "no connection #2");
+    set_field(&h, "Conn #", "x");
+    h.run_steps(3);
+    assert!(has(&h, "Conn # 'x': use a number"));
+    set_field(&h, "Conn #", "");
+    h.run_steps(2);
+    // Time as seconds since the previous row.
+    click(&h, "Columns");
+    h.run_steps(2);
+    click(&h, "Seconds since previous row");
+    h.run_steps(3);
+    assert!(h.query_all_by_label_contains("+0.").next().is_some(), "delta times shown");
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
     h.get_by_role_and_label(Role::CheckBox, "Regex").click();
     set_field(&h, "Filter", "(");
     h.run_steps(3);

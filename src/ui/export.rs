@@ -45,9 +45,10 @@ fn dialog_thread(ctx: egui::Context) -> Option<Receiver<Option<PathBuf>>> {
 }
 
 impl LogView {
-    /// Starts writing the whole log to `path` on a background thread.
+    /// Starts writing the rows shown (all, or the filtered ones) to `path` on a background thread.
     pub fn start_export(&mut self, path: PathBuf, encoding: Encoding, ctx: &egui::Context) {
-        let events: Vec<_> = self.store.iter().map(|r| (r.seq, r.event.clone())).collect();
+        // The filtered view if a filter is active, else everything.
+        let events = self.shown_rows();
         let total = events.len() as u64;
         let progress = Arc::new(Progress::default());
         let (p, target, ctx) = (progress.clone(), path.clone(), ctx.clone());

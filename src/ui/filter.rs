@@ -25,11 +25,19 @@ pub struct Filter {
     pub regex: bool,
     pub direction: Direction,
     pub peer: String,
+    /// Payload length: `64`, `10-100`, `1000-` or `-20`.
+    pub length: String,
+    /// Connection number, as in the TCP server's client list.
+    pub conn: String,
 }
 
 impl Filter {
     pub fn is_active(&self) -> bool {
-        !self.text.trim().is_empty() || self.direction != Direction::All || !self.peer.trim().is_empty()
+        !self.text.trim().is_empty()
+            || self.direction != Direction::All
+            || !self.peer.trim().is_empty()
+            || !self.length.trim().is_empty()
+            || !self.conn.trim().is_empty()
     }
 }
 
@@ -40,12 +48,22 @@ enum TextMatch {
     Regex(regex::Regex),
 }
 
+/// Why a filter cannot be applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FilterError {
+    Regex(String),
+    Length(String),
+    Conn(String),
+}
+
 /// A compiled filter and the sequence numbers of the rows it matches.
 pub struct FilterIndex {
     filter: Filter,
     encoding: Encoding,
     text: TextMatch,
     peer: String,
+    length: Option<(usize, usize)>,
+    conn: Option<u64>,
     pub seqs: Vec<u64>,
     /// The next sequence number to examine.
     scanned: u64,
@@ -53,21 +71,28 @@ pub struct FilterIndex {
 
 impl FilterIndex {
     /// Compiles a filter; a bad regex is reported.
-    pub fn new(filter: &Filter, encoding: Encoding, store: &LogStore) -> Result<FilterIndex, String> {
+    pub fn new(filter: &Filter, encoding: Encoding, store: &LogStore) -> Result<FilterIndex, FilterError> {
         let needle = filter.text.trim();
         let text = if needle.is_empty() {
             TextMatch::Any
         } else if filter.regex {
-            TextMatch::Regex(regex::Regex::new(needle).map_err(|e| e.to_string())?)
+            TextMatch::Regex(regex::Regex::new(needle).map_err(|e| FilterError::Regex(e.to_string()))?)
         } else {
             let bytes = codec::parse_hex(needle).ok().filter(|b| !b.is_empty());
             TextMatch::Substring(needle.to_lowercase(), bytes)
+        };
+        let length = parse_range(&filter.length).ok_or_else(|| FilterError::Length(filter.length.trim().into()))?;
+        let conn = match filter.conn.trim().trim_start_matches('#') {
+            "" => None,
+            c => Some(c.parse::<u64>().map_err(|_| FilterError::Conn(c.into()))?),
         };
         Ok(FilterIndex {
             filter: filter.clone(),
             encoding,
             text,
             peer: filter.peer.trim().to_string(),
+            length,
+            conn,
             seqs: Vec::new(),
             scanned: store.iter().next().map_or(store.next_seq(), |r| r.seq),
         })
@@ -93,6 +118,14 @@ impl FilterIndex {
             return false;
         }
         if !self.peer.is_empty() && !ev.peer.is_some_and(|p| p.to_string().contains(&self.peer)) {
+            return false;
+        }
+        if self.conn.is_some() && ev.conn != self.conn {
+            return false;
+        }
+        if let Some((lo, hi)) = self.length
+            && !data.is_some_and(|d| (lo..=hi).contains(&d.len()))
+        {
             return false;
         }
         match &self.text {
@@ -133,6 +166,26 @@ impl FilterIndex {
     pub fn caught_up(&self, store: &LogStore) -> bool {
         self.scanned >= store.next_seq()
     }
+}
+
+/// `64`, `10-100`, `1000-`, `-20` → `Some(Some(range))`; empty → `Some(None)`; else `None`.
+fn parse_range(s: &str) -> Option<Option<(usize, usize)>> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Some(None);
+    }
+    let num = |x: &str, default: usize| -> Option<usize> {
+        let x = x.trim();
+        if x.is_empty() { Some(default) } else { x.parse().ok() }
+    };
+    let range = match s.split_once('-') {
+        Some((a, b)) => (num(a, 0)?, num(b, usize::MAX)?),
+        None => {
+            let n = num(s, 0)?;
+            (n, n)
+        }
+    };
+    Some(Some(range))
 }
 
 #[cfg(test)]

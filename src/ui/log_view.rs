@@ -14,13 +14,89 @@ use crate::i18n::{self, Lang};
 use crate::log::LogStore;
 
 use super::export::ExportJob;
-use super::filter::{Direction, Filter, FilterIndex};
+use super::filter::{Direction, Filter, FilterError, FilterIndex};
 use super::widgets::{AMBER, BLUE, GREEN, RED, event_text};
 
 /// Characters of a payload shown in one table row; the detail pane and exports keep every byte.
 const MAX_ROW_CHARS: usize = 400;
 /// Bubbles drawn in the conversation view (the newest ones).
 const MAX_BUBBLES: usize = 2_000;
+
+/// A column of the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Col {
+    Time,
+    Len,
+    Peer,
+    Dir,
+    Data,
+    Hex,
+}
+
+impl Col {
+    pub const ALL: [Col; 6] = [Col::Time, Col::Len, Col::Peer, Col::Dir, Col::Data, Col::Hex];
+
+    fn name(self, lang: Lang) -> &'static str {
+        let t = lang.tr();
+        match self {
+            Col::Time => t.col_time,
+            Col::Len => t.col_len,
+            Col::Peer => t.col_peer,
+            Col::Dir => t.col_dir,
+            Col::Data => t.col_data,
+            Col::Hex => t.col_hex,
+        }
+    }
+}
+
+/// How the time column reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TimeFormat {
+    /// Wall clock, `12:00:00.123`.
+    #[default]
+    Absolute,
+    /// Seconds since the first row held.
+    Relative,
+    /// Seconds since the row above.
+    Delta,
+}
+
+/// Which columns are shown.
+#[derive(Clone, Copy, Debug)]
+pub struct Columns {
+    pub time: TimeFormat,
+    /// Bit per `Col`, in `Col::ALL` order.
+    shown: u8,
+}
+
+impl Default for Columns {
+    fn default() -> Self {
+        Columns { time: TimeFormat::Absolute, shown: 0b11_1111 }
+    }
+}
+
+impl Columns {
+    fn bit(c: Col) -> u8 {
+        1 << Col::ALL.iter().position(|x| *x == c).unwrap_or(0)
+    }
+
+    pub fn shows(&self, c: Col) -> bool {
+        self.shown & Self::bit(c) != 0
+    }
+
+    /// Shows or hides a column; at least one stays.
+    pub fn set(&mut self, c: Col, on: bool) {
+        let next = if on { self.shown | Self::bit(c) } else { self.shown & !Self::bit(c) };
+        if next != 0 {
+            self.shown = next;
+        }
+    }
+}
+
+/// `+1.234567` seconds, or empty.
+fn seconds(d: Option<jiff::SignedDuration>) -> String {
+    d.map(|d| format!("{:+.6}", d.as_secs_f64())).unwrap_or_default()
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ViewMode {
@@ -78,8 +154,10 @@ impl ConvIndex {
 
 pub struct LogView {
     pub store: LogStore,
-    pub show_hex: bool,
+    pub columns: Columns,
     pub follow: bool,
+    /// Scroll to the last row on the next frame.
+    jump_to_newest: bool,
     pub mode: ViewMode,
     /// Sequence number of the selected row.
     pub selected: Option<u64>,
@@ -90,7 +168,7 @@ pub struct LogView {
     /// Throughput plot in packets/s instead of bytes/s.
     plot_packets: bool,
     filter_index: Option<FilterIndex>,
-    filter_error: Option<String>,
+    filter_error: Option<FilterError>,
     tz: jiff::tz::TimeZone,
 }
 
@@ -98,8 +176,9 @@ impl Default for LogView {
     fn default() -> Self {
         LogView {
             store: LogStore::default(),
-            show_hex: true,
+            columns: Columns::default(),
             follow: true,
+            jump_to_newest: false,
             mode: ViewMode::Table,
             selected: None,
             copy_as: CopyAs::Hex,
@@ -122,6 +201,14 @@ fn shorten(s: &str) -> String {
 }
 
 impl LogView {
+    /// The rows the table shows (all, or those the active filter matches), for export.
+    pub fn shown_rows(&self) -> Vec<(u64, Event)> {
+        match self.filter_index.as_ref().filter(|_| self.filter.is_active()) {
+            Some(i) => i.seqs.iter().filter_map(|s| self.store.get_seq(*s)).map(|r| (r.seq, r.event.clone())).collect(),
+            None => self.store.iter().map(|r| (r.seq, r.event.clone())).collect(),
+        }
+    }
+
     fn time(&self, ev: &Event) -> String {
         ev.time.to_zoned(self.tz.clone()).strftime("%H:%M:%S%.3f").to_string()
     }
@@ -134,8 +221,12 @@ impl LogView {
             ui.selectable_value(&mut self.mode, ViewMode::Conversation, t.view_conversation).on_hover_text(t.conv_tip);
             ui.selectable_value(&mut self.mode, ViewMode::Throughput, t.view_throughput);
             ui.separator();
-            ui.checkbox(&mut self.show_hex, t.show_hex);
+            self.columns_menu(ui, lang);
             ui.checkbox(&mut self.follow, t.follow);
+            if ui.button(t.jump_newest).clicked() {
+                self.follow = true;
+                self.jump_to_newest = true;
+            }
             if ui.button(t.clear).clicked() {
                 self.store.clear();
                 self.selected = None;
@@ -229,9 +320,14 @@ impl LogView {
             for (d, name) in names {
                 ui.selectable_value(&mut self.filter.direction, d, name);
             }
-            let l = ui.label(t.filter_peer);
-            ui.add(egui::TextEdit::singleline(&mut self.filter.peer).desired_width(120.0).id_salt((id, "peer")))
-                .labelled_by(l.id);
+            for (label, value, width, salt) in [
+                (t.filter_peer, &mut self.filter.peer, 120.0, "peer"),
+                (t.filter_length, &mut self.filter.length, 60.0, "length"),
+                (t.filter_conn, &mut self.filter.conn, 30.0, "conn"),
+            ] {
+                let l = ui.label(label);
+                ui.add(egui::TextEdit::singleline(value).desired_width(width).id_salt((id, salt))).labelled_by(l.id);
+            }
             if !self.filter.is_active() {
                 self.filter_index = None;
                 self.filter_error = None;
@@ -250,7 +346,12 @@ impl LogView {
                 }
             }
             if let Some(e) = &self.filter_error {
-                ui.colored_label(RED, i18n::fill(t.filter_bad_regex, &[e]));
+                let msg = match e {
+                    FilterError::Regex(e) => i18n::fill(t.filter_bad_regex, &[e]),
+                    FilterError::Length(v) => i18n::fill(t.filter_bad_length, &[v]),
+                    FilterError::Conn(v) => i18n::fill(t.filter_bad_conn, &[v]),
+                };
+                ui.colored_label(RED, msg);
             } else if let Some(i) = self.filter_index.as_mut() {
                 let done = i.update(&self.store);
                 if i.caught_up(&self.store) {
@@ -265,87 +366,95 @@ impl LogView {
     }
 
     fn table_ui(&mut self, ui: &mut egui::Ui, lang: Lang, encoding: Encoding, id: &str) {
-        let t = lang.tr();
         let row_h = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
         // Row labels must not take the click for text selection: a click selects the row.
         ui.style_mut().interaction.selectable_labels = false;
+        let cols: Vec<Col> = Col::ALL.into_iter().filter(|c| self.columns.shows(*c)).collect();
+        let index = self.filter_index.as_ref().filter(|_| self.filter.is_active());
+        let n = index.map_or(self.store.len(), |i| i.seqs.len());
         let mut table = TableBuilder::new(ui)
             .id_salt(id)
             .striped(true)
             .sense(egui::Sense::click())
             .stick_to_bottom(self.follow)
-            .auto_shrink([false, false])
-            .column(Column::exact(108.0))
-            .column(Column::exact(52.0))
-            .column(Column::initial(150.0).at_least(80.0).resizable(true).clip(true))
-            .column(Column::exact(34.0));
-        table = if self.show_hex {
-            table
-                .column(Column::initial(320.0).at_least(80.0).resizable(true).clip(true))
-                .column(Column::remainder().clip(true))
-        } else {
-            table.column(Column::remainder().clip(true))
-        };
-        let show_hex = self.show_hex;
+            .auto_shrink([false, false]);
+        if std::mem::take(&mut self.jump_to_newest) && n > 0 {
+            table = table.scroll_to_row(n - 1, Some(egui::Align::BOTTOM));
+        }
+        for (i, c) in cols.iter().enumerate() {
+            let last = i + 1 == cols.len();
+            table = table.column(match c {
+                _ if last => Column::remainder().clip(true),
+                Col::Time => Column::exact(108.0),
+                Col::Len => Column::exact(52.0),
+                Col::Peer => Column::initial(150.0).at_least(80.0).resizable(true).clip(true),
+                Col::Dir => Column::exact(34.0),
+                Col::Data | Col::Hex => Column::initial(320.0).at_least(80.0).resizable(true).clip(true),
+            });
+        }
         let mut clicked = None;
+        let first_time = self.store.iter().next().map(|r| r.event.time);
+        let time_format = self.columns.time;
         table
             .header(row_h, |mut h| {
-                for name in [t.col_time, t.col_len, t.col_peer, t.col_dir, t.col_data] {
+                for c in &cols {
                     h.col(|ui| {
-                        ui.strong(name);
-                    });
-                }
-                if show_hex {
-                    h.col(|ui| {
-                        ui.strong(t.col_hex);
+                        ui.strong(c.name(lang));
                     });
                 }
             })
             .body(|body| {
-                let index = self.filter_index.as_ref().filter(|_| self.filter.is_active());
-                let n = index.map_or(self.store.len(), |i| i.seqs.len());
+                let row_at = |i: usize| match index {
+                    Some(idx) => idx.seqs.get(i).and_then(|s| self.store.get_seq(*s)),
+                    None => self.store.get(i),
+                };
                 body.rows(row_h, n, |mut row| {
-                    let r = match index {
-                        Some(i) => i.seqs.get(row.index()).and_then(|s| self.store.get_seq(*s)),
-                        None => self.store.get(row.index()),
-                    };
-                    let Some(r) = r else { return };
+                    let i = row.index();
+                    let Some(r) = row_at(i) else { return };
                     let ev = &r.event;
                     row.set_selected(self.selected == Some(r.seq));
-                    let time = self.time(ev);
-                    let peer = ev.peer.map(|p| p.to_string()).unwrap_or_default();
                     let (dir, color, text, data) = describe(ev, lang, encoding);
-                    row.col(|ui| {
-                        ui.label(RichText::new(time).monospace().weak());
-                    });
-                    row.col(|ui| {
-                        if let Some(d) = data {
-                            ui.label(RichText::new(d.len().to_string()).monospace());
-                        }
-                    });
-                    row.col(|ui| {
-                        ui.add(egui::Label::new(RichText::new(peer).monospace()).truncate());
-                    });
-                    row.col(|ui| {
-                        ui.label(RichText::new(dir).monospace().color(color).strong());
-                    });
-                    row.col(|ui| {
-                        let rt = if data.is_some() {
-                            RichText::new(shorten(&text))
-                        } else {
-                            RichText::new(text).italics().color(color)
-                        };
-                        ui.add(egui::Label::new(rt).truncate());
-                    });
-                    if show_hex {
-                        row.col(|ui| {
-                            if let Some(d) = data {
-                                let n = d.len().min(MAX_ROW_CHARS / 3);
-                                let mut hex = codec::to_hex(&d[..n]);
-                                if n < d.len() {
-                                    hex.push_str(" …");
+                    for c in &cols {
+                        row.col(|ui| match c {
+                            Col::Time => {
+                                let s = match time_format {
+                                    TimeFormat::Absolute => self.time(ev),
+                                    TimeFormat::Relative => seconds(first_time.map(|f| ev.time.duration_since(f))),
+                                    TimeFormat::Delta => seconds(
+                                        i.checked_sub(1).and_then(row_at).map(|p| ev.time.duration_since(p.event.time)),
+                                    ),
+                                };
+                                ui.label(RichText::new(s).monospace().weak());
+                            }
+                            Col::Len => {
+                                if let Some(d) = data {
+                                    ui.label(RichText::new(d.len().to_string()).monospace());
                                 }
-                                ui.add(egui::Label::new(RichText::new(hex).monospace().weak()).truncate());
+                            }
+                            Col::Peer => {
+                                let peer = ev.peer.map(|p| p.to_string()).unwrap_or_default();
+                                ui.add(egui::Label::new(RichText::new(peer).monospace()).truncate());
+                            }
+                            Col::Dir => {
+                                ui.label(RichText::new(dir).monospace().color(color).strong());
+                            }
+                            Col::Data => {
+                                let rt = if data.is_some() {
+                                    RichText::new(shorten(&text))
+                                } else {
+                                    RichText::new(text.clone()).italics().color(color)
+                                };
+                                ui.add(egui::Label::new(rt).truncate());
+                            }
+                            Col::Hex => {
+                                if let Some(d) = data {
+                                    let n = d.len().min(MAX_ROW_CHARS / 3);
+                                    let mut hex = codec::to_hex(&d[..n]);
+                                    if n < d.len() {
+                                        hex.push_str(" …");
+                                    }
+                                    ui.add(egui::Label::new(RichText::new(hex).monospace().weak()).truncate());
+                                }
                             }
                         });
                     }
@@ -357,6 +466,24 @@ impl LogView {
         if let Some(seq) = clicked {
             self.selected = if self.selected == Some(seq) { None } else { Some(seq) };
         }
+    }
+
+    /// The column chooser and the time format.
+    fn columns_menu(&mut self, ui: &mut egui::Ui, lang: Lang) {
+        let t = lang.tr();
+        ui.menu_button(t.columns, |ui| {
+            ui.label(RichText::new(t.col_time).strong());
+            ui.radio_value(&mut self.columns.time, TimeFormat::Absolute, t.time_absolute);
+            ui.radio_value(&mut self.columns.time, TimeFormat::Relative, t.time_relative);
+            ui.radio_value(&mut self.columns.time, TimeFormat::Delta, t.time_delta);
+            ui.separator();
+            for c in Col::ALL {
+                let mut on = self.columns.shows(c);
+                if ui.checkbox(&mut on, c.name(lang)).changed() {
+                    self.columns.set(c, on);
+                }
+            }
+        });
     }
 
     fn detail_ui(&mut self, ui: &mut egui::Ui, lang: Lang, encoding: Encoding, seq: u64) {
@@ -477,7 +604,7 @@ impl LogView {
                                 n_out += 1;
                                 n_out
                             };
-                            bubble(ui, width, inbound, n, &time, data, encoding, self.show_hex, lang);
+                            bubble(ui, width, inbound, n, &time, data, encoding, self.columns.shows(Col::Hex), lang);
                         }
                         _ => {
                             let (_, color, text, _) = describe(ev, lang, encoding);
