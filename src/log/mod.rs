@@ -57,7 +57,7 @@ pub struct Row {
 /// Fixed cost of a row besides its payload, for the memory budget.
 const ROW_OVERHEAD: usize = std::mem::size_of::<Row>() + 16;
 
-/// Default memory budget of one store.
+/// Default memory budget of one store (the app splits its 256 MiB among its tabs).
 pub const DEFAULT_BUDGET: usize = 64 * 1024 * 1024;
 
 /// An append-only log with a memory budget; the oldest rows go first.
@@ -99,6 +99,25 @@ impl LogStore {
             }
     }
 
+    pub fn budget(&self) -> usize {
+        self.budget
+    }
+
+    /// Changes the budget, evicting the oldest rows at once if they no longer fit.
+    pub fn set_budget(&mut self, budget: usize) {
+        self.budget = budget;
+        self.evict();
+    }
+
+    fn evict(&mut self) {
+        while self.bytes > self.budget && self.rows.len() > 1 {
+            if let Some(old) = self.rows.pop_front() {
+                self.bytes -= Self::cost(&old.event);
+                self.evicted += 1;
+            }
+        }
+    }
+
     /// Appends an event, evicting the oldest rows if the budget is exceeded. Returns its seq.
     pub fn push(&mut self, event: Event) -> u64 {
         self.counters.apply(&event);
@@ -107,12 +126,7 @@ impl LogStore {
         self.next_seq += 1;
         self.bytes += Self::cost(&event);
         self.rows.push_back(Row { seq, event });
-        while self.bytes > self.budget && self.rows.len() > 1 {
-            if let Some(old) = self.rows.pop_front() {
-                self.bytes -= Self::cost(&old.event);
-                self.evicted += 1;
-            }
-        }
+        self.evict();
         seq
     }
 
@@ -203,6 +217,18 @@ mod tests {
         assert_eq!(s.get_seq(10_000).unwrap().seq, 10_000);
         assert!(s.get_seq(1).is_none(), "evicted");
         assert!(s.get_seq(10_001).is_none());
+    }
+
+    #[test]
+    fn lowering_the_budget_evicts_at_once() {
+        let mut s = LogStore::with_budget(usize::MAX);
+        for _ in 0..1000 {
+            s.push(rx(100));
+        }
+        s.set_budget(10_000);
+        assert!(s.memory() <= 10_000);
+        assert_eq!(s.len() as u64 + s.evicted(), 1000);
+        assert_eq!(s.counters().rx_packets, 1000);
     }
 
     #[test]

@@ -24,8 +24,13 @@ pub enum TabId {
     Viewer,
 }
 
+/// The log memory budget the app starts with, shared by its tabs.
+pub const DEFAULT_LOG_BUDGET_MIB: usize = 256;
+
 pub struct SockLabApp {
     pub lang: Lang,
+    /// Memory for all tabs' logs together, in MiB.
+    pub log_budget_mib: usize,
     pub active: TabId,
     pub udp: UdpTab,
     pub tcp_server: TcpServerTab,
@@ -40,7 +45,8 @@ impl SockLabApp {
         super::fonts::install(&cc.egui_ctx);
         let ctx = cc.egui_ctx.clone();
         let notify: Notify = Arc::new(move || ctx.request_repaint());
-        SockLabApp {
+        let mut app = SockLabApp {
+            log_budget_mib: DEFAULT_LOG_BUDGET_MIB,
             lang: lang.unwrap_or_else(Lang::from_env),
             active: TabId::Udp,
             udp: UdpTab::new(notify.clone()),
@@ -48,7 +54,32 @@ impl SockLabApp {
             tcp_client: TcpClientTab::new(notify.clone()),
             broadcast: BroadcastTab::new(notify),
             viewer: ViewerTab::default(),
+        };
+        app.apply_budget();
+        app
+    }
+
+    fn logs_mut(&mut self) -> [&mut crate::log::LogStore; 5] {
+        [
+            &mut self.udp.wire.log.store,
+            &mut self.tcp_server.wire.log.store,
+            &mut self.tcp_client.wire.log.store,
+            &mut self.broadcast.wire.log.store,
+            &mut self.viewer.log.store,
+        ]
+    }
+
+    /// Splits the log budget evenly among the tabs.
+    fn apply_budget(&mut self) {
+        let each = self.log_budget_mib.max(5) * 1024 * 1024 / 5;
+        for s in self.logs_mut() {
+            s.set_budget(each);
         }
+    }
+
+    /// Memory in use by all logs, and how many rows were dropped to stay within the budget.
+    fn log_memory(&mut self) -> (usize, u64) {
+        self.logs_mut().iter().fold((0, 0), |(m, e), s| (m + s.memory(), e + s.evicted()))
     }
 
     fn tab_bar(&mut self, ui: &mut egui::Ui) {
@@ -67,6 +98,23 @@ impl SockLabApp {
                 ui.selectable_value(&mut self.active, id, text);
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let (used, _) = self.log_memory();
+                let before = self.log_budget_mib;
+                ui.menu_button(
+                    crate::i18n::fill(t.memory_used, &[&(used / (1024 * 1024)), &self.log_budget_mib]),
+                    |ui| {
+                        ui.label(t.memory_tip);
+                        ui.horizontal(|ui| {
+                            let l = ui.label(t.memory_budget);
+                            ui.add(egui::DragValue::new(&mut self.log_budget_mib).range(16..=16_384).suffix(" MiB"))
+                                .labelled_by(l.id);
+                        });
+                    },
+                );
+                if self.log_budget_mib != before {
+                    self.apply_budget();
+                }
+                ui.separator();
                 let combo =
                     egui::ComboBox::from_id_salt("language").selected_text(self.lang.native_name()).show_ui(ui, |ui| {
                         for l in Lang::ALL {
