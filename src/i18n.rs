@@ -163,6 +163,7 @@ strings! {
     plot_rx: "received", "接收";
     plot_tx: "sent", "发送";
     plot_empty: "No traffic yet: the plot shows packets or bytes per second, received and sent.", "还没有流量:这里按秒显示收发的包数或字节数。";
+    plot_filtered: "Filtered rows only (e.g. one peer)", "只统计过滤后的行(例如某一个对端)";
     plot_hint: "Drag to pan, scroll to zoom, double-click to reset.", "拖动平移,滚轮缩放,双击复位。";
     conv_tip: "One TCP connection or one UDP peer as a chat: every bubble is one recv() or send(), like Wireshark's Follow Stream.", "把一个 TCP 连接或一个 UDP 对端显示成聊天记录:每个气泡就是一次 recv() 或 send(),类似 Wireshark 的“追踪流”。";
     conv_hint: "Click a row of a TCP connection or a UDP peer in the Table first, then open Conversation.", "请先在表格里点击某个 TCP 连接或 UDP 对端的一行,再打开“会话”。";

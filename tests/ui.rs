@@ -322,6 +322,11 @@ fn log_detail_pane_conversation_view_and_export() {
     assert!(has(&h, "Bytes/s"));
     click(&h, "Packets/s");
     h.run_steps(2);
+    set_field(&h, "Peer contains", "127.0.0.1");
+    h.run_steps(3);
+    assert!(has(&h, "Filtered rows only"), "plot of the filtered rows");
+    set_field(&h, "Peer contains", "");
+    h.run_steps(2);
     click(&h, "Table");
     h.run_steps(2);
 

@@ -4,6 +4,7 @@
 use crate::codec::{self, Encoding};
 use crate::engine::{Event, EventKind};
 use crate::log::LogStore;
+use crate::log::rates::Rates;
 
 /// Rows examined per frame while a new filter catches up with the store.
 const SCAN_PER_FRAME: u64 = 200_000;
@@ -65,6 +66,8 @@ pub struct FilterIndex {
     length: Option<(usize, usize)>,
     conn: Option<u64>,
     pub seqs: Vec<u64>,
+    /// Traffic per second of the matching rows (for the throughput plot of a filtered view).
+    pub rates: Rates,
     /// The next sequence number to examine.
     scanned: u64,
 }
@@ -94,6 +97,7 @@ impl FilterIndex {
             length,
             conn,
             seqs: Vec::new(),
+            rates: Rates::default(),
             scanned: store.iter().next().map_or(store.next_seq(), |r| r.seq),
         })
     }
@@ -153,6 +157,7 @@ impl FilterIndex {
                 && self.matches(&r.event)
             {
                 self.seqs.push(seq);
+                self.rates.apply(&r.event);
             }
         }
         self.scanned = end;

@@ -257,10 +257,15 @@ impl LogView {
     /// Packets or bytes per second, received and sent, from the store's per-second totals.
     fn throughput_ui(&mut self, ui: &mut egui::Ui, lang: Lang, id: &str) {
         let t = lang.tr();
-        let buckets = self.store.rates().buckets();
+        // With a filter on (e.g. one peer), plot only the matching rows.
+        let filtered = self.filter_index.as_ref().filter(|_| self.filter.is_active());
+        let buckets = filtered.map_or(self.store.rates().buckets(), |i| i.rates.buckets());
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.plot_packets, false, t.plot_bytes);
             ui.selectable_value(&mut self.plot_packets, true, t.plot_packets);
+            if filtered.is_some() {
+                ui.label(RichText::new(t.plot_filtered).strong());
+            }
             ui.label(RichText::new(t.plot_hint).weak());
         });
         if buckets.is_empty() {
