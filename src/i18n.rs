@@ -77,7 +77,7 @@ strings! {
     open_failed: "Cannot open {0}: {1}", "无法打开 {0}:{1}";
     viewer_empty: "No file open. Open a pcap capture or a SockLab log (JSON lines) to inspect it here.", "还没有打开文件。打开一个 pcap 抓包或 SockLab 日志(JSON lines)即可在这里查看。";
     language: "Language", "语言";
-    memory_used: "Log memory: {0} of {1} MiB", "日志内存:{0} / {1} MiB";
+    memory_used: "Log memory: {0} / {1} MiB", "日志内存:{0} / {1} MiB";
     memory_tip: "All tabs' logs share this budget. When it is full the oldest rows are dropped (the tab says how many); packet and byte counters stay exact.", "所有页面的日志共用这个内存预算。满了以后最旧的记录会被丢弃(页面上会显示丢弃了多少),收发包数和字节数的计数始终准确。";
     memory_budget: "Budget", "预算";
 

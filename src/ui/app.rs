@@ -100,17 +100,14 @@ impl SockLabApp {
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let (used, _) = self.log_memory();
                 let before = self.log_budget_mib;
-                ui.menu_button(
-                    crate::i18n::fill(t.memory_used, &[&(used / (1024 * 1024)), &self.log_budget_mib]),
-                    |ui| {
-                        ui.label(t.memory_tip);
-                        ui.horizontal(|ui| {
-                            let l = ui.label(t.memory_budget);
-                            ui.add(egui::DragValue::new(&mut self.log_budget_mib).range(16..=16_384).suffix(" MiB"))
-                                .labelled_by(l.id);
-                        });
-                    },
-                );
+                ui.menu_button(crate::i18n::fill(t.memory_used, &[&human_bytes(used), &self.log_budget_mib]), |ui| {
+                    ui.label(t.memory_tip);
+                    ui.horizontal(|ui| {
+                        let l = ui.label(t.memory_budget);
+                        ui.add(egui::DragValue::new(&mut self.log_budget_mib).range(16..=16_384).suffix(" MiB"))
+                            .labelled_by(l.id);
+                    });
+                });
                 if self.log_budget_mib != before {
                     self.apply_budget();
                 }
@@ -173,5 +170,28 @@ impl SockLabApp {
 impl Drop for SockLabApp {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// `512 B`, `12.3 KiB`, `4.5 MiB`.
+fn human_bytes(n: usize) -> String {
+    const KIB: f64 = 1024.0;
+    let f = n as f64;
+    if f < KIB {
+        format!("{n} B")
+    } else if f < KIB * KIB {
+        format!("{:.1} KiB", f / KIB)
+    } else {
+        format!("{:.1} MiB", f / KIB / KIB)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn human_bytes() {
+        assert_eq!(super::human_bytes(512), "512 B");
+        assert_eq!(super::human_bytes(12_600), "12.3 KiB");
+        assert_eq!(super::human_bytes(5 * 1024 * 1024), "5.0 MiB");
     }
 }
