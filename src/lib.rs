@@ -1,6 +1,7 @@
 //! SockLab: a desktop network playground. The engine, log store and codecs are usable without
 //! the GUI (the CLI and the tests use them directly).
 
+pub mod basics;
 pub mod cli;
 pub mod codec;
 pub mod engine;
