@@ -47,6 +47,33 @@ pub enum Cmd {
     TcpClient(TcpClientArgs),
     /// Listen for UDP broadcasts, or send one.
     Broadcast(BroadcastArgs),
+    /// Inspect an IP address or network: class, kind, network, broadcast, hosts, mask.
+    Addr(AddrArgs),
+    /// This machine's TCP/UDP sockets, like `netstat -an`.
+    Ports(PortsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AddrArgs {
+    /// An address, optionally with /PREFIX or a mask: 192.168.1.1/24, 192.168.1.1 255.255.255.0, fe80::1/64.
+    #[arg(required = true, num_args = 1..=2, value_name = "ADDR[/PREFIX | MASK]")]
+    pub input: Vec<String>,
+    /// One JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PortsArgs {
+    /// Only listening TCP sockets and unconnected UDP sockets.
+    #[arg(long)]
+    pub listening: bool,
+    /// Only sockets with this local or remote port.
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// One JSON object per socket instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -221,6 +248,8 @@ pub fn run(cmd: Cmd, matches: &ArgMatches) -> ExitCode {
         Cmd::TcpServer(a) => run_tcp_server(a),
         Cmd::TcpClient(a) => run_tcp_client(a, sub),
         Cmd::Broadcast(a) => run_broadcast(a),
+        Cmd::Addr(a) => run_addr(a),
+        Cmd::Ports(a) => run_ports(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -644,5 +673,92 @@ fn run_broadcast(a: BroadcastArgs) -> Result<(), Failure> {
         if done >= total { Flow::Done } else { Flow::Continue }
     });
     s.finish();
+    Ok(())
+}
+
+fn run_addr(a: AddrArgs) -> Result<(), Failure> {
+    use crate::basics::addr;
+    let input = a.input.join(" ");
+    let i = addr::inspect(&input).map_err(|e| Failure::Usage(format!("{input}: {e}")))?;
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        // to_string (not to_value) keeps IPv6 address counts above 2^64 exact.
+        let _ = writeln!(out, "{}", serde_json::to_string(&i).unwrap_or_default());
+        return Ok(());
+    }
+    let mut lines: Vec<(&str, String)> = vec![("address", format!("{} ({})", i.address, i.family.name()))];
+    if let Some(c) = &i.class {
+        let mut s = format!("{} (first bits {})", c.class.name(), c.leading_bits);
+        if let Some(p) = c.default_prefix {
+            s.push_str(&format!(", classful prefix /{p}"));
+        }
+        s.push_str("; classes are history: since CIDR (1993) the prefix decides the network");
+        lines.push(("class", s));
+    }
+    lines.push(("kind", i.kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")));
+    if let Some(m) = i.mapped_ipv4 {
+        lines.push(("ipv4 inside", m.to_string()));
+    }
+    let (net, label) = match (&i.network, &i.classful_network) {
+        (Some(n), _) => (Some(n), "network"),
+        (None, Some(n)) => (Some(n), "classful net"),
+        _ => (None, ""),
+    };
+    lines.push(("bits", mark_bits(&i.address_bits)));
+    if let Some(n) = net {
+        lines.push((label, n.cidr.clone()));
+        lines.push(("mask", format!("{} = /{}", n.netmask, n.prefix_len)));
+        lines.push(("mask bits", mark_bits(&n.netmask_bits)));
+        lines.push(("network addr", n.network.to_string()));
+        if let Some(b) = n.broadcast {
+            lines.push(("broadcast", b.to_string()));
+        }
+        lines.push(("hosts", format!("{} - {}", n.first_host, n.last_host)));
+        let count = |c: Option<u128>| c.map(|c| c.to_string()).unwrap_or_else(|| "2^128".into());
+        lines.push(("host count", format!("{} usable of {} addresses", count(n.usable_hosts), count(n.addresses))));
+        if n.is_network_address {
+            lines.push(("note", "this is the network address itself (host bits all 0)".into()));
+        }
+        if n.is_broadcast_address {
+            lines.push(("note", "this is the broadcast address (host bits all 1)".into()));
+        }
+    }
+    for (k, v) in lines {
+        let _ = writeln!(out, "{k:<13} {v}");
+    }
+    Ok(())
+}
+
+/// Binary with a `|` between network and host bits.
+fn mark_bits(b: &crate::basics::addr::Bits) -> String {
+    let (net, host) = b.text.split_at(b.host_start.min(b.text.len()));
+    if host.is_empty() { net.to_string() } else { format!("{net}|{host}") }
+}
+
+fn run_ports(a: PortsArgs) -> Result<(), Failure> {
+    use crate::basics::sockets::{self, TcpState};
+    let mut list = sockets::list().map_err(|e| Failure::Usage(format!("cannot list sockets here: {e}")))?;
+    list.retain(|s| {
+        (!a.listening || matches!(s.state, TcpState::Listen | TcpState::Unconnected))
+            && a.port.is_none_or(|p| s.local.port() == p || s.remote.port() == p)
+    });
+    list.sort_by_key(|s| (s.proto.name(), s.local.port(), s.remote));
+    let mut out = std::io::stdout().lock();
+    if !a.json {
+        let _ = writeln!(out, "{:<5} {:<46} {:<46} {:<12} PROCESS", "PROTO", "LOCAL", "REMOTE", "STATE");
+    }
+    for s in &list {
+        let line = if a.json {
+            serde_json::to_string(s).unwrap_or_default()
+        } else {
+            let who = match (s.pid, &s.command) {
+                (Some(p), Some(c)) => format!("{p}/{c}"),
+                (Some(p), None) => p.to_string(),
+                _ => "-".into(),
+            };
+            format!("{:<5} {:<46} {:<46} {:<12} {who}", s.proto.name(), s.local, s.remote, s.state.name())
+        };
+        let _ = writeln!(out, "{line}");
+    }
     Ok(())
 }

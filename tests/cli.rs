@@ -206,3 +206,38 @@ fn duration_limits_a_listener() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("summary: rx 0 packets"));
     assert!(start.elapsed() < Duration::from_secs(5));
 }
+
+#[test]
+fn addr_inspects_the_tutorials_examples() {
+    let o = socklab().args(["addr", "192.168.1.1", "255.255.255.0"]).output().unwrap();
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout);
+    for want in [
+        "class         C",
+        "kind          private",
+        "network       192.168.1.0/24",
+        "broadcast     192.168.1.255",
+        "254 usable of 256",
+    ] {
+        assert!(text.contains(want), "{want} in\n{text}");
+    }
+    let o = socklab().args(["addr", "127.0.0.1/8", "--json"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["kinds"][0], "loopback");
+    assert_eq!(v["network"]["cidr"], "127.0.0.0/8");
+    let o = socklab().args(["addr", "192.168.1.1/33"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("prefix 33 is longer than 32"));
+}
+
+#[test]
+fn ports_lists_our_listener() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let o = socklab().args(["ports", "--listening", "--port", &port.to_string(), "--json"]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines = json_lines(&o.stdout);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["local"], format!("127.0.0.1:{port}"));
+    assert_eq!(lines[0]["state"], "listen");
+}

@@ -398,3 +398,46 @@ fn viewer_tab_opens_a_capture() {
     h.state_mut().viewer.open(bad, &ctx);
     run_until(&mut h, "error", |h| has(h, "Cannot open notes.txt"));
 }
+
+#[test]
+fn addresses_tab_inspects_lists_interfaces_and_sockets() {
+    let mut h = app(Lang::En);
+    click(&h, "Addresses");
+    h.run_steps(3);
+    // The tutorial's example network.
+    set_field(&h, "Address or network", "192.168.1.1 255.255.255.0");
+    h.run_steps(3);
+    assert!(has(&h, "192.168.1.0/24"));
+    assert!(has(&h, "254 usable of 256 addresses"));
+    assert!(has(&h, "private"));
+    assert!(has(&h, "192.168.1.255"));
+    set_field(&h, "Address or network", "300.1.1.1");
+    h.run_steps(3);
+    assert!(has(&h, "octet 300 is larger than 255"));
+    // Interfaces: loopback is always there; "Use" puts it into the UDP tab.
+    assert!(has(&h, "127.0.0.1"));
+    // Sockets: a listener of ours shows up (read on a background thread).
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    run_until(&mut h, "first listing", |h| has(h, " sockets, "));
+    click(&h, "Refresh sockets");
+    set_field(&h, "Port", &port.to_string());
+    run_until(&mut h, "sockets listed", |h| has(h, &format!("127.0.0.1:{port}")) && has(h, "LISTEN"));
+    // "Use" keeps the UDP tab's port and takes the interface's address.
+    click(&h, "UDP");
+    h.run_steps(2);
+    set_field(&h, "Local address", "127.0.0.1:7788");
+    h.run_steps(2);
+    click(&h, "Addresses");
+    h.run_steps(2);
+    h.query_all_by_label("Use").next().unwrap().click();
+    h.run_steps(2);
+    click(&h, "UDP");
+    h.run_steps(2);
+    let bind = h.get_by_role_and_label(Role::TextInput, "Local address").value().unwrap_or_default();
+    let bind: SocketAddr = bind.parse().unwrap();
+    assert_eq!(bind.port(), 7788);
+    click(&h, "Addresses");
+    h.run_steps(2);
+    assert!(has(&h, &bind.ip().to_string()), "{bind} is one of the interfaces");
+}

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use crate::engine::Notify;
 use crate::i18n::Lang;
 
+use super::addresses::AddressesTab;
 use super::broadcast::BroadcastTab;
 use super::tcp_client::TcpClientTab;
 use super::tcp_server::TcpServerTab;
@@ -22,6 +23,7 @@ pub enum TabId {
     TcpClient,
     Broadcast,
     Viewer,
+    Addresses,
 }
 
 /// The log memory budget the app starts with, shared by its tabs.
@@ -37,6 +39,7 @@ pub struct SockLabApp {
     pub tcp_client: TcpClientTab,
     pub broadcast: BroadcastTab,
     pub viewer: ViewerTab,
+    pub addresses: AddressesTab,
 }
 
 impl SockLabApp {
@@ -54,6 +57,7 @@ impl SockLabApp {
             tcp_client: TcpClientTab::new(notify.clone()),
             broadcast: BroadcastTab::new(notify),
             viewer: ViewerTab::default(),
+            addresses: AddressesTab::default(),
         };
         app.apply_budget();
         app
@@ -67,6 +71,14 @@ impl SockLabApp {
             &mut self.broadcast.wire.log.store,
             &mut self.viewer.log.store,
         ]
+    }
+
+    /// Puts `ip` into the local address of the UDP and TCP Server tabs, keeping their ports.
+    fn use_address(&mut self, ip: std::net::IpAddr) {
+        for field in [&mut self.udp.bind, &mut self.tcp_server.bind] {
+            let port = field.trim().rsplit_once(':').map_or("0", |(_, p)| p).to_string();
+            *field = std::net::SocketAddr::new(ip, port.parse().unwrap_or(0)).to_string();
+        }
     }
 
     /// Splits the log budget evenly among the tabs.
@@ -93,6 +105,7 @@ impl SockLabApp {
                 (TabId::TcpClient, t.tab_tcp_client),
                 (TabId::Broadcast, t.tab_broadcast),
                 (TabId::Viewer, t.tab_viewer),
+                (TabId::Addresses, t.tab_addresses),
             ] {
                 let text = egui::RichText::new(name).size(16.0);
                 ui.selectable_value(&mut self.active, id, text);
@@ -149,6 +162,11 @@ impl eframe::App for SockLabApp {
             TabId::TcpClient => self.tcp_client.ui(ui, self.lang),
             TabId::Broadcast => self.broadcast.ui(ui, self.lang),
             TabId::Viewer => self.viewer.ui(ui, self.lang),
+            TabId::Addresses => {
+                if let Some(ip) = self.addresses.ui(ui, self.lang) {
+                    self.use_address(ip);
+                }
+            }
         });
     }
 

@@ -1,5 +1,6 @@
 //! The egui front end. It never touches a socket: tabs start engine workers and show their events.
 
+mod addresses;
 pub mod app;
 mod broadcast;
 mod export;
