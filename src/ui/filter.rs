@@ -6,8 +6,10 @@ use crate::engine::{Event, EventKind};
 use crate::log::LogStore;
 use crate::log::rates::Rates;
 
-/// Rows examined per frame while a new filter catches up with the store.
+/// At most this many rows are examined per frame while a new filter catches up with the store…
 const SCAN_PER_FRAME: u64 = 200_000;
+/// …and for at most this long, so the UI keeps its frame rate while it scans.
+const SCAN_BUDGET: std::time::Duration = std::time::Duration::from_millis(8);
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Direction {
@@ -152,15 +154,21 @@ impl FilterIndex {
         let first = store.iter().next().map_or(store.next_seq(), |r| r.seq);
         self.scanned = self.scanned.max(first);
         let end = store.next_seq().min(self.scanned + SCAN_PER_FRAME);
-        for seq in self.scanned..end {
+        let deadline = std::time::Instant::now() + SCAN_BUDGET;
+        let mut seq = self.scanned;
+        while seq < end {
             if let Some(r) = store.get_seq(seq)
                 && self.matches(&r.event)
             {
                 self.seqs.push(seq);
                 self.rates.apply(&r.event);
             }
+            seq += 1;
+            if seq.is_multiple_of(4096) && std::time::Instant::now() >= deadline {
+                break;
+            }
         }
-        self.scanned = end;
+        self.scanned = seq;
         let drop = self.seqs.partition_point(|s| *s < first);
         self.seqs.drain(..drop);
         let total = store.next_seq().saturating_sub(first);
@@ -238,7 +246,14 @@ mod tests {
         let mut idx = FilterIndex::new(&f, Encoding::Utf8, &store).unwrap();
         assert!(idx.update(&store) < 0.6);
         assert!(!idx.caught_up(&store));
-        idx.update(&store);
+        // Each call does a slice (rows or time, whichever ends first) until caught up.
+        let mut calls = 1;
+        while !idx.caught_up(&store) {
+            idx.update(&store);
+            calls += 1;
+            assert!(calls < 10_000);
+        }
+        assert!(calls >= 3);
         assert_eq!(idx.update(&store), 1.0);
         assert!(idx.caught_up(&store));
         assert_eq!(idx.seqs.len() as u64, SCAN_PER_FRAME + 5);
