@@ -211,6 +211,8 @@ strings! {
     detail_title: "Event #{0}", "事件 #{0}";
     detail_bytes: "{0} bytes", "{0} 字节";
     copy_as: "Copy as", "复制为";
+    decoded_as: "As {0}:", "按 {0} 解码:";
+    mojibake_tip: "The same bytes decoded two ways. If the sender and the receiver use different encodings (the tutorial mixes utf-8 and gbk), one line is mojibake (乱码): 你好 sent as UTF-8 and read as GBK becomes 浣犲ソ.", "同一串字节的两种解码。发送方和接收方的编码不一致时(教程里混用了 utf-8 和 gbk),其中一行就是乱码:按 UTF-8 发送的“你好”按 GBK 读出来就成了“浣犲ソ”。";
     copy: "Copy", "复制";
     follow_conversation: "Show conversation", "查看会话";
     close_detail: "Close", "关闭";
@@ -255,6 +257,10 @@ strings! {
 
     timeout_ms: "Timeout (ms)", "超时(毫秒)";
     half_close: "Half-close", "半关闭";
+    burst_count: "Messages", "条数";
+    sticky_demo: "Sticky-packet demo", "粘包演示";
+    sticky_tip: "Sends msg1; msg2; … as separate send() calls, back to back. Watch the server: TCP is a byte stream, so they usually arrive merged into fewer recv() calls (open its Conversation view).", "连续调用多次 send(),分别发送 msg1; msg2; …。看服务器那边:TCP 是字节流,它们通常会被合并成更少次的 recv() 收到(打开服务器的“会话”视图)。";
+    burst_bad: "'{0}' messages: use a number from 1 to 100.", "条数 '{0}':请填写 1 到 100 之间的数字。";
     half_close_tip: "shutdown(SHUT_WR): stop sending (the server's recv() returns 0) but keep receiving. This is how TCP's two directions are separate: full duplex.", "shutdown(SHUT_WR):停止发送(服务器的 recv() 会返回 0),但仍然可以接收。TCP 的两个方向是独立的:全双工。";
 
     listen_port: "Listen port", "监听端口";

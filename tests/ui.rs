@@ -85,6 +85,15 @@ fn udp_tab_sends_receives_and_replies_to_last_sender() {
     assert_eq!(&buf[..n], "hello 你好".as_bytes());
     assert_eq!(from, me);
 
+    // The detail pane shows the bytes decoded both ways: UTF-8 read as GBK is mojibake.
+    run_until(&mut h, "sent row", |h| count(h, "hello 你好") == 1);
+    h.get_by_label("hello 你好").click();
+    h.run_steps(3);
+    assert!(has(&h, "As GBK:"));
+    assert!(has(&h, "hello 浣犲ソ"), "mojibake shown next to the right decoding");
+    click(&h, "Close");
+    h.run_steps(2);
+
     // Up recalls the last message.
     h.get_by_role_and_label(Role::TextInput, "Message").focus();
     h.step();
@@ -440,4 +449,37 @@ fn addresses_tab_inspects_lists_interfaces_and_sockets() {
     click(&h, "Addresses");
     h.run_steps(2);
     assert!(has(&h, &bind.ip().to_string()), "{bind} is one of the interfaces");
+}
+
+#[test]
+fn sticky_packet_demo_sends_back_to_back() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut all = Vec::new();
+        let mut reads = 0;
+        let mut buf = [0u8; 4096];
+        while all.len() < "msg1;msg2;msg3;msg4;msg5;msg6;msg7;msg8;msg9;msg10;".len() {
+            let n = s.read(&mut buf).unwrap();
+            assert!(n > 0);
+            all.extend_from_slice(&buf[..n]);
+            reads += 1;
+        }
+        (all, reads)
+    });
+    let mut h = app(Lang::En);
+    click(&h, "TCP Client");
+    h.run_steps(2);
+    set_field(&h, "Server address", &addr.to_string());
+    click(&h, "Connect");
+    run_until(&mut h, "connected", |h| has(h, "Connected to"));
+    click(&h, "Sticky-packet demo");
+    h.run_steps(2);
+    run_until(&mut h, "sent", |h| has(h, "msg10;"));
+    let (all, reads) = server.join().unwrap();
+    assert_eq!(all, b"msg1;msg2;msg3;msg4;msg5;msg6;msg7;msg8;msg9;msg10;");
+    eprintln!("10 sends arrived in {reads} reads");
+    assert!(reads <= 10);
 }

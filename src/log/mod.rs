@@ -51,7 +51,16 @@ impl Counters {
 #[derive(Clone, Debug)]
 pub struct Row {
     pub seq: u64,
+    /// When the row entered the log, on the monotonic clock (time since the process started):
+    /// unlike the event's wall-clock time it never jumps when the system clock is set.
+    pub mono: std::time::Duration,
     pub event: Event,
+}
+
+/// Time since the first call, on the monotonic clock.
+pub fn monotonic() -> std::time::Duration {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed()
 }
 
 /// Fixed cost of a row besides its payload, for the memory budget.
@@ -125,7 +134,7 @@ impl LogStore {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.bytes += Self::cost(&event);
-        self.rows.push_back(Row { seq, event });
+        self.rows.push_back(Row { seq, mono: monotonic(), event });
         self.evict();
         seq
     }
@@ -215,6 +224,8 @@ mod tests {
         assert_eq!(s.get(0).unwrap().seq, s.evicted() + 1);
         assert_eq!(s.iter().last().unwrap().seq, 10_000);
         assert_eq!(s.get_seq(10_000).unwrap().seq, 10_000);
+        let monos: Vec<_> = s.iter().map(|r| r.mono).collect();
+        assert!(monos.windows(2).all(|w| w[0] <= w[1]), "monotonic times never go back");
         assert!(s.get_seq(1).is_none(), "evicted");
         assert!(s.get_seq(10_001).is_none());
     }

@@ -535,6 +535,25 @@ impl LogView {
             Some(d) => {
                 ui.label(RichText::new(text).color(color));
                 ui.add_space(4.0);
+                // The same bytes in both encodings: when sender and receiver disagree, one of
+                // them is mojibake (乱码).
+                egui::Grid::new("decodings")
+                    .num_columns(2)
+                    .show(ui, |ui| {
+                        for e in Encoding::ALL {
+                            let label = i18n::fill(t.decoded_as, &[&e.name()]);
+                            if e == encoding {
+                                ui.strong(label);
+                            } else {
+                                ui.label(label);
+                            }
+                            ui.add(egui::Label::new(codec::printable(&e.decode_lossy(d))).wrap());
+                            ui.end_row();
+                        }
+                    })
+                    .response
+                    .on_hover_text(t.mojibake_tip);
+                ui.add_space(4.0);
                 for line in dump::hex_dump(d) {
                     ui.label(
                         RichText::new(format!("{:04x}  {:<49} {}", line.offset, line.hex, line.ascii)).monospace(),

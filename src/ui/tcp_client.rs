@@ -22,6 +22,8 @@ enum State {
 pub struct TcpClientTab {
     pub server: String,
     pub timeout_ms: String,
+    /// How many messages the sticky-packet demo sends back to back.
+    pub burst: String,
     state: State,
     pub send: SendBox,
     pub wire: Wire,
@@ -32,6 +34,7 @@ impl TcpClientTab {
         TcpClientTab {
             server: "127.0.0.1:9999".into(),
             timeout_ms: "3000".into(),
+            burst: "10".into(),
             state: State::Idle,
             send: SendBox::default(),
             wire: Wire::new(notify),
@@ -102,6 +105,23 @@ impl TcpClientTab {
         }
     }
 
+    /// Sends `msg1;` … `msgN;` as N separate send() calls, back to back: the server usually
+    /// receives them merged into fewer recv() calls (sticky packets).
+    fn sticky_demo(&mut self, lang: Lang) {
+        let n = match self.burst.trim().parse::<usize>() {
+            Ok(n) if (1..=100).contains(&n) => n,
+            _ => {
+                self.send.error = Some(i18n::fill(lang.tr().burst_bad, &[&self.burst.trim()]));
+                return;
+            }
+        };
+        for i in 1..=n {
+            if !self.command(Command::Send { conn: None, data: format!("msg{i};").into_bytes() }, lang) {
+                return;
+            }
+        }
+    }
+
     pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
         let t = lang.tr();
         let busy = self.busy();
@@ -120,6 +140,12 @@ impl TcpClientTab {
                 self.connect();
             }
             let can_half = matches!(self.state, State::Connected { .. });
+            ui.separator();
+            widgets::labelled_edit(ui, t.burst_count, &mut self.burst, 30.0);
+            let demo = ui.add_enabled(can_half, egui::Button::new(t.sticky_demo)).on_hover_text(t.sticky_tip);
+            if demo.clicked() {
+                self.sticky_demo(lang);
+            }
             if ui.add_enabled(can_half, egui::Button::new(t.half_close)).on_hover_text(t.half_close_tip).clicked() {
                 self.command(Command::ShutdownWrite { conn: None }, lang);
             }
