@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use clap::{ArgMatches, Args, Parser, Subcommand, ValueEnum};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
+use crate::codec::framing::Framing;
 use crate::codec::{self, Encoding};
 use crate::engine::tcp_client::TcpClientConfig;
 use crate::engine::tcp_server::TcpServerConfig;
@@ -115,6 +116,9 @@ pub struct UdpArgs {
     /// Exit after this many seconds.
     #[arg(long)]
     pub duration: Option<f64>,
+    /// Bytes one recv() reads; a larger datagram is cut off and the lost bytes are reported.
+    #[arg(long, value_name = "BYTES", default_value_t = engine::DEFAULT_RECV_BUFFER, value_parser = parse_recv_buffer)]
+    pub recv_buffer: usize,
     #[command(flatten)]
     pub common: Common,
 }
@@ -139,6 +143,12 @@ pub struct TcpServerArgs {
     /// listen() backlog.
     #[arg(long, default_value_t = 1024)]
     pub backlog: i32,
+    /// Message framing: none | line | fixed:N | len8 | len16 | len32 | delim:HEX.
+    #[arg(long, default_value = "none", value_parser = parse_framing)]
+    pub framing: Framing,
+    /// Bytes one recv() reads.
+    #[arg(long, value_name = "BYTES", default_value_t = engine::DEFAULT_RECV_BUFFER, value_parser = parse_recv_buffer)]
+    pub recv_buffer: usize,
     #[command(flatten)]
     pub common: Common,
 }
@@ -160,6 +170,12 @@ pub struct TcpClientArgs {
     /// Give up connecting after this many ms.
     #[arg(long, default_value_t = 5000)]
     pub timeout: u64,
+    /// Message framing: none | line | fixed:N | len8 | len16 | len32 | delim:HEX.
+    #[arg(long, default_value = "none", value_parser = parse_framing)]
+    pub framing: Framing,
+    /// Bytes one recv() reads.
+    #[arg(long, value_name = "BYTES", default_value_t = engine::DEFAULT_RECV_BUFFER, value_parser = parse_recv_buffer)]
+    pub recv_buffer: usize,
     #[command(flatten)]
     pub common: Common,
 }
@@ -229,6 +245,17 @@ impl From<TcpReply> for ReplyMode {
 
 fn parse_encoding(s: &str) -> Result<Encoding, String> {
     Encoding::parse(s).ok_or_else(|| format!("unknown encoding '{s}': use utf-8 or gbk"))
+}
+
+fn parse_framing(s: &str) -> Result<Framing, String> {
+    Framing::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_recv_buffer(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=16 * 1024 * 1024).contains(&n) => Ok(n),
+        _ => Err(format!("'{s}': use a number of bytes from 1 to 16777216")),
+    }
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
@@ -579,6 +606,7 @@ fn run_udp(a: UdpArgs, m: Option<&ArgMatches>) -> Result<(), Failure> {
         bind: a.bind.clone(),
         reply: a.reply.into(),
         encoding: a.common.encoding,
+        recv_buffer: a.recv_buffer,
         thread_name: "udp".into(),
         ..UdpConfig::default()
     };
@@ -606,6 +634,8 @@ fn run_tcp_server(a: TcpServerArgs) -> Result<(), Failure> {
         reply: a.reply.into(),
         encoding: a.common.encoding,
         accept_limit: a.max_clients,
+        framing: a.framing,
+        recv_buffer: a.recv_buffer,
         ..TcpServerConfig::default()
     };
     if a.max_clients == Some(0) {
@@ -623,6 +653,8 @@ fn run_tcp_client(a: TcpClientArgs, m: Option<&ArgMatches>) -> Result<(), Failur
     let cfg = TcpClientConfig {
         connect: a.connect.clone(),
         timeout: Duration::from_millis(a.timeout.max(1)),
+        framing: a.framing,
+        recv_buffer: a.recv_buffer,
         ..TcpClientConfig::default()
     };
     let mut s = Session::start(&a.common, |sink| engine::tcp_client::spawn(cfg, sink))?;

@@ -257,6 +257,8 @@ strings! {
 
     timeout_ms: "Timeout (ms)", "超时(毫秒)";
     half_close: "Half-close", "半关闭";
+    framing: "Framing", "分帧";
+    framing_tip: "How messages are marked in the byte stream, so sticky packets come apart again: none (each recv() as it came), line (ends with \\n), fixed:N (N bytes each), len8/len16/len32 (a 1/2/4-byte big-endian length first), delim:HEX (custom end bytes, e.g. delim:0d0a). Both sides must use the same framing.", "在字节流里怎样标出每条消息,好把粘在一起的包重新分开:none(每次 recv() 原样显示)、line(以 \\n 结尾)、fixed:N(每条 N 字节)、len8/len16/len32(前面加 1/2/4 字节大端长度)、delim:HEX(自定义结束字节,如 delim:0d0a)。两端必须使用同样的分帧方式。";
     burst_count: "Messages", "条数";
     sticky_demo: "Sticky-packet demo", "粘包演示";
     sticky_tip: "Sends msg1; msg2; … as separate send() calls, back to back. Watch the server: TCP is a byte stream, so they usually arrive merged into fewer recv() calls (open its Conversation view).", "连续调用多次 send(),分别发送 msg1; msg2; …。看服务器那边:TCP 是字节流,它们通常会被合并成更少次的 recv() 收到(打开服务器的“会话”视图)。";
@@ -295,6 +297,7 @@ strings! {
     p_no_such_conn: "Client #{0} is no longer connected.", "客户端 #{0} 已不在线。";
     p_too_many: "A client was turned away: {0} clients are already connected (the limit).", "拒绝了一个客户端:已有 {0} 个客户端在线(已达上限)。";
     p_not_reading: "The client is not reading: {0} bytes are waiting to be sent, so it was disconnected.", "客户端不读取数据:有 {0} 字节等待发送,已将其断开。";
+    p_framing: "Not sent: {0}", "没有发送:{0}";
     p_busy: "Too many commands at once; try again.", "命令太多,请稍后再试。";
     p_gone: "The socket's worker has stopped.", "套接字的工作线程已停止。";
     p_io: "{0} failed: {1}", "{0}失败:{1}";
@@ -343,6 +346,7 @@ pub fn problem(lang: Lang, p: &Problem) -> String {
         Problem::Busy => t.p_busy.into(),
         Problem::WorkerGone => t.p_gone.into(),
         Problem::Logged(text) => text.clone(),
+        Problem::Framing(e) => fill(t.p_framing, &[e]),
         Problem::Io { op, addr, detail } => {
             let op = match op {
                 Op::Bind => t.op_bind,

@@ -241,3 +241,45 @@ fn ports_lists_our_listener() {
     assert_eq!(lines[0]["local"], format!("127.0.0.1:{port}"));
     assert_eq!(lines[0]["state"], "listen");
 }
+
+#[test]
+fn length_prefixed_framing_on_both_sides() {
+    let (srv, port, out) = start_json(&[
+        "tcp-server",
+        "--bind",
+        "127.0.0.1:0",
+        "--framing",
+        "len16",
+        "--reply",
+        "upper",
+        "--max-clients",
+        "1",
+    ]);
+    let c = socklab()
+        .args([
+            "tcp-client",
+            "--connect",
+            &format!("127.0.0.1:{port}"),
+            "--framing",
+            "len16",
+            "--send",
+            "x",
+            "--send",
+            "yy",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
+    let lines = json_lines(&c.stdout);
+    let tx: Vec<&str> = lines.iter().filter(|v| v["kind"] == "tx").map(|v| v["hex"].as_str().unwrap()).collect();
+    assert_eq!(tx, vec!["00 01 78", "00 02 79 79"], "2-byte big-endian length before each message");
+    let rx: Vec<&str> = lines.iter().filter(|v| v["kind"] == "rx").map(|v| v["text"].as_str().unwrap()).collect();
+    assert_eq!(rx, vec!["X", "YY"], "replies deframed");
+    let (o, lines) = finish(srv, out);
+    assert!(o.status.success());
+    let rx: Vec<&str> = lines.iter().filter(|v| v["kind"] == "rx").map(|v| v["text"].as_str().unwrap()).collect();
+    assert_eq!(rx, vec!["x", "yy"], "whole messages, whatever the reads were");
+    let bad = socklab().args(["tcp-client", "--connect", "127.0.0.1:1", "--framing", "fixed:0"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -326,3 +326,38 @@ fn broadcast_targets_always_offer_loopback() {
     let t = engine::broadcast::targets();
     assert_eq!(t[0].broadcast, engine::broadcast::LOOPBACK_BROADCAST);
 }
+
+#[test]
+fn tcp_line_framing_separates_sticky_messages() {
+    let (sink, mut ev) = Events::new();
+    let cfg = TcpServerConfig {
+        bind: "127.0.0.1:0".into(),
+        reply: ReplyMode::Echo,
+        framing: socklab::codec::framing::Framing::Line,
+        ..TcpServerConfig::default()
+    };
+    let h = engine::tcp_server::spawn(cfg, sink).unwrap();
+    let addr = ev.listening();
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    // Two and a half messages in one write, the rest in another: framing puts them back together.
+    c.write_all(b"one\ntwo\nthr").unwrap();
+    c.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    c.write_all(b"ee\r\n").unwrap();
+    let mut echoed = vec![0u8; "one\ntwo\nthree\n".len()];
+    c.read_exact(&mut echoed).unwrap();
+    assert_eq!(echoed, b"one\ntwo\nthree\n");
+    ev.settle(Duration::from_millis(200));
+    let msgs: Vec<Vec<u8>> = ev
+        .seen
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Rx { data, .. } => Some(data.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(msgs, vec![b"one".to_vec(), b"two".to_vec(), b"three".to_vec()]);
+    drop(c);
+    h.request_stop();
+}

@@ -255,6 +255,7 @@ fn chinese_ui_renders_with_bundled_font() {
 fn log_detail_pane_conversation_view_and_export() {
     let mut h = app(Lang::En);
     click(&h, "TCP Server");
+    h.run_steps(2);
     set_field(&h, "Local address", "127.0.0.1:0");
     click(&h, "Start");
     run_until(&mut h, "listening", |h| has(h, "Listening on 127.0.0.1:"));

@@ -3,6 +3,7 @@
 //! No egui and no sockets here, so the CLI, the GUI and the tests share one implementation.
 
 pub mod dump;
+pub mod framing;
 
 use std::fmt::Write as _;
 

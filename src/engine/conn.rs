@@ -9,6 +9,7 @@ use mio::{Interest, Registry, Token};
 
 use super::problem::Op;
 use super::{CloseReason, ConnId, EventKind, EventSink, Problem};
+use crate::codec::framing::{Deframer, Framing};
 
 /// Bytes one connection may have waiting to be sent before it counts as "not reading".
 pub(crate) const MAX_PENDING: usize = 16 * 1024 * 1024;
@@ -39,10 +40,13 @@ pub(crate) struct Conn {
     /// Close once `out` is empty, with this reason.
     pub close_when_flushed: Option<CloseReason>,
     pub write_shut: bool,
+    /// How messages are delimited on this connection; `None` logs each read as it came.
+    framing: Framing,
+    deframer: Option<Deframer>,
 }
 
 impl Conn {
-    pub fn new(id: ConnId, token: Token, peer: SocketAddr, stream: mio::net::TcpStream) -> Conn {
+    pub fn new(id: ConnId, token: Token, peer: SocketAddr, stream: mio::net::TcpStream, framing: Framing) -> Conn {
         Conn {
             id,
             token,
@@ -53,6 +57,8 @@ impl Conn {
             shutdown_when_flushed: false,
             close_when_flushed: None,
             write_shut: false,
+            framing,
+            deframer: (framing != Framing::None).then(|| Deframer::new(framing)),
         }
     }
 
@@ -64,13 +70,25 @@ impl Conn {
     pub fn read(&mut self, buf: &mut [u8], sink: &EventSink, mut on_data: impl FnMut(&mut Conn, &[u8])) -> ReadStatus {
         for _ in 0..READ_BATCH {
             match self.stream.read(buf) {
-                Ok(0) => return ReadStatus::Eof,
-                Ok(n) => {
-                    let data = buf[..n].to_vec();
-                    if !self.emit(sink, EventKind::Rx { data, lost: 0 }) {
-                        return ReadStatus::Dead(CloseReason::LocalClose);
+                Ok(0) => {
+                    // An unfinished message at the end of the stream is still logged.
+                    if let Some(rest) = self.deframer.as_mut().and_then(Deframer::finish) {
+                        self.emit(sink, EventKind::Rx { data: rest, lost: 0 });
                     }
-                    on_data(self, &buf[..n]);
+                    return ReadStatus::Eof;
+                }
+                Ok(n) => {
+                    // Without framing each read is one row; with framing, each whole message.
+                    let messages = match self.deframer.as_mut() {
+                        Some(d) => d.push_frames(&buf[..n]).into_iter().map(|f| f.payload).collect(),
+                        None => vec![buf[..n].to_vec()],
+                    };
+                    for data in messages {
+                        if !self.emit(sink, EventKind::Rx { data: data.clone(), lost: 0 }) {
+                            return ReadStatus::Dead(CloseReason::LocalClose);
+                        }
+                        on_data(self, &data);
+                    }
                 }
                 Err(e) if super::would_block(&e) => return ReadStatus::Drained,
                 Err(e) if super::interrupted(&e) => {}
@@ -80,12 +98,27 @@ impl Conn {
         ReadStatus::More
     }
 
-    /// Queues bytes and writes as much as the kernel takes now.
+    /// Frames a message, queues it and writes as much as the kernel takes now.
     pub fn send(&mut self, data: &[u8], sink: &EventSink) -> Result<(), CloseReason> {
         if self.write_shut || self.shutdown_when_flushed {
             self.emit(sink, EventKind::Error(Problem::NotConnected));
             return Ok(());
         }
+        let framed;
+        let data = if self.framing == Framing::None {
+            data
+        } else {
+            match self.framing.encode(data) {
+                Ok(f) => {
+                    framed = f;
+                    &framed
+                }
+                Err(e) => {
+                    self.emit(sink, EventKind::Error(Problem::Framing(e.to_string())));
+                    return Ok(());
+                }
+            }
+        };
         if self.out.len() + data.len() > MAX_PENDING {
             let pending = self.out.len() + data.len();
             self.emit(sink, EventKind::Error(Problem::ClientNotReading(pending)));

@@ -67,6 +67,8 @@ pub enum Problem {
     Io { op: Op, addr: Option<SocketAddr>, detail: String },
     /// A problem read back from a saved log: its text as it was shown then.
     Logged(String),
+    /// A message cannot be framed (too long for its length header, contains the delimiter, …).
+    Framing(String),
 }
 
 impl Problem {

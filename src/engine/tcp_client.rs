@@ -10,6 +10,7 @@ use mio::{Events, Interest, Poll, Token};
 use super::conn::{Conn, ReadStatus};
 use super::problem::Op;
 use super::{CloseReason, Command, EventKind, EventSink, Problem, WorkerHandle};
+use crate::codec::framing::Framing;
 
 const STREAM: Token = Token(1);
 /// The id of the client's one connection.
@@ -22,6 +23,8 @@ pub struct TcpClientConfig {
     /// Give up connecting after this long.
     pub timeout: Duration,
     pub recv_buffer: usize,
+    /// How messages are delimited (sent messages are framed, received ones deframed).
+    pub framing: Framing,
     pub thread_name: String,
 }
 
@@ -31,6 +34,7 @@ impl Default for TcpClientConfig {
             connect: String::new(),
             timeout: Duration::from_secs(5),
             recv_buffer: super::DEFAULT_RECV_BUFFER,
+            framing: Framing::None,
             thread_name: "tcp-client".into(),
         }
     }
@@ -75,7 +79,7 @@ fn run(cfg: &TcpClientConfig, sink: &EventSink, mut poll: Poll, cmds: Receiver<C
     emit(EventKind::Connected { local, inbound: false });
     sink.flush();
 
-    let mut conn = Conn::new(CONN_ID, STREAM, peer, stream);
+    let mut conn = Conn::new(CONN_ID, STREAM, peer, stream, cfg.framing);
     let mut buf = vec![0u8; cfg.recv_buffer.max(1)];
     let mut more = false;
     // The first poll after connecting may already carry data.

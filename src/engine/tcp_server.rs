@@ -12,6 +12,7 @@ use super::conn::{Conn, ReadStatus};
 use super::problem::Op;
 use super::{CloseReason, Command, ConnId, EventKind, EventSink, Problem, ReplyMode, WAKER, WorkerHandle};
 use crate::codec::Encoding;
+use crate::codec::framing::Framing;
 
 const LISTENER: Token = Token(0);
 
@@ -30,6 +31,8 @@ pub struct TcpServerConfig {
     pub max_concurrent: Option<usize>,
     /// Accept this many clients in total, then stop listening and end once they have left.
     pub accept_limit: Option<u64>,
+    /// How messages are delimited (replies and sends are framed, received data deframed).
+    pub framing: Framing,
     pub thread_name: String,
 }
 
@@ -44,6 +47,7 @@ impl Default for TcpServerConfig {
             recv_buffer: super::DEFAULT_RECV_BUFFER,
             max_concurrent: None,
             accept_limit: None,
+            framing: Framing::None,
             thread_name: "tcp-server".into(),
         }
     }
@@ -207,7 +211,7 @@ impl Server {
             return;
         }
         let local = stream.local_addr().unwrap_or(self.local);
-        let mut conn = Conn::new(id, token, peer, stream);
+        let mut conn = Conn::new(id, token, peer, stream, self.cfg.framing);
         self.alive &= self.sink.emit(Some(id), Some(peer), EventKind::Connected { local, inbound: true });
         if let Some(greeting) = self.reply.greeting()
             && let Err(reason) = conn.send(&greeting, &self.sink)

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use crate::codec::framing::Framing;
 use crate::engine::tcp_client::TcpClientConfig;
 use crate::engine::{self, CloseReason, Command, EventKind, Notify, Problem};
 use crate::i18n::{self, Lang};
@@ -24,6 +25,8 @@ pub struct TcpClientTab {
     pub timeout_ms: String,
     /// How many messages the sticky-packet demo sends back to back.
     pub burst: String,
+    /// Framing as typed: none, line, fixed:N, len8, len16, len32, delim:HEX.
+    pub framing: String,
     state: State,
     pub send: SendBox,
     pub wire: Wire,
@@ -35,6 +38,7 @@ impl TcpClientTab {
             server: "127.0.0.1:9999".into(),
             timeout_ms: "3000".into(),
             burst: "10".into(),
+            framing: "none".into(),
             state: State::Idle,
             send: SendBox::default(),
             wire: Wire::new(notify),
@@ -78,7 +82,15 @@ impl TcpClientTab {
             self.wire.error = Some(p);
             return;
         }
-        let cfg = TcpClientConfig { connect: self.server.trim().to_string(), timeout, ..TcpClientConfig::default() };
+        let framing = match Framing::parse(&self.framing) {
+            Ok(f) => f,
+            Err(e) => {
+                self.wire.error = Some(Problem::Framing(e.to_string()));
+                return;
+            }
+        };
+        let cfg =
+            TcpClientConfig { connect: self.server.trim().to_string(), timeout, framing, ..TcpClientConfig::default() };
         match engine::tcp_client::spawn(cfg, self.wire.fresh_sink()) {
             Ok(h) => {
                 self.wire.workers.push(h);
@@ -115,8 +127,10 @@ impl TcpClientTab {
                 return;
             }
         };
+        // Without framing a ';' shows where each message ended; with framing the framing does.
+        let sep = if Framing::parse(&self.framing).is_ok_and(|f| f != Framing::None) { "" } else { ";" };
         for i in 1..=n {
-            if !self.command(Command::Send { conn: None, data: format!("msg{i};").into_bytes() }, lang) {
+            if !self.command(Command::Send { conn: None, data: format!("msg{i}{sep}").into_bytes() }, lang) {
                 return;
             }
         }
@@ -129,6 +143,7 @@ impl TcpClientTab {
             ui.add_enabled_ui(!busy, |ui| {
                 widgets::labelled_edit(ui, t.server_address, &mut self.server, 170.0);
                 widgets::labelled_edit(ui, t.timeout_ms, &mut self.timeout_ms, 60.0);
+                widgets::labelled_edit(ui, t.framing, &mut self.framing, 70.0).on_hover_text(t.framing_tip);
             });
             if busy {
                 if ui.button(t.disconnect).clicked() {

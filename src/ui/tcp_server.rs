@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use egui::RichText;
 
+use crate::codec::framing::Framing;
 use crate::engine::tcp_server::TcpServerConfig;
 use crate::engine::{self, CloseReason, Command, ConnId, EventKind, Notify, Problem, ReplyMode};
 use crate::i18n::{self, Lang};
@@ -39,6 +40,8 @@ pub struct TcpServerTab {
     pub backlog: String,
     pub reuse_addr: bool,
     pub reply: ReplyMode,
+    /// Framing as typed: none, line, fixed:N, len8, len16, len32, delim:HEX.
+    pub framing: String,
     state: State,
     clients: BTreeMap<ConnId, Client>,
     /// Where the send box sends: one client, or all when `None`.
@@ -54,6 +57,7 @@ impl TcpServerTab {
             backlog: "128".into(),
             reuse_addr: true,
             reply: ReplyMode::None,
+            framing: "none".into(),
             state: State::Stopped,
             clients: BTreeMap::new(),
             target: None,
@@ -100,7 +104,15 @@ impl TcpServerTab {
             self.wire.error = Some(p);
             return;
         }
+        let framing = match Framing::parse(&self.framing) {
+            Ok(f) => f,
+            Err(e) => {
+                self.wire.error = Some(Problem::Framing(e.to_string()));
+                return;
+            }
+        };
         let cfg = TcpServerConfig {
+            framing,
             bind: self.bind.clone(),
             backlog,
             reuse_addr: self.reuse_addr,
@@ -141,6 +153,7 @@ impl TcpServerTab {
                 widgets::labelled_edit(ui, t.local_address, &mut self.bind, 170.0).on_hover_text(t.port0_hint);
                 widgets::labelled_edit(ui, t.backlog, &mut self.backlog, 50.0).on_hover_text(t.backlog_tip);
                 ui.checkbox(&mut self.reuse_addr, t.reuse_addr).on_hover_text(t.reuse_addr_tip);
+                widgets::labelled_edit(ui, t.framing, &mut self.framing, 70.0).on_hover_text(t.framing_tip);
             });
             if reply_combo(ui, lang, "tcp-server", &mut self.reply, &ReplyMode::ALL) && running {
                 self.command(Command::SetReply(self.reply), lang);
