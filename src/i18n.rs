@@ -126,6 +126,14 @@ strings! {
     send: "Send", "发送";
     port0_hint: "Port 0 lets the system pick a free port; the port it chose is shown once started.", "端口 0 表示由系统分配一个空闲端口,启动后会显示实际端口。";
     recv_buffer: "Receive buffer (bytes)", "接收缓冲区(字节)";
+    port_zero: "port 0: the system picks a free port", "端口 0:由系统挑一个空闲端口";
+    port_well_known: "port {0}: well-known (0-1023)", "端口 {0}:知名端口(0-1023)";
+    port_registered: "port {0}: registered (1024-49151)", "端口 {0}:注册端口(1024-49151)";
+    port_dynamic: "port {0}: dynamic (49152-65535)", "端口 {0}:动态端口(49152-65535)";
+    port_service: ", usually {0}", ",通常用于 {0}";
+    port_privileged: ", needs administrator rights to bind", ",绑定它需要管理员权限";
+    port_ephemeral: "; the system also hands out {0}-{1} to clients, so it may be taken", ";系统也会把 {0}-{1} 分配给客户端,所以可能被占用";
+    port_held_by: "Held by: {0}", "占用者:{0}";
     recv_buffer_tip: "How many bytes one recv() reads. A UDP datagram larger than this is cut off, and SockLab says how many bytes were lost. The tutorial uses recvfrom(1024).", "一次 recv() 最多读取的字节数。大于它的 UDP 数据报会被截断,SockLab 会显示丢失了多少字节。教程里用的是 recvfrom(1024)。";
     auto_reply: "Auto-reply", "自动回复";
     reply_none: "None", "无";

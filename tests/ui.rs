@@ -15,8 +15,11 @@ fn app(lang: Lang) -> Harness<'static, SockLabApp> {
     Harness::builder().with_size([1180.0, 760.0]).build_eframe(move |cc| SockLabApp::new(cc, Some(lang)))
 }
 
-fn set_field(h: &Harness<'_, SockLabApp>, label: &str, value: &str) {
+/// Sets a text field and lets a frame run, so what it changes in the layout is in place before
+/// the next click.
+fn set_field(h: &mut Harness<'_, SockLabApp>, label: &str, value: &str) {
     h.get_by_role_and_label(Role::TextInput, label).set_text_value_accesskit(value);
+    h.run_steps(2);
 }
 
 fn click(h: &Harness<'_, SockLabApp>, label: &str) {
@@ -78,7 +81,7 @@ fn udp_tab_sends_receives_and_replies_to_last_sender() {
 
     let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
     peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    set_field(&h, "Remote address", &peer.local_addr().unwrap().to_string());
+    set_field(&mut h, "Remote address", &peer.local_addr().unwrap().to_string());
     send_message(&mut h, "hello 你好");
     let mut buf = [0u8; 64];
     let (n, from) = peer.recv_from(&mut buf).unwrap();
@@ -100,7 +103,7 @@ fn udp_tab_sends_receives_and_replies_to_last_sender() {
     h.key_press(egui::Key::ArrowUp);
     h.run_steps(2);
     assert_eq!(h.get_by_role_and_label(Role::TextInput, "Message").value().as_deref(), Some("hello 你好"));
-    set_field(&h, "Message", "");
+    set_field(&mut h, "Message", "");
 
     // A stranger writes to us; "Reply to last sender" fills in its address.
     let stranger = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -117,7 +120,7 @@ fn udp_tab_sends_receives_and_replies_to_last_sender() {
     send_message(&mut h, "48 4g");
     assert!(has(&h, "is not a hex digit"));
     // Enter sends.
-    set_field(&h, "Message", "48 69");
+    set_field(&mut h, "Message", "48 69");
     h.get_by_role_and_label(Role::TextInput, "Message").focus();
     h.step();
     h.key_press(egui::Key::Enter);
@@ -137,7 +140,7 @@ fn tcp_server_tab_accepts_clients_and_auto_replies() {
     h.run_steps(3);
     h.snapshot("tcp_server_tab");
 
-    set_field(&h, "Local address", "127.0.0.1:0");
+    set_field(&mut h, "Local address", "127.0.0.1:0");
     // Auto-reply: upper-case, like the tutorial's first server.
     click(&h, "Auto-reply");
     h.run_steps(2);
@@ -183,7 +186,7 @@ fn tcp_client_tab_connects_sends_half_closes_and_reports_refused() {
 
     // Refused: nothing listens on a port we just released.
     let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    set_field(&h, "Server address", &closed.to_string());
+    set_field(&mut h, "Server address", &closed.to_string());
     click(&h, "Connect");
     run_until(&mut h, "refused", |h| has(h, "Connection refused: nothing is listening on"));
 
@@ -198,7 +201,7 @@ fn tcp_client_tab_connects_sends_half_closes_and_reports_refused() {
         all.extend_from_slice(b" (after your FIN)");
         s.write_all(&all).unwrap();
     });
-    set_field(&h, "Server address", &addr.to_string());
+    set_field(&mut h, "Server address", &addr.to_string());
     click(&h, "Connect");
     run_until(&mut h, "connected", |h| has(h, "Connected to"));
     send_message(&mut h, "ping");
@@ -218,7 +221,7 @@ fn broadcast_tab_reaches_its_receiver_and_another() {
     h.snapshot("broadcast_tab");
 
     let port = (24_000..24_500).find(|p| UdpSocket::bind(("0.0.0.0", *p)).is_ok()).unwrap();
-    set_field(&h, "Listen port", &port.to_string());
+    set_field(&mut h, "Listen port", &port.to_string());
     click(&h, "Start receiver");
     run_until(&mut h, "receiver on", |h| has(h, &format!("Listening on 0.0.0.0:{port}")));
 
@@ -229,7 +232,7 @@ fn broadcast_tab_reaches_its_receiver_and_another() {
     let other: UdpSocket = other.into();
     other.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
 
-    set_field(&h, "Destination port", &port.to_string());
+    set_field(&mut h, "Destination port", &port.to_string());
     send_message(&mut h, "hi all");
     // One row sent, one received by our own receiver.
     run_until(&mut h, "sent and received", |h| count(h, "hi all") == 2);
@@ -256,7 +259,7 @@ fn log_detail_pane_conversation_view_and_export() {
     let mut h = app(Lang::En);
     click(&h, "TCP Server");
     h.run_steps(2);
-    set_field(&h, "Local address", "127.0.0.1:0");
+    set_field(&mut h, "Local address", "127.0.0.1:0");
     click(&h, "Start");
     run_until(&mut h, "listening", |h| has(h, "Listening on 127.0.0.1:"));
     let addr = addr_after(&h, "Listening on ");
@@ -286,7 +289,7 @@ fn log_detail_pane_conversation_view_and_export() {
     h.run_steps(2);
     click(&h, "Close");
     h.run_steps(2);
-    set_field(&h, "Filter", "tail");
+    set_field(&mut h, "Filter", "tail");
     h.run_steps(3);
     assert!(has(&h, "1 of 4 rows"), "filter count");
     let left: Vec<String> = h
@@ -294,22 +297,22 @@ fn log_detail_pane_conversation_view_and_export() {
         .map(|n| format!("{:?} {:?}", n.accesskit_node().role(), n.accesskit_node().value()))
         .collect();
     assert!(left.is_empty(), "still shown: {left:?}");
-    set_field(&h, "Filter", "6d 73 67 31");
+    set_field(&mut h, "Filter", "6d 73 67 31");
     h.run_steps(3);
     assert!(has(&h, "msg0;msg1;msg2;"), "hex filter finds the bytes of msg1");
     assert!(!has(&h, "tail"));
-    set_field(&h, "Filter", "");
-    set_field(&h, "Bytes", "4");
+    set_field(&mut h, "Filter", "");
+    set_field(&mut h, "Bytes", "4");
     h.run_steps(3);
     assert!(has(&h, "1 of 4 rows") && has(&h, "tail"), "length filter");
-    set_field(&h, "Bytes", "");
-    set_field(&h, "Conn #", "#2");
+    set_field(&mut h, "Bytes", "");
+    set_field(&mut h, "Conn #", "#2");
     h.run_steps(3);
     assert!(has(&h, "0 of 4 rows"), "no connection #2");
-    set_field(&h, "Conn #", "x");
+    set_field(&mut h, "Conn #", "x");
     h.run_steps(3);
     assert!(has(&h, "Conn # 'x': use a number"));
-    set_field(&h, "Conn #", "");
+    set_field(&mut h, "Conn #", "");
     h.run_steps(2);
     // Time as seconds since the previous row.
     click(&h, "Columns");
@@ -320,10 +323,10 @@ fn log_detail_pane_conversation_view_and_export() {
     h.key_press(egui::Key::Escape);
     h.run_steps(2);
     h.get_by_role_and_label(Role::CheckBox, "Regex").click();
-    set_field(&h, "Filter", "(");
+    set_field(&mut h, "Filter", "(");
     h.run_steps(3);
     assert!(has(&h, "Not a valid regular expression"));
-    set_field(&h, "Filter", "");
+    set_field(&mut h, "Filter", "");
     h.run_steps(2);
 
     // Throughput plot: per-second totals of this tab.
@@ -332,10 +335,10 @@ fn log_detail_pane_conversation_view_and_export() {
     assert!(has(&h, "Bytes/s"));
     click(&h, "Packets/s");
     h.run_steps(2);
-    set_field(&h, "Peer contains", "127.0.0.1");
+    set_field(&mut h, "Peer contains", "127.0.0.1");
     h.run_steps(3);
     assert!(has(&h, "Filtered rows only"), "plot of the filtered rows");
-    set_field(&h, "Peer contains", "");
+    set_field(&mut h, "Peer contains", "");
     h.run_steps(2);
     click(&h, "Table");
     h.run_steps(2);
@@ -415,13 +418,13 @@ fn addresses_tab_inspects_lists_interfaces_and_sockets() {
     click(&h, "Addresses");
     h.run_steps(3);
     // The tutorial's example network.
-    set_field(&h, "Address or network", "192.168.1.1 255.255.255.0");
+    set_field(&mut h, "Address or network", "192.168.1.1 255.255.255.0");
     h.run_steps(3);
     assert!(has(&h, "192.168.1.0/24"));
     assert!(has(&h, "254 usable of 256 addresses"));
     assert!(has(&h, "private"));
     assert!(has(&h, "192.168.1.255"));
-    set_field(&h, "Address or network", "300.1.1.1");
+    set_field(&mut h, "Address or network", "300.1.1.1");
     h.run_steps(3);
     assert!(has(&h, "octet 300 is larger than 255"));
     // Interfaces: loopback is always there; "Use" puts it into the UDP tab.
@@ -431,12 +434,12 @@ fn addresses_tab_inspects_lists_interfaces_and_sockets() {
     let port = l.local_addr().unwrap().port();
     run_until(&mut h, "first listing", |h| has(h, " sockets, "));
     click(&h, "Refresh sockets");
-    set_field(&h, "Port", &port.to_string());
+    set_field(&mut h, "Port", &port.to_string());
     run_until(&mut h, "sockets listed", |h| has(h, &format!("127.0.0.1:{port}")) && has(h, "LISTEN"));
     // "Use" keeps the UDP tab's port and takes the interface's address.
     click(&h, "UDP");
     h.run_steps(2);
-    set_field(&h, "Local address", "127.0.0.1:7788");
+    set_field(&mut h, "Local address", "127.0.0.1:7788");
     h.run_steps(2);
     click(&h, "Addresses");
     h.run_steps(2);
@@ -473,7 +476,7 @@ fn sticky_packet_demo_sends_back_to_back() {
     let mut h = app(Lang::En);
     click(&h, "TCP Client");
     h.run_steps(2);
-    set_field(&h, "Server address", &addr.to_string());
+    set_field(&mut h, "Server address", &addr.to_string());
     click(&h, "Connect");
     run_until(&mut h, "connected", |h| has(h, "Connected to"));
     click(&h, "Sticky-packet demo");
@@ -483,4 +486,24 @@ fn sticky_packet_demo_sends_back_to_back() {
     assert_eq!(all, b"msg1;msg2;msg3;msg4;msg5;msg6;msg7;msg8;msg9;msg10;");
     eprintln!("10 sends arrived in {reads} reads");
     assert!(reads <= 10);
+}
+
+#[test]
+fn port_fields_explain_themselves_and_busy_ports_name_their_holder() {
+    let mut h = app(Lang::En);
+    h.run_steps(2);
+    assert!(has(&h, "port 0: the system picks a free port"));
+    set_field(&mut h, "Remote address", "127.0.0.1:53");
+    h.run_steps(2);
+    assert!(has(&h, "port 53: well-known (0-1023), usually dns, needs administrator rights"));
+    click(&h, "TCP Server");
+    h.run_steps(2);
+    assert!(has(&h, "port 9999: registered (1024-49151)"));
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    set_field(&mut h, "Local address", &addr.to_string());
+    h.run_steps(2);
+    click(&h, "Start");
+    run_until(&mut h, "port in use", |h| has(h, "is already in use by another program"));
+    assert!(has(&h, &format!("Held by: tcp {addr} LISTEN")), "the holder (this test process) is named");
 }

@@ -125,7 +125,7 @@ impl BroadcastTab {
         let rx_on = self.receiver != State::Off;
         ui.horizontal_wrapped(|ui| {
             ui.add_enabled_ui(!rx_on, |ui| {
-                widgets::labelled_edit(ui, t.listen_port, &mut self.listen_port, 60.0);
+                widgets::address_edit(ui, lang, t.listen_port, &mut self.listen_port, 60.0);
             });
             if rx_on {
                 if ui.button(t.stop_receiver).clicked()
@@ -168,7 +168,7 @@ impl BroadcastTab {
             if ui.button(t.refresh).clicked() {
                 self.targets = broadcast::targets();
             }
-            widgets::labelled_edit(ui, t.dest_port, &mut self.dest_port, 60.0);
+            widgets::address_edit(ui, lang, t.dest_port, &mut self.dest_port, 60.0);
         });
         if let Some(bytes) = self.send.ui(ui, lang, &mut self.wire.encoding, "broadcast") {
             self.send_bytes(bytes, lang);

@@ -141,7 +141,7 @@ impl TcpClientTab {
         let busy = self.busy();
         ui.horizontal_wrapped(|ui| {
             ui.add_enabled_ui(!busy, |ui| {
-                widgets::labelled_edit(ui, t.server_address, &mut self.server, 170.0);
+                widgets::address_edit(ui, lang, t.server_address, &mut self.server, 170.0);
                 widgets::labelled_edit(ui, t.timeout_ms, &mut self.timeout_ms, 60.0);
                 widgets::labelled_edit(ui, t.framing, &mut self.framing, 70.0).on_hover_text(t.framing_tip);
             });

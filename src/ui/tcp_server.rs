@@ -150,7 +150,7 @@ impl TcpServerTab {
         let running = self.state != State::Stopped;
         ui.horizontal_wrapped(|ui| {
             ui.add_enabled_ui(!running, |ui| {
-                widgets::labelled_edit(ui, t.local_address, &mut self.bind, 170.0).on_hover_text(t.port0_hint);
+                widgets::address_edit(ui, lang, t.local_address, &mut self.bind, 170.0).on_hover_text(t.port0_hint);
                 widgets::labelled_edit(ui, t.backlog, &mut self.backlog, 50.0).on_hover_text(t.backlog_tip);
                 ui.checkbox(&mut self.reuse_addr, t.reuse_addr).on_hover_text(t.reuse_addr_tip);
                 widgets::labelled_edit(ui, t.framing, &mut self.framing, 70.0).on_hover_text(t.framing_tip);

@@ -127,7 +127,7 @@ impl UdpTab {
         let running = self.state != State::Stopped;
         ui.horizontal_wrapped(|ui| {
             ui.add_enabled_ui(!running, |ui| {
-                widgets::labelled_edit(ui, t.local_address, &mut self.bind, 170.0).on_hover_text(t.port0_hint);
+                widgets::address_edit(ui, lang, t.local_address, &mut self.bind, 170.0).on_hover_text(t.port0_hint);
                 widgets::labelled_edit(ui, t.recv_buffer, &mut self.recv_buffer, 70.0).on_hover_text(t.recv_buffer_tip);
             });
             if reply_combo(ui, lang, "udp", &mut self.reply, &ReplyMode::UDP)
@@ -151,7 +151,7 @@ impl UdpTab {
         widgets::status_line(ui, lang, &state, color, &self.wire, None);
         ui.separator();
         ui.horizontal(|ui| {
-            widgets::labelled_edit(ui, t.remote_address, &mut self.remote, 170.0);
+            widgets::address_edit(ui, lang, t.remote_address, &mut self.remote, 170.0);
             let tip = match self.last_sender {
                 Some(a) => i18n::fill(t.reply_last_tip, &[&a]),
                 None => t.nobody_yet.to_string(),

@@ -27,6 +27,8 @@ pub struct Wire {
     pub log: LogView,
     /// The latest problem, shown under the settings until the user acts again.
     pub error: Option<Problem>,
+    /// For "port in use": the socket that holds the port, when visible.
+    pub error_detail: Option<String>,
     pub encoding: Encoding,
 }
 
@@ -40,6 +42,7 @@ impl Wire {
             workers: Vec::new(),
             log: LogView::default(),
             error: None,
+            error_detail: None,
             encoding: Encoding::Utf8,
         }
     }
@@ -62,6 +65,10 @@ impl Wire {
         while let Ok(ev) = self.events.try_recv() {
             if let EventKind::Error(p) = &ev.kind {
                 self.error = Some(p.clone());
+                self.error_detail = match p {
+                    Problem::AddrInUse(a) => port_holder(*a, ev.proto == crate::engine::Proto::Tcp),
+                    _ => None,
+                };
             }
             seen(&ev);
             self.log.store.push(ev);
@@ -263,5 +270,71 @@ pub fn status_line(ui: &mut egui::Ui, lang: Lang, state: &str, color: Color32, w
     });
     if let Some(p) = &wire.error {
         ui.colored_label(RED, i18n::problem(lang, p));
+        if let (Problem::AddrInUse(_), Some(d)) = (p, &wire.error_detail) {
+            ui.colored_label(RED, i18n::fill(t.port_held_by, &[d]));
+        }
     }
+}
+
+/// A line explaining the port in an `addr:port` (or bare port) field: its class, its usual
+/// service, whether the OS picks it, whether it needs administrator rights. `None` if the field
+/// holds no port yet.
+pub fn port_hint(lang: Lang, field: &str) -> Option<String> {
+    use crate::basics::ports::{self, PortClass};
+    let t = lang.tr();
+    let text = field.trim();
+    let port_text = text.rsplit_once(':').map_or(text, |(_, p)| p);
+    let port: u16 = port_text.trim().parse().ok()?;
+    let info = ports::classify_with(port, &port_env());
+    if info.os_picks {
+        return Some(t.port_zero.to_string());
+    }
+    let class = match info.class {
+        PortClass::WellKnown => t.port_well_known,
+        PortClass::Registered => t.port_registered,
+        PortClass::Dynamic => t.port_dynamic,
+    };
+    let mut s = i18n::fill(class, &[&port]);
+    if let Some(svc) = info.service {
+        s.push_str(&i18n::fill(t.port_service, &[&svc.name]));
+    }
+    if info.needs_privilege {
+        s.push_str(t.port_privileged);
+    }
+    if info.in_ephemeral_range {
+        s.push_str(&i18n::fill(t.port_ephemeral, &[&info.env.ephemeral_range.0, &info.env.ephemeral_range.1]));
+    }
+    Some(s)
+}
+
+/// This machine's port settings, read once.
+fn port_env() -> crate::basics::ports::PortEnv {
+    static ENV: std::sync::OnceLock<crate::basics::ports::PortEnv> = std::sync::OnceLock::new();
+    *ENV.get_or_init(crate::basics::ports::PortEnv::detect)
+}
+
+/// An address field followed by a small line explaining its port.
+pub fn address_edit(ui: &mut egui::Ui, lang: Lang, label: &str, value: &mut String, width: f32) -> egui::Response {
+    let r = labelled_edit(ui, label, value, width);
+    if let Some(hint) = port_hint(lang, value) {
+        ui.label(RichText::new(hint).weak().size(12.0));
+    }
+    r
+}
+
+/// For "port in use": which socket of this machine holds the port, if the OS lets us see it.
+pub fn port_holder(addr: std::net::SocketAddr, tcp: bool) -> Option<String> {
+    use crate::basics::sockets::{self, TcpState};
+    let list = sockets::list().ok()?;
+    let s = list.iter().find(|s| {
+        s.local.port() == addr.port()
+            && (s.proto == crate::engine::Proto::Tcp) == tcp
+            && (!tcp || s.state == TcpState::Listen)
+    })?;
+    let who = match (s.pid, &s.command) {
+        (Some(p), Some(c)) => format!("{c} (pid {p})"),
+        (Some(p), None) => format!("pid {p}"),
+        _ => "?".into(),
+    };
+    Some(format!("{} {} {} — {who}", s.proto.name(), s.local, s.state.name()))
 }
