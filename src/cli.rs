@@ -2,6 +2,7 @@
 //!
 //! The subcommands, flags and `--json` fields are a public interface: scripts rely on them.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::net::SocketAddr;
@@ -18,7 +19,7 @@ use crate::codec::{self, Encoding};
 use crate::engine::tcp_client::TcpClientConfig;
 use crate::engine::tcp_server::TcpServerConfig;
 use crate::engine::udp::UdpConfig;
-use crate::engine::{self, Command, Event, EventKind, EventSink, Problem, ReplyMode, WorkerHandle};
+use crate::engine::{self, Command, Event, EventKind, EventSink, Problem, Proto, ReplyMode, WorkerHandle};
 use crate::i18n::{self, Lang};
 use crate::log::Counters;
 use crate::log::pcap::PcapWriter;
@@ -343,6 +344,9 @@ struct Printer {
     pcap: Option<PcapWriter<BufWriter<File>>>,
     /// The first write error of a file; reported once, at the end.
     file_error: Option<String>,
+    /// TCP text is decoded as a stream per connection and direction, so a character split
+    /// across two reads prints whole.
+    decoders: HashMap<(u16, u64, bool), codec::StreamDecoder>,
 }
 
 fn create(path: &Path) -> Result<BufWriter<File>, Failure> {
@@ -378,6 +382,7 @@ impl Printer {
             log_file,
             pcap,
             file_error: None,
+            decoders: HashMap::new(),
         })
     }
 
@@ -387,7 +392,19 @@ impl Printer {
             eprintln!("socklab: {p}");
         }
         self.seq += 1;
-        let Some(rec) = Record::from_event(ev, self.encoding, &self.tz, Some(self.seq)) else { return };
+        let Some(mut rec) = Record::from_event(ev, self.encoding, &self.tz, Some(self.seq)) else { return };
+        if let (Proto::Tcp, Some(conn)) = (ev.proto, ev.conn) {
+            match &ev.kind {
+                EventKind::Rx { data, .. } | EventKind::Tx { data } => {
+                    let key = (ev.source, conn, matches!(ev.kind, EventKind::Rx { .. }));
+                    let encoding = self.encoding;
+                    let d = self.decoders.entry(key).or_insert_with(|| codec::StreamDecoder::new(encoding));
+                    rec.text = d.decode(data, false);
+                }
+                EventKind::Closed { .. } => self.decoders.retain(|k, _| (k.0, k.1) != (ev.source, conn)),
+                _ => {}
+            }
+        }
         self.write_files(ev, &rec);
         let line = if self.json {
             let mut rec = rec;

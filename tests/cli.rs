@@ -283,3 +283,27 @@ fn length_prefixed_framing_on_both_sides() {
     let bad = socklab().args(["tcp-client", "--connect", "127.0.0.1:1", "--framing", "fixed:0"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn tcp_text_decodes_characters_split_across_reads() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let t = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let bytes = "你好世界".as_bytes();
+        // Cut inside the first character, with a pause so they are two reads.
+        s.write_all(&bytes[..1]).unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        s.write_all(&bytes[1..]).unwrap();
+    });
+    let o = socklab()
+        .args(["tcp-client", "--connect", &format!("127.0.0.1:{port}"), "--wait", "3000", "--json"])
+        .output()
+        .unwrap();
+    t.join().unwrap();
+    let rx: Vec<serde_json::Value> = json_lines(&o.stdout).into_iter().filter(|v| v["kind"] == "rx").collect();
+    assert_eq!(rx.len(), 2, "two reads: {rx:?}");
+    assert_eq!(rx[0]["len"], 1);
+    assert_eq!(rx[0]["text"], "", "half a character waits for the rest");
+    assert_eq!(rx[1]["text"], "你好世界");
+}

@@ -71,6 +71,39 @@ fn gbk_can_encode(c: char) -> bool {
     !had_errors
 }
 
+/// Decodes a byte stream chunk by chunk: a character split across two TCP reads comes out
+/// whole (in the chunk where it ends) instead of as two replacement marks.
+pub struct StreamDecoder {
+    decoder: encoding_rs::Decoder,
+}
+
+impl StreamDecoder {
+    pub fn new(encoding: Encoding) -> StreamDecoder {
+        let enc = match encoding {
+            Encoding::Utf8 => encoding_rs::UTF_8,
+            Encoding::Gbk => encoding_rs::GB18030,
+        };
+        StreamDecoder { decoder: enc.new_decoder_without_bom_handling() }
+    }
+
+    /// The text of `chunk`, given everything decoded before; `last` flushes an unfinished
+    /// character as a replacement mark.
+    pub fn decode(&mut self, chunk: &[u8], last: bool) -> String {
+        let mut out =
+            String::with_capacity(self.decoder.max_utf8_buffer_length(chunk.len()).unwrap_or(chunk.len() * 3 + 8));
+        let mut input = chunk;
+        loop {
+            let (result, read, _) = self.decoder.decode_to_string(input, &mut out, last);
+            input = &input[read..];
+            match result {
+                encoding_rs::CoderResult::InputEmpty => return out,
+                // Not expected with the reserved capacity; make room and go on.
+                encoding_rs::CoderResult::OutputFull => out.reserve(input.len() * 3 + 16),
+            }
+        }
+    }
+}
+
 /// How a send box interprets what the user typed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum InputMode {
@@ -239,6 +272,24 @@ mod tests {
         let bom = [0xef, 0xbb, 0xbf];
         assert!(!Encoding::Gbk.decode_lossy(&bom).is_empty());
         assert_eq!(Encoding::Utf8.decode_lossy(&bom), "\u{feff}");
+    }
+
+    #[test]
+    fn stream_decoder_joins_split_characters() {
+        for enc in Encoding::ALL {
+            let bytes = enc.encode("你好,世界").unwrap();
+            for cut in 0..=bytes.len() {
+                let mut d = StreamDecoder::new(enc);
+                let text = d.decode(&bytes[..cut], false) + &d.decode(&bytes[cut..], true);
+                assert_eq!(text, "你好,世界", "{enc:?} cut at {cut}");
+            }
+            // Per chunk, a split character is two replacement marks; streaming, it is whole.
+            let mut d = StreamDecoder::new(enc);
+            assert!(!d.decode(&bytes[..1], false).contains('你'));
+            assert!(d.decode(&bytes[1..], true).starts_with('你'));
+        }
+        let mut d = StreamDecoder::new(Encoding::Utf8);
+        assert_eq!(d.decode(&[0xe4, 0xbd], true), "\u{fffd}", "unfinished at the end");
     }
 
     #[test]

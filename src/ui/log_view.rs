@@ -614,6 +614,10 @@ impl LogView {
             .show(ui, |ui| {
                 let mut n_in = 0usize;
                 let mut n_out = 0usize;
+                // A TCP stream is decoded as a stream, per direction, so a character split
+                // across two reads shows whole; UDP datagrams stand alone.
+                let tcp = key.conn.is_some();
+                let mut decoders = [codec::StreamDecoder::new(encoding), codec::StreamDecoder::new(encoding)];
                 for seq in &seqs {
                     let Some(r) = self.store.get_seq(*seq) else { continue };
                     let ev = &r.event;
@@ -628,7 +632,12 @@ impl LogView {
                                 n_out += 1;
                                 n_out
                             };
-                            bubble(ui, width, inbound, n, &time, data, encoding, self.columns.shows(Col::Hex), lang);
+                            let text = if tcp {
+                                decoders[usize::from(inbound)].decode(data, false)
+                            } else {
+                                encoding.decode_lossy(data)
+                            };
+                            bubble(ui, width, inbound, n, &time, data, &text, self.columns.shows(Col::Hex), lang);
                         }
                         _ => {
                             let (_, color, text, _) = describe(ev, lang, encoding);
@@ -651,7 +660,7 @@ fn bubble(
     n: usize,
     time: &str,
     data: &[u8],
-    encoding: Encoding,
+    text: &str,
     show_hex: bool,
     lang: Lang,
 ) {
@@ -672,8 +681,7 @@ fn bubble(
                 ui.vertical(|ui| {
                     let head = if inbound { t.conv_recv } else { t.conv_send };
                     ui.label(RichText::new(i18n::fill(head, &[&n, &data.len(), &time])).small().color(color));
-                    let text = codec::printable(&encoding.decode_lossy(data));
-                    ui.add(egui::Label::new(RichText::new(shorten(&text))).wrap());
+                    ui.add(egui::Label::new(RichText::new(shorten(&codec::printable(text)))).wrap());
                     if show_hex {
                         let n = data.len().min(MAX_ROW_CHARS / 3);
                         let mut hex = codec::to_hex(&data[..n]);
