@@ -120,6 +120,15 @@ pub struct UdpArgs {
     /// Bytes one recv() reads; a larger datagram is cut off and the lost bytes are reported.
     #[arg(long, value_name = "BYTES", default_value_t = engine::DEFAULT_RECV_BUFFER, value_parser = parse_recv_buffer)]
     pub recv_buffer: usize,
+    /// Join this multicast group (e.g. 239.255.0.1); bind 0.0.0.0:PORT to receive it.
+    #[arg(long, value_name = "GROUP")]
+    pub multicast: Option<std::net::IpAddr>,
+    /// IPv4 address of the interface to join on and send group traffic from (127.0.0.1 keeps it on this machine).
+    #[arg(long, value_name = "ADDR")]
+    pub interface: Option<std::net::Ipv4Addr>,
+    /// Multicast TTL (hops), 1 = this network only.
+    #[arg(long, default_value_t = 1)]
+    pub ttl: u32,
     #[command(flatten)]
     pub common: Common,
 }
@@ -624,6 +633,14 @@ fn run_udp(a: UdpArgs, m: Option<&ArgMatches>) -> Result<(), Failure> {
         reply: a.reply.into(),
         encoding: a.common.encoding,
         recv_buffer: a.recv_buffer,
+        // Several receivers of one group on one machine share the port.
+        reuse_addr: a.multicast.is_some(),
+        multicast: (a.multicast.is_some() || a.interface.is_some()).then_some(engine::udp::Multicast {
+            join: a.multicast,
+            interface: a.interface,
+            ttl: a.ttl,
+            loopback: true,
+        }),
         thread_name: "udp".into(),
         ..UdpConfig::default()
     };

@@ -242,6 +242,11 @@ strings! {
     ev_stopped: "stopped", "已停止";
     ev_truncated: " [cut off: {0} more bytes did not fit the receive buffer]", " [被截断:还有 {0} 字节超出接收缓冲区]";
 
+    mcast_group: "Multicast group", "组播组";
+    mcast_tip: "Join a multicast group, e.g. 239.255.0.1, to receive what is sent to it (bind 0.0.0.0:PORT). Leave empty for plain UDP.", "加入一个组播组(如 239.255.0.1)以接收发往该组的数据(绑定 0.0.0.0:端口)。留空则是普通 UDP。";
+    mcast_iface: "Interface", "网卡地址";
+    mcast_iface_tip: "The interface (its IPv4 address) to join on and to send group datagrams from. 127.0.0.1 keeps the demo on this machine.", "加入组播组和发送组播数据所用的网卡(它的 IPv4 地址)。填 127.0.0.1 则演示只在本机进行。";
+    mcast_member: ", member of group {0}", ",已加入组播组 {0}";
     reply_last: "Reply to last sender", "回复最后发送者";
     reply_last_tip: "Fill the remote address with whoever sent the last datagram: {0}", "把目标地址填为最后一个发来数据的人:{0}";
     nobody_yet: "Nobody has sent anything yet", "还没有人发来数据";
@@ -305,6 +310,7 @@ strings! {
     p_no_such_conn: "Client #{0} is no longer connected.", "客户端 #{0} 已不在线。";
     p_too_many: "A client was turned away: {0} clients are already connected (the limit).", "拒绝了一个客户端:已有 {0} 个客户端在线(已达上限)。";
     p_not_reading: "The client is not reading: {0} bytes are waiting to be sent, so it was disconnected.", "客户端不读取数据:有 {0} 字节等待发送,已将其断开。";
+    p_not_multicast: "{0} is not a multicast group: groups are 224.0.0.0 to 239.255.255.255 (IPv4) or start with ff (IPv6).", "{0} 不是组播地址:组播组在 224.0.0.0 到 239.255.255.255 之间(IPv4),或以 ff 开头(IPv6)。";
     p_framing: "Not sent: {0}", "没有发送:{0}";
     p_busy: "Too many commands at once; try again.", "命令太多,请稍后再试。";
     p_gone: "The socket's worker has stopped.", "套接字的工作线程已停止。";
@@ -355,6 +361,7 @@ pub fn problem(lang: Lang, p: &Problem) -> String {
         Problem::WorkerGone => t.p_gone.into(),
         Problem::Logged(text) => text.clone(),
         Problem::Framing(e) => fill(t.p_framing, &[e]),
+        Problem::NotMulticast(g) => fill(t.p_not_multicast, &[g]),
         Problem::Io { op, addr, detail } => {
             let op = match op {
                 Op::Bind => t.op_bind,

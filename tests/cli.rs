@@ -307,3 +307,38 @@ fn tcp_text_decodes_characters_split_across_reads() {
     assert_eq!(rx[0]["text"], "", "half a character waits for the rest");
     assert_eq!(rx[1]["text"], "你好世界");
 }
+
+#[test]
+fn udp_multicast_join_and_send_on_loopback() {
+    let port = (26_000..26_500).find(|p| UdpSocket::bind(("0.0.0.0", *p)).is_ok()).unwrap();
+    let bind = format!("0.0.0.0:{port}");
+    let (rx, _, out) = start_json(&[
+        "udp",
+        "--bind",
+        &bind,
+        "--multicast",
+        "239.255.0.78",
+        "--interface",
+        "127.0.0.1",
+        "--count",
+        "1",
+    ]);
+    let s = socklab()
+        .args([
+            "udp",
+            "--bind",
+            "127.0.0.1:0",
+            "--interface",
+            "127.0.0.1",
+            "--to",
+            &format!("239.255.0.78:{port}"),
+            "--send",
+            "组播",
+        ])
+        .output()
+        .unwrap();
+    assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+    let (o, lines) = finish(rx, out);
+    assert!(o.status.success());
+    assert!(lines.iter().any(|v| v["kind"] == "rx" && v["text"] == "组播"), "{lines:?}");
+}

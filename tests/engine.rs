@@ -361,3 +361,49 @@ fn tcp_line_framing_separates_sticky_messages() {
     drop(c);
     h.request_stop();
 }
+
+#[test]
+fn multicast_on_loopback_reaches_two_members() {
+    use socklab::engine::udp::Multicast;
+    let group: std::net::IpAddr = "239.255.0.77".parse().unwrap();
+    let port = (25_000..25_500).find(|p| UdpSocket::bind(("0.0.0.0", *p)).is_ok()).unwrap();
+    // Join on the loopback interface and send from it: the traffic never leaves this machine.
+    let lo = Some(std::net::Ipv4Addr::LOCALHOST);
+    let member = |sink| {
+        let cfg = UdpConfig {
+            bind: format!("0.0.0.0:{port}"),
+            reuse_addr: true,
+            multicast: Some(Multicast { join: Some(group), interface: lo, ..Multicast::default() }),
+            ..UdpConfig::default()
+        };
+        engine::udp::spawn(cfg, sink).unwrap()
+    };
+    let (s1, mut e1) = Events::new();
+    let (s2, mut e2) = Events::new();
+    let (m1, m2) = (member(s1), member(s2));
+    e1.listening();
+    e2.listening();
+    let (st, mut et) = Events::new();
+    let cfg = UdpConfig {
+        bind: "127.0.0.1:0".into(),
+        multicast: Some(Multicast { interface: lo, ..Multicast::default() }),
+        ..UdpConfig::default()
+    };
+    let tx = engine::udp::spawn(cfg, st).unwrap();
+    et.listening();
+    tx.send(Command::SendTo { to: format!("{group}:{port}"), data: b"to the group".to_vec() }).unwrap();
+    assert_eq!(e1.rx_bytes(12), b"to the group");
+    assert_eq!(e2.rx_bytes(12), b"to the group");
+    // Joining something that is not a group is explained.
+    let (sb, mut eb) = Events::new();
+    let bad = UdpConfig {
+        bind: "0.0.0.0:0".into(),
+        multicast: Some(Multicast { join: Some("10.0.0.1".parse().unwrap()), interface: lo, ..Multicast::default() }),
+        ..UdpConfig::default()
+    };
+    let _b = engine::udp::spawn(bad, sb).unwrap();
+    eb.wait_for("not multicast", |e| e.kind == EventKind::Error(Problem::NotMulticast("10.0.0.1".parse().unwrap())));
+    for h in [m1, m2, tx] {
+        h.request_stop();
+    }
+}

@@ -507,3 +507,19 @@ fn port_fields_explain_themselves_and_busy_ports_name_their_holder() {
     run_until(&mut h, "port in use", |h| has(h, "is already in use by another program"));
     assert!(has(&h, &format!("Held by: tcp {addr} LISTEN")), "the holder (this test process) is named");
 }
+
+#[test]
+fn udp_tab_joins_a_multicast_group_on_loopback() {
+    let mut h = app(Lang::En);
+    h.run_steps(2);
+    let port = (27_000..27_500).find(|p| UdpSocket::bind(("0.0.0.0", *p)).is_ok()).unwrap();
+    set_field(&mut h, "Local address", &format!("0.0.0.0:{port}"));
+    set_field(&mut h, "Multicast group", "239.255.0.79");
+    click(&h, "Start");
+    run_until(&mut h, "joined", |h| has(h, "member of group 239.255.0.79"));
+    // Another program sends to the group from the loopback interface.
+    let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).unwrap();
+    s.set_multicast_if_v4(&std::net::Ipv4Addr::LOCALHOST).unwrap();
+    s.send_to(b"hello group", &SocketAddr::from(([239, 255, 0, 79], port)).into()).unwrap();
+    run_until(&mut h, "group datagram", |h| has(h, "hello group"));
+}

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use crossbeam_channel::{Receiver, TryRecvError};
 use mio::{Events, Interest, Poll, Token};
@@ -32,8 +32,30 @@ pub struct UdpConfig {
     pub encoding: Encoding,
     /// Bytes read per datagram; larger datagrams are truncated (and reported).
     pub recv_buffer: usize,
+    /// Multicast options (group to join, outgoing interface, TTL, loopback).
+    pub multicast: Option<Multicast>,
     /// Name of the worker thread.
     pub thread_name: String,
+}
+
+/// Multicast settings of a UDP socket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Multicast {
+    /// The group to join (receive), e.g. 239.255.0.1 or ff02::1234.
+    pub join: Option<IpAddr>,
+    /// The interface to join on and send from (IPv4 address of the interface). For a safe demo
+    /// on this machine use 127.0.0.1: without it, group traffic follows the default route.
+    pub interface: Option<Ipv4Addr>,
+    /// How many routers a datagram may cross (IP_MULTICAST_TTL / hop limit); 1 = this network.
+    pub ttl: u32,
+    /// Whether our own group datagrams come back to sockets on this machine.
+    pub loopback: bool,
+}
+
+impl Default for Multicast {
+    fn default() -> Self {
+        Multicast { join: None, interface: None, ttl: 1, loopback: true }
+    }
 }
 
 impl Default for UdpConfig {
@@ -45,6 +67,7 @@ impl Default for UdpConfig {
             reply: ReplyMode::None,
             encoding: Encoding::Utf8,
             recv_buffer: super::DEFAULT_RECV_BUFFER,
+            multicast: None,
             thread_name: "udp".into(),
         }
     }
@@ -58,7 +81,12 @@ pub fn spawn(cfg: UdpConfig, sink: EventSink) -> Result<WorkerHandle, Problem> {
 }
 
 /// Creates a non-blocking UDP socket with the given options and binds it.
-pub(crate) fn bind_socket(addr: SocketAddr, reuse_addr: bool, broadcast: bool) -> Result<std::net::UdpSocket, Problem> {
+pub(crate) fn bind_socket(
+    addr: SocketAddr,
+    reuse_addr: bool,
+    broadcast: bool,
+    multicast: Option<&Multicast>,
+) -> Result<std::net::UdpSocket, Problem> {
     let opt = |e: io::Error| Problem::from_io(Op::Option, Some(addr), &e);
     let s = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP)).map_err(opt)?;
     if reuse_addr {
@@ -69,20 +97,44 @@ pub(crate) fn bind_socket(addr: SocketAddr, reuse_addr: bool, broadcast: bool) -
     }
     s.set_nonblocking(true).map_err(opt)?;
     s.bind(&addr.into()).map_err(|e| Problem::from_io(Op::Bind, Some(addr), &e))?;
+    if let Some(m) = multicast {
+        set_multicast(&s, addr, m)?;
+    }
     Ok(s.into())
 }
 
+fn set_multicast(s: &Socket, addr: SocketAddr, m: &Multicast) -> Result<(), Problem> {
+    let opt = |e: io::Error| Problem::from_io(Op::Option, Some(addr), &e);
+    let iface = m.interface.unwrap_or(Ipv4Addr::UNSPECIFIED);
+    if addr.is_ipv4() {
+        if m.interface.is_some() {
+            s.set_multicast_if_v4(&iface).map_err(opt)?;
+        }
+        s.set_multicast_ttl_v4(m.ttl).map_err(opt)?;
+        s.set_multicast_loop_v4(m.loopback).map_err(opt)?;
+    } else {
+        s.set_multicast_hops_v6(m.ttl).map_err(opt)?;
+        s.set_multicast_loop_v6(m.loopback).map_err(opt)?;
+    }
+    match m.join {
+        Some(IpAddr::V4(g)) if g.is_multicast() => s.join_multicast_v4(&g, &iface).map_err(opt),
+        Some(IpAddr::V6(g)) if g.is_multicast() => s.join_multicast_v6(&g, 0).map_err(opt),
+        Some(g) => Err(Problem::NotMulticast(g)),
+        None => Ok(()),
+    }
+}
+
 fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>) {
-    let started = super::resolve(&cfg.bind).and_then(|addr| bind_socket(addr, cfg.reuse_addr, cfg.broadcast)).and_then(
-        |std_sock| {
+    let started = super::resolve(&cfg.bind)
+        .and_then(|addr| bind_socket(addr, cfg.reuse_addr, cfg.broadcast, cfg.multicast.as_ref()))
+        .and_then(|std_sock| {
             let mut sock = mio::net::UdpSocket::from_std(std_sock);
             poll.registry()
                 .register(&mut sock, SOCKET, Interest::READABLE)
                 .map_err(|e| Problem::io("register", None, &e))?;
             let local = sock.local_addr().map_err(|e| Problem::io("local_addr", None, &e))?;
             Ok((sock, local))
-        },
-    );
+        });
     let (sock, local) = match started {
         Ok(v) => v,
         Err(p) => {

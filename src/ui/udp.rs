@@ -1,9 +1,9 @@
 //! UDP tab: bind, send to anyone, receive from anyone, reply to the last sender.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Instant;
 
-use crate::engine::udp::UdpConfig;
+use crate::engine::udp::{Multicast, UdpConfig};
 use crate::engine::{self, Command, EventKind, Notify, Problem, ReplyMode};
 use crate::i18n::{self, Lang};
 
@@ -21,7 +21,12 @@ pub struct UdpTab {
     pub remote: String,
     pub recv_buffer: String,
     pub reply: ReplyMode,
+    /// Multicast group to join (empty: none) and the interface to use.
+    pub group: String,
+    pub interface: String,
     state: State,
+    /// The group joined by the running socket, for the status line.
+    joined: Option<String>,
     last_sender: Option<SocketAddr>,
     pub send: SendBox,
     pub wire: Wire,
@@ -62,7 +67,10 @@ impl UdpTab {
             remote: "127.0.0.1:7788".into(),
             recv_buffer: engine::DEFAULT_RECV_BUFFER.to_string(),
             reply: ReplyMode::None,
+            group: String::new(),
+            interface: "127.0.0.1".into(),
             state: State::Stopped,
+            joined: None,
             last_sender: None,
             send: SendBox::default(),
             wire: Wire::new(notify),
@@ -99,7 +107,17 @@ impl UdpTab {
             self.wire.error = Some(p);
             return;
         }
+        let multicast = match self.multicast() {
+            Ok(m) => m,
+            Err(p) => {
+                self.wire.error = Some(p);
+                return;
+            }
+        };
+        self.joined = multicast.as_ref().and_then(|m| m.join).map(|g| g.to_string());
         let cfg = UdpConfig {
+            reuse_addr: self.joined.is_some(),
+            multicast,
             bind: self.bind.clone(),
             reply: self.reply,
             encoding: self.wire.encoding,
@@ -116,6 +134,25 @@ impl UdpTab {
         }
     }
 
+    /// The multicast settings typed in.
+    fn multicast(&self) -> Result<Option<Multicast>, Problem> {
+        let (group, iface) = (self.group.trim(), self.interface.trim());
+        if group.is_empty() && iface.is_empty() {
+            return Ok(None);
+        }
+        let join = match group {
+            "" => None,
+            g => Some(g.parse::<IpAddr>().map_err(|_| Problem::BadAddress(g.to_string()))?),
+        };
+        // The interface also applies without a group: datagrams sent to a group then leave
+        // from it (127.0.0.1 by default, so a demo stays on this machine).
+        let interface = match iface {
+            "" => None,
+            i => Some(i.parse::<Ipv4Addr>().map_err(|_| Problem::BadAddress(i.to_string()))?),
+        };
+        Ok(Some(Multicast { join, interface, ..Multicast::default() }))
+    }
+
     fn stop(&mut self) {
         for w in &self.wire.workers {
             w.request_stop();
@@ -129,6 +166,8 @@ impl UdpTab {
             ui.add_enabled_ui(!running, |ui| {
                 widgets::address_edit(ui, lang, t.local_address, &mut self.bind, 170.0).on_hover_text(t.port0_hint);
                 widgets::labelled_edit(ui, t.recv_buffer, &mut self.recv_buffer, 70.0).on_hover_text(t.recv_buffer_tip);
+                widgets::labelled_edit(ui, t.mcast_group, &mut self.group, 110.0).on_hover_text(t.mcast_tip);
+                widgets::labelled_edit(ui, t.mcast_iface, &mut self.interface, 80.0).on_hover_text(t.mcast_iface_tip);
             });
             if reply_combo(ui, lang, "udp", &mut self.reply, &ReplyMode::UDP)
                 && let Some(w) = self.wire.workers.last()
@@ -146,7 +185,13 @@ impl UdpTab {
         let (state, color) = match self.state {
             State::Stopped => (t.state_stopped.to_string(), widgets::RED),
             State::Starting => (t.state_starting.to_string(), widgets::AMBER),
-            State::Bound(a) => (i18n::fill(t.state_bound, &[&a]), widgets::GREEN),
+            State::Bound(a) => {
+                let mut s = i18n::fill(t.state_bound, &[&a]);
+                if let Some(g) = &self.joined {
+                    s.push_str(&i18n::fill(t.mcast_member, &[g]));
+                }
+                (s, widgets::GREEN)
+            }
         };
         widgets::status_line(ui, lang, &state, color, &self.wire, None);
         ui.separator();
