@@ -242,6 +242,12 @@ strings! {
     ev_stopped: "stopped", "已停止";
     ev_truncated: " [cut off: {0} more bytes did not fit the receive buffer]", " [被截断:还有 {0} 字节超出接收缓冲区]";
 
+    lifecycle: "Socket steps:", "套接字步骤:";
+    lifecycle_tip: "The calls a program makes, in order. The kernel does the three-way handshake (SYN, SYN-ACK, ACK) inside connect() and before accept() returns, and the four-way close (FIN, ACK, FIN, ACK) after shutdown()/close(). The side that closes first keeps its socket in TIME_WAIT for about a minute, which is why a restarted server needs SO_REUSEADDR.", "程序依次调用的函数。三次握手(SYN、SYN-ACK、ACK)由内核在 connect() 里、以及 accept() 返回之前完成;四次挥手(FIN、ACK、FIN、ACK)在 shutdown()/close() 之后进行。先关闭的一方的套接字会在 TIME_WAIT 状态停留约一分钟,所以重启服务器需要 SO_REUSEADDR。";
+    kernel_check: "Kernel state", "内核状态";
+    kernel_tip: "Ask the kernel (like netstat/ss) what state this connection's socket is in now, e.g. TIME_WAIT after closing first.", "向内核查询(就像 netstat/ss)这个连接的套接字现在处于什么状态,例如先关闭后会处于 TIME_WAIT。";
+    kernel_state: "kernel says: {0}", "内核显示:{0}";
+    kernel_gone: "no socket any more (fully closed)", "套接字已不存在(已完全关闭)";
     mcast_group: "Multicast group", "组播组";
     mcast_tip: "Join a multicast group, e.g. 239.255.0.1, to receive what is sent to it (bind 0.0.0.0:PORT). Leave empty for plain UDP.", "加入一个组播组(如 239.255.0.1)以接收发往该组的数据(绑定 0.0.0.0:端口)。留空则是普通 UDP。";
     mcast_iface: "Interface", "网卡地址";

@@ -407,3 +407,42 @@ fn multicast_on_loopback_reaches_two_members() {
         h.request_stop();
     }
 }
+
+#[test]
+fn ipv6_loopback_udp_and_tcp() {
+    let (sink, mut ev) = Events::new();
+    let Ok(h) =
+        engine::udp::spawn(UdpConfig { bind: "[::1]:0".into(), reply: ReplyMode::Upper, ..UdpConfig::default() }, sink)
+    else {
+        return;
+    };
+    let first = ev.wait_for("outcome", |e| matches!(e.kind, EventKind::Listening { .. } | EventKind::Stopped));
+    let EventKind::Listening { local } = first.kind else {
+        eprintln!("SKIP: no IPv6 loopback here");
+        return;
+    };
+    assert!(local.is_ipv6());
+    let c = UdpSocket::bind("[::1]:0").unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    c.send_to(b"six", local).unwrap();
+    let mut buf = [0u8; 8];
+    let (n, _) = c.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"SIX");
+    h.request_stop();
+
+    let (sink, mut sev) = Events::new();
+    let cfg = TcpServerConfig { bind: "[::1]:0".into(), reply: ReplyMode::Echo, ..TcpServerConfig::default() };
+    let srv = engine::tcp_server::spawn(cfg, sink).unwrap();
+    let addr = sev.listening();
+    let (cli, mut cev) = {
+        let (sink, ev) = Events::new();
+        let cfg = TcpClientConfig { connect: addr.to_string(), ..TcpClientConfig::default() };
+        (engine::tcp_client::spawn(cfg, sink).unwrap(), ev)
+    };
+    cev.wait_for("connected", |e| matches!(e.kind, EventKind::Connected { .. }));
+    cli.send(Command::Send { conn: None, data: b"v6".to_vec() }).unwrap();
+    assert_eq!(cev.rx_bytes(2), b"v6");
+    assert!(sev.seen.iter().chain(cev.seen.iter()).all(|e| e.peer.is_none_or(|p| p.is_ipv6())));
+    drop(cli);
+    srv.request_stop();
+}

@@ -209,6 +209,14 @@ fn tcp_client_tab_connects_sends_half_closes_and_reports_refused() {
     // One write, but TCP may still deliver it in more than one read.
     run_until(&mut h, "reply after half-close", |h| has(h, "(after your FIN)"));
     run_until(&mut h, "closed by server", |h| has(h, "Closed by the server"));
+    // The socket's steps, and what the kernel says now: we sent the first FIN, so TIME_WAIT.
+    assert!(has(&h, "Socket steps:") && has(&h, "shutdown(SHUT_WR)"));
+    click(&h, "Kernel state");
+    h.run_steps(2);
+    assert!(has(&h, "kernel says: "), "kernel state shown");
+    if !has(&h, "kernel says: TIME_WAIT") {
+        eprintln!("note: kernel state was not TIME_WAIT");
+    }
     assert!(count(&h, "ping") >= 1, "the sent row");
     server.join().unwrap();
 }

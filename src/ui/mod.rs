@@ -6,6 +6,7 @@ mod broadcast;
 mod export;
 mod filter;
 pub mod fonts;
+mod lifecycle;
 pub mod log_view;
 mod tcp_client;
 mod tcp_server;

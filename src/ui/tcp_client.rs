@@ -8,6 +8,7 @@ use crate::engine::tcp_client::TcpClientConfig;
 use crate::engine::{self, CloseReason, Command, EventKind, Notify, Problem};
 use crate::i18n::{self, Lang};
 
+use super::lifecycle;
 use super::widgets::{self, SendBox, Wire};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -28,6 +29,9 @@ pub struct TcpClientTab {
     /// Framing as typed: none, line, fixed:N, len8, len16, len32, delim:HEX.
     pub framing: String,
     state: State,
+    /// Local and peer address of the last connection, for the kernel-state check.
+    endpoints: Option<(SocketAddr, SocketAddr)>,
+    kernel: Option<String>,
     pub send: SendBox,
     pub wire: Wire,
 }
@@ -40,6 +44,8 @@ impl TcpClientTab {
             burst: "10".into(),
             framing: "none".into(),
             state: State::Idle,
+            endpoints: None,
+            kernel: None,
             send: SendBox::default(),
             wire: Wire::new(notify),
         }
@@ -50,10 +56,14 @@ impl TcpClientTab {
     }
 
     pub fn drain(&mut self, until: Instant) -> bool {
-        let state = &mut self.state;
+        let (state, endpoints, kernel) = (&mut self.state, &mut self.endpoints, &mut self.kernel);
         self.wire.drain(until, |ev| match (&ev.kind, ev.peer) {
             (EventKind::Connecting { peer }, _) => *state = State::Connecting(Some(*peer)),
-            (EventKind::Connected { local, .. }, Some(peer)) => *state = State::Connected { peer, local: *local },
+            (EventKind::Connected { local, .. }, Some(peer)) => {
+                *state = State::Connected { peer, local: *local };
+                *endpoints = Some((*local, peer));
+                *kernel = None;
+            }
             (EventKind::HalfClosed, Some(peer)) => *state = State::HalfClosed { peer },
             (EventKind::Closed { reason }, peer) => *state = State::Closed { peer, reason: *reason },
             (EventKind::Stopped, _) => {
@@ -184,6 +194,17 @@ impl TcpClientTab {
             State::Failed => (t.state_failed.to_string(), widgets::RED),
         };
         widgets::status_line(ui, lang, &state, color, &self.wire, None);
+        let step = match self.state {
+            State::Idle | State::Failed => None,
+            State::Connecting(_) => Some(1),
+            State::Connected { .. } => Some(2),
+            State::HalfClosed { .. } => Some(3),
+            State::Closed { .. } => Some(4),
+        };
+        lifecycle::steps_ui(ui, lang, &lifecycle::CLIENT_STEPS, step);
+        if let Some((local, peer)) = self.endpoints {
+            lifecycle::kernel_state_ui(ui, lang, &mut self.kernel, local, Some(peer));
+        }
         ui.separator();
         if let Some(bytes) = self.send.ui(ui, lang, &mut self.wire.encoding, "tcp-client")
             && self.command(Command::Send { conn: None, data: bytes }, lang)

@@ -11,6 +11,7 @@ use crate::engine::tcp_server::TcpServerConfig;
 use crate::engine::{self, CloseReason, Command, ConnId, EventKind, Notify, Problem, ReplyMode};
 use crate::i18n::{self, Lang};
 
+use super::lifecycle;
 use super::udp::reply_combo;
 use super::widgets::{self, SendBox, Wire};
 
@@ -176,6 +177,14 @@ impl TcpServerTab {
         let c = self.wire.log.store.counters();
         let conns = i18n::fill(t.connections_count, &[&c.open_connections, &c.connections]);
         widgets::status_line(ui, lang, &state, color, &self.wire, Some(conns));
+        let open = self.clients.values().any(|c| !matches!(c.state, ClientState::Closed(_)));
+        let step = match self.state {
+            State::Stopped => None,
+            State::Starting => Some(1),
+            State::Listening(_) if open => Some(4),
+            State::Listening(_) => Some(3),
+        };
+        lifecycle::steps_ui(ui, lang, &lifecycle::SERVER_STEPS, step);
         ui.separator();
         self.clients_ui(ui, lang);
         ui.separator();
