@@ -135,6 +135,7 @@ strings! {
     port_ephemeral: "; the system also hands out {0}-{1} to clients, so it may be taken", ";系统也会把 {0}-{1} 分配给客户端,所以可能被占用";
     port_held_by: "Held by: {0}", "占用者:{0}";
     recv_buffer_tip: "How many bytes one recv() reads. A UDP datagram larger than this is cut off, and SockLab says how many bytes were lost. The tutorial uses recvfrom(1024).", "一次 recv() 最多读取的字节数。大于它的 UDP 数据报会被截断,SockLab 会显示丢失了多少字节。教程里用的是 recvfrom(1024)。";
+    recv_buffer_tcp_tip: "How many bytes one recv() reads. TCP loses nothing when it is small: the rest comes in the next read, and the log shows each read as its own row. The tutorial uses recv(1024).", "一次 recv() 最多读取的字节数。TCP 不会因为它小而丢数据:剩下的在下一次读取时到来,日志里每次读取各占一行。教程里用的是 recv(1024)。";
     auto_reply: "Auto-reply", "自动回复";
     reply_none: "None", "无";
     reply_echo: "Echo", "原样回显";

@@ -446,3 +446,27 @@ fn ipv6_loopback_udp_and_tcp() {
     drop(cli);
     srv.request_stop();
 }
+
+#[test]
+fn tcp_small_receive_buffer_splits_reads_but_loses_nothing() {
+    let (sink, mut ev) = Events::new();
+    let cfg = TcpServerConfig { bind: "127.0.0.1:0".into(), recv_buffer: 4, ..TcpServerConfig::default() };
+    let h = engine::tcp_server::spawn(cfg, sink).unwrap();
+    let addr = ev.listening();
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.write_all(b"0123456789").unwrap();
+    assert_eq!(ev.rx_bytes(10), b"0123456789");
+    let sizes: Vec<usize> = ev
+        .seen
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Rx { data, lost } => {
+                assert_eq!(*lost, 0, "TCP never truncates");
+                Some(data.len())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sizes, vec![4, 4, 2], "each read at most the buffer size");
+    h.request_stop();
+}

@@ -24,6 +24,7 @@ enum State {
 pub struct TcpClientTab {
     pub server: String,
     pub timeout_ms: String,
+    pub recv_buffer: String,
     /// How many messages the sticky-packet demo sends back to back.
     pub burst: String,
     /// Framing as typed: none, line, fixed:N, len8, len16, len32, delim:HEX.
@@ -41,6 +42,7 @@ impl TcpClientTab {
         TcpClientTab {
             server: "127.0.0.1:9999".into(),
             timeout_ms: "3000".into(),
+            recv_buffer: crate::engine::DEFAULT_RECV_BUFFER.to_string(),
             burst: "10".into(),
             framing: "none".into(),
             state: State::Idle,
@@ -99,8 +101,20 @@ impl TcpClientTab {
                 return;
             }
         };
-        let cfg =
-            TcpClientConfig { connect: self.server.trim().to_string(), timeout, framing, ..TcpClientConfig::default() };
+        let recv_buffer = match widgets::parse_recv_buffer(&self.recv_buffer) {
+            Ok(n) => n,
+            Err(p) => {
+                self.wire.error = Some(p);
+                return;
+            }
+        };
+        let cfg = TcpClientConfig {
+            connect: self.server.trim().to_string(),
+            timeout,
+            framing,
+            recv_buffer,
+            ..TcpClientConfig::default()
+        };
         match engine::tcp_client::spawn(cfg, self.wire.fresh_sink()) {
             Ok(h) => {
                 self.wire.workers.push(h);
@@ -153,6 +167,8 @@ impl TcpClientTab {
             ui.add_enabled_ui(!busy, |ui| {
                 widgets::address_edit(ui, lang, t.server_address, &mut self.server, 170.0);
                 widgets::labelled_edit(ui, t.timeout_ms, &mut self.timeout_ms, 60.0);
+                widgets::labelled_edit(ui, t.recv_buffer, &mut self.recv_buffer, 60.0)
+                    .on_hover_text(t.recv_buffer_tcp_tip);
                 widgets::labelled_edit(ui, t.framing, &mut self.framing, 70.0).on_hover_text(t.framing_tip);
             });
             if busy {

@@ -39,6 +39,7 @@ struct Client {
 pub struct TcpServerTab {
     pub bind: String,
     pub backlog: String,
+    pub recv_buffer: String,
     pub reuse_addr: bool,
     pub reply: ReplyMode,
     /// Framing as typed: none, line, fixed:N, len8, len16, len32, delim:HEX.
@@ -56,6 +57,7 @@ impl TcpServerTab {
         TcpServerTab {
             bind: "127.0.0.1:9999".into(),
             backlog: "128".into(),
+            recv_buffer: crate::engine::DEFAULT_RECV_BUFFER.to_string(),
             reuse_addr: true,
             reply: ReplyMode::None,
             framing: "none".into(),
@@ -112,8 +114,16 @@ impl TcpServerTab {
                 return;
             }
         };
+        let recv_buffer = match widgets::parse_recv_buffer(&self.recv_buffer) {
+            Ok(n) => n,
+            Err(p) => {
+                self.wire.error = Some(p);
+                return;
+            }
+        };
         let cfg = TcpServerConfig {
             framing,
+            recv_buffer,
             bind: self.bind.clone(),
             backlog,
             reuse_addr: self.reuse_addr,
@@ -153,6 +163,8 @@ impl TcpServerTab {
             ui.add_enabled_ui(!running, |ui| {
                 widgets::address_edit(ui, lang, t.local_address, &mut self.bind, 170.0).on_hover_text(t.port0_hint);
                 widgets::labelled_edit(ui, t.backlog, &mut self.backlog, 50.0).on_hover_text(t.backlog_tip);
+                widgets::labelled_edit(ui, t.recv_buffer, &mut self.recv_buffer, 60.0)
+                    .on_hover_text(t.recv_buffer_tcp_tip);
                 ui.checkbox(&mut self.reuse_addr, t.reuse_addr).on_hover_text(t.reuse_addr_tip);
                 widgets::labelled_edit(ui, t.framing, &mut self.framing, 70.0).on_hover_text(t.framing_tip);
             });

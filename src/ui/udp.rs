@@ -89,17 +89,10 @@ impl UdpTab {
 
     fn start(&mut self) {
         self.wire.error = None;
-        let recv_buffer = match self.recv_buffer.trim().parse::<usize>() {
-            Ok(n) if (1..=16 * 1024 * 1024).contains(&n) => n,
-            _ => {
-                self.wire.error = Some(Problem::Io {
-                    op: engine::problem::Op::Option,
-                    addr: None,
-                    detail: format!(
-                        "receive buffer '{}': use a number of bytes from 1 to 16777216",
-                        self.recv_buffer.trim()
-                    ),
-                });
+        let recv_buffer = match widgets::parse_recv_buffer(&self.recv_buffer) {
+            Ok(n) => n,
+            Err(p) => {
+                self.wire.error = Some(p);
                 return;
             }
         };

@@ -338,3 +338,15 @@ pub fn port_holder(addr: std::net::SocketAddr, tcp: bool) -> Option<String> {
     };
     Some(format!("{} {} {} — {who}", s.proto.name(), s.local, s.state.name()))
 }
+
+/// Parses a receive buffer size typed by the user (1 byte to 16 MiB).
+pub fn parse_recv_buffer(text: &str) -> Result<usize, Problem> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=16 * 1024 * 1024).contains(&n) => Ok(n),
+        _ => Err(Problem::Io {
+            op: crate::engine::problem::Op::Option,
+            addr: None,
+            detail: format!("receive buffer '{}': use a number of bytes from 1 to 16777216", text.trim()),
+        }),
+    }
+}
