@@ -143,6 +143,13 @@ impl EventSink {
         self.tx.send(ev).is_ok()
     }
 
+    /// Reports that a worker could not start (bind, listen, …) and ends it.
+    pub(crate) fn failed_start(&self, conn: Option<ConnId>, p: Problem) {
+        self.emit(conn, None, EventKind::Error(p));
+        self.emit(conn, None, EventKind::Stopped);
+        self.flush();
+    }
+
     /// Wakes the consumer once after a batch of events.
     pub(crate) fn flush(&self) {
         if let Some(n) = &self.notify {

@@ -82,12 +82,7 @@ fn run(cfg: TcpServerConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Com
     });
     let (listener, local) = match started {
         Ok(v) => v,
-        Err(p) => {
-            sink.emit(None, None, EventKind::Error(p));
-            sink.emit(None, None, EventKind::Stopped);
-            sink.flush();
-            return;
-        }
+        Err(p) => return sink.failed_start(None, p),
     };
     sink.emit(None, None, EventKind::Listening { local });
     sink.flush();

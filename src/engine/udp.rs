@@ -137,12 +137,7 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
         });
     let (sock, local) = match started {
         Ok(v) => v,
-        Err(p) => {
-            sink.emit(None, None, EventKind::Error(p));
-            sink.emit(None, None, EventKind::Stopped);
-            sink.flush();
-            return;
-        }
+        Err(p) => return sink.failed_start(None, p),
     };
     sink.emit(None, None, EventKind::Listening { local });
     sink.flush();

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::codec::framing::Framing;
+use crate::engine::problem::Op;
 use crate::engine::tcp_client::TcpClientConfig;
 use crate::engine::{self, CloseReason, Command, EventKind, Notify, Problem};
 use crate::i18n::{self, Lang};
@@ -77,45 +78,24 @@ impl TcpClientTab {
         })
     }
 
+    /// The settings as typed, checked.
+    fn config(&self) -> Result<TcpClientConfig, Problem> {
+        let ms =
+            widgets::parse_number(&self.timeout_ms, 1..=600_000u64, Op::Connect, "timeout: use 1 to 600000 ms, not")?;
+        engine::split_host_port(&self.server)?;
+        Ok(TcpClientConfig {
+            connect: self.server.trim().to_string(),
+            timeout: Duration::from_millis(ms),
+            framing: widgets::parse_framing(&self.framing)?,
+            recv_buffer: widgets::parse_recv_buffer(&self.recv_buffer)?,
+            ..TcpClientConfig::default()
+        })
+    }
+
     fn connect(&mut self) {
         self.wire.error = None;
-        let timeout = match self.timeout_ms.trim().parse::<u64>() {
-            Ok(n) if (1..=600_000).contains(&n) => Duration::from_millis(n),
-            _ => {
-                self.wire.error = Some(Problem::Io {
-                    op: engine::problem::Op::Connect,
-                    addr: None,
-                    detail: format!("timeout '{}': use milliseconds from 1 to 600000", self.timeout_ms.trim()),
-                });
-                return;
-            }
-        };
-        if let Err(p) = engine::split_host_port(&self.server) {
-            self.wire.error = Some(p);
-            return;
-        }
-        let framing = match Framing::parse(&self.framing) {
-            Ok(f) => f,
-            Err(e) => {
-                self.wire.error = Some(Problem::Framing(e.to_string()));
-                return;
-            }
-        };
-        let recv_buffer = match widgets::parse_recv_buffer(&self.recv_buffer) {
-            Ok(n) => n,
-            Err(p) => {
-                self.wire.error = Some(p);
-                return;
-            }
-        };
-        let cfg = TcpClientConfig {
-            connect: self.server.trim().to_string(),
-            timeout,
-            framing,
-            recv_buffer,
-            ..TcpClientConfig::default()
-        };
-        match engine::tcp_client::spawn(cfg, self.wire.fresh_sink()) {
+        let started = self.config().and_then(|cfg| engine::tcp_client::spawn(cfg, self.wire.fresh_sink()));
+        match started {
             Ok(h) => {
                 self.wire.workers.push(h);
                 self.state = State::Connecting(None);

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use egui::RichText;
 
-use crate::codec::framing::Framing;
+use crate::engine::problem::Op;
 use crate::engine::tcp_server::TcpServerConfig;
 use crate::engine::{self, CloseReason, Command, ConnId, EventKind, Notify, Problem, ReplyMode};
 use crate::i18n::{self, Lang};
@@ -90,48 +90,26 @@ impl TcpServerTab {
         })
     }
 
-    fn start(&mut self) {
-        self.wire.error = None;
-        let backlog = match self.backlog.trim().parse::<i32>() {
-            Ok(n) if (1..=65_535).contains(&n) => n,
-            _ => {
-                self.wire.error = Some(Problem::Io {
-                    op: engine::problem::Op::Listen,
-                    addr: None,
-                    detail: format!("backlog '{}': use a number from 1 to 65535", self.backlog.trim()),
-                });
-                return;
-            }
-        };
-        if let Err(p) = engine::split_host_port(&self.bind) {
-            self.wire.error = Some(p);
-            return;
-        }
-        let framing = match Framing::parse(&self.framing) {
-            Ok(f) => f,
-            Err(e) => {
-                self.wire.error = Some(Problem::Framing(e.to_string()));
-                return;
-            }
-        };
-        let recv_buffer = match widgets::parse_recv_buffer(&self.recv_buffer) {
-            Ok(n) => n,
-            Err(p) => {
-                self.wire.error = Some(p);
-                return;
-            }
-        };
-        let cfg = TcpServerConfig {
-            framing,
-            recv_buffer,
+    /// The settings as typed, checked.
+    fn config(&self) -> Result<TcpServerConfig, Problem> {
+        let backlog = widgets::parse_number(&self.backlog, 1..=65_535, Op::Listen, "backlog: use 1 to 65535, not")?;
+        engine::split_host_port(&self.bind)?;
+        Ok(TcpServerConfig {
+            framing: widgets::parse_framing(&self.framing)?,
+            recv_buffer: widgets::parse_recv_buffer(&self.recv_buffer)?,
             bind: self.bind.clone(),
             backlog,
             reuse_addr: self.reuse_addr,
             reply: self.reply,
             encoding: self.wire.encoding,
             ..TcpServerConfig::default()
-        };
-        match engine::tcp_server::spawn(cfg, self.wire.fresh_sink()) {
+        })
+    }
+
+    fn start(&mut self) {
+        self.wire.error = None;
+        let started = self.config().and_then(|cfg| engine::tcp_server::spawn(cfg, self.wire.fresh_sink()));
+        match started {
             Ok(h) => {
                 self.wire.workers.push(h);
                 self.state = State::Starting;

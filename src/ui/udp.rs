@@ -87,38 +87,29 @@ impl UdpTab {
         })
     }
 
-    fn start(&mut self) {
-        self.wire.error = None;
-        let recv_buffer = match widgets::parse_recv_buffer(&self.recv_buffer) {
-            Ok(n) => n,
-            Err(p) => {
-                self.wire.error = Some(p);
-                return;
-            }
-        };
-        if let Err(p) = engine::split_host_port(&self.bind) {
-            self.wire.error = Some(p);
-            return;
-        }
-        let multicast = match self.multicast() {
-            Ok(m) => m,
-            Err(p) => {
-                self.wire.error = Some(p);
-                return;
-            }
-        };
-        self.joined = multicast.as_ref().and_then(|m| m.join).map(|g| g.to_string());
-        let cfg = UdpConfig {
-            reuse_addr: self.joined.is_some(),
+    /// The settings as typed, checked.
+    fn config(&self) -> Result<UdpConfig, Problem> {
+        engine::split_host_port(&self.bind)?;
+        let multicast = self.multicast()?;
+        Ok(UdpConfig {
+            reuse_addr: multicast.as_ref().is_some_and(|m| m.join.is_some()),
             multicast,
             bind: self.bind.clone(),
             reply: self.reply,
             encoding: self.wire.encoding,
-            recv_buffer,
+            recv_buffer: widgets::parse_recv_buffer(&self.recv_buffer)?,
             thread_name: "udp".into(),
             ..UdpConfig::default()
-        };
-        match engine::udp::spawn(cfg, self.wire.fresh_sink()) {
+        })
+    }
+
+    fn start(&mut self) {
+        self.wire.error = None;
+        let started = self.config().and_then(|cfg| {
+            self.joined = cfg.multicast.as_ref().and_then(|m| m.join).map(|g| g.to_string());
+            engine::udp::spawn(cfg, self.wire.fresh_sink())
+        });
+        match started {
             Ok(h) => {
                 self.wire.workers.push(h);
                 self.state = State::Starting;

@@ -341,12 +341,28 @@ pub fn port_holder(addr: std::net::SocketAddr, tcp: bool) -> Option<String> {
 
 /// Parses a receive buffer size typed by the user (1 byte to 16 MiB).
 pub fn parse_recv_buffer(text: &str) -> Result<usize, Problem> {
-    match text.trim().parse::<usize>() {
-        Ok(n) if (1..=16 * 1024 * 1024).contains(&n) => Ok(n),
-        _ => Err(Problem::Io {
-            op: crate::engine::problem::Op::Option,
-            addr: None,
-            detail: format!("receive buffer '{}': use a number of bytes from 1 to 16777216", text.trim()),
-        }),
+    parse_number(
+        text,
+        1..=16 * 1024 * 1024,
+        crate::engine::problem::Op::Option,
+        "receive buffer: use 1 to 16777216 bytes, not",
+    )
+}
+
+/// Parses a framing typed by the user (`none`, `line`, `len16`, …).
+pub fn parse_framing(text: &str) -> Result<crate::codec::framing::Framing, Problem> {
+    crate::codec::framing::Framing::parse(text).map_err(|e| Problem::Framing(e.to_string()))
+}
+
+/// A number in `range`, or a problem naming the field.
+pub fn parse_number<T: std::str::FromStr + PartialOrd>(
+    text: &str,
+    range: std::ops::RangeInclusive<T>,
+    op: crate::engine::problem::Op,
+    what: &str,
+) -> Result<T, Problem> {
+    match text.trim().parse::<T>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(Problem::Io { op, addr: None, detail: format!("{what} '{}'", text.trim()) }),
     }
 }
