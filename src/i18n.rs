@@ -112,6 +112,14 @@ strings! {
     open_failed: "Cannot open {0}: {1}", "无法打开 {0}:{1}";
     viewer_empty: "No file open. Open a pcap capture or a SockLab log (JSON lines) to inspect it here.", "还没有打开文件。打开一个 pcap 抓包或 SockLab 日志(JSON lines)即可在这里查看。";
     language: "Language", "语言";
+    presenting_on: "Present", "演示模式";
+    presenting_off: "Presenting", "演示中";
+    presenting_tip: "Presentation mode for a projector: larger text, thicker lines, high-contrast light theme (F11 or Ctrl+Shift+P). Ctrl+plus / Ctrl+minus / Ctrl+0 zoom.", "投影演示模式:更大的文字、更粗的线条、高对比度浅色主题(F11 或 Ctrl+Shift+P)。Ctrl+加号 / Ctrl+减号 / Ctrl+0 缩放。";
+    theme: "Theme", "主题";
+    view_menu: "View", "视图";
+    theme_system: "System theme", "跟随系统";
+    theme_light: "Light", "浅色";
+    theme_dark: "Dark", "深色";
     memory_used: "Log memory: {0} / {1} MiB", "日志内存:{0} / {1} MiB";
     memory_tip: "All tabs' logs share this budget. When it is full the oldest rows are dropped (the tab says how many); packet and byte counters stay exact.", "所有页面的日志共用这个内存预算。满了以后最旧的记录会被丢弃(页面上会显示丢弃了多少),收发包数和字节数的计数始终准确。";
     memory_budget: "Budget", "预算";

@@ -531,3 +531,23 @@ fn udp_tab_joins_a_multicast_group_on_loopback() {
     s.send_to(b"hello group", &SocketAddr::from(([239, 255, 0, 79], port)).into()).unwrap();
     run_until(&mut h, "group datagram", |h| has(h, "hello group"));
 }
+
+#[test]
+fn presentation_mode_and_theme() {
+    let mut h = app(Lang::En);
+    h.run_steps(2);
+    click(&h, "Present");
+    h.run_steps(3);
+    assert!(has(&h, "Presenting"));
+    assert!((h.ctx.zoom_factor() - 1.35).abs() < 0.01, "larger text");
+    h.key_press(egui::Key::F11);
+    h.run_steps(3);
+    assert!(has(&h, "Present") && !has(&h, "Presenting"), "F11 toggles back");
+    assert!((h.ctx.zoom_factor() - 1.0).abs() < 0.01);
+    click(&h, "View");
+    h.run_steps(2);
+    assert!(has(&h, "Log memory: "), "memory use shown in the View menu");
+    click(&h, "Light");
+    h.run_steps(2);
+    assert_eq!(h.ctx.options(|o| o.theme_preference), egui::ThemePreference::Light);
+}

@@ -31,6 +31,9 @@ pub const DEFAULT_LOG_BUDGET_MIB: usize = 256;
 
 pub struct SockLabApp {
     pub lang: Lang,
+    /// Presentation mode: large text, thick lines, high-contrast light theme.
+    pub presenting: bool,
+    pub theme: egui::ThemePreference,
     /// Memory for all tabs' logs together, in MiB.
     pub log_budget_mib: usize,
     pub active: TabId,
@@ -49,6 +52,8 @@ impl SockLabApp {
         let ctx = cc.egui_ctx.clone();
         let notify: Notify = Arc::new(move || ctx.request_repaint());
         let mut app = SockLabApp {
+            presenting: false,
+            theme: egui::ThemePreference::System,
             log_budget_mib: DEFAULT_LOG_BUDGET_MIB,
             lang: lang.unwrap_or_else(Lang::from_env),
             active: TabId::Udp,
@@ -71,6 +76,49 @@ impl SockLabApp {
             &mut self.broadcast.wire.log.store,
             &mut self.viewer.log.store,
         ]
+    }
+
+    fn view_menu(&mut self, ui: &mut egui::Ui) {
+        let t = self.lang.tr();
+        ui.label(egui::RichText::new(t.theme).strong());
+        let before = self.theme;
+        for th in [egui::ThemePreference::System, egui::ThemePreference::Light, egui::ThemePreference::Dark] {
+            ui.radio_value(&mut self.theme, th, theme_name(t, th));
+        }
+        if self.theme != before && !self.presenting {
+            ui.ctx().set_theme(self.theme);
+        }
+        ui.separator();
+        let (used, _) = self.log_memory();
+        ui.label(
+            egui::RichText::new(crate::i18n::fill(t.memory_used, &[&human_bytes(used), &self.log_budget_mib])).strong(),
+        );
+        ui.label(t.memory_tip);
+        let before = self.log_budget_mib;
+        ui.horizontal(|ui| {
+            let l = ui.label(t.memory_budget);
+            ui.add(egui::DragValue::new(&mut self.log_budget_mib).range(16..=16_384).suffix(" MiB")).labelled_by(l.id);
+        });
+        if self.log_budget_mib != before {
+            self.apply_budget();
+        }
+    }
+
+    /// Large text and thick lines on a light theme for a projector, or back to normal.
+    fn apply_presentation(&mut self, ctx: &egui::Context) {
+        if self.presenting {
+            ctx.set_zoom_factor(1.35);
+            ctx.set_theme(egui::ThemePreference::Light);
+            ctx.global_style_mut(|s| {
+                s.visuals.widgets.noninteractive.bg_stroke.width = 1.5;
+                s.visuals.widgets.inactive.fg_stroke.width = 1.5;
+                s.visuals.override_text_color = Some(egui::Color32::BLACK);
+            });
+        } else {
+            ctx.set_zoom_factor(1.0);
+            ctx.set_theme(self.theme);
+            ctx.global_style_mut(|s| s.visuals.override_text_color = None);
+        }
     }
 
     /// Puts `ip` into the local address of the UDP and TCP Server tabs, keeping their ports.
@@ -111,20 +159,13 @@ impl SockLabApp {
                 ui.selectable_value(&mut self.active, id, text);
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                let (used, _) = self.log_memory();
-                let before = self.log_budget_mib;
-                ui.menu_button(crate::i18n::fill(t.memory_used, &[&human_bytes(used), &self.log_budget_mib]), |ui| {
-                    ui.label(t.memory_tip);
-                    ui.horizontal(|ui| {
-                        let l = ui.label(t.memory_budget);
-                        ui.add(egui::DragValue::new(&mut self.log_budget_mib).range(16..=16_384).suffix(" MiB"))
-                            .labelled_by(l.id);
-                    });
-                });
-                if self.log_budget_mib != before {
-                    self.apply_budget();
+                // View menu: theme and log memory. Language and presentation stay one click away.
+                ui.menu_button(t.view_menu, |ui| self.view_menu(ui));
+                let label = if self.presenting { t.presenting_off } else { t.presenting_on };
+                if ui.selectable_label(self.presenting, label).on_hover_text(t.presenting_tip).clicked() {
+                    self.presenting = !self.presenting;
+                    self.apply_presentation(ui.ctx());
                 }
-                ui.separator();
                 let combo =
                     egui::ComboBox::from_id_salt("language").selected_text(self.lang.native_name()).show_ui(ui, |ui| {
                         for l in Lang::ALL {
@@ -151,6 +192,15 @@ impl eframe::App for SockLabApp {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        // F11 or Ctrl+Shift+P toggles presentation mode (Ctrl +/-/0 zoom is built in).
+        let toggle = ui.input_mut(|i| {
+            i.consume_key(egui::Modifiers::NONE, egui::Key::F11)
+                || i.consume_key(egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, egui::Key::P)
+        });
+        if toggle {
+            self.presenting = !self.presenting;
+            self.apply_presentation(ui.ctx());
+        }
         egui::Panel::top("tabs").show(ui, |ui| {
             ui.add_space(4.0);
             self.tab_bar(ui);
@@ -201,6 +251,14 @@ fn human_bytes(n: usize) -> String {
         format!("{:.1} KiB", f / KIB)
     } else {
         format!("{:.1} MiB", f / KIB / KIB)
+    }
+}
+
+fn theme_name(t: &crate::i18n::Tr, th: egui::ThemePreference) -> &'static str {
+    match th {
+        egui::ThemePreference::System => t.theme_system,
+        egui::ThemePreference::Light => t.theme_light,
+        egui::ThemePreference::Dark => t.theme_dark,
     }
 }
 

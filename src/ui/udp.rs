@@ -46,7 +46,7 @@ pub fn reply_label(lang: Lang, r: ReplyMode) -> &'static str {
 /// A combo box for the auto-reply mode; true if it changed.
 pub fn reply_combo(ui: &mut egui::Ui, lang: Lang, id: &str, value: &mut ReplyMode, modes: &[ReplyMode]) -> bool {
     let t = lang.tr();
-    let l = ui.label(t.auto_reply).on_hover_text(t.reply_tip);
+    let l = ui.add(egui::Label::new(t.auto_reply).extend()).on_hover_text(t.reply_tip);
     let before = *value;
     egui::ComboBox::from_id_salt((id, "reply"))
         .selected_text(reply_label(lang, *value))

@@ -131,7 +131,8 @@ pub fn close_text(t: &Tr, r: CloseReason) -> &'static str {
 
 /// A text field with a label that screen readers (and kittest) can find.
 pub fn labelled_edit(ui: &mut egui::Ui, label: &str, value: &mut String, width: f32) -> egui::Response {
-    let l = ui.label(label);
+    // A label never breaks in the middle: the row wraps before it instead.
+    let l = ui.add(egui::Label::new(label).extend());
     ui.add(egui::TextEdit::singleline(value).desired_width(width)).labelled_by(l.id)
 }
 
@@ -317,7 +318,7 @@ fn port_env() -> crate::basics::ports::PortEnv {
 pub fn address_edit(ui: &mut egui::Ui, lang: Lang, label: &str, value: &mut String, width: f32) -> egui::Response {
     let r = labelled_edit(ui, label, value, width);
     if let Some(hint) = port_hint(lang, value) {
-        ui.label(RichText::new(hint).weak().size(12.0));
+        ui.add(egui::Label::new(RichText::new(hint).weak().size(12.0)).extend());
     }
     r
 }
