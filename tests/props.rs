@@ -1,0 +1,58 @@
+//! Property tests: parsers and codecs never panic on any input, and round trips hold.
+
+use proptest::prelude::*;
+use socklab::codec::{self, Encoding, StreamDecoder};
+use socklab::engine;
+
+proptest! {
+    #[test]
+    fn hex_round_trip(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        prop_assert_eq!(codec::parse_hex(&codec::to_hex(&bytes)).unwrap(), bytes);
+    }
+
+    #[test]
+    fn hex_parser_never_panics(s in ".{0,200}") {
+        let _ = codec::parse_hex(&s);
+    }
+
+    #[test]
+    fn address_parsers_never_panic(s in ".{0,80}") {
+        let _ = engine::split_host_port(&s);
+        let _ = engine::parse_port(&s);
+        let _ = socklab::basics::addr::inspect(&s);
+    }
+
+    #[test]
+    fn literal_addresses_resolve_to_themselves(a in any::<[u8; 4]>(), port in any::<u16>()) {
+        let addr = std::net::SocketAddr::from((a, port));
+        prop_assert_eq!(engine::resolve(&addr.to_string()).unwrap(), addr);
+    }
+
+    #[test]
+    fn decoding_never_panics_and_text_round_trips(bytes in proptest::collection::vec(any::<u8>(), 0..256), s in "\\PC{0,40}") {
+        for enc in Encoding::ALL {
+            let _ = enc.decode_lossy(&bytes);
+            if let Ok(encoded) = enc.encode(&s) {
+                prop_assert_eq!(enc.decode_lossy(&encoded), s.clone());
+            }
+        }
+    }
+
+    #[test]
+    fn stream_decoding_equals_whole_decoding(s in "\\PC{0,40}", cuts in proptest::collection::vec(any::<u16>(), 0..6)) {
+        for enc in Encoding::ALL {
+            let Ok(bytes) = enc.encode(&s) else { continue };
+            let mut points: Vec<usize> = cuts.iter().map(|c| *c as usize % (bytes.len() + 1)).collect();
+            points.sort();
+            let mut d = StreamDecoder::new(enc);
+            let mut text = String::new();
+            let mut at = 0;
+            for p in points {
+                text.push_str(&d.decode(&bytes[at..p], false));
+                at = p;
+            }
+            text.push_str(&d.decode(&bytes[at..], true));
+            prop_assert_eq!(text, s.clone());
+        }
+    }
+}
