@@ -4,6 +4,7 @@
 pub mod basics;
 pub mod cli;
 pub mod codec;
+pub mod codegen;
 pub mod engine;
 pub mod i18n;
 pub mod log;

@@ -551,3 +551,26 @@ fn presentation_mode_and_theme() {
     h.run_steps(2);
     assert_eq!(h.ctx.options(|o| o.theme_preference), egui::ThemePreference::Light);
 }
+
+#[test]
+fn code_window_follows_the_settings() {
+    let mut h = app(Lang::En);
+    h.run_steps(2);
+    click(&h, "Code");
+    h.run_steps(3);
+    assert!(has(&h, "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)"));
+    assert!(has(&h, "s.bind((\"127.0.0.1\", 0))"));
+    set_field(&mut h, "Local address", "[::1]:7000");
+    h.run_steps(2);
+    assert!(has(&h, "socket.AF_INET6") && has(&h, "s.bind((\"::1\", 7000))"), "updates live");
+    click(&h, "Rust");
+    h.run_steps(2);
+    assert!(has(&h, "UdpSocket::bind(\"[::1]:7000\")"));
+    click(&h, "Code");
+    h.run_steps(2);
+    click(&h, "TCP Server");
+    h.run_steps(3);
+    click(&h, "Code");
+    h.run_steps(3);
+    assert!(has(&h, "s.listen(128)"), "each tab shows its own code");
+}

@@ -28,6 +28,7 @@ pub struct BroadcastTab {
     receiver: State,
     sender: State,
     pub send: SendBox,
+    code: widgets::CodeView,
     pub wire: Wire,
 }
 
@@ -41,6 +42,7 @@ impl BroadcastTab {
             receiver: State::Off,
             sender: State::Off,
             send: SendBox::default(),
+            code: widgets::CodeView::default(),
             wire: Wire::new(notify),
         }
     }
@@ -136,6 +138,7 @@ impl BroadcastTab {
             } else if ui.button(t.start_receiver).clicked() {
                 self.start_receiver();
             }
+            self.code.button(ui, lang);
         });
         let (state, color) = match self.receiver {
             State::Off => (t.receiver_off.to_string(), widgets::RED),
@@ -174,6 +177,15 @@ impl BroadcastTab {
             self.send_bytes(bytes, lang);
         }
         ui.separator();
+        let setup = match (self.receiver, engine::parse_port(&self.listen_port)) {
+            (State::Off, _) | (_, Err(_)) => crate::codegen::Setup::BroadcastSender {
+                to: self.address.trim().to_string(),
+                port: engine::parse_port(&self.dest_port).unwrap_or(0),
+                encoding: self.wire.encoding,
+            },
+            (_, Ok(port)) => crate::codegen::Setup::BroadcastReceiver { port },
+        };
+        self.code.window(ui, lang, t.tab_broadcast, || setup);
         self.wire.log.ui(ui, lang, self.wire.encoding, "broadcast-log");
     }
 }

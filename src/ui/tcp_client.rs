@@ -35,6 +35,7 @@ pub struct TcpClientTab {
     endpoints: Option<(SocketAddr, SocketAddr)>,
     kernel: Option<String>,
     pub send: SendBox,
+    code: widgets::CodeView,
     pub wire: Wire,
 }
 
@@ -50,6 +51,7 @@ impl TcpClientTab {
             endpoints: None,
             kernel: None,
             send: SendBox::default(),
+            code: widgets::CodeView::default(),
             wire: Wire::new(notify),
         }
     }
@@ -160,6 +162,7 @@ impl TcpClientTab {
             } else if ui.button(t.connect).clicked() {
                 self.connect();
             }
+            self.code.button(ui, lang);
             let can_half = matches!(self.state, State::Connected { .. });
             ui.separator();
             widgets::labelled_edit(ui, t.burst_count, &mut self.burst, 30.0);
@@ -208,6 +211,12 @@ impl TcpClientTab {
             self.send.sent();
         }
         ui.separator();
+        let setup = crate::codegen::Setup::TcpClient {
+            server: self.server.clone(),
+            encoding: self.wire.encoding,
+            recv_buffer: widgets::parse_recv_buffer(&self.recv_buffer).unwrap_or(engine::DEFAULT_RECV_BUFFER),
+        };
+        self.code.window(ui, lang, t.tab_tcp_client, || setup);
         self.wire.log.ui(ui, lang, self.wire.encoding, "tcp-client-log");
     }
 }

@@ -49,6 +49,7 @@ pub struct TcpServerTab {
     /// Where the send box sends: one client, or all when `None`.
     target: Option<ConnId>,
     pub send: SendBox,
+    code: widgets::CodeView,
     pub wire: Wire,
 }
 
@@ -65,6 +66,7 @@ impl TcpServerTab {
             clients: BTreeMap::new(),
             target: None,
             send: SendBox::default(),
+            code: widgets::CodeView::default(),
             wire: Wire::new(notify),
         }
     }
@@ -158,6 +160,7 @@ impl TcpServerTab {
             } else if ui.button(t.start).clicked() {
                 self.start();
             }
+            self.code.button(ui, lang);
         });
         let (state, color) = match self.state {
             State::Stopped => (t.state_stopped.to_string(), widgets::RED),
@@ -186,6 +189,15 @@ impl TcpServerTab {
             }
         }
         ui.separator();
+        let setup = crate::codegen::Setup::TcpServer {
+            bind: self.bind.clone(),
+            backlog: self.backlog.trim().parse().unwrap_or(128),
+            reuse_addr: self.reuse_addr,
+            reply: self.reply,
+            encoding: self.wire.encoding,
+            recv_buffer: widgets::parse_recv_buffer(&self.recv_buffer).unwrap_or(engine::DEFAULT_RECV_BUFFER),
+        };
+        self.code.window(ui, lang, t.tab_tcp_server, || setup);
         self.wire.log.ui(ui, lang, self.wire.encoding, "tcp-server-log");
     }
 

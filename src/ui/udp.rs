@@ -29,6 +29,7 @@ pub struct UdpTab {
     joined: Option<String>,
     last_sender: Option<SocketAddr>,
     pub send: SendBox,
+    code: widgets::CodeView,
     pub wire: Wire,
 }
 
@@ -73,6 +74,7 @@ impl UdpTab {
             joined: None,
             last_sender: None,
             send: SendBox::default(),
+            code: widgets::CodeView::default(),
             wire: Wire::new(notify),
         }
     }
@@ -165,6 +167,7 @@ impl UdpTab {
             } else if ui.button(t.start).clicked() {
                 self.start();
             }
+            self.code.button(ui, lang);
         });
         let (state, color) = match self.state {
             State::Stopped => (t.state_stopped.to_string(), widgets::RED),
@@ -196,6 +199,9 @@ impl UdpTab {
             self.send_bytes(bytes, lang);
         }
         ui.separator();
+        let (bind, remote, encoding) = (self.bind.clone(), self.remote.clone(), self.wire.encoding);
+        let recv_buffer = widgets::parse_recv_buffer(&self.recv_buffer).unwrap_or(engine::DEFAULT_RECV_BUFFER);
+        self.code.window(ui, lang, t.tab_udp, || crate::codegen::Setup::Udp { bind, remote, encoding, recv_buffer });
         self.wire.log.ui(ui, lang, self.wire.encoding, "udp-log");
     }
 
