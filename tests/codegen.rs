@@ -118,15 +118,7 @@ fn tcp_server_code_answers_a_socklab_client_in_each_reply_mode() {
         let mut got = String::new();
         for _ in 0..100 {
             ev.settle(Duration::from_millis(50));
-            let all: Vec<u8> = ev
-                .seen
-                .iter()
-                .filter_map(|e| match &e.kind {
-                    EventKind::Rx { data, .. } => Some(data.clone()),
-                    _ => None,
-                })
-                .flatten()
-                .collect();
+            let all = ev.all_rx();
             got = String::from_utf8_lossy(&all).into_owned();
             if got.contains(want) {
                 break;

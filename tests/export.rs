@@ -6,14 +6,12 @@ mod common;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command as Proc;
-use std::time::Duration;
 
 use common::Events;
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
-use socklab::engine::tcp_client::TcpClientConfig;
 use socklab::engine::tcp_server::TcpServerConfig;
 use socklab::engine::udp::UdpConfig;
-use socklab::engine::{self, CloseReason, Command, Event, EventKind, ReplyMode};
+use socklab::engine::{self, Event, EventKind, ReplyMode};
 use socklab::log::pcap::PcapWriter;
 
 fn write_pcap(events: &[Event], path: &Path) -> u64 {
@@ -112,35 +110,10 @@ fn tshark(args: &[&str]) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// Runs a TCP session: echo server, a client that sends two messages, half-closes, and sees the
-/// server close. Returns the server's and the client's events.
-fn tcp_session() -> (Vec<Event>, Vec<Event>, SocketAddr) {
-    let (ssink, mut sev) = Events::new();
-    let scfg = TcpServerConfig { bind: "127.0.0.1:0".into(), reply: ReplyMode::Upper, ..TcpServerConfig::default() };
-    let srv = engine::tcp_server::spawn(scfg, ssink).unwrap();
-    let addr = sev.listening();
-    let (csink, mut cev) = Events::new();
-    let ccfg =
-        TcpClientConfig { connect: addr.to_string(), timeout: Duration::from_secs(5), ..TcpClientConfig::default() };
-    let cli = engine::tcp_client::spawn(ccfg, csink).unwrap();
-    cev.wait_for("connected", |e| matches!(e.kind, EventKind::Connected { .. }));
-    cli.send(Command::Send { conn: None, data: b"hello ".to_vec() }).unwrap();
-    assert_eq!(cev.rx_bytes(6), b"HELLO ");
-    cli.send(Command::Send { conn: None, data: "你好".as_bytes().to_vec() }).unwrap();
-    assert_eq!(cev.rx_bytes(12), "HELLO 你好".as_bytes());
-    cli.send(Command::ShutdownWrite { conn: None }).unwrap();
-    cev.wait_for("closed", |e| matches!(e.kind, EventKind::Closed { .. }));
-    cev.wait_for("stopped", |e| e.kind == EventKind::Stopped);
-    sev.wait_for("server side closed", |e| e.kind == EventKind::Closed { reason: CloseReason::PeerClosed });
-    srv.request_stop();
-    sev.wait_for("server stopped", |e| e.kind == EventKind::Stopped);
-    (sev.seen, cev.seen, addr)
-}
-
 #[test]
 fn tcp_pcap_has_handshake_payloads_and_consistent_sequence_numbers() {
     let dir = tempfile::tempdir().unwrap();
-    let (server_events, client_events, addr) = tcp_session();
+    let (server_events, client_events, addr) = common::tcp_session();
     for (name, events) in [("server", &server_events), ("client", &client_events)] {
         let path = dir.path().join(format!("{name}.pcap"));
         write_pcap(events, &path);

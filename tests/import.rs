@@ -6,17 +6,14 @@ mod common;
 use std::net::SocketAddr;
 use std::process::Command as Proc;
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use common::Events;
 use etherparse::{LinuxSllPacketType, PacketBuilder, PacketBuilderStep, TcpHeader, VlanId};
 use proptest::prelude::*;
 use socklab::codec::Encoding;
 use socklab::engine::problem::Problem;
-use socklab::engine::tcp_client::TcpClientConfig;
-use socklab::engine::tcp_server::TcpServerConfig;
 use socklab::engine::udp::UdpConfig;
-use socklab::engine::{self, CloseReason, Command, Event, EventKind, Proto, ReplyMode};
+use socklab::engine::{self, CloseReason, Event, EventKind, Proto, ReplyMode};
 use socklab::log::import::{self, ImportError, Imported};
 use socklab::log::pcap::PcapWriter;
 use socklab::log::record::Record;
@@ -24,35 +21,10 @@ use socklab::log::record::Record;
 // ---------------------------------------------------------------------------------------------
 // Sessions and helpers
 
-/// Runs a TCP session: echo server, a client that sends two messages, half-closes, and sees the
-/// server close. Returns the server's and the client's events. (As in `tests/export.rs`.)
-fn tcp_session() -> (Vec<Event>, Vec<Event>, SocketAddr) {
-    let (ssink, mut sev) = Events::new();
-    let scfg = TcpServerConfig { bind: "127.0.0.1:0".into(), reply: ReplyMode::Upper, ..TcpServerConfig::default() };
-    let srv = engine::tcp_server::spawn(scfg, ssink).unwrap();
-    let addr = sev.listening();
-    let (csink, mut cev) = Events::new();
-    let ccfg =
-        TcpClientConfig { connect: addr.to_string(), timeout: Duration::from_secs(5), ..TcpClientConfig::default() };
-    let cli = engine::tcp_client::spawn(ccfg, csink).unwrap();
-    cev.wait_for("connected", |e| matches!(e.kind, EventKind::Connected { .. }));
-    cli.send(Command::Send { conn: None, data: b"hello ".to_vec() }).unwrap();
-    assert_eq!(cev.rx_bytes(6), b"HELLO ");
-    cli.send(Command::Send { conn: None, data: "你好".as_bytes().to_vec() }).unwrap();
-    assert_eq!(cev.rx_bytes(12), "HELLO 你好".as_bytes());
-    cli.send(Command::ShutdownWrite { conn: None }).unwrap();
-    cev.wait_for("closed", |e| matches!(e.kind, EventKind::Closed { .. }));
-    cev.wait_for("stopped", |e| e.kind == EventKind::Stopped);
-    sev.wait_for("server side closed", |e| e.kind == EventKind::Closed { reason: CloseReason::PeerClosed });
-    srv.request_stop();
-    sev.wait_for("server stopped", |e| e.kind == EventKind::Stopped);
-    (sev.seen, cev.seen, addr)
-}
-
 /// The TCP session, run once for all tests.
 fn tcp() -> &'static (Vec<Event>, Vec<Event>, SocketAddr) {
     static SESSION: OnceLock<(Vec<Event>, Vec<Event>, SocketAddr)> = OnceLock::new();
-    SESSION.get_or_init(tcp_session)
+    SESSION.get_or_init(common::tcp_session)
 }
 
 /// A UDP echo socket that receives "datagram one" and `00 ff` from a plain socket and echoes

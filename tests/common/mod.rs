@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
-use socklab::engine::{Event, EventKind, EventSink};
+use socklab::engine::tcp_client::TcpClientConfig;
+use socklab::engine::tcp_server::TcpServerConfig;
+use socklab::engine::{self, CloseReason, Command, Event, EventKind, EventSink, ReplyMode};
 
 pub const LIMIT: Duration = Duration::from_secs(10);
 
@@ -48,19 +50,23 @@ impl Events {
         }
     }
 
+    /// All bytes received so far, in order.
+    pub fn all_rx(&self) -> Vec<u8> {
+        self.seen
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Rx { data, .. } => Some(data.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
     /// Collects received bytes until `n` bytes arrived (TCP may split or merge reads).
     pub fn rx_bytes(&mut self, n: usize) -> Vec<u8> {
         let deadline = Instant::now() + LIMIT;
         loop {
-            let got: Vec<u8> = self
-                .seen
-                .iter()
-                .filter_map(|e| match &e.kind {
-                    EventKind::Rx { data, .. } => Some(data.clone()),
-                    _ => None,
-                })
-                .flatten()
-                .collect();
+            let got = self.all_rx();
             if got.len() >= n {
                 return got;
             }
@@ -87,4 +93,29 @@ impl Events {
 
 pub fn is_error(e: &Event) -> bool {
     matches!(e.kind, EventKind::Error(_))
+}
+
+/// Runs a TCP session: upper-case server, a client that sends two messages, half-closes, and
+/// sees the server close. Returns the server's and the client's events, and the server address.
+pub fn tcp_session() -> (Vec<Event>, Vec<Event>, SocketAddr) {
+    let (ssink, mut sev) = Events::new();
+    let scfg = TcpServerConfig { bind: "127.0.0.1:0".into(), reply: ReplyMode::Upper, ..TcpServerConfig::default() };
+    let srv = engine::tcp_server::spawn(scfg, ssink).unwrap();
+    let addr = sev.listening();
+    let (csink, mut cev) = Events::new();
+    let ccfg =
+        TcpClientConfig { connect: addr.to_string(), timeout: Duration::from_secs(5), ..TcpClientConfig::default() };
+    let cli = engine::tcp_client::spawn(ccfg, csink).unwrap();
+    cev.wait_for("connected", |e| matches!(e.kind, EventKind::Connected { .. }));
+    cli.send(Command::Send { conn: None, data: b"hello ".to_vec() }).unwrap();
+    assert_eq!(cev.rx_bytes(6), b"HELLO ");
+    cli.send(Command::Send { conn: None, data: "你好".as_bytes().to_vec() }).unwrap();
+    assert_eq!(cev.rx_bytes(12), "HELLO 你好".as_bytes());
+    cli.send(Command::ShutdownWrite { conn: None }).unwrap();
+    cev.wait_for("closed", |e| matches!(e.kind, EventKind::Closed { .. }));
+    cev.wait_for("stopped", |e| e.kind == EventKind::Stopped);
+    sev.wait_for("server side closed", |e| e.kind == EventKind::Closed { reason: CloseReason::PeerClosed });
+    srv.request_stop();
+    sev.wait_for("server stopped", |e| e.kind == EventKind::Stopped);
+    (sev.seen, cev.seen, addr)
 }
