@@ -123,9 +123,10 @@ pub struct UdpArgs {
     /// Join this multicast group (e.g. 239.255.0.1); bind 0.0.0.0:PORT to receive it.
     #[arg(long, value_name = "GROUP")]
     pub multicast: Option<std::net::IpAddr>,
-    /// IPv4 address of the interface to join on and send group traffic from (127.0.0.1 keeps it on this machine).
+    /// Interface to join on and send group traffic from: an IPv4 address (127.0.0.1 keeps it on
+    /// this machine) or, for IPv6 groups, an interface name or index (lo).
     #[arg(long, value_name = "ADDR")]
-    pub interface: Option<std::net::Ipv4Addr>,
+    pub interface: Option<String>,
     /// Multicast TTL (hops), 1 = this network only.
     #[arg(long, default_value_t = 1)]
     pub ttl: u32,
@@ -622,12 +623,32 @@ fn is_listening(k: &EventKind) -> bool {
     matches!(k, EventKind::Listening { .. })
 }
 
+/// The multicast settings of `udp`: `--interface` is an IPv4 address or an interface name/index.
+fn multicast_of(a: &UdpArgs) -> Result<Option<engine::udp::Multicast>, Failure> {
+    if a.multicast.is_none() && a.interface.is_none() {
+        return Ok(None);
+    }
+    let mut m = engine::udp::Multicast { join: a.multicast, ttl: a.ttl, ..Default::default() };
+    if let Some(i) = a.interface.as_deref().map(str::trim) {
+        if let Ok(v4) = i.parse::<std::net::Ipv4Addr>() {
+            m.interface = Some(v4);
+        } else {
+            m.interface_index =
+                i.parse::<u32>().ok().or_else(|| engine::udp::interface_index(i)).ok_or_else(|| {
+                    Failure::Usage(format!("--interface {i}: not an IPv4 address or an interface name"))
+                })?;
+        }
+    }
+    Ok(Some(m))
+}
+
 fn run_udp(a: UdpArgs, m: Option<&ArgMatches>) -> Result<(), Failure> {
     let msgs = payloads(&a.send, &a.hex, a.common.encoding, m)?;
     if !msgs.is_empty() && a.to.is_none() {
         return Err(Failure::Usage("--send/--hex need --to ADDR:PORT (where to send)".into()));
     }
     let mut until = deadline(a.duration)?;
+    let multicast = multicast_of(&a)?;
     let cfg = UdpConfig {
         bind: a.bind.clone(),
         reply: a.reply.into(),
@@ -635,12 +656,7 @@ fn run_udp(a: UdpArgs, m: Option<&ArgMatches>) -> Result<(), Failure> {
         recv_buffer: a.recv_buffer,
         // Several receivers of one group on one machine share the port.
         reuse_addr: a.multicast.is_some(),
-        multicast: (a.multicast.is_some() || a.interface.is_some()).then_some(engine::udp::Multicast {
-            join: a.multicast,
-            interface: a.interface,
-            ttl: a.ttl,
-            loopback: true,
-        }),
+        multicast,
         thread_name: "udp".into(),
         ..UdpConfig::default()
     };

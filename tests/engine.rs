@@ -470,3 +470,33 @@ fn tcp_small_receive_buffer_splits_reads_but_loses_nothing() {
     assert_eq!(sizes, vec![4, 4, 2], "each read at most the buffer size");
     h.request_stop();
 }
+
+#[test]
+fn interface_index_by_name_and_unroutable_ipv6_group_explained() {
+    use socklab::engine::udp::{Multicast, interface_index};
+    let Some(lo) = interface_index("lo") else {
+        eprintln!("SKIP: no interface named lo");
+        return;
+    };
+    assert!(interface_index("no-such-interface-xyz").is_none());
+    // Loopback has no IPv6 multicast route by default: sending to a group through it is
+    // refused by the kernel, and SockLab says so instead of failing silently.
+    let (st, mut et) = Events::new();
+    let cfg = UdpConfig {
+        bind: "[::1]:0".into(),
+        multicast: Some(Multicast { interface_index: lo, ..Multicast::default() }),
+        ..UdpConfig::default()
+    };
+    let Ok(tx) = engine::udp::spawn(cfg, st) else { return };
+    let first = et.wait_for("outcome", |e| matches!(e.kind, EventKind::Listening { .. } | EventKind::Stopped));
+    if !matches!(first.kind, EventKind::Listening { .. }) {
+        eprintln!("SKIP: no IPv6 loopback here");
+        return;
+    }
+    tx.send(Command::SendTo { to: "[ff01::5e1]:29001".into(), data: b"x".to_vec() }).unwrap();
+    let outcome = et.wait_for("sent or refused", |e| matches!(e.kind, EventKind::Tx { .. } | EventKind::Error(_)));
+    if let EventKind::Error(p) = outcome.kind {
+        assert!(matches!(p, Problem::Unreachable(_)), "{p:?}");
+    }
+    tx.request_stop();
+}

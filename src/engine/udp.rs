@@ -46,6 +46,9 @@ pub struct Multicast {
     /// The interface to join on and send from (IPv4 address of the interface). For a safe demo
     /// on this machine use 127.0.0.1: without it, group traffic follows the default route.
     pub interface: Option<Ipv4Addr>,
+    /// For IPv6: the interface index to join on and send from (0: the system's choice); see
+    /// [`interface_index`]. `lo` keeps IPv6 group traffic on this machine.
+    pub interface_index: u32,
     /// How many routers a datagram may cross (IP_MULTICAST_TTL / hop limit); 1 = this network.
     pub ttl: u32,
     /// Whether our own group datagrams come back to sockets on this machine.
@@ -54,7 +57,7 @@ pub struct Multicast {
 
 impl Default for Multicast {
     fn default() -> Self {
-        Multicast { join: None, interface: None, ttl: 1, loopback: true }
+        Multicast { join: None, interface: None, interface_index: 0, ttl: 1, loopback: true }
     }
 }
 
@@ -113,14 +116,32 @@ fn set_multicast(s: &Socket, addr: SocketAddr, m: &Multicast) -> Result<(), Prob
         s.set_multicast_ttl_v4(m.ttl).map_err(opt)?;
         s.set_multicast_loop_v4(m.loopback).map_err(opt)?;
     } else {
+        if m.interface_index != 0 {
+            s.set_multicast_if_v6(m.interface_index).map_err(opt)?;
+        }
         s.set_multicast_hops_v6(m.ttl).map_err(opt)?;
         s.set_multicast_loop_v6(m.loopback).map_err(opt)?;
     }
     match m.join {
         Some(IpAddr::V4(g)) if g.is_multicast() => s.join_multicast_v4(&g, &iface).map_err(opt),
-        Some(IpAddr::V6(g)) if g.is_multicast() => s.join_multicast_v6(&g, 0).map_err(opt),
+        Some(IpAddr::V6(g)) if g.is_multicast() => s.join_multicast_v6(&g, m.interface_index).map_err(opt),
         Some(g) => Err(Problem::NotMulticast(g)),
         None => Ok(()),
+    }
+}
+
+/// The index of a network interface by name (`lo`, `eth0`), for IPv6 multicast.
+pub fn interface_index(name: &str) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        let c = std::ffi::CString::new(name).ok()?;
+        // SAFETY: `c` is a valid NUL-terminated string that lives across the call.
+        let i = unsafe { libc::if_nametoindex(c.as_ptr()) };
+        (i != 0).then_some(i)
+    }
+    #[cfg(not(unix))]
+    {
+        name.parse().ok()
     }
 }
 

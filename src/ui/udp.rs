@@ -132,11 +132,21 @@ impl UdpTab {
         };
         // The interface also applies without a group: datagrams sent to a group then leave
         // from it (127.0.0.1 by default, so a demo stays on this machine).
-        let interface = match iface {
-            "" => None,
-            i => Some(i.parse::<Ipv4Addr>().map_err(|_| Problem::BadAddress(i.to_string()))?),
-        };
-        Ok(Some(Multicast { join, interface, ..Multicast::default() }))
+        let mut m = Multicast { join, ..Multicast::default() };
+        if !iface.is_empty() {
+            match iface.parse::<Ipv4Addr>() {
+                Ok(v4) => m.interface = Some(v4),
+                // IPv6 groups: an interface name or index, e.g. lo.
+                Err(_) => {
+                    m.interface_index = iface
+                        .parse::<u32>()
+                        .ok()
+                        .or_else(|| engine::udp::interface_index(iface))
+                        .ok_or_else(|| Problem::BadAddress(iface.to_string()))?;
+                }
+            }
+        }
+        Ok(Some(m))
     }
 
     fn stop(&mut self) {
