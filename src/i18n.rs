@@ -117,6 +117,7 @@ strings! {
     presenting_tip: "Presentation mode for a projector: larger text, thicker lines, high-contrast light theme (F11 or Ctrl+Shift+P). Ctrl+plus / Ctrl+minus / Ctrl+0 zoom.", "投影演示模式:更大的文字、更粗的线条、高对比度浅色主题(F11 或 Ctrl+Shift+P)。Ctrl+加号 / Ctrl+减号 / Ctrl+0 缩放。";
     theme: "Theme", "主题";
     view_menu: "View", "视图";
+    settings_corrupt: "The settings file could not be read ({0}); it was kept as {1} and defaults are used.", "设置文件无法读取({0}),已保存为 {1},现在使用默认设置。";
     code: "Code", "代码";
     code_tip: "The same thing in Python (the tutorial's style) or Rust, with these settings.", "用 Python(教程的写法)或 Rust 实现同样的功能,使用当前设置。";
     code_title: "Code for this tab", "本页对应的代码";

@@ -574,3 +574,35 @@ fn code_window_follows_the_settings() {
     h.run_steps(3);
     assert!(has(&h, "s.listen(128)"), "each tab shows its own code");
 }
+
+#[test]
+fn settings_are_remembered_and_a_corrupt_file_never_stops_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("settings.json");
+    std::fs::write(&path, r#"{"lang":"Zh","udp_bind":"127.0.0.1:7788","theme":"light"}"#).unwrap();
+    let mut h = app(Lang::En);
+    let ctx = h.ctx.clone();
+    h.state_mut().restore(&ctx, path.clone(), false);
+    h.run_steps(3);
+    assert!(has(&h, "本地地址"), "saved language");
+    assert_eq!(h.get_by_role_and_label(Role::TextInput, "本地地址").value().as_deref(), Some("127.0.0.1:7788"));
+    set_field(&mut h, "本地地址", "127.0.0.1:7799");
+    h.state().save_settings();
+    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(saved["udp_bind"], "127.0.0.1:7799");
+    assert_eq!(saved["theme"], "light");
+
+    // --lang wins over the saved language.
+    let mut h = app(Lang::En);
+    h.state_mut().restore(&ctx, path.clone(), true);
+    h.run_steps(3);
+    assert!(has(&h, "Local address"));
+
+    std::fs::write(&path, "{ broken").unwrap();
+    let mut h = app(Lang::En);
+    let ctx = h.ctx.clone();
+    h.state_mut().restore(&ctx, path.clone(), false);
+    h.run_steps(3);
+    assert!(has(&h, "The settings file could not be read"));
+    assert!(dir.path().join("settings.json.bak").exists());
+}

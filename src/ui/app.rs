@@ -31,6 +31,10 @@ pub const DEFAULT_LOG_BUDGET_MIB: usize = 256;
 
 pub struct SockLabApp {
     pub lang: Lang,
+    /// Where settings are saved at exit (set only for the real window).
+    settings_path: Option<std::path::PathBuf>,
+    /// A notice about the settings file (e.g. it was corrupt), shown once.
+    settings_notice: Option<String>,
     /// Presentation mode: large text, thick lines, high-contrast light theme.
     pub presenting: bool,
     pub theme: egui::ThemePreference,
@@ -52,6 +56,8 @@ impl SockLabApp {
         let ctx = cc.egui_ctx.clone();
         let notify: Notify = Arc::new(move || ctx.request_repaint());
         let mut app = SockLabApp {
+            settings_path: None,
+            settings_notice: None,
             presenting: false,
             theme: egui::ThemePreference::System,
             log_budget_mib: DEFAULT_LOG_BUDGET_MIB,
@@ -126,6 +132,70 @@ impl SockLabApp {
         for field in [&mut self.udp.bind, &mut self.tcp_server.bind] {
             let port = field.trim().rsplit_once(':').map_or("0", |(_, p)| p).to_string();
             *field = std::net::SocketAddr::new(ip, port.parse().unwrap_or(0)).to_string();
+        }
+    }
+
+    /// Loads saved settings (the language only if `--lang` did not choose one) and remembers
+    /// where to save them.
+    pub fn restore(&mut self, ctx: &egui::Context, path: std::path::PathBuf, lang_given: bool) {
+        use super::settings::{Loaded, load};
+        match load(&path) {
+            Loaded::Fresh => {}
+            Loaded::Ok(s) => {
+                if let (false, Some(l)) = (lang_given, s.lang) {
+                    self.lang = l;
+                }
+                self.theme = match s.theme.as_str() {
+                    "light" => egui::ThemePreference::Light,
+                    "dark" => egui::ThemePreference::Dark,
+                    _ => egui::ThemePreference::System,
+                };
+                ctx.set_theme(self.theme);
+                if let Some(b) = s.log_budget_mib {
+                    self.log_budget_mib = b.clamp(16, 16_384);
+                    self.apply_budget();
+                }
+                let fields = [
+                    (&mut self.udp.bind, s.udp_bind),
+                    (&mut self.udp.remote, s.udp_remote),
+                    (&mut self.tcp_server.bind, s.tcp_server_bind),
+                    (&mut self.tcp_client.server, s.tcp_client_server),
+                    (&mut self.broadcast.listen_port, s.broadcast_port),
+                ];
+                for (field, saved) in fields {
+                    if let Some(v) = saved {
+                        *field = v;
+                    }
+                }
+            }
+            Loaded::Corrupt { backup, error } => {
+                self.settings_notice =
+                    Some(crate::i18n::fill(self.lang.tr().settings_corrupt, &[&error, &backup.display()]));
+            }
+        }
+        self.settings_path = Some(path);
+    }
+
+    /// Writes the settings file (at exit).
+    pub fn save_settings(&self) {
+        let Some(path) = &self.settings_path else { return };
+        let s = super::settings::Settings {
+            lang: Some(self.lang),
+            theme: match self.theme {
+                egui::ThemePreference::Light => "light",
+                egui::ThemePreference::Dark => "dark",
+                egui::ThemePreference::System => "system",
+            }
+            .into(),
+            log_budget_mib: Some(self.log_budget_mib),
+            udp_bind: Some(self.udp.bind.clone()),
+            udp_remote: Some(self.udp.remote.clone()),
+            tcp_server_bind: Some(self.tcp_server.bind.clone()),
+            tcp_client_server: Some(self.tcp_client.server.clone()),
+            broadcast_port: Some(self.broadcast.listen_port.clone()),
+        };
+        if let Err(e) = super::settings::save(path, &s) {
+            eprintln!("socklab: cannot save settings to {}: {e}", path.display());
         }
     }
 
@@ -205,6 +275,16 @@ impl eframe::App for SockLabApp {
             ui.add_space(4.0);
             self.tab_bar(ui);
             ui.add_space(2.0);
+            let mut dismiss = false;
+            if let Some(n) = &self.settings_notice {
+                ui.horizontal(|ui| {
+                    ui.colored_label(super::widgets::AMBER, n);
+                    dismiss = ui.small_button("OK").clicked();
+                });
+            }
+            if dismiss {
+                self.settings_notice = None;
+            }
         });
         egui::CentralPanel::default().show(ui, |ui| match self.active {
             TabId::Udp => self.udp.ui(ui, self.lang),
@@ -221,6 +301,7 @@ impl eframe::App for SockLabApp {
     }
 
     fn on_exit(&mut self) {
+        self.save_settings();
         self.shutdown();
     }
 }

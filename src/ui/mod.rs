@@ -8,6 +8,7 @@ mod filter;
 pub mod fonts;
 mod lifecycle;
 pub mod log_view;
+pub mod settings;
 mod tcp_client;
 mod tcp_server;
 mod udp;
@@ -27,5 +28,16 @@ pub fn run(lang: Option<Lang>) -> eframe::Result<()> {
             .with_min_inner_size([640.0, 420.0]),
         ..Default::default()
     };
-    eframe::run_native("SockLab", options, Box::new(move |cc| Ok(Box::new(SockLabApp::new(cc, lang)))))
+    eframe::run_native(
+        "SockLab",
+        options,
+        Box::new(move |cc| {
+            let mut app = SockLabApp::new(cc, lang);
+            // Only the real window remembers settings (tests build the app without this).
+            if let Some(path) = settings::default_path() {
+                app.restore(&cc.egui_ctx, path, lang.is_some());
+            }
+            Ok(Box::new(app))
+        }),
+    )
 }
