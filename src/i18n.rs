@@ -181,6 +181,15 @@ strings! {
     err_hex_digit: "'{0}' (character {1}) is not a hex digit 0-9 or a-f. Nothing was sent.", "'{0}'(第 {1} 个字符)不是十六进制数字 0-9 或 a-f,没有发送。";
     err_hex_odd: "{0} hex digits is an odd number: every byte needs two digits. Nothing was sent.", "{0} 个十六进制数字是奇数个:每个字节需要两位。没有发送。";
     err_unencodable: "'{0}' cannot be written in {1}. Nothing was sent.", "'{0}' 无法用 {1} 编码,没有发送。";
+    err_bad_escape: "The escape at character {0} is not one of \\r \\n \\t \\0 \\\\ \\xHH. Nothing was sent.", "第 {0} 个字符处的转义不是 \\r \\n \\t \\0 \\\\ \\xHH 之一,没有发送。";
+    escapes: "Escapes", "转义";
+    escapes_tip: "In text mode, \\r \\n \\t \\0 \\\\ and \\xHH (one raw byte) are turned into those bytes, e.g. GET / HTTP/1.0\\r\\n\\r\\n.", "文本模式下把 \\r \\n \\t \\0 \\\\ 和 \\xHH(一个原始字节)转换成对应的字节,例如 GET / HTTP/1.0\\r\\n\\r\\n。";
+    repeat: "Repeat", "重复";
+    repeat_every: "every (ms)", "间隔(毫秒)";
+    repeat_times: "times", "次数";
+    repeat_tip: "Send the message again and again: every N ms, K times (at most 100,000). Stops by itself, on an error, or with Stop.", "反复发送这条消息:每隔 N 毫秒发一次,共 K 次(最多 100,000 次)。发完、出错或点“停止”都会停下。";
+    repeat_left: "{0} left, next in {1} ms", "还剩 {0} 次,{1} 毫秒后发送下一次";
+    repeat_stop: "Stop repeating", "停止重复";
     err_nothing: "Type something to send first.", "请先输入要发送的内容。";
     err_not_started: "Start it first: there is no socket yet.", "请先启动:还没有套接字。";
 
@@ -410,6 +419,7 @@ pub fn codec_error(lang: Lang, e: &crate::codec::CodecError) -> String {
         E::BadHexDigit { ch, pos } => fill(t.err_hex_digit, &[ch, &(pos + 1)]),
         E::OddHexLength { digits } => fill(t.err_hex_odd, &[digits]),
         E::Unencodable { ch, encoding } => fill(t.err_unencodable, &[ch, &encoding.name()]),
+        E::BadEscape { pos } => fill(t.err_bad_escape, &[&(pos + 1)]),
     }
 }
 

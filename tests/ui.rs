@@ -606,3 +606,37 @@ fn settings_are_remembered_and_a_corrupt_file_never_stops_start_up() {
     assert!(has(&h, "The settings file could not be read"));
     assert!(dir.path().join("settings.json.bak").exists());
 }
+
+#[test]
+fn escapes_and_repeat_send() {
+    let mut h = app(Lang::En);
+    h.run_steps(2);
+    click(&h, "Start");
+    run_until(&mut h, "bound", |h| has(h, "Bound to 127.0.0.1:"));
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    set_field(&mut h, "Remote address", &peer.local_addr().unwrap().to_string());
+    h.get_by_role_and_label(Role::CheckBox, "Escapes").click();
+    h.run_steps(2);
+    set_field(&mut h, "Message", "tick\\x41\\r\\n");
+    set_field(&mut h, "every (ms)", "30");
+    set_field(&mut h, "times", "3");
+    click(&h, "Repeat");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 64];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while got.len() < 3 && Instant::now() < deadline {
+        h.step();
+        peer.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+        if let Ok((n, _)) = peer.recv_from(&mut buf) {
+            got.push(buf[..n].to_vec());
+        }
+    }
+    assert_eq!(got, vec![b"tickA\r\n".to_vec(); 3], "three sends, escapes turned into bytes");
+    run_until(&mut h, "repeat finished", |h| has(h, "Repeat") && !has(h, "Stop repeating"));
+    // A bad escape is explained and nothing is sent.
+    set_field(&mut h, "Message", "bad \\q");
+    click(&h, "Send");
+    h.run_steps(2);
+    assert!(has(&h, "is not one of"));
+}

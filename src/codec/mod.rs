@@ -121,6 +121,8 @@ pub enum CodecError {
     OddHexLength { digits: usize },
     /// A character the chosen encoding cannot represent.
     Unencodable { ch: char, encoding: Encoding },
+    /// A backslash escape that is not one of `\r \n \t \0 \\ \xHH`, at this character.
+    BadEscape { pos: usize },
 }
 
 impl std::fmt::Display for CodecError {
@@ -134,6 +136,9 @@ impl std::fmt::Display for CodecError {
             }
             CodecError::Unencodable { ch, encoding } => {
                 write!(f, "'{ch}' cannot be written in {}", encoding.name())
+            }
+            CodecError::BadEscape { pos } => {
+                write!(f, "the escape at position {} is not one of \\r \\n \\t \\0 \\\\ \\xHH", pos + 1)
             }
         }
     }
@@ -195,6 +200,43 @@ pub fn to_hex(bytes: &[u8]) -> String {
     }
     // Only ASCII hex digits and spaces were pushed.
     String::from_utf8(s).unwrap_or_default()
+}
+
+/// Text with escapes: `\r \n \t \0 \\` and `\xHH` (a raw byte), the rest in `encoding`.
+pub fn encode_escaped(input: &str, encoding: Encoding) -> Result<Vec<u8>, CodecError> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut text = String::new();
+    let chars: Vec<char> = input.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] != '\\' {
+            text.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let byte = match chars.get(i + 1) {
+            Some('r') => b'\r',
+            Some('n') => b'\n',
+            Some('t') => b'\t',
+            Some('0') => 0,
+            Some('\\') => b'\\',
+            Some('x') => {
+                let hex: String = chars.iter().skip(i + 2).take(2).collect();
+                let b = (hex.len() == 2).then(|| u8::from_str_radix(&hex, 16).ok()).flatten();
+                let Some(b) = b else { return Err(CodecError::BadEscape { pos: i }) };
+                out.extend(encoding.encode(&std::mem::take(&mut text))?);
+                out.push(b);
+                i += 4;
+                continue;
+            }
+            _ => return Err(CodecError::BadEscape { pos: i }),
+        };
+        out.extend(encoding.encode(&std::mem::take(&mut text))?);
+        out.push(byte);
+        i += 2;
+    }
+    out.extend(encoding.encode(&text)?);
+    Ok(out)
 }
 
 /// Turns typed input into the bytes to send.
@@ -290,6 +332,16 @@ mod tests {
         }
         let mut d = StreamDecoder::new(Encoding::Utf8);
         assert_eq!(d.decode(&[0xe4, 0xbd], true), "\u{fffd}", "unfinished at the end");
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(encode_escaped("GET / HTTP/1.0\\r\\n\\r\\n", Encoding::Utf8).unwrap(), b"GET / HTTP/1.0\r\n\r\n");
+        assert_eq!(encode_escaped("a\\x00\\xffb\\\\", Encoding::Utf8).unwrap(), b"a\x00\xffb\\");
+        assert_eq!(encode_escaped("你\\n", Encoding::Gbk).unwrap(), vec![0xc4, 0xe3, b'\n']);
+        assert_eq!(encode_escaped("bad \\q", Encoding::Utf8), Err(CodecError::BadEscape { pos: 4 }));
+        assert_eq!(encode_escaped("\\x4", Encoding::Utf8), Err(CodecError::BadEscape { pos: 0 }));
+        assert_eq!(encode_escaped("end\\", Encoding::Utf8), Err(CodecError::BadEscape { pos: 3 }));
     }
 
     #[test]

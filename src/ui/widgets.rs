@@ -136,15 +136,43 @@ pub fn labelled_edit(ui: &mut egui::Ui, label: &str, value: &mut String, width: 
     ui.add(egui::TextEdit::singleline(value).desired_width(width)).labelled_by(l.id)
 }
 
-/// The message box: text or hex, an encoding, Enter to send, ↑/↓ for history.
-#[derive(Default)]
+/// The message box: text or hex, an encoding, Enter to send, ↑/↓ for history, repeat.
 pub struct SendBox {
     pub text: String,
     pub mode: InputMode,
+    /// Text mode: turn `\r \n \t \0 \\ \xHH` into bytes.
+    pub escapes: bool,
     history: Vec<String>,
     /// Position while browsing history with ↑/↓.
     browse: Option<usize>,
     pub error: Option<String>,
+    pub repeat_every: String,
+    pub repeat_times: String,
+    auto: Option<AutoSend>,
+}
+
+/// A message being sent again and again.
+struct AutoSend {
+    bytes: Vec<u8>,
+    every: std::time::Duration,
+    left: u32,
+    next: Instant,
+}
+
+impl Default for SendBox {
+    fn default() -> Self {
+        SendBox {
+            text: String::new(),
+            mode: InputMode::Text,
+            escapes: false,
+            history: Vec::new(),
+            browse: None,
+            error: None,
+            repeat_every: "1000".into(),
+            repeat_times: "10".into(),
+            auto: None,
+        }
+    }
 }
 
 const HISTORY_LIMIT: usize = 100;
@@ -155,9 +183,13 @@ impl SendBox {
     pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, encoding: &mut Encoding, id: &str) -> Option<Vec<u8>> {
         let t = lang.tr();
         let mut submit = false;
-        ui.horizontal(|ui| {
+        let mut start_repeat = false;
+        let tick = self.auto_tick(ui.ctx());
+        ui.horizontal_wrapped(|ui| {
             ui.radio_value(&mut self.mode, InputMode::Text, t.mode_text);
             ui.radio_value(&mut self.mode, InputMode::Hex, t.mode_hex);
+            ui.add_enabled(self.mode == InputMode::Text, egui::Checkbox::new(&mut self.escapes, t.escapes))
+                .on_hover_text(t.escapes_tip);
             ui.separator();
             let l = ui.label(t.encoding);
             egui::ComboBox::from_id_salt((id, "encoding"))
@@ -169,6 +201,21 @@ impl SendBox {
                 })
                 .response
                 .labelled_by(l.id);
+            ui.separator();
+            match &self.auto {
+                None => {
+                    labelled_edit(ui, t.repeat_every, &mut self.repeat_every, 50.0);
+                    labelled_edit(ui, t.repeat_times, &mut self.repeat_times, 50.0);
+                    start_repeat = ui.button(t.repeat).on_hover_text(t.repeat_tip).clicked();
+                }
+                Some(a) => {
+                    let next = a.next.saturating_duration_since(Instant::now()).as_millis();
+                    ui.label(i18n::fill(t.repeat_left, &[&a.left, &next]));
+                    if ui.button(t.repeat_stop).clicked() {
+                        self.auto = None;
+                    }
+                }
+            }
         });
         ui.horizontal(|ui| {
             let l = ui.label(t.message);
@@ -202,14 +249,48 @@ impl SendBox {
         if let Some(e) = &self.error {
             ui.colored_label(RED, e);
         }
-        if !submit {
+        if tick.is_some() {
+            return tick;
+        }
+        if !submit && !start_repeat {
             return None;
         }
+        let bytes = self.bytes(lang, *encoding)?;
+        if start_repeat {
+            let every = parse_number(&self.repeat_every, 1..=3_600_000u64, crate::engine::problem::Op::Send, "every");
+            let times = parse_number(&self.repeat_times, 1..=100_000u32, crate::engine::problem::Op::Send, "times");
+            match (every, times) {
+                (Ok(ms), Ok(n)) => {
+                    let every = std::time::Duration::from_millis(ms);
+                    // The first one goes now.
+                    self.auto =
+                        Some(AutoSend { bytes: bytes.clone(), every, left: n - 1, next: Instant::now() + every });
+                    if n == 1 {
+                        self.auto = None;
+                    }
+                    ui.ctx().request_repaint();
+                }
+                (Err(p), _) | (_, Err(p)) => {
+                    self.error = Some(i18n::problem(lang, &p));
+                    return None;
+                }
+            }
+        }
+        Some(bytes)
+    }
+
+    /// The bytes the box holds, or an error shown under it.
+    fn bytes(&mut self, lang: Lang, encoding: Encoding) -> Option<Vec<u8>> {
+        let t = lang.tr();
         if self.text.is_empty() && self.mode == InputMode::Text {
             self.error = Some(t.err_nothing.to_string());
             return None;
         }
-        match codec::encode_input(&self.text, self.mode, *encoding) {
+        let r = match self.mode {
+            InputMode::Text if self.escapes => codec::encode_escaped(&self.text, encoding),
+            mode => codec::encode_input(&self.text, mode, encoding),
+        };
+        match r {
             Ok(bytes) if bytes.is_empty() => {
                 self.error = Some(t.err_nothing.to_string());
                 None
@@ -222,8 +303,40 @@ impl SendBox {
         }
     }
 
-    /// The message went out: remember it and clear the box.
+    /// The next repeated send, if it is due; an error stops the repeating.
+    fn auto_tick(&mut self, ctx: &egui::Context) -> Option<Vec<u8>> {
+        if self.error.is_some() {
+            self.auto = None;
+        }
+        let a = self.auto.as_mut()?;
+        let now = Instant::now();
+        if now < a.next {
+            // Wake up for the next send, and now and then for the countdown.
+            ctx.request_repaint_after((a.next - now).min(std::time::Duration::from_millis(200)));
+            return None;
+        }
+        let bytes = a.bytes.clone();
+        a.left -= 1;
+        a.next = now + a.every;
+        if a.left == 0 {
+            self.auto = None;
+        } else {
+            ctx.request_repaint_after(a.every.min(std::time::Duration::from_millis(200)));
+        }
+        Some(bytes)
+    }
+
+    /// True while a message is being repeated.
+    pub fn repeating(&self) -> bool {
+        self.auto.is_some()
+    }
+
+    /// The message went out: remember it and clear the box (kept while repeating).
     pub fn sent(&mut self) {
+        if self.auto.is_some() {
+            self.error = None;
+            return;
+        }
         let text = std::mem::take(&mut self.text);
         if self.history.last() != Some(&text) {
             self.history.push(text);
