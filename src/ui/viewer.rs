@@ -107,6 +107,7 @@ impl ViewerTab {
     pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
         let t = lang.tr();
         self.poll(ui.ctx());
+        let mut cancel = false;
         ui.horizontal(|ui| {
             let b = ui.add_enabled(!self.busy(), egui::Button::new(t.open_file)).on_hover_text(t.open_tip);
             if b.clicked() {
@@ -126,6 +127,10 @@ impl ViewerTab {
                 (Some(Job::Reading(p, _)), _) => {
                     ui.spinner();
                     ui.label(i18n::fill(t.opening, &[&display_name(p)]));
+                    // The reader thread finishes on its own; its result is then dropped.
+                    if ui.button(t.cancel).clicked() {
+                        cancel = true;
+                    }
                 }
                 (_, Some(Status::Opened { name, events, skipped })) => {
                     ui.label(i18n::fill(t.opened, &[name, events, skipped]));
@@ -136,6 +141,9 @@ impl ViewerTab {
                 _ => {}
             }
         });
+        if cancel {
+            self.job = None;
+        }
         for w in &self.warnings {
             ui.label(RichText::new(w).weak().small());
         }
