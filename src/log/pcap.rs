@@ -14,11 +14,12 @@ const MAX_SEGMENT: usize = 65_000;
 const MAC_LOCAL: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
 const MAC_PEER: [u8; 6] = [0x02, 0, 0, 0, 0, 0x02];
 
-const FIN: u8 = 0x01;
-const SYN: u8 = 0x02;
-const RST: u8 = 0x04;
+/// TCP header flags (also used by the importer).
+pub(crate) const FIN: u8 = 0x01;
+pub(crate) const SYN: u8 = 0x02;
+pub(crate) const RST: u8 = 0x04;
 const PSH: u8 = 0x08;
-const ACK: u8 = 0x10;
+pub(crate) const ACK: u8 = 0x10;
 
 /// Initial sequence numbers: the connecting side and the accepting side.
 const ISN_CLIENT: u32 = 1_000;
