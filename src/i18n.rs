@@ -117,6 +117,13 @@ strings! {
     presenting_tip: "Presentation mode for a projector: larger text, thicker lines, high-contrast light theme (F11 or Ctrl+Shift+P). Ctrl+plus / Ctrl+minus / Ctrl+0 zoom.", "投影演示模式:更大的文字、更粗的线条、高对比度浅色主题(F11 或 Ctrl+Shift+P)。Ctrl+加号 / Ctrl+减号 / Ctrl+0 缩放。";
     theme: "Theme", "主题";
     view_menu: "View", "视图";
+    lessons: "Lessons", "课程";
+    lesson_upper: "Upper-case server and client", "大写回显服务器和客户端";
+    lesson_hello: "Threaded hello server", "多线程 hello 服务器";
+    lesson_sticky: "Sticky packets", "粘包";
+    lesson_upper_text: "The TCP server (tutorial lesson 2) is listening with upper-case replies. Click Connect, type a message, press Enter: the server sends it back in capitals. Open the TCP Server tab to see both sides.", "TCP 服务器(教程第 2 课)已经在监听,并把收到的内容转成大写发回。点击“连接”,输入消息后回车:服务器会把它转成大写发回来。打开“TCP 服务器”页可以看到两边。";
+    lesson_hello_text: "The threaded hello server (tutorial lesson 4) is listening: it says welcome!, answers hello, NAME! to each message and closes on exit. Click Connect, send your name, then send exit.", "多线程 hello 服务器(教程第 4 课)已经在监听:连接时发 welcome!,对每条消息回复 hello, 名字!,收到 exit 就断开。点击“连接”,发送你的名字,再发送 exit。";
+    lesson_sticky_text: "A TCP server is listening. Click Connect, then Sticky-packet demo: ten send() calls go out back to back. In the TCP Server tab, click a received row and open Conversation: they arrived in fewer recv() calls. Then set Framing to line on both tabs and try again.", "TCP 服务器已经在监听。点击“连接”,再点“粘包演示”:连续调用十次 send()。到“TCP 服务器”页点一行收到的数据并打开“会话”:它们被合并成了更少次的 recv()。然后把两边的“分帧”都设为 line 再试一次。";
     settings_corrupt: "The settings file could not be read ({0}); it was kept as {1} and defaults are used.", "设置文件无法读取({0}),已保存为 {1},现在使用默认设置。";
     code: "Code", "代码";
     code_tip: "The same thing in Python (the tutorial's style) or Rust, with these settings.", "用 Python(教程的写法)或 Rust 实现同样的功能,使用当前设置。";

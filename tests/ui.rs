@@ -640,3 +640,24 @@ fn escapes_and_repeat_send() {
     h.run_steps(2);
     assert!(has(&h, "is not one of"));
 }
+
+#[test]
+fn lessons_menu_sets_up_the_upper_case_server_and_client() {
+    let mut h = app(Lang::En);
+    h.run_steps(2);
+    click(&h, "Lessons");
+    h.run_steps(2);
+    click(&h, "Upper-case server and client");
+    h.run_steps(3);
+    assert!(has(&h, "is listening with upper-case replies"), "the lesson's explanation");
+    click(&h, "Connect");
+    run_until(&mut h, "connected", |h| has(h, "Connected to 127.0.0.1:"));
+    send_message(&mut h, "shout");
+    run_until(&mut h, "upper-case reply", |h| has(h, "SHOUT"));
+    // The same lesson again keeps the running server and only changes its reply.
+    click(&h, "Lessons");
+    h.run_steps(2);
+    click(&h, "Threaded hello server");
+    h.run_steps(3);
+    assert!(has(&h, "threaded hello server"));
+}

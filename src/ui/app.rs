@@ -16,6 +16,14 @@ use super::viewer::ViewerTab;
 /// Time per frame spent moving events into the logs; the rest waits for the next frame.
 const DRAIN_BUDGET: Duration = Duration::from_millis(8);
 
+/// Ready-made lessons from the tutorial.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lesson {
+    UpperEcho,
+    HelloServer,
+    StickyPackets,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TabId {
     Udp,
@@ -35,6 +43,8 @@ pub struct SockLabApp {
     settings_path: Option<std::path::PathBuf>,
     /// A notice about the settings file (e.g. it was corrupt), shown once.
     settings_notice: Option<String>,
+    /// The lesson set up from the Lessons menu, whose explanation is shown.
+    pub lesson: Option<Lesson>,
     /// Presentation mode: large text, thick lines, high-contrast light theme.
     pub presenting: bool,
     pub theme: egui::ThemePreference,
@@ -58,6 +68,7 @@ impl SockLabApp {
         let mut app = SockLabApp {
             settings_path: None,
             settings_notice: None,
+            lesson: None,
             presenting: false,
             theme: egui::ThemePreference::System,
             log_budget_mib: DEFAULT_LOG_BUDGET_MIB,
@@ -125,6 +136,54 @@ impl SockLabApp {
             ctx.set_theme(self.theme);
             ctx.global_style_mut(|s| s.visuals.override_text_color = None);
         }
+    }
+
+    /// Sets a lesson up: a TCP server on a free loopback port with the right auto-reply,
+    /// started, and the TCP client pointed at it; the explanation says what to do next.
+    pub fn set_up(&mut self, lesson: Lesson) {
+        let reply = match lesson {
+            Lesson::UpperEcho => crate::engine::ReplyMode::Upper,
+            Lesson::HelloServer => crate::engine::ReplyMode::Hello,
+            Lesson::StickyPackets => crate::engine::ReplyMode::None,
+        };
+        self.tcp_client.framing = "none".into();
+        let addr = match self.tcp_server.listening_on() {
+            // A running server keeps its port and gets the lesson's auto-reply.
+            Some(a) => {
+                self.tcp_server.use_reply(reply);
+                a.to_string()
+            }
+            None => {
+                // A free port below the ephemeral range, so it stays the same for the lesson.
+                let port = (9000..9999).find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok()).unwrap_or(0);
+                self.tcp_server.bind = format!("127.0.0.1:{port}");
+                self.tcp_server.framing = "none".into();
+                self.tcp_server.use_reply(reply);
+                self.tcp_server.start();
+                self.tcp_server.bind.clone()
+            }
+        };
+        self.tcp_client.server = addr;
+        self.active = TabId::TcpClient;
+        self.lesson = Some(lesson);
+    }
+
+    fn lesson_panel(&mut self, ui: &mut egui::Ui) {
+        let Some(l) = self.lesson else { return };
+        let t = self.lang.tr();
+        let text = match l {
+            Lesson::UpperEcho => t.lesson_upper_text,
+            Lesson::HelloServer => t.lesson_hello_text,
+            Lesson::StickyPackets => t.lesson_sticky_text,
+        };
+        egui::Frame::group(ui.style()).fill(super::widgets::BLUE.gamma_multiply(0.15)).show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.add(egui::Label::new(egui::RichText::new(text)).wrap());
+                if ui.small_button(t.close_detail).clicked() {
+                    self.lesson = None;
+                }
+            });
+        });
     }
 
     /// Puts `ip` into the local address of the UDP and TCP Server tabs, keeping their ports.
@@ -231,6 +290,18 @@ impl SockLabApp {
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 // View menu: theme and log memory. Language and presentation stay one click away.
                 ui.menu_button(t.view_menu, |ui| self.view_menu(ui));
+                ui.menu_button(t.lessons, |ui| {
+                    for (l, name) in [
+                        (Lesson::UpperEcho, t.lesson_upper),
+                        (Lesson::HelloServer, t.lesson_hello),
+                        (Lesson::StickyPackets, t.lesson_sticky),
+                    ] {
+                        if ui.button(name).clicked() {
+                            self.set_up(l);
+                            ui.close();
+                        }
+                    }
+                });
                 let label = if self.presenting { t.presenting_off } else { t.presenting_on };
                 if ui.selectable_label(self.presenting, label).on_hover_text(t.presenting_tip).clicked() {
                     self.presenting = !self.presenting;
@@ -285,6 +356,7 @@ impl eframe::App for SockLabApp {
             if dismiss {
                 self.settings_notice = None;
             }
+            self.lesson_panel(ui);
         });
         egui::CentralPanel::default().show(ui, |ui| match self.active {
             TabId::Udp => self.udp.ui(ui, self.lang),

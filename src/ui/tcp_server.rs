@@ -108,7 +108,23 @@ impl TcpServerTab {
         })
     }
 
-    fn start(&mut self) {
+    /// Where the server listens, once it does.
+    pub(super) fn listening_on(&self) -> Option<SocketAddr> {
+        match self.state {
+            State::Listening(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// Changes the auto-reply, also for a server that is running.
+    pub(super) fn use_reply(&mut self, reply: ReplyMode) {
+        self.reply = reply;
+        if let (Some(_), Some(w)) = (self.listening_on(), self.wire.workers.last()) {
+            let _ = w.send(Command::SetReply(reply));
+        }
+    }
+
+    pub(super) fn start(&mut self) {
         self.wire.error = None;
         let started = self.config().and_then(|cfg| engine::tcp_server::spawn(cfg, self.wire.fresh_sink()));
         match started {
