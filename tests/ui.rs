@@ -513,7 +513,9 @@ fn port_fields_explain_themselves_and_busy_ports_name_their_holder() {
     h.run_steps(2);
     click(&h, "Start");
     run_until(&mut h, "port in use", |h| has(h, "is already in use by another program"));
-    assert!(has(&h, &format!("Held by: tcp {addr} LISTEN")), "the holder (this test process) is named");
+    // The holder is looked up off the UI thread; it shows up a moment later.
+    let held = format!("Held by: tcp {addr} LISTEN");
+    run_until(&mut h, "the holder (this test process) is named", |h| has(h, &held));
 }
 
 #[test]

@@ -29,6 +29,8 @@ pub struct Wire {
     pub error: Option<Problem>,
     /// For "port in use": the socket that holds the port, when visible.
     pub error_detail: Option<String>,
+    /// Looks up `error_detail` off the UI thread (it scans /proc).
+    detail_job: Option<std::thread::JoinHandle<Option<String>>>,
     pub encoding: Encoding,
 }
 
@@ -43,6 +45,7 @@ impl Wire {
             log: LogView::default(),
             error: None,
             error_detail: None,
+            detail_job: None,
             encoding: Encoding::Utf8,
         }
     }
@@ -65,8 +68,19 @@ impl Wire {
         while let Ok(ev) = self.events.try_recv() {
             if let EventKind::Error(p) = &ev.kind {
                 self.error = Some(p.clone());
-                self.error_detail = match p {
-                    Problem::AddrInUse(a) => port_holder(*a, ev.proto == crate::engine::Proto::Tcp),
+                self.error_detail = None;
+                self.detail_job = match *p {
+                    Problem::AddrInUse(a) => {
+                        let (tcp, sink) = (ev.proto == crate::engine::Proto::Tcp, self.sink.clone());
+                        std::thread::Builder::new()
+                            .name("port-holder".into())
+                            .spawn(move || {
+                                let holder = port_holder(a, tcp);
+                                sink.flush(); // repaint to show it
+                                holder
+                            })
+                            .ok()
+                    }
                     _ => None,
                 };
             }
@@ -76,6 +90,9 @@ impl Wire {
             if n.is_multiple_of(256) && Instant::now() >= until {
                 return !self.events.is_empty();
             }
+        }
+        if self.detail_job.as_ref().is_some_and(|j| j.is_finished()) {
+            self.error_detail = self.detail_job.take().and_then(|j| j.join().ok()).flatten();
         }
         self.workers.retain_mut(|w| {
             if w.is_finished() {
