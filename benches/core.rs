@@ -27,9 +27,11 @@ fn codecs(c: &mut Criterion) {
 fn log_append(c: &mut Criterion) {
     let ev = Event {
         time: jiff::Timestamp::now(),
+        tab: 0,
         source: 0,
         proto: engine::Proto::Udp,
         conn: Some(1),
+        local: None,
         peer: Some("127.0.0.1:9000".parse().unwrap()),
         kind: EventKind::Rx { data: vec![0x42; 64], lost: 0 },
     };

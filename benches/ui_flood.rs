@@ -163,8 +163,8 @@ fn main() {
         })
         .collect();
 
-    let budget = h.state().udp.wire.log.store.budget();
-    let rx_before = h.state().udp.wire.log.store.counters().rx_packets;
+    let budget = h.state().log.budget();
+    let rx_before = h.state().log.counters().rx_packets;
     let rss_before = proc_status_mib("VmRSS");
     let drops_before = rcvbuf_errors();
     let done = Arc::new(AtomicBool::new(false));
@@ -187,36 +187,36 @@ fn main() {
         }
         if flood_end.is_none() && done.load(Ordering::Acquire) {
             flood_end = Some(Instant::now());
-            rx_flood_end = h.state().udp.wire.log.store.counters().rx_packets - rx_before;
+            rx_flood_end = h.state().log.counters().rx_packets - rx_before;
         }
         if vsync {
             wait_tick(started, VSYNC);
         }
-        let rx0 = h.state().udp.wire.log.store.counters().rx_packets;
+        let rx0 = h.state().log.counters().rx_packets;
         let (s, t) = frame(&mut h);
         steps.push(s);
         tess.push(t);
         frames.push(s + t);
-        let store = &h.state().udp.wire.log.store;
+        let store = &h.state().log;
         max_per_frame = max_per_frame.max(store.counters().rx_packets - rx0);
         peak_memory = peak_memory.max(store.memory());
         over_budget += u64::from(store.memory() > budget);
     }
     let window = started.elapsed();
-    let rx_window = h.state().udp.wire.log.store.counters().rx_packets - rx_before;
+    let rx_window = h.state().log.counters().rx_packets - rx_before;
     let (sent, send_errors, send_time) = sender.join().expect("the sender thread");
     let drops = rcvbuf_errors().zip(drops_before).map(|(after, before)| after - before);
 
     // Let the log catch up (not measured), then compare the counters with what was sent.
     let settle = Instant::now();
-    let rx_now = |h: &Harness<'_, SockLabApp>| h.state().udp.wire.log.store.counters().rx_packets - rx_before;
+    let rx_now = |h: &Harness<'_, SockLabApp>| h.state().log.counters().rx_packets - rx_before;
     while rx_now(&h) + drops.unwrap_or(0) < sent && settle.elapsed() < SETTLE {
         h.step();
         std::thread::sleep(Duration::from_millis(5));
     }
     h.run_steps(3);
     let rx = rx_now(&h);
-    let store = &h.state().udp.wire.log.store;
+    let store = &h.state().log;
     let (held, evicted, memory) = (store.len(), store.evicted(), store.memory());
     let counters_label = label_after(&h, "RX ");
     let memory_label = label_after(&h, "Log memory:");

@@ -32,6 +32,7 @@ const FILTERS: [(&str, u64); 2] = [("sensor-03", 3), ("sensor-05", 5)];
 /// odd rows the 64-byte replies sent back, 10 µs apart.
 struct Fixture {
     view: LogView,
+    store: LogStore,
     n: u64,
 }
 
@@ -45,9 +46,11 @@ fn event(i: u64, base_us: i64) -> Event {
     let kind = if rx { EventKind::Rx { data, lost: 0 } } else { EventKind::Tx { data } };
     Event {
         time: jiff::Timestamp::from_microsecond(base_us + i as i64 * 10).unwrap(),
+        tab: 0,
         source: 0,
         proto: Proto::Udp,
         conn: None,
+        local: None,
         peer: Some(format!("10.0.0.{}:{}", 10 + k, 50_000 + k).parse().unwrap()),
         kind,
     }
@@ -57,17 +60,17 @@ impl Fixture {
     fn new(n: u64) -> Fixture {
         let started = Instant::now();
         let base_us = jiff::Timestamp::now().as_microsecond() - n as i64 * 10;
-        let mut view = LogView::default();
-        view.store = LogStore::with_budget(usize::MAX);
+        let view = LogView::default();
+        let mut store = LogStore::with_budget(usize::MAX);
         for i in 0..n {
-            view.store.push(event(i, base_us));
+            store.push(event(i, base_us));
         }
         eprintln!(
             "built {n} rows in {:.1} s, store.memory() = {} MiB",
             started.elapsed().as_secs_f64(),
-            view.store.memory() >> 20
+            store.memory() >> 20
         );
-        Fixture { view, n }
+        Fixture { view, store, n }
     }
 
     /// Rows the filter `sensor-{k:02}` matches: the Rx and the Tx row of that peer's turns.
@@ -84,9 +87,9 @@ fn input() -> egui::RawInput {
 }
 
 /// One full frame: the tab's log view in a central panel, as the app shows it.
-fn frame(ctx: &egui::Context, view: &mut LogView) -> egui::FullOutput {
+fn frame(ctx: &egui::Context, view: &mut LogView, store: &LogStore) -> egui::FullOutput {
     ctx.run_ui(input(), |ui| {
-        egui::CentralPanel::default().show(ui, |ui| view.ui(ui, Lang::En, Encoding::Utf8, "bench"));
+        egui::CentralPanel::default().show(ui, |ui| view.ui(ui, store, &[], Lang::En, Encoding::Utf8, "bench"));
     })
 }
 
@@ -109,9 +112,9 @@ fn texts(shapes: &[ClippedShape]) -> Vec<(f32, String)> {
 }
 
 /// Runs frames until the filter's "{0} of {1} rows" label appears; returns the frames run.
-fn frames_until_filtered(ctx: &egui::Context, view: &mut LogView, label: &str) -> usize {
+fn frames_until_filtered(ctx: &egui::Context, view: &mut LogView, store: &LogStore, label: &str) -> usize {
     for frames in 1..=10_000 {
-        let mut out = frame(ctx, view);
+        let mut out = frame(ctx, view, store);
         let done = texts(&out.shapes).iter().any(|(_, t)| t == label);
         out.shapes.clear();
         discard(out);
@@ -123,13 +126,13 @@ fn frames_until_filtered(ctx: &egui::Context, view: &mut LogView, label: &str) -
 }
 
 fn filter_label(f: &Fixture, k: u64) -> String {
-    i18n::fill(Lang::En.tr().filter_count, &[&f.matching(k), &f.view.store.len()])
+    i18n::fill(Lang::En.tr().filter_count, &[&f.matching(k), &f.store.len()])
 }
 
 /// Checks that a frame shows the newest rows, and prints how regularly they are spaced (the
 /// table lays rows out in f32 screen coordinates, which lose precision on huge tables).
 fn check_newest_rows(ctx: &egui::Context, f: &mut Fixture, what: &str) {
-    let mut out = frame(ctx, &mut f.view);
+    let mut out = frame(ctx, &mut f.view, &f.store);
     let mut rows: Vec<(f32, String)> =
         texts(&out.shapes).into_iter().filter(|(_, t)| t.starts_with("PING") || t.starts_with("PONG")).collect();
     out.shapes.clear();
@@ -152,17 +155,17 @@ fn bench_rows(c: &mut Criterion, n: u64, name: &str) {
     let ctx = egui::Context::default();
     // Let the fonts, the table's column widths and the stick-to-bottom scroll settle.
     for _ in 0..5 {
-        discard(frame(&ctx, &mut f.view));
+        discard(frame(&ctx, &mut f.view, &f.store));
     }
     check_newest_rows(&ctx, &mut f, &format!("follow newest, {name} rows"));
 
     let mut g = c.benchmark_group("ui_frame");
     g.bench_function(BenchmarkId::new("follow newest", name), |b| {
-        b.iter(|| discard(black_box(frame(&ctx, &mut f.view))))
+        b.iter(|| discard(black_box(frame(&ctx, &mut f.view, &f.store))))
     });
     g.bench_function(BenchmarkId::new("follow newest + tessellate", name), |b| {
         b.iter(|| {
-            let mut out = frame(&ctx, &mut f.view);
+            let mut out = frame(&ctx, &mut f.view, &f.store);
             let shapes = std::mem::take(&mut out.shapes);
             black_box(ctx.tessellate(shapes, out.pixels_per_point));
             discard(out);
@@ -173,13 +176,13 @@ fn bench_rows(c: &mut Criterion, n: u64, name: &str) {
     f.view.filter.text = text.into();
     let label = filter_label(&f, k);
     let scan = Instant::now();
-    let frames = frames_until_filtered(&ctx, &mut f.view, &label);
+    let frames = frames_until_filtered(&ctx, &mut f.view, &f.store, &label);
     eprintln!(
         "new filter {text:?} over {name} rows: {frames} frames, {:.0} ms (first pass, {label:?})",
         scan.elapsed().as_secs_f64() * 1e3
     );
     g.bench_function(BenchmarkId::new("filter caught up", name), |b| {
-        b.iter(|| discard(black_box(frame(&ctx, &mut f.view))))
+        b.iter(|| discard(black_box(frame(&ctx, &mut f.view, &f.store))))
     });
     g.finish();
 
@@ -198,7 +201,7 @@ fn bench_rows(c: &mut Criterion, n: u64, name: &str) {
                     turn += 1;
                     f.view.filter.text.clone_from(text);
                     let t = Instant::now();
-                    black_box(frames_until_filtered(&ctx, &mut f.view, label));
+                    black_box(frames_until_filtered(&ctx, &mut f.view, &f.store, label));
                     total += t.elapsed();
                 }
                 total

@@ -70,6 +70,8 @@ strings! {
     tab_tcp_client: "TCP Client", "TCP 客户端";
     tab_broadcast: "Broadcast", "广播";
     tab_viewer: "Open log", "打开日志";
+    tab_all: "All traffic", "全部流量";
+    all_intro: "Every tab's traffic in one log, in the order it happened. Pick a tab to see only its rows; the Tab column shows where each row came from.", "所有标签页的流量按发生顺序记在同一个日志里。选择一个标签页只看它的行;“标签页”列显示每行来自哪里。";
     tab_addresses: "Addresses", "地址";
     ifaces_title: "This machine's interfaces", "本机网卡";
     iface_name: "Interface", "网卡";
@@ -108,6 +110,7 @@ strings! {
     open_file: "Open…", "打开…";
     open_tip: "Open a pcap capture (UDP/TCP over IPv4/IPv6) or a SockLab JSON lines log, e.g. one a classmate sent you, and inspect it with the table, filters, conversation view and plot.", "打开一个 pcap 抓包文件(IPv4/IPv6 上的 UDP/TCP)或 SockLab 的 JSON lines 日志(比如同学发给你的),用表格、过滤、会话和图表查看。";
     opening: "Reading {0}…", "正在读取 {0}…";
+    open_cancelled: "Stopped reading {0}: nothing was opened.", "已停止读取 {0}:没有打开任何内容。";
     opened: "{0}: {1} events, {2} packets or lines skipped", "{0}:{1} 条事件,跳过 {2} 个包或行";
     open_failed: "Cannot open {0}: {1}", "无法打开 {0}:{1}";
     viewer_empty: "No file open. Open a pcap capture or a SockLab log (JSON lines) to inspect it here.", "还没有打开文件。打开一个 pcap 抓包或 SockLab 日志(JSON lines)即可在这里查看。";
@@ -206,12 +209,16 @@ strings! {
     col_len: "Bytes", "字节";
     col_data: "Data", "数据";
     col_hex: "Hex", "十六进制";
+    col_tab: "Tab", "标签页";
+    detail_addresses_tip: "Our address (local) and the other side's (peer), with the direction of the bytes.", "我方地址(本地)和对方地址(对端),箭头表示字节的方向。";
     columns: "Columns", "列";
     time_absolute: "Clock time", "时钟时间";
     time_relative: "Seconds since first row", "距第一行的秒数";
     time_delta: "Seconds since previous row", "距上一行的秒数";
     jump_newest: "Jump to newest", "跳到最新";
     clear: "Clear", "清空";
+    clear_tip: "Hide the rows so far from this view. The log itself is append-only and its counters stay; old rows leave it when its memory budget (View menu) is full.", "在此视图中隐藏已有的行。日志本身只追加不删除,计数保持不变;内存预算(视图菜单)用满时最旧的行才会被移除。";
+    evicted_tip: "The log keeps the newest rows within its memory budget (View menu). Packet and byte counters count every event, evicted or not.", "日志在内存预算(视图菜单)内保留最新的行。包数和字节数计数包含所有事件,无论是否已被丢弃。";
     follow: "Follow newest", "跟随最新";
     view_table: "Table", "表格";
     filter: "Filter", "过滤";
@@ -224,6 +231,13 @@ strings! {
     filter_rx: "Received", "接收";
     filter_tx: "Sent", "发送";
     filter_events: "Events", "事件";
+    filter_tab: "Tab", "标签页";
+    filter_kind: "Kind", "类型";
+    filter_connects: "Connects", "连接";
+    filter_closes: "Closes", "关闭";
+    filter_resets: "Resets", "复位";
+    filter_errors: "Errors", "错误";
+    filter_info: "Listening / stopped", "监听 / 停止";
     filter_count: "{0} of {1} rows", "{1} 行中的 {0} 行";
     filter_progress: "Filtering… {0}%", "正在过滤… {0}%";
     filter_bad_length: "Bytes '{0}': write 64, 10-100, 1000- or -20", "字节数 '{0}':请写成 64、10-100、1000- 或 -20";

@@ -98,7 +98,7 @@ const T0_MS: i64 = 1_790_000_000_000;
 
 fn synthetic(ms: i64, proto: Proto, conn: Option<u64>, peer: &str, kind: EventKind) -> Event {
     let time = jiff::Timestamp::from_millisecond(T0_MS + ms).unwrap();
-    Event { time, source: 0, proto, conn, peer: Some(peer.parse().unwrap()), kind }
+    Event { time, tab: 0, source: 0, proto, conn, local: None, peer: Some(peer.parse().unwrap()), kind }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -775,5 +775,32 @@ fn pcap_rewritten_by_tshark_imports_the_same() {
             assert_eq!(bytes(&got.events, true), bytes(events, true), "{name}");
             assert_eq!(bytes(&got.events, false), bytes(events, false), "{name}");
         }
+    }
+}
+
+#[test]
+fn import_reports_progress_and_can_be_cancelled() {
+    use socklab::log::export::Progress;
+    use std::sync::atomic::Ordering;
+    let dir = tempfile::tempdir().unwrap();
+    let (events, _) = udp();
+    // Big enough that the reader looks at the cancel flag several times.
+    let many: Vec<Event> = events.iter().cycle().take(events.len() * 2_000).cloned().collect();
+    let pcap = dir.path().join("big.pcap");
+    std::fs::write(&pcap, to_pcap(&many)).unwrap();
+    let jsonl = dir.path().join("big.jsonl");
+    std::fs::write(&jsonl, jsonl_lines(&many, &jiff::tz::TimeZone::UTC)).unwrap();
+    for path in [&pcap, &jsonl] {
+        let size = std::fs::metadata(path).unwrap().len();
+        let p = Progress::default();
+        let imported = import::read_file_with(path, &p).unwrap();
+        assert!(imported.events.len() >= 8_000, "{}", path.display());
+        assert_eq!(p.done.load(Ordering::Relaxed), size, "progress ends at the file size: {}", path.display());
+
+        let p = Progress::default();
+        p.cancel.store(true, Ordering::Relaxed);
+        let err = import::read_file_with(path, &p).unwrap_err();
+        assert!(matches!(err, ImportError::Cancelled), "{err}");
+        assert!(p.done.load(Ordering::Relaxed) < size, "stopped early");
     }
 }

@@ -26,6 +26,12 @@ fn click(h: &Harness<'_, SockLabApp>, label: &str) {
     h.get_by_label(label).click();
 }
 
+/// Clicks a tab in the tab bar (log rows and filters may show the same name).
+fn open_tab(h: &Harness<'_, SockLabApp>, name: &str) {
+    let bar = h.query_all_by_label(name).find(|n| !matches!(n.accesskit_node().role(), Role::Label | Role::ComboBox));
+    bar.unwrap_or_else(|| panic!("no tab {name}")).click();
+}
+
 /// Steps frames until `f` holds (at most 10 s of wall time: workers run on real sockets).
 fn run_until(h: &mut Harness<'_, SockLabApp>, what: &str, f: impl Fn(&Harness<'_, SockLabApp>) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -356,7 +362,8 @@ fn log_detail_pane_conversation_view_and_export() {
     for name in ["log.pcap", "log.jsonl", "log.csv"] {
         let path = dir.path().join(name);
         let ctx = h.ctx.clone();
-        h.state_mut().tcp_server.wire.log.start_export(path.clone(), socklab::codec::Encoding::Utf8, &ctx);
+        let app = h.state_mut();
+        app.tcp_server.wire.log.start_export(path.clone(), socklab::codec::Encoding::Utf8, &ctx, &app.log);
         run_until(&mut h, "export done", |h| has(h, "Saved "));
         let bytes = std::fs::read(&path).unwrap();
         match name {
@@ -380,9 +387,11 @@ fn viewer_tab_opens_a_capture() {
     let local: SocketAddr = "127.0.0.1:9999".parse().unwrap();
     let ev = |kind| Event {
         time: jiff::Timestamp::now(),
+        tab: 0,
         source: 1,
         proto: Proto::Tcp,
         conn: Some(1),
+        local: None,
         peer: Some(peer),
         kind,
     };
@@ -662,4 +671,64 @@ fn lessons_menu_sets_up_the_upper_case_server_and_client() {
     click(&h, "Threaded hello server");
     h.run_steps(3);
     assert!(has(&h, "threaded hello server"));
+}
+
+#[test]
+fn all_traffic_tab_shows_every_tab_in_one_log() {
+    let mut h = app(Lang::En);
+    h.run_steps(2);
+    click(&h, "Lessons");
+    h.run_steps(2);
+    click(&h, "Upper-case server and client");
+    h.run_steps(3);
+    click(&h, "Connect");
+    run_until(&mut h, "connected", |h| has(h, "Connected to 127.0.0.1:"));
+    send_message(&mut h, "shout");
+    run_until(&mut h, "upper-case reply", |h| has(h, "SHOUT"));
+    assert_eq!(count(&h, "shout"), 1, "the client tab shows its own rows only");
+
+    // One log: the client's send and the server's receive of the same bytes, side by side.
+    click(&h, "All traffic");
+    h.run_steps(3);
+    run_until(&mut h, "both tabs' rows", |h| count(h, "shout") == 2 && count(h, "SHOUT") == 2);
+    assert!(count(&h, "TCP Server") >= 3, "the Tab column names the server's rows (and the tab bar)");
+
+    // The detail pane shows both addresses of the row.
+    h.query_all_by_label("shout").next().unwrap().click();
+    h.run_steps(3);
+    assert!(has(&h, " -> 127.0.0.1:") || has(&h, " <- 127.0.0.1:"), "local and peer address of the row");
+    h.query_all_by_label("Close").last().unwrap().click(); // the lesson panel has one too
+    h.run_steps(2);
+
+    // Filter by kind: only connects (the client's connecting and connected, the server's accept).
+    h.get_by_role_and_label(Role::ComboBox, "Kind").click();
+    h.run_steps(2);
+    click(&h, "Connects");
+    h.run_steps(4);
+    assert_eq!(count(&h, "shout"), 0);
+    assert!(has(&h, "3 of "), "three connect rows");
+    h.get_by_role_and_label(Role::ComboBox, "Kind").click();
+    h.run_steps(2);
+    h.query_all_by_label("All").last().unwrap().click();
+    h.run_steps(3);
+
+    // Filter by tab: the client's rows only.
+    h.get_by_role_and_label(Role::ComboBox, "Tab").click();
+    h.run_steps(2);
+    // The option in the open list (not the tab bar's button, not a row's Tab cell).
+    let option = h.query_all_by_label("TCP Client").rfind(|n| n.accesskit_node().role() != Role::Label);
+    option.unwrap().click();
+    h.run_steps(4);
+    assert_eq!((count(&h, "shout"), count(&h, "SHOUT")), (1, 1));
+
+    // Clear in the client tab hides its rows there; the shared log and the counters keep them.
+    open_tab(&h, "TCP Client");
+    h.run_steps(2);
+    click(&h, "Clear");
+    h.run_steps(3);
+    assert_eq!(count(&h, "SHOUT"), 0);
+    assert!(has(&h, "RX 1 pkts / 5 B"), "counters stay exact");
+    open_tab(&h, "All traffic");
+    h.run_steps(3);
+    assert_eq!(count(&h, "SHOUT"), 1);
 }

@@ -32,6 +32,8 @@ pub(crate) struct Conn {
     pub id: ConnId,
     pub token: Token,
     pub peer: SocketAddr,
+    /// Our end of the connection.
+    pub local: Option<SocketAddr>,
     pub stream: mio::net::TcpStream,
     out: VecDeque<u8>,
     want_write: bool,
@@ -51,6 +53,7 @@ impl Conn {
             id,
             token,
             peer,
+            local: stream.local_addr().ok(),
             stream,
             out: VecDeque::new(),
             want_write: false,
@@ -63,7 +66,7 @@ impl Conn {
     }
 
     fn emit(&self, sink: &EventSink, kind: EventKind) -> bool {
-        sink.emit(Some(self.id), Some(self.peer), kind)
+        sink.emit_local(self.local, Some(self.id), Some(self.peer), kind)
     }
 
     /// Reads what is available, calling `on_data` for each chunk as the OS returned it.

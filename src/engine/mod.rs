@@ -93,14 +93,26 @@ pub enum EventKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
     pub time: jiff::Timestamp,
+    /// Which tab (instance) of the consumer it belongs to (see [`EventSink::with_tab`]); 0 in the
+    /// CLI and in imported logs.
+    pub tab: u16,
     /// Which worker of the consumer sent it (see [`EventSink::with_source`]).
     pub source: u16,
     pub proto: Proto,
     /// The connection it concerns, for TCP.
     pub conn: Option<ConnId>,
+    /// Our side: the socket's local address, once it is known.
+    pub local: Option<SocketAddr>,
     /// The remote side, when there is one.
     pub peer: Option<SocketAddr>,
     pub kind: EventKind,
+}
+
+impl Event {
+    /// An event happening now, with no tab, source, connection or addresses yet.
+    pub fn now(proto: Proto, kind: EventKind) -> Event {
+        Event { time: jiff::Timestamp::now(), tab: 0, source: 0, proto, conn: None, local: None, peer: None, kind }
+    }
 }
 
 /// Called (from worker threads) after events were queued, e.g. to wake the GUI.
@@ -111,18 +123,30 @@ pub type Notify = Arc<dyn Fn() + Send + Sync>;
 pub struct EventSink {
     tx: Sender<Event>,
     notify: Option<Notify>,
+    tab: u16,
     source: u16,
     proto: Proto,
+    local: Option<SocketAddr>,
 }
 
 impl EventSink {
     pub fn new(tx: Sender<Event>, notify: Option<Notify>) -> Self {
-        EventSink { tx, notify, source: 0, proto: Proto::Udp }
+        EventSink { tx, notify, tab: 0, source: 0, proto: Proto::Udp, local: None }
     }
 
     /// The same channel, with events tagged as coming from `source`.
     pub fn with_source(&self, source: u16) -> EventSink {
         EventSink { source, ..self.clone() }
+    }
+
+    /// The same channel, with events tagged as belonging to tab `tab`.
+    pub fn with_tab(&self, tab: u16) -> EventSink {
+        EventSink { tab, ..self.clone() }
+    }
+
+    /// The same channel, with events carrying `local` as our address.
+    pub(crate) fn with_local(&self, local: SocketAddr) -> EventSink {
+        EventSink { local: Some(local), ..self.clone() }
     }
 
     /// A sink and its receiving end with the default capacity.
@@ -139,7 +163,27 @@ impl EventSink {
     /// Queues an event. Blocks while the channel is full (back-pressure: nothing logged is
     /// dropped). Returns false once nobody listens any more, which tells the worker to stop.
     pub(crate) fn emit(&self, conn: Option<ConnId>, peer: Option<SocketAddr>, kind: EventKind) -> bool {
-        let ev = Event { time: jiff::Timestamp::now(), source: self.source, proto: self.proto, conn, peer, kind };
+        self.emit_local(self.local, conn, peer, kind)
+    }
+
+    /// Like [`EventSink::emit`], for a connection with its own local address.
+    pub(crate) fn emit_local(
+        &self,
+        local: Option<SocketAddr>,
+        conn: Option<ConnId>,
+        peer: Option<SocketAddr>,
+        kind: EventKind,
+    ) -> bool {
+        let ev = Event {
+            time: jiff::Timestamp::now(),
+            tab: self.tab,
+            source: self.source,
+            proto: self.proto,
+            conn,
+            local,
+            peer,
+            kind,
+        };
         self.tx.send(ev).is_ok()
     }
 

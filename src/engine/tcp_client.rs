@@ -76,6 +76,9 @@ fn run(cfg: &TcpClientConfig, sink: &EventSink, mut poll: Poll, cmds: Receiver<C
         return;
     };
     let local = stream.local_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+    // From here on every event carries our end of the connection.
+    let sink = &sink.with_local(local);
+    let emit = |kind| sink.emit(Some(CONN_ID), Some(peer), kind);
     emit(EventKind::Connected { local, inbound: false });
     sink.flush();
 

@@ -84,6 +84,7 @@ fn run(cfg: TcpServerConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Com
         Ok(v) => v,
         Err(p) => return sink.failed_start(None, p),
     };
+    let sink = sink.with_local(local);
     sink.emit(None, None, EventKind::Listening { local });
     sink.flush();
 
@@ -207,7 +208,8 @@ impl Server {
         }
         let local = stream.local_addr().unwrap_or(self.local);
         let mut conn = Conn::new(id, token, peer, stream, self.cfg.framing);
-        self.alive &= self.sink.emit(Some(id), Some(peer), EventKind::Connected { local, inbound: true });
+        self.alive &=
+            self.sink.emit_local(Some(local), Some(id), Some(peer), EventKind::Connected { local, inbound: true });
         if let Some(greeting) = self.reply.greeting()
             && let Err(reason) = conn.send(&greeting, &self.sink)
         {

@@ -160,6 +160,7 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
         Ok(v) => v,
         Err(p) => return sink.failed_start(None, p),
     };
+    let sink = sink.with_local(local);
     sink.emit(None, None, EventKind::Listening { local });
     sink.flush();
 

@@ -119,9 +119,11 @@ mod tests {
         let path = dir.join("x.jsonl");
         let ev = Event {
             time: jiff::Timestamp::now(),
+            tab: 0,
             source: 0,
             proto: crate::engine::Proto::Udp,
             conn: None,
+            local: None,
             peer: Some("127.0.0.1:1".parse().unwrap()),
             kind: crate::engine::EventKind::Rx { data: vec![1; 8], lost: 0 },
         };

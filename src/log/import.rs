@@ -21,6 +21,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
+use std::sync::atomic::Ordering;
 
 use jiff::Timestamp;
 
@@ -28,6 +29,7 @@ use crate::codec;
 use crate::engine::problem::Problem;
 use crate::engine::{CloseReason, ConnId, Event, EventKind, Proto};
 use crate::i18n;
+use crate::log::export::Progress;
 use crate::log::record::close_text;
 
 /// At most this many warnings are kept; one more line then says how many were left out.
@@ -55,6 +57,8 @@ pub enum ImportError {
     Io(io::Error),
     /// The file is not something we can import (not pcap/JSONL, pcapng, unknown link type, …).
     Format(String),
+    /// The user cancelled the import.
+    Cancelled,
 }
 
 impl fmt::Display for ImportError {
@@ -62,6 +66,7 @@ impl fmt::Display for ImportError {
         match self {
             ImportError::Io(e) => write!(f, "cannot read the file: {e}"),
             ImportError::Format(m) => f.write_str(m),
+            ImportError::Cancelled => f.write_str("cancelled"),
         }
     }
 }
@@ -70,7 +75,7 @@ impl std::error::Error for ImportError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             ImportError::Io(e) => Some(e),
-            ImportError::Format(_) => None,
+            ImportError::Format(_) | ImportError::Cancelled => None,
         }
     }
 }
@@ -140,6 +145,12 @@ const PCAPNG_MESSAGE: &str = "this is a pcapng file, which socklab cannot import
 
 /// Imports a pcap capture or a JSONL log, whichever the file is (pcapng is refused with advice).
 pub fn read_file(path: &Path) -> Result<Imported, ImportError> {
+    read_file_with(path, &Progress::default())
+}
+
+/// Like [`read_file`], reporting the bytes read so far in `progress.done` and stopping with
+/// [`ImportError::Cancelled`] soon after `progress.cancel` is set.
+pub fn read_file_with(path: &Path, progress: &Progress) -> Result<Imported, ImportError> {
     let mut file = File::open(path)?;
     let mut magic = Vec::with_capacity(4);
     (&mut file).take(4).read_to_end(&mut magic)?;
@@ -152,9 +163,9 @@ pub fn read_file(path: &Path) -> Result<Imported, ImportError> {
         FileKind::Pcap => {
             let mut bytes = Vec::new();
             file.read_to_end(&mut bytes)?;
-            read_pcap(&bytes)
+            read_pcap_with(&bytes, progress)
         }
-        FileKind::Other => read_jsonl(BufReader::new(file)).map_err(|e| match e {
+        FileKind::Other => read_jsonl_with(BufReader::new(file), progress).map_err(|e| match e {
             ImportError::Format(m) => ImportError::Format(format!("not a pcap capture or a socklab log: {m}")),
             io => io,
         }),
@@ -223,14 +234,29 @@ impl JsonlContext {
 
 /// Imports a JSONL log: one record per line, as written by the log export or the CLI's
 /// `--json`. Bad lines are skipped with a warning; if no line is a record, that is an error.
-pub fn read_jsonl(mut r: impl BufRead) -> Result<Imported, ImportError> {
+pub fn read_jsonl(r: impl BufRead) -> Result<Imported, ImportError> {
+    read_jsonl_with(r, &Progress::default())
+}
+
+/// Lines or packets read between two looks at the cancel flag.
+const CHECK_EVERY: usize = 1024;
+
+fn cancelled(progress: &Progress) -> bool {
+    progress.cancel.load(Ordering::Relaxed)
+}
+
+fn read_jsonl_with(mut r: impl BufRead, progress: &Progress) -> Result<Imported, ImportError> {
     let mut out = Output::default();
     let mut ctx = JsonlContext::default();
     let mut buf = Vec::new();
     let mut records = 0usize;
     let mut first_problem = None;
-    for line_no in 1.. {
+    for line_no in 1usize.. {
+        if line_no.is_multiple_of(CHECK_EVERY) && cancelled(progress) {
+            return Err(ImportError::Cancelled);
+        }
         let Some(complete) = read_line(&mut r, &mut buf)? else { break };
+        progress.done.fetch_add(buf.len() as u64 + 1, Ordering::Relaxed);
         let parsed = if complete { parse_line(&buf, &mut ctx) } else { Err(format!("longer than {MAX_LINE} bytes")) };
         match parsed {
             Ok(Line::Blank) => {}
@@ -324,7 +350,12 @@ fn record_to_event(rec: &LineRecord, ctx: &mut JsonlContext) -> Result<Line, Str
     if let EventKind::Listening { local } = kind {
         ctx.listening.insert(local);
     }
-    let event = Event { time, source: 0, proto, conn: rec.conn, peer, kind };
+    let local = match (&kind, rec.local.as_deref()) {
+        (EventKind::Listening { local } | EventKind::Connected { local, .. }, _) => Some(*local),
+        (_, Some(l)) => Some(parse_addr("local", l)?),
+        (_, None) => None,
+    };
+    let event = Event { time, tab: 0, source: 0, proto, conn: rec.conn, local, peer, kind };
     Ok(Line::Event { event, proto_guessed })
 }
 
@@ -487,6 +518,10 @@ const RECORD_HEADER: usize = 16;
 /// UDP datagrams and TCP segments over IPv4/IPv6 become events; other packets are counted in
 /// `skipped`. A truncated last record gives a warning, not an error.
 pub fn read_pcap(bytes: &[u8]) -> Result<Imported, ImportError> {
+    read_pcap_with(bytes, &Progress::default())
+}
+
+fn read_pcap_with(bytes: &[u8], progress: &Progress) -> Result<Imported, ImportError> {
     let (format, link) = pcap_header(bytes)?;
     let mut out = Output::default();
     let mut flows = Flows::default();
@@ -494,6 +529,12 @@ pub fn read_pcap(bytes: &[u8]) -> Result<Imported, ImportError> {
     let mut number = 0usize;
     while at < bytes.len() {
         number += 1;
+        if number.is_multiple_of(CHECK_EVERY) {
+            progress.done.store(at as u64, Ordering::Relaxed);
+            if cancelled(progress) {
+                return Err(ImportError::Cancelled);
+            }
+        }
         let Some(rec) = pcap_record(bytes, at, format) else {
             out.skip(Some(format!("packet {number}: cut off at the end of the file")));
             break;
@@ -514,6 +555,7 @@ pub fn read_pcap(bytes: &[u8]) -> Result<Imported, ImportError> {
             Err(why) => out.skip(Some(format!("packet {number}: {why}"))),
         }
     }
+    progress.done.store(bytes.len() as u64, Ordering::Relaxed);
     Ok(out.finish())
 }
 
@@ -832,7 +874,16 @@ impl Flows {
         } else {
             (pkt.dst, EventKind::Tx { data })
         };
-        out.events.push(Event { time, source: 0, proto: Proto::Udp, conn: None, peer: Some(peer), kind });
+        out.events.push(Event {
+            time,
+            tab: 0,
+            source: 0,
+            proto: Proto::Udp,
+            conn: None,
+            local: Some(local),
+            peer: Some(peer),
+            kind,
+        });
     }
 }
 
@@ -956,7 +1007,16 @@ impl TcpConn {
     }
 
     fn emit(&self, events: &mut Vec<Event>, time: Timestamp, kind: EventKind) {
-        events.push(Event { time, source: 0, proto: Proto::Tcp, conn: self.id, peer: Some(self.peer), kind });
+        events.push(Event {
+            time,
+            tab: 0,
+            source: 0,
+            proto: Proto::Tcp,
+            conn: self.id,
+            local: Some(self.local),
+            peer: Some(self.peer),
+            kind,
+        });
     }
 
     /// Follows one segment, adding events. Returns a note worth a warning, if any.

@@ -7,9 +7,12 @@ pub mod pcap;
 pub mod rates;
 pub mod record;
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
 
-use crate::engine::{Event, EventKind};
+use rustc_hash::FxHashMap;
+
+use crate::engine::{ConnId, Event, EventKind, Proto};
 
 /// Packet, byte and connection totals. They count every event, evicted or not.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -47,6 +50,46 @@ impl Counters {
     }
 }
 
+/// One conversation: a TCP connection of one worker, or a UDP peer of one worker. Per-flow
+/// counters are kept under this key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    pub tab: u16,
+    pub source: u16,
+    pub conn: Option<ConnId>,
+    /// For UDP only (a TCP connection is known by its number).
+    pub peer: Option<SocketAddr>,
+}
+
+impl FlowKey {
+    /// The flow an event belongs to; `None` for events of no conversation (listening, errors of
+    /// a UDP socket, …).
+    pub fn of(ev: &Event) -> Option<FlowKey> {
+        let (tab, source) = (ev.tab, ev.source);
+        match (ev.proto, ev.conn) {
+            (Proto::Tcp, Some(conn)) => Some(FlowKey { tab, source, conn: Some(conn), peer: None }),
+            (Proto::Udp, _) if matches!(ev.kind, EventKind::Rx { .. } | EventKind::Tx { .. }) => {
+                Some(FlowKey { tab, source, conn: None, peer: ev.peer })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Flows whose counters are kept; past this the longest-known flows that are not open TCP
+/// connections are forgotten first (a UDP flood from random ports must not grow memory).
+pub const MAX_FLOWS: usize = 65_536;
+
+/// Totals of one tab: counters and rates exact whatever the log evicted, plus how many of its
+/// rows are held and how many were evicted.
+#[derive(Debug, Default)]
+pub struct TabTotals {
+    pub counters: Counters,
+    pub rates: rates::Rates,
+    pub held: u64,
+    pub evicted: u64,
+}
+
 /// One logged event with its sequence number (1, 2, 3, … never reused).
 #[derive(Clone, Debug)]
 pub struct Row {
@@ -66,10 +109,11 @@ pub fn monotonic() -> std::time::Duration {
 /// Fixed cost of a row besides its payload, for the memory budget.
 const ROW_OVERHEAD: usize = std::mem::size_of::<Row>() + 16;
 
-/// Default memory budget of one store (the app splits its 256 MiB among its tabs).
-pub const DEFAULT_BUDGET: usize = 64 * 1024 * 1024;
+/// Default memory budget of a store.
+pub const DEFAULT_BUDGET: usize = 256 * 1024 * 1024;
 
-/// An append-only log with a memory budget; the oldest rows go first.
+/// An append-only log with a memory budget; the oldest rows go first. One store holds the
+/// traffic of every tab (each event says which), with totals per tab and per flow.
 #[derive(Debug)]
 pub struct LogStore {
     rows: VecDeque<Row>,
@@ -79,6 +123,11 @@ pub struct LogStore {
     evicted: u64,
     counters: Counters,
     rates: rates::Rates,
+    tabs: BTreeMap<u16, TabTotals>,
+    flows: FxHashMap<FlowKey, Counters>,
+    /// Flows in the order they were first seen, to forget the oldest past [`MAX_FLOWS`].
+    flow_order: VecDeque<FlowKey>,
+    flows_forgotten: u64,
 }
 
 impl Default for LogStore {
@@ -97,6 +146,10 @@ impl LogStore {
             evicted: 0,
             counters: Counters::default(),
             rates: rates::Rates::default(),
+            tabs: BTreeMap::new(),
+            flows: FxHashMap::default(),
+            flow_order: VecDeque::new(),
+            flows_forgotten: 0,
         }
     }
 
@@ -123,6 +176,10 @@ impl LogStore {
             if let Some(old) = self.rows.pop_front() {
                 self.bytes -= Self::cost(&old.event);
                 self.evicted += 1;
+                if let Some(t) = self.tabs.get_mut(&old.event.tab) {
+                    t.held -= 1;
+                    t.evicted += 1;
+                }
             }
         }
     }
@@ -131,12 +188,62 @@ impl LogStore {
     pub fn push(&mut self, event: Event) -> u64 {
         self.counters.apply(&event);
         self.rates.apply(&event);
+        let tab = self.tabs.entry(event.tab).or_default();
+        tab.counters.apply(&event);
+        tab.rates.apply(&event);
+        tab.held += 1;
+        self.count_flow(&event);
         let seq = self.next_seq;
         self.next_seq += 1;
         self.bytes += Self::cost(&event);
         self.rows.push_back(Row { seq, mono: monotonic(), event });
         self.evict();
         seq
+    }
+
+    fn count_flow(&mut self, event: &Event) {
+        let Some(key) = FlowKey::of(event) else { return };
+        if let Some(c) = self.flows.get_mut(&key) {
+            c.apply(event);
+            return;
+        }
+        let mut c = Counters::default();
+        c.apply(event);
+        self.flows.insert(key, c);
+        self.flow_order.push_back(key);
+        // Forget the oldest flows that are not open connections; each is looked at once.
+        let mut turns = self.flow_order.len();
+        while self.flows.len() > MAX_FLOWS && turns > 0 {
+            turns -= 1;
+            let Some(old) = self.flow_order.pop_front() else { break };
+            if self.flows.get(&old).is_some_and(|c| c.open_connections > 0) {
+                self.flow_order.push_back(old);
+            } else {
+                self.flows.remove(&old);
+                self.flows_forgotten += 1;
+            }
+        }
+    }
+
+    /// Counters of one tab (all zero if it logged nothing).
+    pub fn tab(&self, tab: u16) -> Option<&TabTotals> {
+        self.tabs.get(&tab)
+    }
+
+    /// Tabs that logged something, with their totals.
+    pub fn tabs(&self) -> impl Iterator<Item = (u16, &TabTotals)> {
+        self.tabs.iter().map(|(k, v)| (*k, v))
+    }
+
+    /// Counters of one flow, exact whatever was evicted (unless more than [`MAX_FLOWS`] flows
+    /// came after it).
+    pub fn flow(&self, key: &FlowKey) -> Option<&Counters> {
+        self.flows.get(key)
+    }
+
+    /// Flows whose counters were forgotten to stay within [`MAX_FLOWS`].
+    pub fn flows_forgotten(&self) -> u64 {
+        self.flows_forgotten
     }
 
     pub fn len(&self) -> usize {
@@ -192,6 +299,10 @@ impl LogStore {
         self.evicted += self.rows.len() as u64;
         self.rows.clear();
         self.bytes = 0;
+        for t in self.tabs.values_mut() {
+            t.evicted += t.held;
+            t.held = 0;
+        }
     }
 }
 
@@ -202,9 +313,11 @@ mod tests {
     fn rx(n: usize) -> Event {
         Event {
             time: jiff::Timestamp::now(),
+            tab: 0,
             source: 0,
             proto: crate::engine::Proto::Udp,
             conn: None,
+            local: None,
             peer: None,
             kind: EventKind::Rx { data: vec![7; n], lost: 0 },
         }
@@ -240,6 +353,64 @@ mod tests {
         assert!(s.memory() <= 10_000);
         assert_eq!(s.len() as u64 + s.evicted(), 1000);
         assert_eq!(s.counters().rx_packets, 1000);
+    }
+
+    fn tcp(tab: u16, conn: u64, kind: EventKind) -> Event {
+        Event { tab, conn: Some(conn), proto: Proto::Tcp, peer: "127.0.0.1:4000".parse().ok(), ..rx(0) }.with_kind(kind)
+    }
+
+    impl Event {
+        fn with_kind(mut self, kind: EventKind) -> Event {
+            self.kind = kind;
+            self
+        }
+    }
+
+    #[test]
+    fn one_store_for_all_tabs_with_exact_totals_per_tab_and_flow() {
+        let mut s = LogStore::with_budget(20_000);
+        let local = "127.0.0.1:9000".parse().unwrap();
+        s.push(tcp(2, 1, EventKind::Connected { local, inbound: true }));
+        s.push(tcp(3, 1, EventKind::Connected { local, inbound: false }));
+        for i in 0..1000u64 {
+            s.push(tcp(2, 1, EventKind::Rx { data: vec![1; 10], lost: 0 }));
+            s.push(tcp(3, 1, EventKind::Tx { data: vec![1; 10] }));
+            s.push(Event { tab: 1, peer: Some(SocketAddr::from(([127, 0, 0, 1], 5000 + (i % 4) as u16))), ..rx(3) });
+        }
+        assert!(s.evicted() > 0, "the budget is small");
+        let server = s.tab(2).unwrap();
+        assert_eq!((server.counters.rx_packets, server.counters.rx_bytes), (1000, 10_000));
+        assert_eq!(server.counters.open_connections, 1);
+        assert_eq!(server.held + server.evicted, 1001);
+        assert_eq!(s.tab(3).unwrap().counters.tx_bytes, 10_000);
+        assert_eq!(s.tab(1).unwrap().counters.rx_packets, 1000);
+        let held: u64 = s.tabs().map(|(_, t)| t.held).sum();
+        assert_eq!(held, s.len() as u64);
+        // The same connection number in two tabs is two flows.
+        let key = |tab| FlowKey { tab, source: 0, conn: Some(1), peer: None };
+        assert_eq!(s.flow(&key(2)).unwrap().rx_packets, 1000);
+        assert_eq!(s.flow(&key(3)).unwrap().tx_packets, 1000);
+        assert_eq!(s.flow(&key(3)).unwrap().rx_packets, 0);
+        let udp = FlowKey { tab: 1, source: 0, conn: None, peer: "127.0.0.1:5001".parse().ok() };
+        assert_eq!(s.flow(&udp).unwrap().rx_bytes, 750);
+        assert!(s.rates().buckets().iter().map(|b| b.rx_packets).sum::<u64>() >= 2000);
+    }
+
+    #[test]
+    fn flow_counters_stay_bounded_and_keep_open_connections() {
+        let mut s = LogStore::with_budget(1_000_000);
+        let local = "127.0.0.1:9000".parse().unwrap();
+        s.push(tcp(2, 7, EventKind::Connected { local, inbound: true }));
+        for i in 0..(MAX_FLOWS as u32 + 5_000) {
+            let peer = SocketAddr::from(([127, 0, (i >> 16) as u8, (i >> 8) as u8], i as u16));
+            s.push(Event { tab: 1, peer: Some(peer), ..rx(1) });
+        }
+        s.push(tcp(2, 7, EventKind::Rx { data: vec![0; 5], lost: 0 }));
+        assert!(s.flows.len() <= MAX_FLOWS);
+        assert_eq!(s.flows_forgotten(), 5_001);
+        let open = s.flow(&FlowKey { tab: 2, source: 0, conn: Some(7), peer: None }).unwrap();
+        assert_eq!((open.connections, open.rx_bytes), (1, 5), "an open connection is never forgotten");
+        assert_eq!(s.tab(1).unwrap().counters.rx_packets, MAX_FLOWS as u64 + 5_000);
     }
 
     #[test]

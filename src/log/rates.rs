@@ -74,7 +74,7 @@ mod tests {
 
     fn at(secs: i64, kind: EventKind) -> Event {
         let time = jiff::Timestamp::from_second(secs).unwrap();
-        Event { time, source: 0, proto: Proto::Udp, conn: None, peer: None, kind }
+        Event { time, tab: 0, source: 0, proto: Proto::Udp, conn: None, local: None, peer: None, kind }
     }
 
     #[test]

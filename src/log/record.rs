@@ -89,7 +89,7 @@ impl Record {
             text,
             hex: data.map(codec::to_hex).unwrap_or_default(),
             conn: ev.conn,
-            local,
+            local: local.or_else(|| ev.local.map(|l| l.to_string())),
             reason,
             lost,
             seq,
@@ -143,9 +143,11 @@ mod tests {
     fn record_round_trips_through_json() {
         let ev = Event {
             time: jiff::Timestamp::now(),
+            tab: 0,
             source: 0,
             proto: Proto::Tcp,
             conn: Some(3),
+            local: None,
             peer: Some("127.0.0.1:5000".parse().unwrap()),
             kind: EventKind::Rx { data: b"hi,\"x\"".to_vec(), lost: 0 },
         };

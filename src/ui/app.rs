@@ -3,15 +3,17 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::engine::Notify;
+use crate::engine::{Event, EventSink, Notify};
 use crate::i18n::Lang;
 
 use super::addresses::AddressesTab;
+use super::all::AllTab;
 use super::broadcast::BroadcastTab;
 use super::tcp_client::TcpClientTab;
 use super::tcp_server::TcpServerTab;
 use super::udp::UdpTab;
 use super::viewer::ViewerTab;
+use super::widgets::{Shared, TabInfo};
 
 /// Time per frame spent moving events into the logs; the rest waits for the next frame.
 const DRAIN_BUDGET: Duration = Duration::from_millis(8);
@@ -30,12 +32,19 @@ pub enum TabId {
     TcpServer,
     TcpClient,
     Broadcast,
+    All,
     Viewer,
     Addresses,
 }
 
 /// The log memory budget the app starts with, shared by its tabs.
 pub const DEFAULT_LOG_BUDGET_MIB: usize = 256;
+
+/// Numbers of the tabs in the shared log (each event carries one).
+pub const TAB_UDP: u16 = 1;
+pub const TAB_TCP_SERVER: u16 = 2;
+pub const TAB_TCP_CLIENT: u16 = 3;
+pub const TAB_BROADCAST: u16 = 4;
 
 pub struct SockLabApp {
     pub lang: Lang,
@@ -51,10 +60,15 @@ pub struct SockLabApp {
     /// Memory for all tabs' logs together, in MiB.
     pub log_budget_mib: usize,
     pub active: TabId,
+    /// The traffic of every tab, in one append-only store.
+    pub log: crate::log::LogStore,
+    /// The one channel every tab's workers send on (each event says which tab it is for).
+    events: crossbeam_channel::Receiver<Event>,
     pub udp: UdpTab,
     pub tcp_server: TcpServerTab,
     pub tcp_client: TcpClientTab,
     pub broadcast: BroadcastTab,
+    pub all: AllTab,
     pub viewer: ViewerTab,
     pub addresses: AddressesTab,
 }
@@ -65,6 +79,7 @@ impl SockLabApp {
         super::fonts::install(&cc.egui_ctx);
         let ctx = cc.egui_ctx.clone();
         let notify: Notify = Arc::new(move || ctx.request_repaint());
+        let (sink, events) = EventSink::channel(Some(notify));
         let mut app = SockLabApp {
             settings_path: None,
             settings_notice: None,
@@ -74,10 +89,13 @@ impl SockLabApp {
             log_budget_mib: DEFAULT_LOG_BUDGET_MIB,
             lang: lang.unwrap_or_else(Lang::from_env),
             active: TabId::Udp,
-            udp: UdpTab::new(notify.clone()),
-            tcp_server: TcpServerTab::new(notify.clone()),
-            tcp_client: TcpClientTab::new(notify.clone()),
-            broadcast: BroadcastTab::new(notify),
+            log: crate::log::LogStore::default(),
+            udp: UdpTab::new(&sink, TAB_UDP),
+            tcp_server: TcpServerTab::new(&sink, TAB_TCP_SERVER),
+            tcp_client: TcpClientTab::new(&sink, TAB_TCP_CLIENT),
+            broadcast: BroadcastTab::new(&sink, TAB_BROADCAST),
+            events,
+            all: AllTab::default(),
             viewer: ViewerTab::default(),
             addresses: AddressesTab::default(),
         };
@@ -85,13 +103,15 @@ impl SockLabApp {
         app
     }
 
-    fn logs_mut(&mut self) -> [&mut crate::log::LogStore; 5] {
-        [
-            &mut self.udp.wire.log.store,
-            &mut self.tcp_server.wire.log.store,
-            &mut self.tcp_client.wire.log.store,
-            &mut self.broadcast.wire.log.store,
-            &mut self.viewer.log.store,
+    /// How each tab is named and coloured in the shared log.
+    pub fn tab_infos(&self) -> Vec<TabInfo> {
+        let t = self.lang.tr();
+        let info = |id, name: &str, color| TabInfo { id, name: name.to_string(), color };
+        vec![
+            info(TAB_UDP, t.tab_udp, egui::Color32::from_rgb(0x8e, 0x44, 0xad)),
+            info(TAB_TCP_SERVER, t.tab_tcp_server, egui::Color32::from_rgb(0x13, 0x8d, 0x90)),
+            info(TAB_TCP_CLIENT, t.tab_tcp_client, egui::Color32::from_rgb(0xd3, 0x6b, 0x00)),
+            info(TAB_BROADCAST, t.tab_broadcast, egui::Color32::from_rgb(0xc2, 0x18, 0x5b)),
         ]
     }
 
@@ -258,17 +278,16 @@ impl SockLabApp {
         }
     }
 
-    /// Splits the log budget evenly among the tabs.
+    /// Gives the shared log its budget (an opened file gets the same, separately).
     fn apply_budget(&mut self) {
-        let each = self.log_budget_mib.max(5) * 1024 * 1024 / 5;
-        for s in self.logs_mut() {
-            s.set_budget(each);
-        }
+        let bytes = self.log_budget_mib.max(1) * 1024 * 1024;
+        self.log.set_budget(bytes);
+        self.viewer.store.set_budget(bytes);
     }
 
-    /// Memory in use by all logs, and how many rows were dropped to stay within the budget.
+    /// Memory in use by the logs, and how many rows were dropped to stay within the budget.
     fn log_memory(&mut self) -> (usize, u64) {
-        self.logs_mut().iter().fold((0, 0), |(m, e), s| (m + s.memory(), e + s.evicted()))
+        (self.log.memory() + self.viewer.store.memory(), self.log.evicted() + self.viewer.store.evicted())
     }
 
     fn tab_bar(&mut self, ui: &mut egui::Ui) {
@@ -281,6 +300,7 @@ impl SockLabApp {
                 (TabId::TcpServer, t.tab_tcp_server),
                 (TabId::TcpClient, t.tab_tcp_client),
                 (TabId::Broadcast, t.tab_broadcast),
+                (TabId::All, t.tab_all),
                 (TabId::Viewer, t.tab_viewer),
                 (TabId::Addresses, t.tab_addresses),
             ] {
@@ -322,12 +342,7 @@ impl SockLabApp {
 
 impl eframe::App for SockLabApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        let until = Instant::now() + DRAIN_BUDGET;
-        let more = self.udp.drain(until)
-            | self.tcp_server.drain(until)
-            | self.tcp_client.drain(until)
-            | self.broadcast.drain(until);
-        if more {
+        if self.drain(Instant::now() + DRAIN_BUDGET) {
             ctx.request_repaint();
         }
     }
@@ -358,18 +373,22 @@ impl eframe::App for SockLabApp {
             }
             self.lesson_panel(ui);
         });
+        let tabs = self.tab_infos();
+        let shared = Shared { store: &self.log, tabs: &tabs };
+        let lang = self.lang;
+        let mut use_ip = None;
         egui::CentralPanel::default().show(ui, |ui| match self.active {
-            TabId::Udp => self.udp.ui(ui, self.lang),
-            TabId::TcpServer => self.tcp_server.ui(ui, self.lang),
-            TabId::TcpClient => self.tcp_client.ui(ui, self.lang),
-            TabId::Broadcast => self.broadcast.ui(ui, self.lang),
-            TabId::Viewer => self.viewer.ui(ui, self.lang),
-            TabId::Addresses => {
-                if let Some(ip) = self.addresses.ui(ui, self.lang) {
-                    self.use_address(ip);
-                }
-            }
+            TabId::Udp => self.udp.ui(ui, lang, shared),
+            TabId::TcpServer => self.tcp_server.ui(ui, lang, shared),
+            TabId::TcpClient => self.tcp_client.ui(ui, lang, shared),
+            TabId::Broadcast => self.broadcast.ui(ui, lang, shared),
+            TabId::All => self.all.ui(ui, lang, shared),
+            TabId::Viewer => self.viewer.ui(ui, lang),
+            TabId::Addresses => use_ip = self.addresses.ui(ui, lang),
         });
+        if let Some(ip) = use_ip {
+            self.use_address(ip);
+        }
     }
 
     fn on_exit(&mut self) {
@@ -379,12 +398,53 @@ impl eframe::App for SockLabApp {
 }
 
 impl SockLabApp {
+    /// Moves events from the workers into the shared log, in the order they were sent, until
+    /// `until`; each tab sees its own events first. Returns true if events are still waiting.
+    pub fn drain(&mut self, until: Instant) -> bool {
+        let mut n = 0u32;
+        let mut more = false;
+        while let Ok(ev) = self.events.try_recv() {
+            match ev.tab {
+                TAB_UDP => self.udp.seen(&ev),
+                TAB_TCP_SERVER => self.tcp_server.seen(&ev),
+                TAB_TCP_CLIENT => self.tcp_client.seen(&ev),
+                TAB_BROADCAST => self.broadcast.seen(&ev),
+                _ => {}
+            }
+            self.log.push(ev);
+            n += 1;
+            if n.is_multiple_of(256) && Instant::now() >= until {
+                more = !self.events.is_empty();
+                break;
+            }
+        }
+        for w in self.wires_mut() {
+            w.tick();
+        }
+        more
+    }
+
+    fn wires_mut(&mut self) -> [&mut super::widgets::Wire; 4] {
+        [&mut self.udp.wire, &mut self.tcp_server.wire, &mut self.tcp_client.wire, &mut self.broadcast.wire]
+    }
+
     /// Stops and joins every worker of every tab.
     pub fn shutdown(&mut self) {
-        self.udp.wire.shutdown();
-        self.tcp_server.wire.shutdown();
-        self.tcp_client.wire.shutdown();
-        self.broadcast.wire.shutdown();
+        for w in self.wires_mut() {
+            w.request_stop();
+        }
+        let deadline = Instant::now() + Duration::from_secs(3);
+        loop {
+            // Keep the channel moving so no worker waits on a full queue.
+            while self.events.try_recv().is_ok() {}
+            if self.wires_mut().iter().all(|w| w.all_finished()) || Instant::now() >= deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        for w in self.wires_mut() {
+            w.join();
+        }
     }
 }
 

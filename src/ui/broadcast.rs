@@ -1,10 +1,9 @@
 //! Broadcast tab: a receiver on 0.0.0.0:PORT (SO_REUSEADDR) and a sender with SO_BROADCAST.
 
 use std::net::{IpAddr, SocketAddr};
-use std::time::Instant;
 
 use crate::engine::broadcast::{self, BroadcastTarget};
-use crate::engine::{self, Command, EventKind, Notify, Problem, WorkerHandle};
+use crate::engine::{self, Command, EventKind, Problem, WorkerHandle};
 use crate::i18n::{self, Lang};
 
 use super::widgets::{self, SendBox, Wire};
@@ -33,7 +32,7 @@ pub struct BroadcastTab {
 }
 
 impl BroadcastTab {
-    pub fn new(notify: Notify) -> BroadcastTab {
+    pub fn new(sink: &crate::engine::EventSink, tab: u16) -> BroadcastTab {
         BroadcastTab {
             listen_port: "7788".into(),
             address: broadcast::LOOPBACK_BROADCAST.to_string(),
@@ -43,20 +42,22 @@ impl BroadcastTab {
             sender: State::Off,
             send: SendBox::default(),
             code: widgets::CodeView::default(),
-            wire: Wire::new(notify),
+            wire: Wire::new(sink, tab),
         }
     }
 
-    pub fn drain(&mut self, until: Instant) -> bool {
+    /// Updates the tab's state from one of its events (before the event goes into the log).
+    pub fn seen(&mut self, ev: &crate::engine::Event) {
+        self.wire.seen(ev);
         let (rx, tx) = (&mut self.receiver, &mut self.sender);
-        self.wire.drain(until, |ev| {
+        {
             let state = if ev.source == RECEIVER { &mut *rx } else { &mut *tx };
             match &ev.kind {
                 EventKind::Listening { local } => *state = State::On(*local),
                 EventKind::Stopped => *state = State::Off,
                 _ => {}
             }
-        })
+        }
     }
 
     fn worker(&self, source: u16) -> Option<&WorkerHandle> {
@@ -121,7 +122,7 @@ impl BroadcastTab {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, shared: widgets::Shared<'_>) {
         let t = lang.tr();
         ui.label(egui::RichText::new(t.broadcast_explain).weak());
         let rx_on = self.receiver != State::Off;
@@ -149,7 +150,7 @@ impl BroadcastTab {
             State::On(a) => Some(i18n::fill(t.sender_ready, &[&a])),
             _ => None,
         };
-        widgets::status_line(ui, lang, &state, color, &self.wire, sender);
+        widgets::status_line(ui, lang, &state, color, &self.wire, shared, sender);
         ui.separator();
         ui.horizontal_wrapped(|ui| {
             widgets::labelled_edit(ui, t.broadcast_address, &mut self.address, 130.0);
@@ -186,6 +187,6 @@ impl BroadcastTab {
             (_, Ok(port)) => crate::codegen::Setup::BroadcastReceiver { port },
         };
         self.code.window(ui, lang, t.tab_broadcast, || setup);
-        self.wire.log.ui(ui, lang, self.wire.encoding, "broadcast-log");
+        self.wire.log_ui(ui, shared, lang, "broadcast-log");
     }
 }

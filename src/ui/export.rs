@@ -10,6 +10,7 @@ use crossbeam_channel::Receiver;
 
 use crate::codec::Encoding;
 use crate::i18n::{self, Lang};
+use crate::log::LogStore;
 use crate::log::export::{self, Format, Progress};
 
 use super::log_view::LogView;
@@ -46,9 +47,9 @@ fn dialog_thread(ctx: egui::Context) -> Option<Receiver<Option<PathBuf>>> {
 
 impl LogView {
     /// Starts writing the rows shown (all, or the filtered ones) to `path` on a background thread.
-    pub fn start_export(&mut self, path: PathBuf, encoding: Encoding, ctx: &egui::Context) {
+    pub fn start_export(&mut self, path: PathBuf, encoding: Encoding, ctx: &egui::Context, store: &LogStore) {
         // The filtered view if a filter is active, else everything.
-        let events = self.shown_rows();
+        let events = self.shown_rows(store);
         let total = events.len() as u64;
         let progress = Arc::new(Progress::default());
         let (p, target, ctx) = (progress.clone(), path.clone(), ctx.clone());
@@ -68,11 +69,11 @@ impl LogView {
     }
 
     /// Moves a running export along; true while it still runs.
-    pub fn poll_export(&mut self, encoding: Encoding, ctx: &egui::Context) -> bool {
+    pub fn poll_export(&mut self, encoding: Encoding, ctx: &egui::Context, store: &LogStore) -> bool {
         match &mut self.export {
             Some(ExportJob::Picking(rx)) => match rx.try_recv() {
                 Ok(Some(path)) => {
-                    self.start_export(path, encoding, ctx);
+                    self.start_export(path, encoding, ctx, store);
                     true
                 }
                 Ok(None) | Err(crossbeam_channel::TryRecvError::Disconnected) => {
@@ -98,10 +99,10 @@ impl LogView {
     }
 }
 
-pub fn export_button(ui: &mut egui::Ui, lang: Lang, view: &mut LogView) {
+pub fn export_button(ui: &mut egui::Ui, lang: Lang, view: &mut LogView, store: &LogStore) {
     let t = lang.tr();
     let busy = matches!(view.export, Some(ExportJob::Picking(_) | ExportJob::Writing { .. }));
-    let b = ui.add_enabled(!busy && !view.store.is_empty(), egui::Button::new(t.export)).on_hover_text(t.export_tip);
+    let b = ui.add_enabled(!busy && view.shown_len(store) > 0, egui::Button::new(t.export)).on_hover_text(t.export_tip);
     if b.clicked() {
         view.export = dialog_thread(ui.ctx().clone()).map(ExportJob::Picking);
     }

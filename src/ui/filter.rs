@@ -11,14 +11,56 @@ const SCAN_PER_FRAME: u64 = 200_000;
 /// …and for at most this long, so the UI keeps its frame rate while it scans.
 const SCAN_BUDGET: std::time::Duration = std::time::Duration::from_millis(8);
 
+/// Which kind of event a row is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Direction {
     #[default]
     All,
     Rx,
     Tx,
-    /// Connects, closes, errors, …
+    /// Everything but data: connects, closes, errors, …
     Events,
+    /// Connecting and connected (accepted, for a server).
+    Connects,
+    /// Half-close and close (not reset).
+    Closes,
+    /// A connection reset (RST).
+    Resets,
+    Errors,
+    /// Listening, stopped.
+    Info,
+}
+
+impl Direction {
+    pub const ALL: [Direction; 9] = [
+        Direction::All,
+        Direction::Rx,
+        Direction::Tx,
+        Direction::Events,
+        Direction::Connects,
+        Direction::Closes,
+        Direction::Resets,
+        Direction::Errors,
+        Direction::Info,
+    ];
+
+    pub fn matches(self, kind: &EventKind) -> bool {
+        use crate::engine::CloseReason;
+        match self {
+            Direction::All => true,
+            Direction::Rx => matches!(kind, EventKind::Rx { .. }),
+            Direction::Tx => matches!(kind, EventKind::Tx { .. }),
+            Direction::Events => !matches!(kind, EventKind::Rx { .. } | EventKind::Tx { .. }),
+            Direction::Connects => matches!(kind, EventKind::Connecting { .. } | EventKind::Connected { .. }),
+            Direction::Closes => {
+                matches!(kind, EventKind::HalfClosed)
+                    || matches!(kind, EventKind::Closed { reason } if *reason != CloseReason::Reset)
+            }
+            Direction::Resets => matches!(kind, EventKind::Closed { reason: CloseReason::Reset }),
+            Direction::Errors => matches!(kind, EventKind::Error(_)),
+            Direction::Info => matches!(kind, EventKind::Listening { .. } | EventKind::Stopped),
+        }
+    }
 }
 
 /// What the user typed in the filter bar.
@@ -32,10 +74,20 @@ pub struct Filter {
     pub length: String,
     /// Connection number, as in the TCP server's client list.
     pub conn: String,
+    /// Only the rows of this tab.
+    pub tab: Option<u16>,
+    /// Only rows from this sequence number on (Clear hides older rows; the store is append-only).
+    pub from_seq: u64,
 }
 
 impl Filter {
+    /// True if some rows may be left out.
     pub fn is_active(&self) -> bool {
+        self.narrows() || self.tab.is_some() || self.from_seq > 0
+    }
+
+    /// True if the user asked for some rows only (beyond the tab and Clear).
+    pub fn narrows(&self) -> bool {
         !self.text.trim().is_empty()
             || self.direction != Direction::All
             || !self.peer.trim().is_empty()
@@ -100,7 +152,7 @@ impl FilterIndex {
             conn,
             seqs: Vec::new(),
             rates: Rates::default(),
-            scanned: store.iter().next().map_or(store.next_seq(), |r| r.seq),
+            scanned: store.iter().next().map_or(store.next_seq(), |r| r.seq).max(filter.from_seq),
         })
     }
 
@@ -114,13 +166,7 @@ impl FilterIndex {
             EventKind::Rx { data, .. } | EventKind::Tx { data } => Some(data.as_slice()),
             _ => None,
         };
-        let dir_ok = match self.filter.direction {
-            Direction::All => true,
-            Direction::Rx => matches!(ev.kind, EventKind::Rx { .. }),
-            Direction::Tx => matches!(ev.kind, EventKind::Tx { .. }),
-            Direction::Events => data.is_none(),
-        };
-        if !dir_ok {
+        if self.filter.tab.is_some_and(|t| t != ev.tab) || !self.filter.direction.matches(&ev.kind) {
             return false;
         }
         if !self.peer.is_empty() && !ev.peer.is_some_and(|p| p.to_string().contains(&self.peer)) {
@@ -151,7 +197,7 @@ impl FilterIndex {
 
     /// Examines new rows (at most a slice per call); returns the share done, 0.0–1.0.
     pub fn update(&mut self, store: &LogStore) -> f32 {
-        let first = store.iter().next().map_or(store.next_seq(), |r| r.seq);
+        let first = store.iter().next().map_or(store.next_seq(), |r| r.seq).max(self.filter.from_seq);
         self.scanned = self.scanned.max(first);
         let end = store.next_seq().min(self.scanned + SCAN_PER_FRAME);
         let deadline = std::time::Instant::now() + SCAN_BUDGET;
@@ -172,7 +218,7 @@ impl FilterIndex {
         let drop = self.seqs.partition_point(|s| *s < first);
         self.seqs.drain(..drop);
         let total = store.next_seq().saturating_sub(first);
-        if total == 0 { 1.0 } else { (self.scanned - first) as f32 / total as f32 }
+        if total == 0 { 1.0 } else { self.scanned.saturating_sub(first) as f32 / total as f32 }
     }
 
     /// All rows examined.
@@ -207,7 +253,16 @@ mod tests {
     use crate::engine::Proto;
 
     fn ev(kind: EventKind, peer: &str) -> Event {
-        Event { time: jiff::Timestamp::now(), source: 0, proto: Proto::Udp, conn: None, peer: peer.parse().ok(), kind }
+        Event {
+            time: jiff::Timestamp::now(),
+            tab: 0,
+            source: 0,
+            proto: Proto::Udp,
+            conn: None,
+            local: None,
+            peer: peer.parse().ok(),
+            kind,
+        }
     }
 
     #[test]
@@ -233,6 +288,40 @@ mod tests {
             FilterIndex::new(&Filter { text: "(".into(), regex: true, ..Filter::default() }, Encoding::Utf8, &store)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn filters_by_tab_kind_and_clear_point() {
+        use crate::engine::CloseReason;
+        let mut store = LogStore::default();
+        let local = "127.0.0.1:9".parse().unwrap();
+        let mut push = |tab: u16, kind: EventKind| {
+            let mut e = ev(kind, "127.0.0.1:1000");
+            e.tab = tab;
+            store.push(e);
+        };
+        push(1, EventKind::Listening { local });
+        push(2, EventKind::Connected { local, inbound: true });
+        push(2, EventKind::Rx { data: b"x".to_vec(), lost: 0 });
+        push(2, EventKind::Closed { reason: CloseReason::Reset });
+        push(3, EventKind::Closed { reason: CloseReason::PeerClosed });
+        push(3, EventKind::Error(crate::engine::Problem::NotConnected));
+        let seqs = |f: Filter| {
+            let mut i = FilterIndex::new(&f, Encoding::Utf8, &store).unwrap();
+            i.update(&store);
+            i.seqs
+        };
+        assert_eq!(seqs(Filter { tab: Some(2), ..Filter::default() }), vec![2, 3, 4]);
+        assert_eq!(seqs(Filter { direction: Direction::Connects, ..Filter::default() }), vec![2]);
+        assert_eq!(seqs(Filter { direction: Direction::Resets, ..Filter::default() }), vec![4]);
+        assert_eq!(seqs(Filter { direction: Direction::Closes, ..Filter::default() }), vec![5]);
+        assert_eq!(seqs(Filter { direction: Direction::Errors, ..Filter::default() }), vec![6]);
+        assert_eq!(seqs(Filter { direction: Direction::Info, ..Filter::default() }), vec![1]);
+        assert_eq!(seqs(Filter { direction: Direction::Events, ..Filter::default() }), vec![1, 2, 4, 5, 6]);
+        // Clear hides what came before; the tab scope still applies.
+        assert_eq!(seqs(Filter { tab: Some(2), from_seq: 3, ..Filter::default() }), vec![3, 4]);
+        assert!(Filter { from_seq: 3, ..Filter::default() }.is_active());
+        assert!(!Filter { tab: Some(1), ..Filter::default() }.narrows());
     }
 
     #[test]

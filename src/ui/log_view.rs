@@ -2,16 +2,14 @@
 //! event, and a conversation view (like Wireshark's "Follow stream") that shows each recv()
 //! and send() as its own bubble, so merged and split reads (sticky packets) are visible.
 
-use std::net::SocketAddr;
-
 use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
 
 use crate::codec::dump::{self, CopyAs};
 use crate::codec::{self, Encoding};
-use crate::engine::{Event, EventKind, Proto};
+use crate::engine::{Event, EventKind};
 use crate::i18n::{self, Lang};
-use crate::log::LogStore;
+use crate::log::{FlowKey, LogStore};
 
 use super::export::ExportJob;
 use super::filter::{Direction, Filter, FilterError, FilterIndex};
@@ -26,20 +24,26 @@ const MAX_BUBBLES: usize = 2_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Col {
     Time,
+    /// Which tab the row came from (in the shared log).
+    Tab,
     Len,
     Peer,
+    /// Our own address.
+    Local,
     Dir,
     Data,
     Hex,
 }
 
 impl Col {
-    pub const ALL: [Col; 6] = [Col::Time, Col::Len, Col::Peer, Col::Dir, Col::Data, Col::Hex];
+    pub const ALL: [Col; 8] = [Col::Time, Col::Tab, Col::Len, Col::Peer, Col::Local, Col::Dir, Col::Data, Col::Hex];
 
     fn name(self, lang: Lang) -> &'static str {
         let t = lang.tr();
         match self {
             Col::Time => t.col_time,
+            Col::Tab => t.col_tab,
+            Col::Local => t.col_local,
             Col::Len => t.col_len,
             Col::Peer => t.col_peer,
             Col::Dir => t.col_dir,
@@ -71,7 +75,11 @@ pub struct Columns {
 
 impl Default for Columns {
     fn default() -> Self {
-        Columns { time: TimeFormat::Absolute, shown: 0b11_1111 }
+        let mut c = Columns { time: TimeFormat::Absolute, shown: 0 };
+        for col in [Col::Time, Col::Len, Col::Peer, Col::Dir, Col::Data, Col::Hex] {
+            c.set(col, true);
+        }
+        c
     }
 }
 
@@ -105,29 +113,9 @@ pub enum ViewMode {
     Throughput,
 }
 
-/// What one conversation is: a TCP connection of one worker, or a UDP peer of one worker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct ConvKey {
-    source: u16,
-    conn: Option<u64>,
-    peer: Option<SocketAddr>,
-}
-
-impl ConvKey {
-    fn of(ev: &Event) -> Option<ConvKey> {
-        match (ev.proto, ev.conn) {
-            (Proto::Tcp, Some(conn)) => Some(ConvKey { source: ev.source, conn: Some(conn), peer: None }),
-            (Proto::Udp, _) if matches!(ev.kind, EventKind::Rx { .. } | EventKind::Tx { .. }) => {
-                Some(ConvKey { source: ev.source, conn: None, peer: ev.peer })
-            }
-            _ => None,
-        }
-    }
-}
-
 /// The rows of one conversation, kept up to date as rows arrive (never a rescan per frame).
 struct ConvIndex {
-    key: ConvKey,
+    key: FlowKey,
     seqs: Vec<u64>,
     /// The next sequence number to look at.
     scanned: u64,
@@ -138,7 +126,7 @@ impl ConvIndex {
         let start = store.iter().next().map_or(self.scanned, |r| r.seq.max(self.scanned));
         for seq in start..store.next_seq() {
             if let Some(r) = store.get_seq(seq)
-                && ConvKey::of(&r.event) == Some(self.key)
+                && FlowKey::of(&r.event) == Some(self.key)
             {
                 self.seqs.push(seq);
             }
@@ -152,8 +140,18 @@ impl ConvIndex {
     }
 }
 
+/// How a tab is named and coloured in the shared log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TabInfo {
+    pub id: u16,
+    pub name: String,
+    pub color: Color32,
+}
+
+/// A view of the shared log: one tab's rows, or every tab's.
 pub struct LogView {
-    pub store: LogStore,
+    /// The tab whose rows this view shows; `None`: every tab (the user may pick one).
+    pub scope: Option<u16>,
     pub columns: Columns,
     pub follow: bool,
     /// Scroll to the last row on the next frame.
@@ -175,7 +173,7 @@ pub struct LogView {
 impl Default for LogView {
     fn default() -> Self {
         LogView {
-            store: LogStore::default(),
+            scope: None,
             columns: Columns::default(),
             follow: true,
             jump_to_newest: false,
@@ -201,11 +199,34 @@ fn shorten(s: &str) -> String {
 }
 
 impl LogView {
+    /// A view of one tab's rows.
+    pub fn for_tab(tab: u16) -> LogView {
+        let mut v = LogView { scope: Some(tab), ..LogView::default() };
+        v.filter.tab = Some(tab);
+        v
+    }
+
     /// The rows the table shows (all, or those the active filter matches), for export.
-    pub fn shown_rows(&self) -> Vec<(u64, Event)> {
+    pub fn shown_rows(&self, store: &LogStore) -> Vec<(u64, Event)> {
         match self.filter_index.as_ref().filter(|_| self.filter.is_active()) {
-            Some(i) => i.seqs.iter().filter_map(|s| self.store.get_seq(*s)).map(|r| (r.seq, r.event.clone())).collect(),
-            None => self.store.iter().map(|r| (r.seq, r.event.clone())).collect(),
+            Some(i) => i.seqs.iter().filter_map(|s| store.get_seq(*s)).map(|r| (r.seq, r.event.clone())).collect(),
+            None => store.iter().map(|r| (r.seq, r.event.clone())).collect(),
+        }
+    }
+
+    /// How many rows the table shows.
+    pub fn shown_len(&self, store: &LogStore) -> usize {
+        match self.filter_index.as_ref().filter(|_| self.filter.is_active()) {
+            Some(i) => i.seqs.len(),
+            None => store.len(),
+        }
+    }
+
+    /// Rows evicted from this view's tab (or from the whole log).
+    fn evicted(&self, store: &LogStore) -> u64 {
+        match self.scope {
+            Some(t) => store.tab(t).map_or(0, |t| t.evicted),
+            None => store.evicted(),
         }
     }
 
@@ -213,9 +234,17 @@ impl LogView {
         ev.time.to_zoned(self.tz.clone()).strftime("%H:%M:%S%.3f").to_string()
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, encoding: Encoding, id: &str) {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        store: &LogStore,
+        tabs: &[TabInfo],
+        lang: Lang,
+        encoding: Encoding,
+        id: &str,
+    ) {
         let t = lang.tr();
-        self.poll_export(encoding, ui.ctx());
+        self.poll_export(encoding, ui.ctx(), store);
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.mode, ViewMode::Table, t.view_table);
             ui.selectable_value(&mut self.mode, ViewMode::Conversation, t.view_conversation).on_hover_text(t.conv_tip);
@@ -227,39 +256,51 @@ impl LogView {
                 self.follow = true;
                 self.jump_to_newest = true;
             }
-            if ui.button(t.clear).clicked() {
-                self.store.clear();
+            // The log is append-only: Clear hides the rows so far from this view.
+            if ui.button(t.clear).on_hover_text(t.clear_tip).clicked() {
+                self.filter.from_seq = store.next_seq();
                 self.selected = None;
                 self.conv = None;
             }
-            super::export::export_button(ui, lang, self);
-            if self.store.evicted() > 0 {
-                ui.label(RichText::new(i18n::fill(t.evicted, &[&self.store.evicted()])).weak());
+            super::export::export_button(ui, lang, self, store);
+            let evicted = self.evicted(store);
+            if evicted > 0 {
+                ui.label(RichText::new(i18n::fill(t.evicted, &[&evicted])).weak()).on_hover_text(t.evicted_tip);
             }
         });
         super::export::export_status(ui, lang, self);
-        self.filter_ui(ui, lang, encoding, id);
+        self.filter_ui(ui, store, tabs, lang, encoding, id);
         if let Some(seq) = self.selected
-            && self.store.get_seq(seq).is_some()
+            && store.get_seq(seq).is_some()
         {
             egui::Panel::bottom(format!("{id}-detail"))
                 .resizable(true)
                 .default_size(190.0)
-                .show(ui, |ui| self.detail_ui(ui, lang, encoding, seq));
+                .show(ui, |ui| self.detail_ui(ui, store, tabs, lang, encoding, seq));
         }
         match self.mode {
-            ViewMode::Table => self.table_ui(ui, lang, encoding, id),
-            ViewMode::Conversation => self.conversation_ui(ui, lang, encoding, id),
-            ViewMode::Throughput => self.throughput_ui(ui, lang, id),
+            ViewMode::Table => self.table_ui(ui, store, tabs, lang, encoding, id),
+            ViewMode::Conversation => self.conversation_ui(ui, store, lang, encoding, id),
+            ViewMode::Throughput => self.throughput_ui(ui, store, lang, id),
         }
     }
 
     /// Packets or bytes per second, received and sent, from the store's per-second totals.
-    fn throughput_ui(&mut self, ui: &mut egui::Ui, lang: Lang, id: &str) {
+    fn throughput_ui(&mut self, ui: &mut egui::Ui, store: &LogStore, lang: Lang, id: &str) {
         let t = lang.tr();
-        // With a filter on (e.g. one peer), plot only the matching rows.
-        let filtered = self.filter_index.as_ref().filter(|_| self.filter.is_active());
-        let buckets = filtered.map_or(self.store.rates().buckets(), |i| i.rates.buckets());
+        // With a filter on (e.g. one peer), plot only the matching rows; else the exact totals
+        // of the tab (or of all tabs), which outlive evicted rows.
+        let filtered = self.filter_index.as_ref().filter(|_| self.filter.narrows());
+        let totals = match self.filter.tab {
+            Some(tab) => store.tab(tab).map(|t| &t.rates),
+            None => Some(store.rates()),
+        };
+        let empty = std::collections::VecDeque::new();
+        let buckets = match (filtered, totals) {
+            (Some(i), _) => i.rates.buckets(),
+            (None, Some(r)) => r.buckets(),
+            (None, None) => &empty,
+        };
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.plot_packets, false, t.plot_bytes);
             ui.selectable_value(&mut self.plot_packets, true, t.plot_packets);
@@ -304,9 +345,38 @@ impl LogView {
     }
 
     /// The filter bar, and keeping the filter's index up to date.
-    fn filter_ui(&mut self, ui: &mut egui::Ui, lang: Lang, encoding: Encoding, id: &str) {
+    fn filter_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        store: &LogStore,
+        tabs: &[TabInfo],
+        lang: Lang,
+        encoding: Encoding,
+        id: &str,
+    ) {
         let t = lang.tr();
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
+            if self.scope.is_none() && !tabs.is_empty() {
+                let l = ui.label(t.filter_tab);
+                let name = |tab: Option<u16>| match tab {
+                    None => t.filter_all.to_string(),
+                    Some(id) => tabs.iter().find(|i| i.id == id).map_or_else(|| format!("#{id}"), |i| i.name.clone()),
+                };
+                egui::ComboBox::from_id_salt((id, "tab"))
+                    .selected_text(name(self.filter.tab))
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(&mut self.filter.tab, None, t.filter_all);
+                        for info in tabs {
+                            ui.selectable_value(
+                                &mut self.filter.tab,
+                                Some(info.id),
+                                RichText::new(&info.name).color(info.color),
+                            );
+                        }
+                    })
+                    .response
+                    .labelled_by(l.id);
+            }
             let l = ui.label(t.filter);
             ui.add(
                 egui::TextEdit::singleline(&mut self.filter.text)
@@ -316,15 +386,16 @@ impl LogView {
             )
             .labelled_by(l.id);
             ui.checkbox(&mut self.filter.regex, t.filter_regex);
-            let names = [
-                (Direction::All, t.filter_all),
-                (Direction::Rx, t.filter_rx),
-                (Direction::Tx, t.filter_tx),
-                (Direction::Events, t.filter_events),
-            ];
-            for (d, name) in names {
-                ui.selectable_value(&mut self.filter.direction, d, name);
-            }
+            let l = ui.label(t.filter_kind);
+            egui::ComboBox::from_id_salt((id, "kind"))
+                .selected_text(kind_name(t, self.filter.direction))
+                .show_ui(ui, |ui| {
+                    for d in Direction::ALL {
+                        ui.selectable_value(&mut self.filter.direction, d, kind_name(t, d));
+                    }
+                })
+                .response
+                .labelled_by(l.id);
             for (label, value, width, salt) in [
                 (t.filter_peer, &mut self.filter.peer, 120.0, "peer"),
                 (t.filter_length, &mut self.filter.length, 60.0, "length"),
@@ -339,7 +410,7 @@ impl LogView {
                 return;
             }
             if !self.filter_index.as_ref().is_some_and(|i| i.is_for(&self.filter, encoding)) {
-                match FilterIndex::new(&self.filter, encoding, &self.store) {
+                match FilterIndex::new(&self.filter, encoding, store) {
                     Ok(i) => {
                         self.filter_index = Some(i);
                         self.filter_error = None;
@@ -358,25 +429,33 @@ impl LogView {
                 };
                 ui.colored_label(RED, msg);
             } else if let Some(i) = self.filter_index.as_mut() {
-                let done = i.update(&self.store);
-                if i.caught_up(&self.store) {
-                    ui.label(i18n::fill(t.filter_count, &[&i.seqs.len(), &self.store.len()]));
-                } else {
+                let done = i.update(store);
+                if !i.caught_up(store) {
                     ui.add(egui::ProgressBar::new(done).desired_width(120.0));
                     ui.label(i18n::fill(t.filter_progress, &[&((done * 100.0) as u32)]));
                     ui.ctx().request_repaint();
+                } else if self.filter.narrows() {
+                    ui.label(i18n::fill(t.filter_count, &[&i.seqs.len(), &store.len()]));
                 }
             }
         });
     }
 
-    fn table_ui(&mut self, ui: &mut egui::Ui, lang: Lang, encoding: Encoding, id: &str) {
+    fn table_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        store: &LogStore,
+        tabs: &[TabInfo],
+        lang: Lang,
+        encoding: Encoding,
+        id: &str,
+    ) {
         let row_h = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
         // Row labels must not take the click for text selection: a click selects the row.
         ui.style_mut().interaction.selectable_labels = false;
         let cols: Vec<Col> = Col::ALL.into_iter().filter(|c| self.columns.shows(*c)).collect();
         let index = self.filter_index.as_ref().filter(|_| self.filter.is_active());
-        let n = index.map_or(self.store.len(), |i| i.seqs.len());
+        let n = index.map_or(store.len(), |i| i.seqs.len());
         let mut table = TableBuilder::new(ui)
             .id_salt(id)
             .striped(true)
@@ -392,13 +471,18 @@ impl LogView {
                 _ if last => Column::remainder().clip(true),
                 Col::Time => Column::exact(108.0),
                 Col::Len => Column::exact(52.0),
-                Col::Peer => Column::initial(150.0).at_least(80.0).resizable(true).clip(true),
+                Col::Peer | Col::Local => Column::initial(150.0).at_least(80.0).resizable(true).clip(true),
+                Col::Tab => Column::initial(90.0).at_least(40.0).resizable(true).clip(true),
                 Col::Dir => Column::exact(34.0),
                 Col::Data | Col::Hex => Column::initial(320.0).at_least(80.0).resizable(true).clip(true),
             });
         }
         let mut clicked = None;
-        let first_time = self.store.iter().next().map(|r| r.event.time);
+        let first_time = match index {
+            Some(i) => i.seqs.first().and_then(|s| store.get_seq(*s)),
+            None => store.get(0),
+        }
+        .map(|r| r.event.time);
         let time_format = self.columns.time;
         table
             .header(row_h, |mut h| {
@@ -410,8 +494,8 @@ impl LogView {
             })
             .body(|body| {
                 let row_at = |i: usize| match index {
-                    Some(idx) => idx.seqs.get(i).and_then(|s| self.store.get_seq(*s)),
-                    None => self.store.get(i),
+                    Some(idx) => idx.seqs.get(i).and_then(|s| store.get_seq(*s)),
+                    None => store.get(i),
                 };
                 body.rows(row_h, n, |mut row| {
                     let i = row.index();
@@ -436,9 +520,14 @@ impl LogView {
                                     ui.label(RichText::new(d.len().to_string()).monospace());
                                 }
                             }
-                            Col::Peer => {
-                                let peer = ev.peer.map(|p| p.to_string()).unwrap_or_default();
-                                ui.add(egui::Label::new(RichText::new(peer).monospace()).truncate());
+                            Col::Peer | Col::Local => {
+                                let a = if *c == Col::Peer { ev.peer } else { ev.local };
+                                let a = a.map(|p| p.to_string()).unwrap_or_default();
+                                ui.add(egui::Label::new(RichText::new(a).monospace()).truncate());
+                            }
+                            Col::Tab => {
+                                let (name, color) = tab_label(tabs, ev.tab);
+                                ui.add(egui::Label::new(RichText::new(name).color(color).strong()).truncate());
                             }
                             Col::Dir => {
                                 ui.label(RichText::new(dir).monospace().color(color).strong());
@@ -491,18 +580,41 @@ impl LogView {
         });
     }
 
-    fn detail_ui(&mut self, ui: &mut egui::Ui, lang: Lang, encoding: Encoding, seq: u64) {
+    fn detail_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        store: &LogStore,
+        tabs: &[TabInfo],
+        lang: Lang,
+        encoding: Encoding,
+        seq: u64,
+    ) {
         let t = lang.tr();
-        let Some(r) = self.store.get_seq(seq) else { return };
+        let Some(r) = store.get_seq(seq) else { return };
         let ev = r.event.clone();
         let (dir, color, text, data) = describe(&ev, lang, encoding);
         let data = data.map(<[u8]>::to_vec);
         ui.add_space(4.0);
         ui.horizontal(|ui| {
             ui.strong(i18n::fill(t.detail_title, &[&seq]));
+            if !tabs.is_empty() {
+                let (name, color) = tab_label(tabs, ev.tab);
+                ui.label(RichText::new(name).color(color).strong());
+            }
             ui.label(RichText::new(self.time(&ev)).monospace());
-            if let Some(p) = ev.peer {
-                ui.label(RichText::new(p.to_string()).monospace());
+            match (ev.local, ev.peer) {
+                (Some(l), Some(p)) => {
+                    let arrow = if matches!(ev.kind, EventKind::Tx { .. }) { "->" } else { "<-" };
+                    ui.label(RichText::new(format!("{l} {arrow} {p}")).monospace())
+                        .on_hover_text(t.detail_addresses_tip);
+                }
+                (None, Some(p)) => {
+                    ui.label(RichText::new(p.to_string()).monospace());
+                }
+                (Some(l), None) => {
+                    ui.label(RichText::new(l.to_string()).monospace());
+                }
+                (None, None) => {}
             }
             ui.label(RichText::new(dir).monospace().color(color).strong());
             if let Some(d) = &data {
@@ -522,7 +634,7 @@ impl LogView {
                     ui.ctx().copy_text(dump::copy_as(d, self.copy_as, encoding));
                 }
             }
-            if ConvKey::of(&ev).is_some() && self.mode == ViewMode::Table && ui.button(t.follow_conversation).clicked()
+            if FlowKey::of(&ev).is_some() && self.mode == ViewMode::Table && ui.button(t.follow_conversation).clicked()
             {
                 self.mode = ViewMode::Conversation;
             }
@@ -566,36 +678,25 @@ impl LogView {
         });
     }
 
-    fn conversation_ui(&mut self, ui: &mut egui::Ui, lang: Lang, encoding: Encoding, id: &str) {
+    fn conversation_ui(&mut self, ui: &mut egui::Ui, store: &LogStore, lang: Lang, encoding: Encoding, id: &str) {
         let t = lang.tr();
-        let key = self.selected.and_then(|s| self.store.get_seq(s)).and_then(|r| ConvKey::of(&r.event));
+        let key = self.selected.and_then(|s| store.get_seq(s)).and_then(|r| FlowKey::of(&r.event));
         let key = key.or(self.conv.as_ref().map(|c| c.key));
         let Some(key) = key else {
             ui.label(RichText::new(t.conv_hint).weak());
             return;
         };
         if self.conv.as_ref().is_none_or(|c| c.key != key) {
-            self.conv = Some(ConvIndex { key, seqs: Vec::new(), scanned: 0 });
+            self.conv = Some(ConvIndex { key, seqs: Vec::new(), scanned: self.filter.from_seq });
         }
         let Some(conv) = self.conv.as_mut() else { return };
-        conv.update(&self.store);
+        conv.update(store);
         let seqs: Vec<u64> = conv.seqs.iter().rev().take(MAX_BUBBLES).rev().copied().collect();
         let total = conv.seqs.len();
-        let peer = seqs.iter().find_map(|s| self.store.get_seq(*s).and_then(|r| r.event.peer));
-        let (mut rx_chunks, mut tx_chunks, mut rx_bytes, mut tx_bytes) = (0, 0, 0, 0);
-        for s in &conv.seqs {
-            match self.store.get_seq(*s).map(|r| &r.event.kind) {
-                Some(EventKind::Rx { data, .. }) => {
-                    rx_chunks += 1;
-                    rx_bytes += data.len();
-                }
-                Some(EventKind::Tx { data }) => {
-                    tx_chunks += 1;
-                    tx_bytes += data.len();
-                }
-                _ => {}
-            }
-        }
+        let peer = seqs.iter().find_map(|s| store.get_seq(*s).and_then(|r| r.event.peer));
+        // The flow's counters are exact even when old rows were evicted.
+        let c = store.flow(&key).copied().unwrap_or_default();
+        let (rx_chunks, rx_bytes, tx_chunks, tx_bytes) = (c.rx_packets, c.rx_bytes, c.tx_packets, c.tx_bytes);
         ui.horizontal_wrapped(|ui| {
             let who = peer.map(|p| p.to_string()).unwrap_or_default();
             ui.strong(i18n::fill(t.conv_title, &[&who]));
@@ -619,7 +720,7 @@ impl LogView {
                 let tcp = key.conn.is_some();
                 let mut decoders = [codec::StreamDecoder::new(encoding), codec::StreamDecoder::new(encoding)];
                 for seq in &seqs {
-                    let Some(r) = self.store.get_seq(*seq) else { continue };
+                    let Some(r) = store.get_seq(*seq) else { continue };
                     let ev = &r.event;
                     let time = self.time(ev);
                     match &ev.kind {
@@ -694,6 +795,28 @@ fn bubble(
             });
     });
     ui.add_space(3.0);
+}
+
+/// The name and colour of a tab in the shared log.
+fn tab_label(tabs: &[TabInfo], tab: u16) -> (String, Color32) {
+    match tabs.iter().find(|i| i.id == tab) {
+        Some(i) => (i.name.clone(), i.color),
+        None => (format!("#{tab}"), Color32::GRAY),
+    }
+}
+
+fn kind_name(t: &i18n::Tr, d: Direction) -> &'static str {
+    match d {
+        Direction::All => t.filter_all,
+        Direction::Rx => t.filter_rx,
+        Direction::Tx => t.filter_tx,
+        Direction::Events => t.filter_events,
+        Direction::Connects => t.filter_connects,
+        Direction::Closes => t.filter_closes,
+        Direction::Resets => t.filter_resets,
+        Direction::Errors => t.filter_errors,
+        Direction::Info => t.filter_info,
+    }
 }
 
 /// Direction mark, colour, text and payload of an event for display.

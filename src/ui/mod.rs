@@ -1,6 +1,7 @@
 //! The egui front end. It never touches a socket: tabs start engine workers and show their events.
 
 mod addresses;
+mod all;
 pub mod app;
 mod broadcast;
 mod export;

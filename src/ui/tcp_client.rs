@@ -1,12 +1,12 @@
 //! TCP client tab: connect with a timeout, watch the states, send, half-close.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::codec::framing::Framing;
 use crate::engine::problem::Op;
 use crate::engine::tcp_client::TcpClientConfig;
-use crate::engine::{self, CloseReason, Command, EventKind, Notify, Problem};
+use crate::engine::{self, CloseReason, Command, EventKind, Problem};
 use crate::i18n::{self, Lang};
 
 use super::lifecycle;
@@ -40,7 +40,7 @@ pub struct TcpClientTab {
 }
 
 impl TcpClientTab {
-    pub fn new(notify: Notify) -> TcpClientTab {
+    pub fn new(sink: &crate::engine::EventSink, tab: u16) -> TcpClientTab {
         TcpClientTab {
             server: "127.0.0.1:9999".into(),
             timeout_ms: "3000".into(),
@@ -52,7 +52,7 @@ impl TcpClientTab {
             kernel: None,
             send: SendBox::default(),
             code: widgets::CodeView::default(),
-            wire: Wire::new(notify),
+            wire: Wire::new(sink, tab),
         }
     }
 
@@ -60,9 +60,11 @@ impl TcpClientTab {
         matches!(self.state, State::Connecting(_) | State::Connected { .. } | State::HalfClosed { .. })
     }
 
-    pub fn drain(&mut self, until: Instant) -> bool {
+    /// Updates the tab's state from one of its events (before the event goes into the log).
+    pub fn seen(&mut self, ev: &crate::engine::Event) {
+        self.wire.seen(ev);
         let (state, endpoints, kernel) = (&mut self.state, &mut self.endpoints, &mut self.kernel);
-        self.wire.drain(until, |ev| match (&ev.kind, ev.peer) {
+        match (&ev.kind, ev.peer) {
             (EventKind::Connecting { peer }, _) => *state = State::Connecting(Some(*peer)),
             (EventKind::Connected { local, .. }, Some(peer)) => {
                 *state = State::Connected { peer, local: *local };
@@ -77,7 +79,7 @@ impl TcpClientTab {
                 }
             }
             _ => {}
-        })
+        }
     }
 
     /// The settings as typed, checked.
@@ -142,7 +144,7 @@ impl TcpClientTab {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, shared: widgets::Shared<'_>) {
         let t = lang.tr();
         let busy = self.busy();
         ui.horizontal_wrapped(|ui| {
@@ -192,7 +194,7 @@ impl TcpClientTab {
             }
             State::Failed => (t.state_failed.to_string(), widgets::RED),
         };
-        widgets::status_line(ui, lang, &state, color, &self.wire, None);
+        widgets::status_line(ui, lang, &state, color, &self.wire, shared, None);
         let step = match self.state {
             State::Idle | State::Failed => None,
             State::Connecting(_) => Some(1),
@@ -217,6 +219,6 @@ impl TcpClientTab {
             recv_buffer: widgets::parse_recv_buffer(&self.recv_buffer).unwrap_or(engine::DEFAULT_RECV_BUFFER),
         };
         self.code.window(ui, lang, t.tab_tcp_client, || setup);
-        self.wire.log.ui(ui, lang, self.wire.encoding, "tcp-client-log");
+        self.wire.log_ui(ui, shared, lang, "tcp-client-log");
     }
 }

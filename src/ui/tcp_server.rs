@@ -2,13 +2,12 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::time::Instant;
 
 use egui::RichText;
 
 use crate::engine::problem::Op;
 use crate::engine::tcp_server::TcpServerConfig;
-use crate::engine::{self, CloseReason, Command, ConnId, EventKind, Notify, Problem, ReplyMode};
+use crate::engine::{self, CloseReason, Command, ConnId, EventKind, Problem, ReplyMode};
 use crate::i18n::{self, Lang};
 
 use super::lifecycle;
@@ -54,7 +53,7 @@ pub struct TcpServerTab {
 }
 
 impl TcpServerTab {
-    pub fn new(notify: Notify) -> TcpServerTab {
+    pub fn new(sink: &crate::engine::EventSink, tab: u16) -> TcpServerTab {
         TcpServerTab {
             bind: "127.0.0.1:9999".into(),
             backlog: "128".into(),
@@ -67,13 +66,15 @@ impl TcpServerTab {
             target: None,
             send: SendBox::default(),
             code: widgets::CodeView::default(),
-            wire: Wire::new(notify),
+            wire: Wire::new(sink, tab),
         }
     }
 
-    pub fn drain(&mut self, until: Instant) -> bool {
+    /// Updates the tab's state from one of its events (before the event goes into the log).
+    pub fn seen(&mut self, ev: &crate::engine::Event) {
+        self.wire.seen(ev);
         let (state, clients) = (&mut self.state, &mut self.clients);
-        self.wire.drain(until, |ev| {
+        {
             let entry = ev.conn.and_then(|id| clients.get_mut(&id));
             match (&ev.kind, entry) {
                 (EventKind::Listening { local }, _) => *state = State::Listening(*local),
@@ -89,7 +90,7 @@ impl TcpServerTab {
                 (EventKind::Closed { reason }, Some(c)) => c.state = ClientState::Closed(*reason),
                 _ => {}
             }
-        })
+        }
     }
 
     /// The settings as typed, checked.
@@ -152,7 +153,7 @@ impl TcpServerTab {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, shared: widgets::Shared<'_>) {
         let t = lang.tr();
         let running = self.state != State::Stopped;
         ui.horizontal_wrapped(|ui| {
@@ -183,9 +184,9 @@ impl TcpServerTab {
             State::Starting => (t.state_starting.to_string(), widgets::AMBER),
             State::Listening(a) => (i18n::fill(t.state_listening, &[&a]), widgets::GREEN),
         };
-        let c = self.wire.log.store.counters();
+        let c = self.wire.counters(shared.store);
         let conns = i18n::fill(t.connections_count, &[&c.open_connections, &c.connections]);
-        widgets::status_line(ui, lang, &state, color, &self.wire, Some(conns));
+        widgets::status_line(ui, lang, &state, color, &self.wire, shared, Some(conns));
         let open = self.clients.values().any(|c| !matches!(c.state, ClientState::Closed(_)));
         let step = match self.state {
             State::Stopped => None,
@@ -214,7 +215,7 @@ impl TcpServerTab {
             recv_buffer: widgets::parse_recv_buffer(&self.recv_buffer).unwrap_or(engine::DEFAULT_RECV_BUFFER),
         };
         self.code.window(ui, lang, t.tab_tcp_server, || setup);
-        self.wire.log.ui(ui, lang, self.wire.encoding, "tcp-server-log");
+        self.wire.log_ui(ui, shared, lang, "tcp-server-log");
     }
 
     fn clients_ui(&mut self, ui: &mut egui::Ui, lang: Lang) {

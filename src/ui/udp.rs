@@ -1,10 +1,9 @@
 //! UDP tab: bind, send to anyone, receive from anyone, reply to the last sender.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::Instant;
 
 use crate::engine::udp::{Multicast, UdpConfig};
-use crate::engine::{self, Command, EventKind, Notify, Problem, ReplyMode};
+use crate::engine::{self, Command, EventKind, Problem, ReplyMode};
 use crate::i18n::{self, Lang};
 
 use super::widgets::{self, SendBox, Wire};
@@ -62,7 +61,7 @@ pub fn reply_combo(ui: &mut egui::Ui, lang: Lang, id: &str, value: &mut ReplyMod
 }
 
 impl UdpTab {
-    pub fn new(notify: Notify) -> UdpTab {
+    pub fn new(sink: &crate::engine::EventSink, tab: u16) -> UdpTab {
         UdpTab {
             bind: "127.0.0.1:0".into(),
             remote: "127.0.0.1:7788".into(),
@@ -75,18 +74,20 @@ impl UdpTab {
             last_sender: None,
             send: SendBox::default(),
             code: widgets::CodeView::default(),
-            wire: Wire::new(notify),
+            wire: Wire::new(sink, tab),
         }
     }
 
-    pub fn drain(&mut self, until: Instant) -> bool {
+    /// Updates the tab's state from one of its events (before the event goes into the log).
+    pub fn seen(&mut self, ev: &crate::engine::Event) {
+        self.wire.seen(ev);
         let (state, last) = (&mut self.state, &mut self.last_sender);
-        self.wire.drain(until, |ev| match &ev.kind {
+        match &ev.kind {
             EventKind::Listening { local } => *state = State::Bound(*local),
             EventKind::Stopped => *state = State::Stopped,
             EventKind::Rx { .. } => *last = ev.peer,
             _ => {}
-        })
+        }
     }
 
     /// The settings as typed, checked.
@@ -155,7 +156,7 @@ impl UdpTab {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, shared: widgets::Shared<'_>) {
         let t = lang.tr();
         let running = self.state != State::Stopped;
         ui.horizontal_wrapped(|ui| {
@@ -190,7 +191,7 @@ impl UdpTab {
                 (s, widgets::GREEN)
             }
         };
-        widgets::status_line(ui, lang, &state, color, &self.wire, None);
+        widgets::status_line(ui, lang, &state, color, &self.wire, shared, None);
         ui.separator();
         ui.horizontal(|ui| {
             widgets::address_edit(ui, lang, t.remote_address, &mut self.remote, 170.0);
@@ -212,7 +213,7 @@ impl UdpTab {
         let (bind, remote, encoding) = (self.bind.clone(), self.remote.clone(), self.wire.encoding);
         let recv_buffer = widgets::parse_recv_buffer(&self.recv_buffer).unwrap_or(engine::DEFAULT_RECV_BUFFER);
         self.code.window(ui, lang, t.tab_udp, || crate::codegen::Setup::Udp { bind, remote, encoding, recv_buffer });
-        self.wire.log.ui(ui, lang, self.wire.encoding, "udp-log");
+        self.wire.log_ui(ui, shared, lang, "udp-log");
     }
 
     fn send_bytes(&mut self, data: Vec<u8>, lang: Lang) {

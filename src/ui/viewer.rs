@@ -2,6 +2,8 @@
 //! table, filters, conversation view, plot and export as live traffic.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 
 use crossbeam_channel::Receiver;
@@ -9,6 +11,8 @@ use egui::RichText;
 
 use crate::codec::Encoding;
 use crate::i18n::{self, Lang};
+use crate::log::LogStore;
+use crate::log::export::Progress;
 use crate::log::import::{self, ImportError, Imported};
 
 use super::log_view::LogView;
@@ -17,15 +21,24 @@ use super::widgets::RED;
 enum Job {
     /// The open dialog runs on its own thread.
     Picking(Receiver<Option<PathBuf>>),
-    Reading(PathBuf, JoinHandle<Result<Imported, ImportError>>),
+    Reading {
+        path: PathBuf,
+        /// File size, for the progress bar.
+        total: u64,
+        progress: Arc<Progress>,
+        thread: JoinHandle<Result<Imported, ImportError>>,
+    },
 }
 
 enum Status {
     Opened { name: String, events: usize, skipped: usize },
     Failed { name: String, error: String },
+    Cancelled { name: String },
 }
 
 pub struct ViewerTab {
+    /// The opened file's events (not mixed with live traffic).
+    pub store: LogStore,
     pub log: LogView,
     pub encoding: Encoding,
     job: Option<Job>,
@@ -36,21 +49,30 @@ pub struct ViewerTab {
 
 impl Default for ViewerTab {
     fn default() -> Self {
-        ViewerTab { log: LogView::default(), encoding: Encoding::Utf8, job: None, status: None, warnings: Vec::new() }
+        ViewerTab {
+            store: LogStore::default(),
+            log: LogView::default(),
+            encoding: Encoding::Utf8,
+            job: None,
+            status: None,
+            warnings: Vec::new(),
+        }
     }
 }
 
 impl ViewerTab {
     /// Reads `path` on a background thread; the events replace what the tab showed.
     pub fn open(&mut self, path: PathBuf, ctx: &egui::Context) {
-        let (p, ctx) = (path.clone(), ctx.clone());
+        let progress = Arc::new(Progress::default());
+        let total = std::fs::metadata(&path).map_or(0, |m| m.len());
+        let (p, ctx, prog) = (path.clone(), ctx.clone(), progress.clone());
         let t = std::thread::Builder::new().name("import".into()).spawn(move || {
-            let r = import::read_file(&p);
+            let r = import::read_file_with(&p, &prog);
             ctx.request_repaint();
             r
         });
         match t {
-            Ok(t) => self.job = Some(Job::Reading(path, t)),
+            Ok(thread) => self.job = Some(Job::Reading { path, total, progress, thread }),
             Err(e) => self.status = Some(Status::Failed { name: display_name(&path), error: e.to_string() }),
         }
     }
@@ -79,18 +101,20 @@ impl ViewerTab {
                 Ok(None) | Err(crossbeam_channel::TryRecvError::Disconnected) => {}
                 Err(crossbeam_channel::TryRecvError::Empty) => self.job = Some(Job::Picking(rx)),
             },
-            Some(Job::Reading(path, t)) if t.is_finished() => {
+            Some(Job::Reading { path, thread, .. }) if thread.is_finished() => {
                 let name = display_name(&path);
-                match t.join() {
+                match thread.join() {
                     Ok(Ok(imported)) => {
                         self.log = LogView::default();
+                        self.store = LogStore::with_budget(self.store.budget());
                         let n = imported.events.len();
                         for ev in imported.events {
-                            self.log.store.push(ev);
+                            self.store.push(ev);
                         }
                         self.warnings = imported.warnings;
                         self.status = Some(Status::Opened { name, events: n, skipped: imported.skipped });
                     }
+                    Ok(Err(ImportError::Cancelled)) => self.status = Some(Status::Cancelled { name }),
                     Ok(Err(e)) => self.status = Some(Status::Failed { name, error: e.to_string() }),
                     Err(_) => self.status = Some(Status::Failed { name, error: "the reader thread failed".into() }),
                 }
@@ -107,7 +131,6 @@ impl ViewerTab {
     pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
         let t = lang.tr();
         self.poll(ui.ctx());
-        let mut cancel = false;
         ui.horizontal(|ui| {
             let b = ui.add_enabled(!self.busy(), egui::Button::new(t.open_file)).on_hover_text(t.open_tip);
             if b.clicked() {
@@ -124,13 +147,16 @@ impl ViewerTab {
                 .response
                 .labelled_by(l.id);
             match (&self.job, &self.status) {
-                (Some(Job::Reading(p, _)), _) => {
-                    ui.spinner();
-                    ui.label(i18n::fill(t.opening, &[&display_name(p)]));
-                    // The reader thread finishes on its own; its result is then dropped.
+                (Some(Job::Reading { path, total, progress, .. }), _) => {
+                    let done = progress.done.load(Ordering::Relaxed).min(*total);
+                    let frac = if *total == 0 { 0.0 } else { done as f32 / *total as f32 };
+                    ui.add(egui::ProgressBar::new(frac).desired_width(160.0).show_percentage());
+                    ui.label(i18n::fill(t.opening, &[&display_name(path)]));
+                    // The reader stops at its next look at the flag; poll() then reports it.
                     if ui.button(t.cancel).clicked() {
-                        cancel = true;
+                        progress.cancel.store(true, Ordering::Relaxed);
                     }
+                    ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
                 }
                 (_, Some(Status::Opened { name, events, skipped })) => {
                     ui.label(i18n::fill(t.opened, &[name, events, skipped]));
@@ -138,21 +164,21 @@ impl ViewerTab {
                 (_, Some(Status::Failed { name, error })) => {
                     ui.colored_label(RED, i18n::fill(t.open_failed, &[name, error]));
                 }
+                (_, Some(Status::Cancelled { name })) => {
+                    ui.label(i18n::fill(t.open_cancelled, &[name]));
+                }
                 _ => {}
             }
         });
-        if cancel {
-            self.job = None;
-        }
         for w in &self.warnings {
             ui.label(RichText::new(w).weak().small());
         }
         ui.separator();
-        if self.log.store.is_empty() && self.status.is_none() {
+        if self.store.is_empty() && self.status.is_none() {
             ui.label(RichText::new(t.viewer_empty).weak());
             return;
         }
-        self.log.ui(ui, lang, self.encoding, "viewer-log");
+        self.log.ui(ui, &self.store, &[], lang, self.encoding, "viewer-log");
     }
 }
 

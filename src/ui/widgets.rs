@@ -3,26 +3,35 @@
 
 use std::time::Instant;
 
-use crossbeam_channel::Receiver;
 use egui::{Color32, RichText};
 
-pub use super::log_view::LogView;
+pub use super::log_view::{LogView, TabInfo};
 use crate::codec::{self, Encoding, InputMode};
-use crate::engine::{CloseReason, Event, EventKind, EventSink, Notify, Problem, WorkerHandle};
+use crate::engine::{CloseReason, Event, EventKind, EventSink, Problem, WorkerHandle};
 use crate::i18n::{self, Lang, Tr};
+use crate::log::{Counters, LogStore};
 
 pub const GREEN: Color32 = Color32::from_rgb(0x2e, 0x9d, 0x4f);
 pub const BLUE: Color32 = Color32::from_rgb(0x3a, 0x7b, 0xd5);
 pub const RED: Color32 = Color32::from_rgb(0xd0, 0x3b, 0x3b);
 pub const AMBER: Color32 = Color32::from_rgb(0xc8, 0x8a, 0x12);
 
-/// A tab's link to its workers: one event channel for the tab's whole life, the workers it
-/// started, and the log their events go to.
+/// What every tab reads from the app: the shared log and how tabs are named in it.
+#[derive(Clone, Copy)]
+pub struct Shared<'a> {
+    pub store: &'a LogStore,
+    pub tabs: &'a [TabInfo],
+}
+
+/// A tab's link to its workers: the sink they send on (tagged with the tab's number; the app
+/// owns the one channel every tab shares, so the log keeps the order things happened in), the
+/// workers it started, and its view of the shared log.
 pub struct Wire {
+    /// The tab's number in the shared log.
+    pub tab: u16,
     sink: EventSink,
     /// Source number for the next worker, so connection ids of different workers never mix.
     next_source: u16,
-    events: Receiver<Event>,
     pub workers: Vec<WorkerHandle>,
     pub log: LogView,
     /// The latest problem, shown under the settings until the user acts again.
@@ -35,14 +44,14 @@ pub struct Wire {
 }
 
 impl Wire {
-    pub fn new(notify: Notify) -> Wire {
-        let (sink, events) = EventSink::channel(Some(notify));
+    /// `sink`: the app's event channel; the wire tags it with `tab`.
+    pub fn new(sink: &EventSink, tab: u16) -> Wire {
         Wire {
-            sink,
+            tab,
+            sink: sink.with_tab(tab),
             next_source: 100,
-            events,
             workers: Vec::new(),
-            log: LogView::default(),
+            log: LogView::for_tab(tab),
             error: None,
             error_detail: None,
             detail_job: None,
@@ -61,36 +70,40 @@ impl Wire {
         self.sink.with_source(source)
     }
 
-    /// Moves events into the log until `until`; `seen` updates the tab's state first.
-    /// Returns true if events are still waiting.
-    pub fn drain(&mut self, until: Instant, mut seen: impl FnMut(&Event)) -> bool {
-        let mut n = 0u32;
-        while let Ok(ev) = self.events.try_recv() {
-            if let EventKind::Error(p) = &ev.kind {
-                self.error = Some(p.clone());
-                self.error_detail = None;
-                self.detail_job = match *p {
-                    Problem::AddrInUse(a) => {
-                        let (tcp, sink) = (ev.proto == crate::engine::Proto::Tcp, self.sink.clone());
-                        std::thread::Builder::new()
-                            .name("port-holder".into())
-                            .spawn(move || {
-                                let holder = port_holder(a, tcp);
-                                sink.flush(); // repaint to show it
-                                holder
-                            })
-                            .ok()
-                    }
-                    _ => None,
-                };
+    /// This tab's counters in the shared log.
+    pub fn counters(&self, store: &LogStore) -> Counters {
+        store.tab(self.tab).map(|t| t.counters).unwrap_or_default()
+    }
+
+    /// Shows this tab's view of the shared log.
+    pub fn log_ui(&mut self, ui: &mut egui::Ui, shared: Shared<'_>, lang: Lang, id: &str) {
+        self.log.ui(ui, shared.store, shared.tabs, lang, self.encoding, id);
+    }
+
+    /// Notes an event of this tab's workers (before it goes into the log): errors are shown
+    /// under the settings.
+    pub fn seen(&mut self, ev: &Event) {
+        let EventKind::Error(p) = &ev.kind else { return };
+        self.error = Some(p.clone());
+        self.error_detail = None;
+        self.detail_job = match *p {
+            Problem::AddrInUse(a) => {
+                let (tcp, sink) = (ev.proto == crate::engine::Proto::Tcp, self.sink.clone());
+                std::thread::Builder::new()
+                    .name("port-holder".into())
+                    .spawn(move || {
+                        let holder = port_holder(a, tcp);
+                        sink.flush(); // repaint to show it
+                        holder
+                    })
+                    .ok()
             }
-            seen(&ev);
-            self.log.store.push(ev);
-            n += 1;
-            if n.is_multiple_of(256) && Instant::now() >= until {
-                return !self.events.is_empty();
-            }
-        }
+            _ => None,
+        };
+    }
+
+    /// Once per frame: collects finished workers and the port-holder lookup.
+    pub fn tick(&mut self) {
         if self.detail_job.as_ref().is_some_and(|j| j.is_finished()) {
             self.error_detail = self.detail_job.take().and_then(|j| j.join().ok()).flatten();
         }
@@ -102,20 +115,20 @@ impl Wire {
                 true
             }
         });
-        false
     }
 
-    /// Stops every worker and waits for them (at app exit).
-    pub fn shutdown(&mut self) {
+    /// Asks every worker to stop (at app exit); [`Wire::join`] waits for them.
+    pub fn request_stop(&self) {
         for w in &self.workers {
             w.request_stop();
         }
-        let deadline = Instant::now() + std::time::Duration::from_secs(3);
-        while self.workers.iter().any(|w| !w.is_finished()) && Instant::now() < deadline {
-            // Keep the channel moving so no worker waits on a full queue.
-            while self.events.try_recv().is_ok() {}
-            std::thread::sleep(std::time::Duration::from_millis(2));
-        }
+    }
+
+    pub fn all_finished(&self) -> bool {
+        self.workers.iter().all(|w| w.is_finished())
+    }
+
+    pub fn join(&mut self) {
         for w in &mut self.workers {
             w.join();
         }
@@ -382,9 +395,17 @@ impl SendBox {
 }
 
 /// The status line: a coloured state, the counters, and the latest error.
-pub fn status_line(ui: &mut egui::Ui, lang: Lang, state: &str, color: Color32, wire: &Wire, extra: Option<String>) {
+pub fn status_line(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    state: &str,
+    color: Color32,
+    wire: &Wire,
+    shared: Shared<'_>,
+    extra: Option<String>,
+) {
     let t = lang.tr();
-    let c = wire.log.store.counters();
+    let c = wire.counters(shared.store);
     ui.horizontal_wrapped(|ui| {
         let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
         ui.painter().circle_filled(rect.center(), 5.0, color);

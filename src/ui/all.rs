@@ -1,0 +1,52 @@
+//! "All traffic" tab: the shared log of every tab in one table, with a Tab column and a filter
+//! by tab, so the server's and the clients' views of the same bytes can be read side by side.
+
+use egui::RichText;
+
+use crate::codec::Encoding;
+use crate::i18n::Lang;
+
+use super::log_view::{Col, LogView};
+use super::widgets::Shared;
+
+pub struct AllTab {
+    pub log: LogView,
+    pub encoding: Encoding,
+}
+
+impl Default for AllTab {
+    fn default() -> Self {
+        let mut log = LogView::default();
+        log.columns.set(Col::Tab, true);
+        AllTab { log, encoding: Encoding::Utf8 }
+    }
+}
+
+impl AllTab {
+    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, shared: Shared<'_>) {
+        let t = lang.tr();
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(t.all_intro).weak());
+        });
+        ui.horizontal(|ui| {
+            let l = ui.label(t.encoding);
+            egui::ComboBox::from_id_salt("all-encoding")
+                .selected_text(self.encoding.name())
+                .show_ui(ui, |ui| {
+                    for e in Encoding::ALL {
+                        ui.selectable_value(&mut self.encoding, e, e.name());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            let c = shared.store.counters();
+            ui.separator();
+            ui.label(
+                RichText::new(crate::i18n::fill(t.counters, &[&c.rx_packets, &c.rx_bytes, &c.tx_packets, &c.tx_bytes]))
+                    .monospace(),
+            );
+        });
+        ui.separator();
+        self.log.ui(ui, shared.store, shared.tabs, lang, self.encoding, "all-log");
+    }
+}
