@@ -7,7 +7,7 @@ pub mod pcap;
 pub mod rates;
 pub mod record;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use rustc_hash::FxHashMap;
@@ -123,7 +123,8 @@ pub struct LogStore {
     evicted: u64,
     counters: Counters,
     rates: rates::Rates,
-    tabs: BTreeMap<u16, TabTotals>,
+    /// Indexed by tab number (tab numbers are small).
+    tabs: Vec<Option<TabTotals>>,
     flows: FxHashMap<FlowKey, Counters>,
     /// Flows in the order they were first seen, to forget the oldest past [`MAX_FLOWS`].
     flow_order: VecDeque<FlowKey>,
@@ -146,7 +147,7 @@ impl LogStore {
             evicted: 0,
             counters: Counters::default(),
             rates: rates::Rates::default(),
-            tabs: BTreeMap::new(),
+            tabs: Vec::new(),
             flows: FxHashMap::default(),
             flow_order: VecDeque::new(),
             flows_forgotten: 0,
@@ -176,7 +177,7 @@ impl LogStore {
             if let Some(old) = self.rows.pop_front() {
                 self.bytes -= Self::cost(&old.event);
                 self.evicted += 1;
-                if let Some(t) = self.tabs.get_mut(&old.event.tab) {
+                if let Some(Some(t)) = self.tabs.get_mut(usize::from(old.event.tab)) {
                     t.held -= 1;
                     t.evicted += 1;
                 }
@@ -188,7 +189,11 @@ impl LogStore {
     pub fn push(&mut self, event: Event) -> u64 {
         self.counters.apply(&event);
         self.rates.apply(&event);
-        let tab = self.tabs.entry(event.tab).or_default();
+        let i = usize::from(event.tab);
+        if self.tabs.len() <= i {
+            self.tabs.resize_with(i + 1, || None);
+        }
+        let tab = self.tabs[i].get_or_insert_with(TabTotals::default);
         tab.counters.apply(&event);
         tab.rates.apply(&event);
         tab.held += 1;
@@ -227,12 +232,13 @@ impl LogStore {
 
     /// Counters of one tab (all zero if it logged nothing).
     pub fn tab(&self, tab: u16) -> Option<&TabTotals> {
-        self.tabs.get(&tab)
+        self.tabs.get(usize::from(tab))?.as_ref()
     }
 
     /// Tabs that logged something, with their totals.
     pub fn tabs(&self) -> impl Iterator<Item = (u16, &TabTotals)> {
-        self.tabs.iter().map(|(k, v)| (*k, v))
+        // Tab numbers are u16, so every index fits.
+        self.tabs.iter().enumerate().filter_map(|(i, t)| Some((i as u16, t.as_ref()?)))
     }
 
     /// Counters of one flow, exact whatever was evicted (unless more than [`MAX_FLOWS`] flows
@@ -299,7 +305,7 @@ impl LogStore {
         self.evicted += self.rows.len() as u64;
         self.rows.clear();
         self.bytes = 0;
-        for t in self.tabs.values_mut() {
+        for t in self.tabs.iter_mut().flatten() {
             t.evicted += t.held;
             t.held = 0;
         }
