@@ -219,6 +219,9 @@ fn main() {
     let store = &h.state().log;
     let (held, evicted, memory) = (store.len(), store.evicted(), store.memory());
     let counters_label = label_after(&h, "RX ");
+    // The memory line is in the View menu.
+    h.get_by_label("View").click();
+    h.run_steps(2);
     let memory_label = label_after(&h, "Log memory:");
 
     let mode = if vsync { "paced at 60 Hz (--vsync)" } else { "back to back" };
