@@ -345,6 +345,7 @@ strings! {
     p_missing_port: "'{0}' has no port: write address:port, like 127.0.0.1:8080.", "'{0}' 缺少端口:请写成 地址:端口,例如 127.0.0.1:8080。";
     p_bad_address: "'{0}' is not an address: write address:port, like 127.0.0.1:8080 or [::1]:8080.", "'{0}' 不是有效地址:请写成 地址:端口,例如 127.0.0.1:8080 或 [::1]:8080。";
     p_bad_port: "'{0}' is not a port: a port is a whole number from 0 to 65535.", "'{0}' 不是有效端口:端口是 0 到 65535 之间的整数。";
+    p_unknown_interface: "This machine has no network interface named '{0}'. A link-local address (fe80::…) needs its interface after %, like [fe80::1%eth0]:8080; the Addresses tab lists the interfaces.", "本机没有名为 '{0}' 的网络接口。链路本地地址(fe80::…)需要在 % 后写出接口,例如 [fe80::1%eth0]:8080;“地址”页列出了所有接口。";
     p_unknown_host: "Cannot find the host '{0}': check the spelling, or use an IP address.", "找不到主机 '{0}':请检查拼写,或直接使用 IP 地址。";
     p_addr_in_use: "Port {1} is already in use by another program (on {0}). Pick another port, or stop the program that uses it.", "端口 {1} 已被其他程序占用({0})。请换一个端口,或关闭占用它的程序。";
     p_privileged: "Port {1} is below 1024: only the administrator (root) may use these well-known ports. Pick a port from 1024 up.", "端口 {1} 小于 1024:这些知名端口只有管理员(root)才能使用。请选择 1024 以上的端口。";
@@ -393,6 +394,7 @@ pub fn problem(lang: Lang, p: &Problem) -> String {
         Problem::BadAddress(s) => fill(t.p_bad_address, &[s]),
         Problem::BadPort(s) => fill(t.p_bad_port, &[s]),
         Problem::UnknownHost(s) => fill(t.p_unknown_host, &[s]),
+        Problem::UnknownInterface(s) => fill(t.p_unknown_interface, &[s]),
         Problem::AddrInUse(a) => fill(t.p_addr_in_use, &[a, &a.port()]),
         Problem::PrivilegedPort(a) => fill(t.p_privileged, &[a, &a.port()]),
         Problem::AddrNotAvailable(a) => fill(t.p_addr_not_available, &[&a.ip()]),

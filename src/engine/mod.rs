@@ -296,6 +296,9 @@ pub fn resolve(input: &str) -> Result<SocketAddr, Problem> {
         return Ok(a);
     }
     let (host, port) = split_host_port(s)?;
+    if let Some((ip, scope)) = host.split_once('%') {
+        return scoped_v6(s, ip, scope, port);
+    }
     if host.eq_ignore_ascii_case("localhost") {
         return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
     }
@@ -318,11 +321,42 @@ pub fn split_host_port(s: &str) -> Result<(&str, u16), Problem> {
     if host.is_empty() {
         return Err(Problem::BadAddress(s.to_string()));
     }
-    if host.contains(':') && host.parse::<std::net::Ipv6Addr>().is_err() {
+    // An IPv6 address may carry its interface: `fe80::1%eth0` or `fe80::1%2`.
+    let (ip, scope) = host.split_once('%').map_or((host, None), |(ip, scope)| (ip, Some(scope)));
+    if (ip.contains(':') || scope.is_some()) && ip.parse::<std::net::Ipv6Addr>().is_err() {
+        return Err(Problem::BadAddress(s.to_string()));
+    }
+    if scope.is_some_and(|sc| sc.is_empty() || sc.contains(['%', ' ', '/'])) {
         return Err(Problem::BadAddress(s.to_string()));
     }
     let port = parse_port(port)?;
     Ok((host, port))
+}
+
+/// `fe80::1` with scope `eth0` (an interface name, looked up) or `2` (an interface index).
+fn scoped_v6(input: &str, ip: &str, scope: &str, port: u16) -> Result<SocketAddr, Problem> {
+    let ip: std::net::Ipv6Addr = ip.parse().map_err(|_| Problem::BadAddress(input.to_string()))?;
+    let index = match scope.parse::<u32>() {
+        Ok(i) => i,
+        Err(_) => interface_index(scope).ok_or_else(|| Problem::UnknownInterface(scope.to_string()))?,
+    };
+    Ok(SocketAddr::V6(std::net::SocketAddrV6::new(ip, port, 0, index)))
+}
+
+/// The index of a network interface by name (`lo`, `eth0`): for IPv6 link-local addresses and
+/// multicast.
+pub fn interface_index(name: &str) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        let c = std::ffi::CString::new(name).ok()?;
+        // SAFETY: `c` is a valid NUL-terminated string that lives across the call.
+        let i = unsafe { libc::if_nametoindex(c.as_ptr()) };
+        (i != 0).then_some(i)
+    }
+    #[cfg(not(unix))]
+    {
+        name.parse().ok()
+    }
 }
 
 /// Parses a port number 0–65535 with a message a student understands.
@@ -358,5 +392,20 @@ mod tests {
         assert_eq!(resolve("127.0.0.1:70000"), Err(Problem::BadPort("70000".into())));
         assert_eq!(resolve("127.0.0.1:abc"), Err(Problem::BadPort("abc".into())));
         assert!(resolve(":80").is_err());
+    }
+
+    #[test]
+    fn link_local_scope_by_name_or_index() {
+        use std::net::SocketAddrV6;
+        let lo = interface_index("lo").expect("every Linux machine has lo");
+        let want = SocketAddr::V6(SocketAddrV6::new("fe80::1".parse().unwrap(), 9000, 0, lo));
+        assert_eq!(resolve("[fe80::1%lo]:9000").unwrap(), want);
+        assert_eq!(resolve(&format!("[fe80::1%{lo}]:9000")).unwrap(), want);
+        assert_eq!(resolve("[fe80::1%nosuchif0]:9000"), Err(Problem::UnknownInterface("nosuchif0".into())));
+        assert!(split_host_port("[fe80::1%eth0]:9000").is_ok(), "the UI's check accepts a scope");
+        for bad in ["[fe80::1%]:9000", "[fe80::zz%lo]:9000", "[127.0.0.1%lo]:9000", "[fe80::1%a%b]:1"] {
+            assert!(resolve(bad).is_err(), "{bad}");
+            assert!(split_host_port(bad).is_err(), "{bad}");
+        }
     }
 }

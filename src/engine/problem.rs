@@ -31,6 +31,8 @@ pub enum Problem {
     BadPort(String),
     /// A host name that does not resolve.
     UnknownHost(String),
+    /// `fe80::1%name`: no interface has that name.
+    UnknownInterface(String),
     /// Bind: another socket holds this address and port.
     AddrInUse(SocketAddr),
     /// Bind: ports below 1024 need administrator rights.

@@ -130,20 +130,7 @@ fn set_multicast(s: &Socket, addr: SocketAddr, m: &Multicast) -> Result<(), Prob
     }
 }
 
-/// The index of a network interface by name (`lo`, `eth0`), for IPv6 multicast.
-pub fn interface_index(name: &str) -> Option<u32> {
-    #[cfg(unix)]
-    {
-        let c = std::ffi::CString::new(name).ok()?;
-        // SAFETY: `c` is a valid NUL-terminated string that lives across the call.
-        let i = unsafe { libc::if_nametoindex(c.as_ptr()) };
-        (i != 0).then_some(i)
-    }
-    #[cfg(not(unix))]
-    {
-        name.parse().ok()
-    }
-}
+pub use super::interface_index;
 
 fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>) {
     let started = super::resolve(&cfg.bind)
