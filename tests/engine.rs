@@ -500,3 +500,33 @@ fn interface_index_by_name_and_unroutable_ipv6_group_explained() {
     }
     tx.request_stop();
 }
+
+#[test]
+fn dual_stack_servers_on_any_ipv6_address_take_ipv4_peers() {
+    // TCP: a server on [::] answers a client connecting to 127.0.0.1.
+    let (sink, mut ev) = Events::new();
+    let cfg = TcpServerConfig { bind: "[::]:0".into(), reply: ReplyMode::Upper, ..TcpServerConfig::default() };
+    let h = engine::tcp_server::spawn(cfg, sink).unwrap();
+    let port = ev.listening().port();
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    c.write_all(b"v4 here").unwrap();
+    let mut buf = [0u8; 16];
+    let n = c.read(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"V4 HERE");
+    let got = ev.wait_for("connected", |e| matches!(e.kind, EventKind::Connected { .. }));
+    let peer = got.peer.unwrap();
+    assert_eq!(peer.ip().to_string(), "::ffff:127.0.0.1", "an IPv4 peer of a dual-stack socket is IPv4-mapped");
+    assert_eq!(peer.port(), c.local_addr().unwrap().port());
+    stop(h, &mut ev);
+
+    // UDP: the same for datagrams.
+    let (sink, mut ev) = Events::new();
+    let h = engine::udp::spawn(UdpConfig { bind: "[::]:0".into(), ..UdpConfig::default() }, sink).unwrap();
+    let port = ev.listening().port();
+    let v4 = UdpSocket::bind("127.0.0.1:0").unwrap();
+    v4.send_to(b"dgram", ("127.0.0.1", port)).unwrap();
+    let rx = ev.wait_for("rx", |e| matches!(e.kind, EventKind::Rx { .. }));
+    assert_eq!(rx.peer.unwrap().ip().to_string(), "::ffff:127.0.0.1");
+    stop(h, &mut ev);
+}

@@ -359,6 +359,14 @@ pub fn interface_index(name: &str) -> Option<u32> {
     }
 }
 
+/// A socket bound to `[::]` takes IPv4 peers too (dual stack; they show as `::ffff:a.b.c.d`),
+/// where the OS allows it. Where it does not, the socket stays IPv6-only: not an error.
+pub(crate) fn dual_stack(s: &socket2::Socket, addr: SocketAddr) {
+    if addr.is_ipv6() && addr.ip().is_unspecified() {
+        let _ = s.set_only_v6(false);
+    }
+}
+
 /// Parses a port number 0–65535 with a message a student understands.
 pub fn parse_port(s: &str) -> Result<u16, Problem> {
     let s = s.trim();

@@ -66,6 +66,7 @@ fn listen(cfg: &TcpServerConfig) -> Result<std::net::TcpListener, Problem> {
         s.set_reuse_address(true).map_err(opt)?;
     }
     s.set_nonblocking(true).map_err(opt)?;
+    super::dual_stack(&s, addr);
     s.bind(&addr.into()).map_err(|e| Problem::from_io(Op::Bind, Some(addr), &e))?;
     s.listen(cfg.backlog.max(1)).map_err(|e| Problem::from_io(Op::Listen, Some(addr), &e))?;
     Ok(s.into())

@@ -99,6 +99,7 @@ pub(crate) fn bind_socket(
         s.set_broadcast(true).map_err(opt)?;
     }
     s.set_nonblocking(true).map_err(opt)?;
+    super::dual_stack(&s, addr);
     s.bind(&addr.into()).map_err(|e| Problem::from_io(Op::Bind, Some(addr), &e))?;
     if let Some(m) = multicast {
         set_multicast(&s, addr, m)?;
