@@ -278,6 +278,12 @@ strings! {
     ev_listening: "socket ready on {0}", "套接字就绪:{0}";
     ev_connecting: "connecting…", "正在连接…";
     ev_connected: "connected (local {0})", "已连接(本地 {0})";
+    ev_joined: "joined multicast group {0}", "已加入组播组 {0}";
+    ev_left: "left multicast group {0}", "已离开组播组 {0}";
+    mcast_join: "Join group", "加入组";
+    mcast_leave: "Leave group", "离开组";
+    mcast_join_tip: "IP_ADD_MEMBERSHIP: from now on this socket receives what is sent to the group.", "IP_ADD_MEMBERSHIP:从现在起此套接字接收发往该组的数据。";
+    mcast_leave_tip: "IP_DROP_MEMBERSHIP: the socket stays open but no longer receives the group's datagrams.", "IP_DROP_MEMBERSHIP:套接字仍然打开,但不再接收该组的数据。";
     ev_half_closed: "we shut down sending (FIN sent; still receiving)", "我方关闭了发送(已发 FIN,仍可接收)";
     ev_closed_peer: "closed by peer (recv returned 0 bytes)", "对方关闭了连接(recv 返回 0 字节)";
     ev_closed_reset: "connection reset (RST)", "连接被重置(RST)";

@@ -530,3 +530,42 @@ fn dual_stack_servers_on_any_ipv6_address_take_ipv4_peers() {
     assert_eq!(rx.peer.unwrap().ip().to_string(), "::ffff:127.0.0.1");
     stop(h, &mut ev);
 }
+
+#[test]
+fn udp_joins_and_leaves_a_group_while_running() {
+    use engine::udp::Multicast;
+    let group: std::net::IpAddr = "239.255.0.83".parse().unwrap();
+    let lo = Some(std::net::Ipv4Addr::LOCALHOST);
+    let (sink, mut ev) = Events::new();
+    let cfg = UdpConfig {
+        bind: "0.0.0.0:0".into(),
+        multicast: Some(Multicast { interface: lo, ..Multicast::default() }),
+        ..UdpConfig::default()
+    };
+    let h = engine::udp::spawn(cfg, sink).unwrap();
+    let port = ev.listening().port();
+    let sender = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).unwrap();
+    sender.set_multicast_if_v4(&std::net::Ipv4Addr::LOCALHOST).unwrap();
+    let to: socket2::SockAddr = SocketAddr::new(group, port).into();
+
+    h.send(Command::JoinGroup(group)).unwrap();
+    ev.wait_for("joined", |e| e.kind == EventKind::Membership { group, joined: true });
+    sender.send_to(b"while a member", &to).unwrap();
+    let rx = ev.wait_for("group datagram", |e| matches!(e.kind, EventKind::Rx { .. }));
+    assert_eq!(rx.kind, EventKind::Rx { data: b"while a member".to_vec(), lost: 0 });
+
+    h.send(Command::LeaveGroup(group)).unwrap();
+    ev.wait_for("left", |e| e.kind == EventKind::Membership { group, joined: false });
+    sender.send_to(b"after leaving", &to).unwrap();
+    // A unicast marker sent after it: once the marker is in, the group datagram would be too.
+    let plain = UdpSocket::bind("127.0.0.1:0").unwrap();
+    plain.send_to(b"marker", ("127.0.0.1", port)).unwrap();
+    ev.wait_for("marker", |e| e.kind == EventKind::Rx { data: b"marker".to_vec(), lost: 0 });
+    let after = EventKind::Rx { data: b"after leaving".to_vec(), lost: 0 };
+    assert!(!ev.seen.iter().any(|e| e.kind == after), "nothing from the group after leaving");
+
+    // Not a group: explained, the worker keeps running.
+    h.send(Command::JoinGroup("10.0.0.1".parse().unwrap())).unwrap();
+    ev.wait_for("not multicast", |e| e.kind == EventKind::Error(Problem::NotMulticast("10.0.0.1".parse().unwrap())));
+    stop(h, &mut ev);
+}

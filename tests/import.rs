@@ -804,3 +804,18 @@ fn import_reports_progress_and_can_be_cancelled() {
         assert!(p.done.load(Ordering::Relaxed) < size, "stopped early");
     }
 }
+
+#[test]
+fn multicast_membership_round_trips_through_jsonl() {
+    let tz = jiff::tz::TimeZone::UTC;
+    let group: std::net::IpAddr = "ff02::4242".parse().unwrap();
+    let events: Vec<Event> = [true, false]
+        .into_iter()
+        .map(|joined| synthetic(0, Proto::Udp, None, "127.0.0.1:1", EventKind::Membership { group, joined }))
+        .collect();
+    let text = jsonl_lines(&events, &tz);
+    assert!(text.contains("\"event\":\"joined\"") && text.contains("\"group\":\"ff02::4242\""), "{text}");
+    let imported = import::read_jsonl(text.as_bytes()).unwrap();
+    let kinds: Vec<EventKind> = imported.events.into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [true, false].map(|joined| EventKind::Membership { group, joined }));
+}

@@ -541,6 +541,12 @@ fn udp_tab_joins_a_multicast_group_on_loopback() {
     s.set_multicast_if_v4(&std::net::Ipv4Addr::LOCALHOST).unwrap();
     s.send_to(b"hello group", &SocketAddr::from(([239, 255, 0, 79], port)).into()).unwrap();
     run_until(&mut h, "group datagram", |h| has(h, "hello group"));
+    // Leave the group on the running socket, then join again.
+    click(&h, "Leave group");
+    run_until(&mut h, "left", |h| has(h, "left multicast group 239.255.0.79") && !has(h, "member of group"));
+    click(&h, "Join group");
+    run_until(&mut h, "joined again", |h| has(h, "member of group 239.255.0.79"));
+    assert!(has(&h, "RX 1 pkts"));
 }
 
 #[test]

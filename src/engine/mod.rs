@@ -81,6 +81,8 @@ pub enum EventKind {
     Tx { data: Vec<u8> },
     /// We shut down our sending side (half-close); we can still receive.
     HalfClosed,
+    /// A UDP socket joined (or left) a multicast group.
+    Membership { group: std::net::IpAddr, joined: bool },
     /// A TCP connection ended.
     Closed { reason: CloseReason },
     /// Something went wrong; the worker keeps running unless `Stopped` follows.
@@ -215,6 +217,10 @@ pub enum Command {
     Disconnect { conn: Option<ConnId> },
     /// Change the auto-reply mode of a running server.
     SetReply(ReplyMode),
+    /// UDP: join a multicast group on the socket's multicast interface.
+    JoinGroup(std::net::IpAddr),
+    /// UDP: leave a multicast group.
+    LeaveGroup(std::net::IpAddr),
     /// End the worker.
     Stop,
 }

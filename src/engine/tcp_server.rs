@@ -333,7 +333,7 @@ impl Server {
                 }
             }
             Command::SetReply(r) => self.reply = r,
-            Command::SendTo { .. } | Command::Stop => {}
+            Command::SendTo { .. } | Command::JoinGroup(_) | Command::LeaveGroup(_) | Command::Stop => {}
         }
     }
 }

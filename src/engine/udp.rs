@@ -162,6 +162,11 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
         want_write: false,
         alive: true,
     };
+    // The interface groups are joined on later (Join/Leave on a running socket).
+    let mc = cfg.multicast.clone().unwrap_or_default();
+    if let Some(g) = mc.join {
+        w.sink.emit(None, None, EventKind::Membership { group: g, joined: true });
+    }
     let mut events = Events::with_capacity(64);
     let mut more_to_read = false;
     while w.alive {
@@ -196,6 +201,8 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
                     Err(p) => w.problem(p),
                 },
                 Ok(Command::SetReply(r)) => w.reply = r,
+                Ok(Command::JoinGroup(g)) => w.membership(g, true, &mc),
+                Ok(Command::LeaveGroup(g)) => w.membership(g, false, &mc),
                 Ok(_) => {} // TCP-only commands do not apply to UDP.
                 Err(TryRecvError::Empty) => break,
             }
@@ -206,6 +213,24 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
     let _ = poll.registry().deregister(&mut w.sock);
     w.sink.emit(None, None, EventKind::Stopped);
     w.sink.flush();
+}
+
+impl Worker {
+    /// Joins or leaves `group` on the interface of `mc`, and says so in the log.
+    fn membership(&mut self, group: IpAddr, join: bool, mc: &Multicast) {
+        let iface = mc.interface.unwrap_or(Ipv4Addr::UNSPECIFIED);
+        let r = match group {
+            IpAddr::V4(g) if g.is_multicast() && join => self.sock.join_multicast_v4(&g, &iface),
+            IpAddr::V4(g) if g.is_multicast() => self.sock.leave_multicast_v4(&g, &iface),
+            IpAddr::V6(g) if g.is_multicast() && join => self.sock.join_multicast_v6(&g, mc.interface_index),
+            IpAddr::V6(g) if g.is_multicast() => self.sock.leave_multicast_v6(&g, mc.interface_index),
+            g => return self.problem(Problem::NotMulticast(g)),
+        };
+        match r {
+            Ok(()) => self.alive &= self.sink.emit(None, None, EventKind::Membership { group, joined: join }),
+            Err(e) => self.problem(Problem::from_io(Op::Option, None, &e)),
+        }
+    }
 }
 
 struct Worker {

@@ -189,6 +189,7 @@ struct LineRecord {
     hex: Option<String>,
     conn: Option<u64>,
     local: Option<String>,
+    group: Option<String>,
     reason: Option<CloseReason>,
     lost: Option<usize>,
 }
@@ -396,6 +397,11 @@ fn event_kind(rec: &LineRecord, name: &str, peer: Option<SocketAddr>, ctx: &Json
             EventKind::Connected { local, inbound: ctx.accepted(local) }
         }
         "half_closed" => EventKind::HalfClosed,
+        "joined" | "left" => {
+            let g = rec.group.as_deref().or_else(|| text.rsplit(' ').next()).unwrap_or_default();
+            let group = g.parse().map_err(|_| format!("{name} without a multicast group"))?;
+            EventKind::Membership { group, joined: name == "joined" }
+        }
         "closed" => {
             EventKind::Closed { reason: rec.reason.or_else(|| reason_in_text(text)).unwrap_or(CloseReason::PeerClosed) }
         }

@@ -32,6 +32,9 @@ pub struct Record {
     pub reason: Option<CloseReason>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lost: Option<usize>,
+    /// The multicast group of a `joined`/`left` event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
 }
@@ -52,6 +55,7 @@ impl Record {
         let mut local = None;
         let mut reason = None;
         let mut lost = None;
+        let mut group = None;
         let (kind, event, text, data): (&str, &str, String, Option<&[u8]>) = match &ev.kind {
             EventKind::Rx { data, lost: l } => {
                 let mut t = encoding.decode_lossy(data);
@@ -72,6 +76,11 @@ impl Record {
                 ("connect", "connected", format!("connected (local {l})"), None)
             }
             EventKind::HalfClosed => ("info", "half_closed", i18n::EN.ev_half_closed.to_string(), None),
+            EventKind::Membership { group: g, joined } => {
+                group = Some(g.to_string());
+                let (event, text) = if *joined { ("joined", i18n::EN.ev_joined) } else { ("left", i18n::EN.ev_left) };
+                ("info", event, i18n::fill(text, &[g]), None)
+            }
             EventKind::Closed { reason: r } => {
                 reason = Some(*r);
                 ("disconnect", "closed", close_text(*r).to_string(), None)
@@ -92,6 +101,7 @@ impl Record {
             local: local.or_else(|| ev.local.map(|l| l.to_string())),
             reason,
             lost,
+            group,
             seq,
         })
     }

@@ -58,7 +58,9 @@ impl Direction {
             }
             Direction::Resets => matches!(kind, EventKind::Closed { reason: CloseReason::Reset }),
             Direction::Errors => matches!(kind, EventKind::Error(_)),
-            Direction::Info => matches!(kind, EventKind::Listening { .. } | EventKind::Stopped),
+            Direction::Info => {
+                matches!(kind, EventKind::Listening { .. } | EventKind::Stopped | EventKind::Membership { .. })
+            }
         }
     }
 }

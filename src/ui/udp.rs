@@ -81,11 +81,16 @@ impl UdpTab {
     /// Updates the tab's state from one of its events (before the event goes into the log).
     pub fn seen(&mut self, ev: &crate::engine::Event) {
         self.wire.seen(ev);
-        let (state, last) = (&mut self.state, &mut self.last_sender);
+        let (state, last, joined) = (&mut self.state, &mut self.last_sender, &mut self.joined);
         match &ev.kind {
             EventKind::Listening { local } => *state = State::Bound(*local),
-            EventKind::Stopped => *state = State::Stopped,
+            EventKind::Stopped => {
+                *state = State::Stopped;
+                *joined = None;
+            }
             EventKind::Rx { .. } => *last = ev.peer,
+            EventKind::Membership { group, joined: true } => *joined = Some(group.to_string()),
+            EventKind::Membership { joined: false, .. } => *joined = None,
             _ => {}
         }
     }
@@ -108,10 +113,7 @@ impl UdpTab {
 
     fn start(&mut self) {
         self.wire.error = None;
-        let started = self.config().and_then(|cfg| {
-            self.joined = cfg.multicast.as_ref().and_then(|m| m.join).map(|g| g.to_string());
-            engine::udp::spawn(cfg, self.wire.fresh_sink())
-        });
+        let started = self.config().and_then(|cfg| engine::udp::spawn(cfg, self.wire.fresh_sink()));
         match started {
             Ok(h) => {
                 self.wire.workers.push(h);
@@ -150,6 +152,33 @@ impl UdpTab {
         Ok(Some(m))
     }
 
+    /// Join the typed group, or leave the joined one, on the running socket.
+    fn membership_button(&mut self, ui: &mut egui::Ui, lang: Lang) {
+        let t = lang.tr();
+        let cmd = match &self.joined {
+            Some(g) => ui
+                .button(t.mcast_leave)
+                .on_hover_text(t.mcast_leave_tip)
+                .clicked()
+                .then(|| g.parse().map(Command::LeaveGroup)),
+            None if !self.group.trim().is_empty() => ui
+                .button(t.mcast_join)
+                .on_hover_text(t.mcast_join_tip)
+                .clicked()
+                .then(|| self.group.trim().parse().map(Command::JoinGroup)),
+            None => None,
+        };
+        match (cmd, self.wire.workers.last()) {
+            (Some(Ok(cmd)), Some(w)) => {
+                if let Err(p) = w.send(cmd) {
+                    self.wire.error = Some(p);
+                }
+            }
+            (Some(Err(_)), _) => self.wire.error = Some(Problem::BadAddress(self.group.trim().to_string())),
+            _ => {}
+        }
+    }
+
     fn stop(&mut self) {
         for w in &self.wire.workers {
             w.request_stop();
@@ -163,9 +192,17 @@ impl UdpTab {
             ui.add_enabled_ui(!running, |ui| {
                 widgets::address_edit(ui, lang, t.local_address, &mut self.bind, 170.0).on_hover_text(t.port0_hint);
                 widgets::labelled_edit(ui, t.recv_buffer, &mut self.recv_buffer, 70.0).on_hover_text(t.recv_buffer_tip);
+            });
+            // The group can change on a running socket: Join/Leave.
+            ui.add_enabled_ui(!running || self.joined.is_none(), |ui| {
                 widgets::labelled_edit(ui, t.mcast_group, &mut self.group, 110.0).on_hover_text(t.mcast_tip);
+            });
+            ui.add_enabled_ui(!running, |ui| {
                 widgets::labelled_edit(ui, t.mcast_iface, &mut self.interface, 80.0).on_hover_text(t.mcast_iface_tip);
             });
+            if self.state != State::Stopped {
+                self.membership_button(ui, lang);
+            }
             if reply_combo(ui, lang, "udp", &mut self.reply, &ReplyMode::UDP)
                 && let Some(w) = self.wire.workers.last()
             {

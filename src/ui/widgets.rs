@@ -143,6 +143,8 @@ pub fn event_text(t: &Tr, kind: &EventKind, lang: Lang) -> String {
         EventKind::Connecting { .. } => t.ev_connecting.to_string(),
         EventKind::Connected { local, .. } => i18n::fill(t.ev_connected, &[local]),
         EventKind::HalfClosed => t.ev_half_closed.to_string(),
+        EventKind::Membership { group, joined: true } => i18n::fill(t.ev_joined, &[group]),
+        EventKind::Membership { group, joined: false } => i18n::fill(t.ev_left, &[group]),
         EventKind::Closed { reason } => close_text(t, *reason).to_string(),
         EventKind::Error(p) => i18n::problem(lang, p),
         EventKind::Stopped => t.ev_stopped.to_string(),
