@@ -71,6 +71,10 @@ strings! {
     tab_broadcast: "Broadcast", "广播";
     tab_viewer: "Open log", "打开日志";
     tab_all: "All traffic", "全部流量";
+    about: "About SockLab", "关于 SockLab";
+    about_text: "A network playground: UDP, TCP and broadcast you can click, watch and inspect, grown from a five-lesson Python socket tutorial.", "网络实验工具:可以点击、观察和检查的 UDP、TCP 与广播,源自一套五课的 Python 套接字教程。";
+    about_licenses: "SockLab: MIT OR Apache-2.0.\nBundled font: Droid Sans Fallback Full, Apache License 2.0 (assets/fonts).\nBuilt with egui/eframe, egui_extras, egui_plot, mio, socket2, crossbeam-channel, encoding_rs, ipnet, if-addrs, jiff, serde, clap, regex, rfd (MIT or Apache-2.0 licensed).", "SockLab:MIT 或 Apache-2.0 许可。\n内置字体:Droid Sans Fallback Full,Apache License 2.0(assets/fonts)。\n使用了 egui/eframe、egui_extras、egui_plot、mio、socket2、crossbeam-channel、encoding_rs、ipnet、if-addrs、jiff、serde、clap、regex、rfd(MIT 或 Apache-2.0 许可)。";
+    about_keys: "Enter          send\nUp / Down      earlier messages\nCtrl+L         clear the log view\nCtrl+F         search the log\nF11            presentation mode\nCtrl + / - / 0 zoom", "Enter          发送\n上 / 下        历史消息\nCtrl+L         清空日志视图\nCtrl+F         搜索日志\nF11            演示模式\nCtrl + / - / 0 缩放";
     all_intro: "Every tab's traffic in one log, in the order it happened. Pick a tab to see only its rows; the Tab column shows where each row came from.", "所有标签页的流量按发生顺序记在同一个日志里。选择一个标签页只看它的行;“标签页”列显示每行来自哪里。";
     tab_addresses: "Addresses", "地址";
     ifaces_title: "This machine's interfaces", "本机网卡";
@@ -217,7 +221,7 @@ strings! {
     time_delta: "Seconds since previous row", "距上一行的秒数";
     jump_newest: "Jump to newest", "跳到最新";
     clear: "Clear", "清空";
-    clear_tip: "Hide the rows so far from this view. The log itself is append-only and its counters stay; old rows leave it when its memory budget (View menu) is full.", "在此视图中隐藏已有的行。日志本身只追加不删除,计数保持不变;内存预算(视图菜单)用满时最旧的行才会被移除。";
+    clear_tip: "(Ctrl+L) Hide the rows so far from this view. The log itself is append-only and its counters stay; old rows leave it when its memory budget (View menu) is full.", "(Ctrl+L)在此视图中隐藏已有的行。日志本身只追加不删除,计数保持不变;内存预算(视图菜单)用满时最旧的行才会被移除。";
     evicted_tip: "The log keeps the newest rows within its memory budget (View menu). Packet and byte counters count every event, evicted or not.", "日志在内存预算(视图菜单)内保留最新的行。包数和字节数计数包含所有事件,无论是否已被丢弃。";
     follow: "Follow newest", "跟随最新";
     view_table: "Table", "表格";

@@ -738,3 +738,40 @@ fn all_traffic_tab_shows_every_tab_in_one_log() {
     h.run_steps(3);
     assert_eq!(count(&h, "SHOUT"), 1);
 }
+
+#[test]
+fn keyboard_shortcuts_and_about_window() {
+    let mut h = app(Lang::En);
+    h.run_steps(2);
+    click(&h, "Start");
+    run_until(&mut h, "bound", |h| has(h, "Bound to 127.0.0.1:"));
+    let me = addr_after(&h, "Bound to ");
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.send_to(b"first datagram", me).unwrap();
+    run_until(&mut h, "row", |h| has(h, "first datagram"));
+
+    // Ctrl+F puts the cursor in the log's filter: typing filters at once.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    h.run_steps(2);
+    assert!(h.get_by_role_and_label(Role::TextInput, "Filter").is_focused(), "Ctrl+F focuses the filter");
+    h.get_by_role_and_label(Role::TextInput, "Filter").type_text("nothing like it");
+    h.run_steps(3);
+    assert!(!has(&h, "first datagram"));
+    set_field(&mut h, "Filter", "");
+    assert!(has(&h, "first datagram"));
+
+    // Ctrl+L clears the view; the counters stay.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
+    h.run_steps(3);
+    assert!(!has(&h, "first datagram"), "Ctrl+L cleared the view");
+    assert!(has(&h, "RX 1 pkts / 14 B"));
+
+    // View > About: version, licenses, keys.
+    click(&h, "View");
+    h.run_steps(2);
+    click(&h, "About SockLab");
+    h.run_steps(3);
+    assert!(has(&h, &format!("SockLab {}", env!("CARGO_PKG_VERSION"))));
+    assert!(has(&h, "Apache License 2.0"));
+    assert!(has(&h, "Ctrl+L"));
+}

@@ -56,6 +56,8 @@ pub struct SockLabApp {
     pub lesson: Option<Lesson>,
     /// Presentation mode: large text, thick lines, high-contrast light theme.
     pub presenting: bool,
+    /// The About window is open.
+    pub about: bool,
     pub theme: egui::ThemePreference,
     /// Memory for all tabs' logs together, in MiB.
     pub log_budget_mib: usize,
@@ -85,6 +87,7 @@ impl SockLabApp {
             settings_notice: None,
             lesson: None,
             presenting: false,
+            about: false,
             theme: egui::ThemePreference::System,
             log_budget_mib: DEFAULT_LOG_BUDGET_MIB,
             lang: lang.unwrap_or_else(Lang::from_env),
@@ -139,6 +142,26 @@ impl SockLabApp {
         if self.log_budget_mib != before {
             self.apply_budget();
         }
+        ui.separator();
+        if ui.button(t.about).clicked() {
+            self.about = true;
+            ui.close();
+        }
+    }
+
+    /// Version, licenses and keys.
+    fn about_window(&mut self, ctx: &egui::Context) {
+        let t = self.lang.tr();
+        let mut open = self.about;
+        egui::Window::new(t.about).open(&mut open).collapsible(false).resizable(false).show(ctx, |ui| {
+            ui.heading(format!("SockLab {}", env!("CARGO_PKG_VERSION")));
+            ui.label(t.about_text);
+            ui.separator();
+            ui.label(t.about_licenses);
+            ui.separator();
+            ui.label(egui::RichText::new(t.about_keys).monospace());
+        });
+        self.about = open;
     }
 
     /// Large text and thick lines on a light theme for a projector, or back to normal.
@@ -356,6 +379,9 @@ impl eframe::App for SockLabApp {
         if toggle {
             self.presenting = !self.presenting;
             self.apply_presentation(ui.ctx());
+        }
+        if self.about {
+            self.about_window(ui.ctx());
         }
         egui::Panel::top("tabs").show(ui, |ui| {
             ui.add_space(4.0);

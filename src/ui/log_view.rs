@@ -167,6 +167,8 @@ pub struct LogView {
     plot_packets: bool,
     filter_index: Option<FilterIndex>,
     filter_error: Option<FilterError>,
+    /// Ctrl+F: focus the filter field on the next frame.
+    focus_filter: bool,
     tz: jiff::tz::TimeZone,
 }
 
@@ -186,6 +188,7 @@ impl Default for LogView {
             plot_packets: false,
             filter_index: None,
             filter_error: None,
+            focus_filter: false,
             tz: jiff::tz::TimeZone::system(),
         }
     }
@@ -212,6 +215,13 @@ impl LogView {
             Some(i) => i.seqs.iter().filter_map(|s| store.get_seq(*s)).map(|r| (r.seq, r.event.clone())).collect(),
             None => store.iter().map(|r| (r.seq, r.event.clone())).collect(),
         }
+    }
+
+    /// Hides the rows so far from this view (the log is append-only).
+    fn clear(&mut self, store: &LogStore) {
+        self.filter.from_seq = store.next_seq();
+        self.selected = None;
+        self.conv = None;
     }
 
     /// How many rows the table shows.
@@ -245,6 +255,17 @@ impl LogView {
     ) {
         let t = lang.tr();
         self.poll_export(encoding, ui.ctx(), store);
+        // Ctrl+L clears this view, Ctrl+F goes to its filter (only the shown view sees them).
+        let (clear_key, find_key) = ui.input_mut(|i| {
+            (
+                i.consume_key(egui::Modifiers::COMMAND, egui::Key::L),
+                i.consume_key(egui::Modifiers::COMMAND, egui::Key::F),
+            )
+        });
+        if clear_key {
+            self.clear(store);
+        }
+        self.focus_filter |= find_key;
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.mode, ViewMode::Table, t.view_table);
             ui.selectable_value(&mut self.mode, ViewMode::Conversation, t.view_conversation).on_hover_text(t.conv_tip);
@@ -258,9 +279,7 @@ impl LogView {
             }
             // The log is append-only: Clear hides the rows so far from this view.
             if ui.button(t.clear).on_hover_text(t.clear_tip).clicked() {
-                self.filter.from_seq = store.next_seq();
-                self.selected = None;
-                self.conv = None;
+                self.clear(store);
             }
             super::export::export_button(ui, lang, self, store);
             let evicted = self.evicted(store);
@@ -378,13 +397,17 @@ impl LogView {
                     .labelled_by(l.id);
             }
             let l = ui.label(t.filter);
-            ui.add(
-                egui::TextEdit::singleline(&mut self.filter.text)
-                    .hint_text(t.filter_hint)
-                    .desired_width(200.0)
-                    .id_salt((id, "filter")),
-            )
-            .labelled_by(l.id);
+            let field = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.filter.text)
+                        .hint_text(t.filter_hint)
+                        .desired_width(200.0)
+                        .id_salt((id, "filter")),
+                )
+                .labelled_by(l.id);
+            if std::mem::take(&mut self.focus_filter) {
+                field.request_focus();
+            }
             ui.checkbox(&mut self.filter.regex, t.filter_regex);
             let l = ui.label(t.filter_kind);
             egui::ComboBox::from_id_salt((id, "kind"))

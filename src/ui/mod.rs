@@ -7,6 +7,7 @@ mod broadcast;
 mod export;
 mod filter;
 pub mod fonts;
+mod icon;
 mod lifecycle;
 pub mod log_view;
 pub mod settings;
@@ -25,10 +26,15 @@ pub fn run(lang: Option<Lang>) -> eframe::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("SockLab")
+            .with_app_id("socklab")
             .with_inner_size([1180.0, 760.0])
             .with_min_inner_size([640.0, 420.0]),
         ..Default::default()
     };
+    let mut options = options;
+    if let Some(icon) = icon::icon() {
+        options.viewport = options.viewport.with_icon(icon);
+    }
     eframe::run_native(
         "SockLab",
         options,
