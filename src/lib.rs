@@ -8,4 +8,5 @@ pub mod codegen;
 pub mod engine;
 pub mod i18n;
 pub mod log;
+pub mod packets;
 pub mod ui;

@@ -775,3 +775,56 @@ fn keyboard_shortcuts_and_about_window() {
     assert!(has(&h, "Apache License 2.0"));
     assert!(has(&h, "Ctrl+L"));
 }
+
+#[test]
+fn saved_packets_send_with_one_click_save_and_round_trip() {
+    let mut h = app(Lang::En);
+    h.run_steps(2);
+    click(&h, "Start");
+    run_until(&mut h, "bound", |h| has(h, "Bound to 127.0.0.1:"));
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    set_field(&mut h, "Remote address", &peer.local_addr().unwrap().to_string());
+
+    // Save the current message under a name (it keeps the destination)…
+    set_field(&mut h, "Message", "ping\\x2142");
+    h.get_by_role_and_label(Role::CheckBox, "Escapes").click();
+    h.run_steps(2);
+    click(&h, "Saved…");
+    h.run_steps(2);
+    set_field(&mut h, "Name", "my ping");
+    click(&h, "Save current message");
+    h.run_steps(2);
+    // …then send it with one click from another destination: it goes where it was saved.
+    set_field(&mut h, "Message", "");
+    set_field(&mut h, "Remote address", "127.0.0.1:9");
+    click(&h, "Saved…");
+    h.run_steps(2);
+    assert!(has(&h, "DNS query: example.com A"), "the defaults are offered");
+    click(&h, "my ping");
+    h.run_steps(3);
+    let mut buf = [0u8; 64];
+    let (n, _) = peer.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"ping!42", "escapes applied");
+    assert_eq!(
+        h.get_by_role_and_label(Role::TextInput, "Remote address").value().unwrap_or_default(),
+        peer.local_addr().unwrap().to_string()
+    );
+
+    // The Manage window lists it; export and import keep every field.
+    click(&h, "Saved…");
+    h.run_steps(2);
+    click(&h, "Manage saved packets…");
+    h.run_steps(3);
+    assert!(has(&h, "Saved packets"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("packets.json");
+    h.state_mut().packets.borrow_mut().export(&file, Lang::En);
+    let back = socklab::packets::PacketLibrary::from_json(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(back, h.state().packets.borrow().lib);
+    let mine = back.packets.iter().find(|p| p.name == "my ping").unwrap();
+    assert_eq!((mine.payload.as_str(), mine.escapes), ("ping\\x2142", true));
+    h.state_mut().packets.borrow_mut().import(&file, Lang::En);
+    h.run_steps(2);
+    assert!(has(&h, "Imported 6 packets"), "duplicates are renamed, not dropped");
+}

@@ -64,6 +64,8 @@ pub struct SockLabApp {
     pub active: TabId,
     /// The traffic of every tab, in one append-only store.
     pub log: crate::log::LogStore,
+    /// Saved packets, shared by the tabs' send boxes.
+    pub packets: std::cell::RefCell<super::saved::SavedPackets>,
     /// The one channel every tab's workers send on (each event says which tab it is for).
     events: crossbeam_channel::Receiver<Event>,
     pub udp: UdpTab,
@@ -93,6 +95,7 @@ impl SockLabApp {
             lang: lang.unwrap_or_else(Lang::from_env),
             active: TabId::Udp,
             log: crate::log::LogStore::default(),
+            packets: Default::default(),
             udp: UdpTab::new(&sink, TAB_UDP),
             tcp_server: TcpServerTab::new(&sink, TAB_TCP_SERVER),
             tcp_client: TcpClientTab::new(&sink, TAB_TCP_CLIENT),
@@ -275,6 +278,18 @@ impl SockLabApp {
                     Some(crate::i18n::fill(self.lang.tr().settings_corrupt, &[&error, &backup.display()]));
             }
         }
+        // Saved packets live next to the settings.
+        if let Some(dir) = path.parent() {
+            let (packets, notice) = super::saved::SavedPackets::load(dir.join("packets.json"));
+            self.packets = std::cell::RefCell::new(packets);
+            if let Some(n) = notice {
+                let n = crate::i18n::fill(self.lang.tr().saved_corrupt, &[&n]);
+                self.settings_notice = Some(match self.settings_notice.take() {
+                    Some(s) => format!("{s}\n{n}"),
+                    None => n,
+                });
+            }
+        }
         self.settings_path = Some(path);
     }
 
@@ -400,7 +415,8 @@ impl eframe::App for SockLabApp {
             self.lesson_panel(ui);
         });
         let tabs = self.tab_infos();
-        let shared = Shared { store: &self.log, tabs: &tabs };
+        self.packets.borrow_mut().window(ui.ctx(), self.lang);
+        let shared = Shared { store: &self.log, tabs: &tabs, packets: &self.packets };
         let lang = self.lang;
         let mut use_ip = None;
         egui::CentralPanel::default().show(ui, |ui| match self.active {

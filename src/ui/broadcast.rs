@@ -174,7 +174,12 @@ impl BroadcastTab {
             }
             widgets::address_edit(ui, lang, t.dest_port, &mut self.dest_port, 60.0);
         });
-        if let Some(bytes) = self.send.ui(ui, lang, &mut self.wire.encoding, "broadcast") {
+        let saved = super::saved::SavedCtx {
+            packets: shared.packets,
+            tab: crate::packets::PacketTab::Broadcast,
+            destination: "",
+        };
+        if let Some(bytes) = self.send.ui(ui, lang, &mut self.wire.encoding, "broadcast", Some(saved)) {
             self.send_bytes(bytes, lang);
         }
         ui.separator();

@@ -207,7 +207,12 @@ impl TcpClientTab {
             lifecycle::kernel_state_ui(ui, lang, &mut self.kernel, local, Some(peer));
         }
         ui.separator();
-        if let Some(bytes) = self.send.ui(ui, lang, &mut self.wire.encoding, "tcp-client")
+        let saved = super::saved::SavedCtx {
+            packets: shared.packets,
+            tab: crate::packets::PacketTab::TcpClient,
+            destination: "",
+        };
+        if let Some(bytes) = self.send.ui(ui, lang, &mut self.wire.encoding, "tcp-client", Some(saved))
             && self.command(Command::Send { conn: None, data: bytes }, lang)
         {
             self.send.sent();

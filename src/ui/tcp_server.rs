@@ -198,7 +198,12 @@ impl TcpServerTab {
         ui.separator();
         self.clients_ui(ui, lang);
         ui.separator();
-        if let Some(bytes) = self.send.ui(ui, lang, &mut self.wire.encoding, "tcp-server") {
+        let saved = super::saved::SavedCtx {
+            packets: shared.packets,
+            tab: crate::packets::PacketTab::TcpServer,
+            destination: "",
+        };
+        if let Some(bytes) = self.send.ui(ui, lang, &mut self.wire.encoding, "tcp-server", Some(saved)) {
             if self.target.is_none() && !self.clients.values().any(|c| !matches!(c.state, ClientState::Closed(_))) {
                 self.send.error = Some(i18n::problem(lang, &Problem::NotConnected));
             } else if self.command(Command::Send { conn: self.target, data: bytes }, lang) {

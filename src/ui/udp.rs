@@ -5,7 +5,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use crate::engine::udp::{Multicast, UdpConfig};
 use crate::engine::{self, Command, EventKind, Problem, ReplyMode};
 use crate::i18n::{self, Lang};
+use crate::packets::PacketTab;
 
+use super::saved::SavedCtx;
 use super::widgets::{self, SendBox, Wire};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -243,7 +245,12 @@ impl UdpTab {
                 self.remote = a.to_string();
             }
         });
-        if let Some(bytes) = self.send.ui(ui, lang, &mut self.wire.encoding, "udp") {
+        let saved = SavedCtx { packets: shared.packets, tab: PacketTab::Udp, destination: &self.remote };
+        let out = self.send.ui(ui, lang, &mut self.wire.encoding, "udp", Some(saved));
+        if let Some(d) = self.send.loaded_destination.take().filter(|d| !d.is_empty()) {
+            self.remote = d;
+        }
+        if let Some(bytes) = out {
             self.send_bytes(bytes, lang);
         }
         ui.separator();

@@ -21,6 +21,7 @@ pub const AMBER: Color32 = Color32::from_rgb(0xc8, 0x8a, 0x12);
 pub struct Shared<'a> {
     pub store: &'a LogStore,
     pub tabs: &'a [TabInfo],
+    pub packets: &'a std::cell::RefCell<super::saved::SavedPackets>,
 }
 
 /// A tab's link to its workers: the sink they send on (tagged with the tab's number; the app
@@ -181,6 +182,8 @@ pub struct SendBox {
     pub repeat_every: String,
     pub repeat_times: String,
     auto: Option<AutoSend>,
+    /// The destination of a saved packet just sent from the Saved menu, for the tab to use.
+    pub loaded_destination: Option<String>,
 }
 
 /// A message being sent again and again.
@@ -203,6 +206,7 @@ impl Default for SendBox {
             repeat_every: "1000".into(),
             repeat_times: "10".into(),
             auto: None,
+            loaded_destination: None,
         }
     }
 }
@@ -212,7 +216,14 @@ const HISTORY_LIMIT: usize = 100;
 impl SendBox {
     /// Shows the box; returns the bytes to send when the user pressed Enter or Send and the input
     /// is valid. Call [`SendBox::sent`] once they were handed to the worker.
-    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, encoding: &mut Encoding, id: &str) -> Option<Vec<u8>> {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        lang: Lang,
+        encoding: &mut Encoding,
+        id: &str,
+        saved: Option<super::saved::SavedCtx<'_>>,
+    ) -> Option<Vec<u8>> {
         let t = lang.tr();
         let mut submit = false;
         let mut start_repeat = false;
@@ -246,6 +257,28 @@ impl SendBox {
                     if ui.button(t.repeat_stop).clicked() {
                         self.auto = None;
                     }
+                }
+            }
+            if let Some(ctx) = saved {
+                ui.separator();
+                let current = crate::packets::SavedPacket {
+                    name: String::new(),
+                    tab: ctx.tab,
+                    destination: ctx.destination.trim().to_string(),
+                    payload: self.text.clone(),
+                    mode: self.mode,
+                    encoding: *encoding,
+                    escapes: self.escapes,
+                };
+                // One click sends it, as if typed here.
+                if let Some(p) = super::saved::menu(ui, lang, ctx, current) {
+                    self.text = p.payload;
+                    self.mode = p.mode;
+                    self.escapes = p.escapes;
+                    *encoding = p.encoding;
+                    self.loaded_destination = Some(p.destination);
+                    self.error = None;
+                    submit = true;
                 }
             }
         });
