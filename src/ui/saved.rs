@@ -168,7 +168,7 @@ impl SavedPackets {
         let t = lang.tr();
         let mut open = true;
         let mut changed = false;
-        egui::Window::new(t.saved_manage_title).open(&mut open).default_width(760.0).show(ctx, |ui| {
+        egui::Window::new(t.saved_manage_title).open(&mut open).default_width(1000.0).show(ctx, |ui| {
             ui.horizontal(|ui| {
                 let busy = self.dialog.is_some();
                 if ui.add_enabled(!busy, egui::Button::new(t.saved_import)).clicked() {
@@ -218,7 +218,9 @@ impl SavedPackets {
 fn edit_row(ui: &mut egui::Ui, p: &mut SavedPacket, i: usize, lang: Lang, remove: &mut Option<usize>) -> bool {
     let t = lang.tr();
     let mut changed = false;
-    changed |= ui.add(egui::TextEdit::singleline(&mut p.name).desired_width(140.0).id_salt(("name", i))).changed();
+    // Fixed sizes: in a grid a text field would otherwise shrink to its first frame's width.
+    let h = ui.spacing().interact_size.y;
+    changed |= ui.add_sized([150.0, h], egui::TextEdit::singleline(&mut p.name).id_salt(("name", i))).changed();
     let before = p.tab;
     egui::ComboBox::from_id_salt(("tab", i)).selected_text(p.tab.name()).show_ui(ui, |ui| {
         for tab in PacketTab::ALL {
@@ -226,9 +228,8 @@ fn edit_row(ui: &mut egui::Ui, p: &mut SavedPacket, i: usize, lang: Lang, remove
         }
     });
     changed |= p.tab != before;
-    changed |=
-        ui.add(egui::TextEdit::singleline(&mut p.destination).desired_width(120.0).id_salt(("dest", i))).changed();
-    let payload = ui.add(egui::TextEdit::singleline(&mut p.payload).desired_width(220.0).id_salt(("payload", i)));
+    changed |= ui.add_sized([130.0, h], egui::TextEdit::singleline(&mut p.destination).id_salt(("dest", i))).changed();
+    let payload = ui.add_sized([240.0, h], egui::TextEdit::singleline(&mut p.payload).id_salt(("payload", i)));
     changed |= payload.changed();
     ui.horizontal(|ui| {
         let (mode, enc, esc) = (p.mode, p.encoding, p.escapes);
