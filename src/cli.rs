@@ -111,6 +111,10 @@ pub struct UdpArgs {
     /// Answer every datagram automatically.
     #[arg(long, value_enum, default_value = "none")]
     pub reply: UdpReply,
+    /// A response rule, e.g. 'exact:ping => pong' or 'regex:^GET (\S+) => you asked for {1}'
+    /// (repeatable; the first that matches answers; rules replace --reply).
+    #[arg(long = "rule", value_name = "RULE")]
+    pub rules: Vec<String>,
     /// Exit after this many received datagrams.
     #[arg(long)]
     pub count: Option<u64>,
@@ -142,6 +146,10 @@ pub struct TcpServerArgs {
     /// Answer clients automatically, like the tutorial's servers.
     #[arg(long, value_enum, default_value = "none")]
     pub reply: TcpReply,
+    /// A response rule, e.g. 'exact:ping => pong', 'exact:bye => close', 'greeting => hi {peer}'
+    /// (repeatable; the first that matches answers; rules replace --reply).
+    #[arg(long = "rule", value_name = "RULE")]
+    pub rules: Vec<String>,
     /// Serve this many clients, then stop listening and exit when they have all left.
     #[arg(long)]
     pub max_clients: Option<u64>,
@@ -642,6 +650,13 @@ fn multicast_of(a: &UdpArgs) -> Result<Option<engine::udp::Multicast>, Failure> 
     Ok(Some(m))
 }
 
+/// The `--rule` arguments, one rule each, checked.
+fn rules_of(rules: &[String]) -> Result<std::sync::Arc<engine::rules::Rules>, Failure> {
+    engine::rules::Rules::parse(&rules.join("\n"))
+        .map(std::sync::Arc::new)
+        .map_err(|e| Failure::Usage(format!("--rule: {e}")))
+}
+
 fn run_udp(a: UdpArgs, m: Option<&ArgMatches>) -> Result<(), Failure> {
     let msgs = payloads(&a.send, &a.hex, a.common.encoding, m)?;
     if !msgs.is_empty() && a.to.is_none() {
@@ -652,6 +667,7 @@ fn run_udp(a: UdpArgs, m: Option<&ArgMatches>) -> Result<(), Failure> {
     let cfg = UdpConfig {
         bind: a.bind.clone(),
         reply: a.reply.into(),
+        rules: rules_of(&a.rules)?,
         encoding: a.common.encoding,
         recv_buffer: a.recv_buffer,
         // Several receivers of one group on one machine share the port.
@@ -682,6 +698,7 @@ fn run_tcp_server(a: TcpServerArgs) -> Result<(), Failure> {
         bind: a.bind.clone(),
         backlog: a.backlog,
         reply: a.reply.into(),
+        rules: rules_of(&a.rules)?,
         encoding: a.common.encoding,
         accept_limit: a.max_clients,
         framing: a.framing,

@@ -73,6 +73,17 @@ strings! {
     tab_all: "All traffic", "全部流量";
     about: "About SockLab", "关于 SockLab";
     saved: "Saved…", "已存…";
+    rules_button: "Rules…", "规则…";
+    rules_button_active: "Rules ({0})", "规则({0})";
+    rules_tip: "Response rules: when a message matches (exact text, contains, regex or hex prefix), reply with a template. While rules are in force they answer instead of the auto-reply mode.", "响应规则:收到的消息匹配(完全相同、包含、正则或十六进制前缀)时按模板回复。规则生效时代替自动回复模式作答。";
+    rules_title: "Response rules", "响应规则";
+    rules_help: "One rule per line: MATCH => REPLY. MATCH is exact:TEXT, contains:TEXT, regex:RE, hex:01 02 or * (anything); the first rule that matches answers. REPLY is text with escapes (\\r \\n \\xHH) and {text} {upper} {lower} {raw} {hex} {len} {peer} {time} {1}..{9}; add ; close to close the connection, or write close alone. greeting => TEXT is sent when a client connects.", "每行一条规则:匹配 => 回复。匹配写成 exact:文本、contains:文本、regex:正则、hex:01 02 或 *(任意);第一条匹配的规则作答。回复是文本,可用转义(\\r \\n \\xHH)和 {text} {upper} {lower} {raw} {hex} {len} {peer} {time} {1}..{9};加上 ; close 则回复后关闭连接,也可以只写 close。greeting => 文本 在客户端连接时发送。";
+    rules_presets: "Presets (the auto-reply modes as rules):", "预设(自动回复模式对应的规则):";
+    rules_label: "Rules", "规则";
+    rules_apply: "Apply", "应用";
+    rules_clear: "Clear rules", "清除规则";
+    rules_in_force: "{0} rules in force", "{0} 条规则生效中";
+    rules_none: "No rules: the auto-reply mode answers.", "没有规则:由自动回复模式作答。";
     saved_none: "No saved packets for this tab yet: type a message, name it below and save it.", "此标签页还没有保存的数据包:输入消息,在下面起个名字保存。";
     saved_name: "Name", "名称";
     saved_save_current: "Save current message", "保存当前消息";

@@ -342,3 +342,45 @@ fn udp_multicast_join_and_send_on_loopback() {
     assert!(o.status.success());
     assert!(lines.iter().any(|v| v["kind"] == "rx" && v["text"] == "组播"), "{lines:?}");
 }
+
+#[test]
+fn response_rules_on_the_command_line() {
+    let (child, port, out) = start_json(&[
+        "tcp-server",
+        "--bind",
+        "127.0.0.1:0",
+        "--rule",
+        "greeting => hi {peer}\\n",
+        "--rule",
+        "exact:ping => pong",
+        "--rule",
+        "exact:bye => close",
+        "--count",
+        "2",
+        "--duration",
+        "10",
+    ]);
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut reader = BufReader::new(c.try_clone().unwrap());
+    let mut greeting = String::new();
+    reader.read_line(&mut greeting).unwrap();
+    assert_eq!(greeting.trim_end(), format!("hi {}", c.local_addr().unwrap()));
+    c.write_all(b"ping").unwrap();
+    let mut buf = [0u8; 4];
+    reader.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"pong");
+    c.write_all(b"bye").unwrap();
+    let mut rest = Vec::new();
+    reader.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty(), "closed without a reply");
+    let (output, lines) = finish(child, out);
+    assert!(output.status.success());
+    assert!(lines.iter().any(|v| v["kind"] == "tx" && v["text"] == "pong"));
+
+    // A bad rule is a usage error naming it.
+    let bad = socklab().args(["udp", "--bind", "127.0.0.1:0", "--rule", "exact:a => {nope}"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("--rule") && err.contains("{nope}"), "{err}");
+}

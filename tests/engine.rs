@@ -569,3 +569,47 @@ fn udp_joins_and_leaves_a_group_while_running() {
     ev.wait_for("not multicast", |e| e.kind == EventKind::Error(Problem::NotMulticast("10.0.0.1".parse().unwrap())));
     stop(h, &mut ev);
 }
+
+#[test]
+fn udp_rules_replace_the_reply_mode_while_running() {
+    let (h, mut ev, addr) = udp_worker(ReplyMode::Echo);
+    let c = UdpSocket::bind("127.0.0.1:0").unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let ask = |q: &[u8]| {
+        c.send_to(q, addr).unwrap();
+        let mut buf = [0u8; 64];
+        let (n, _) = c.recv_from(&mut buf).unwrap();
+        buf[..n].to_vec()
+    };
+    assert_eq!(ask(b"echo me"), b"echo me");
+    let rules = engine::rules::Rules::parse("hex:ca fe => \\x01{len}\ncontains:time => {peer}").unwrap();
+    h.send(Command::SetRules(std::sync::Arc::new(rules))).unwrap();
+    // The command and the datagrams travel separately: a datagram already on its way may still
+    // get the old answer, so ask until the new rules answer (bounded).
+    let mut got = Vec::new();
+    for _ in 0..50 {
+        got = ask(&[0xca, 0xfe, 0x00]);
+        if got != [0xca, 0xfe, 0x00] {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(got, b"\x013");
+    let me = c.local_addr().unwrap().to_string();
+    // No rule matches "nothing": no reply at all (the rules replace the echo), so the next
+    // datagram back is the answer to the question after it.
+    c.send_to(b"nothing", addr).unwrap();
+    assert_eq!(ask(b"what time is it"), me.as_bytes());
+    h.send(Command::SetRules(std::sync::Arc::default())).unwrap();
+    // "echo time" has an answer either way (the peer while the rule holds, the echo after).
+    let mut got = Vec::new();
+    for _ in 0..50 {
+        got = ask(b"echo time");
+        if got == b"echo time" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(got, b"echo time", "empty rules: the mode answers again");
+    stop(h, &mut ev);
+}

@@ -828,3 +828,50 @@ fn saved_packets_send_with_one_click_save_and_round_trip() {
     h.run_steps(2);
     assert!(has(&h, "Imported 6 packets"), "duplicates are renamed, not dropped");
 }
+
+#[test]
+fn response_rules_answer_on_a_running_server_and_presets_fill_the_editor() {
+    let mut h = app(Lang::En);
+    open_tab(&h, "TCP Server");
+    h.run_steps(3);
+    set_field(&mut h, "Local address", "127.0.0.1:0");
+    click(&h, "Start");
+    run_until(&mut h, "listening", |h| has(h, "Listening on 127.0.0.1:"));
+    let addr = addr_after(&h, "Listening on ");
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+
+    click(&h, "Rules…");
+    h.run_steps(2);
+    // A preset shows the auto-reply mode as rules.
+    click(&h, "welcome! + hello, TEXT!");
+    h.run_steps(2);
+    let preset = h.get_by_role_and_label(Role::MultilineTextInput, "Rules").value().unwrap_or_default();
+    assert!(preset.contains("greeting => welcome!") && preset.contains("exact:exit => close"), "{preset}");
+    // Our own rules, applied to the running server.
+    set_multiline(&mut h, "Rules", "exact:ping => pong {len}\\r\\n\nregex:^add (\\d+) => got {1}\n* => {upper}");
+    click(&h, "Apply");
+    h.run_steps(3);
+    assert!(has(&h, "3 rules in force"));
+    let mut ask = |q: &[u8]| {
+        c.write_all(q).unwrap();
+        let mut buf = [0u8; 64];
+        let n = c.read(&mut buf).unwrap();
+        buf[..n].to_vec()
+    };
+    assert_eq!(ask(b"ping"), b"pong 4\r\n");
+    assert_eq!(ask(b"add 42"), b"got 42");
+    assert_eq!(ask(b"shout"), b"SHOUT");
+
+    // A bad rule is explained with its line, and the rules in force stay.
+    set_multiline(&mut h, "Rules", "exact:a => b\nnonsense");
+    click(&h, "Apply");
+    h.run_steps(3);
+    assert!(has(&h, "line 2:"));
+    assert_eq!(ask(b"again"), b"AGAIN");
+}
+
+fn set_multiline(h: &mut Harness<'_, SockLabApp>, label: &str, value: &str) {
+    h.get_by_role_and_label(Role::MultilineTextInput, label).set_text_value_accesskit(value);
+    h.run_steps(2);
+}

@@ -7,6 +7,7 @@ pub mod broadcast;
 mod conn;
 pub mod problem;
 pub mod reply;
+pub mod rules;
 pub mod tcp_client;
 pub mod tcp_server;
 pub mod udp;
@@ -217,6 +218,8 @@ pub enum Command {
     Disconnect { conn: Option<ConnId> },
     /// Change the auto-reply mode of a running server.
     SetReply(ReplyMode),
+    /// Replace the response rules of a running server or UDP socket (empty: use the mode).
+    SetRules(Arc<rules::Rules>),
     /// UDP: join a multicast group on the socket's multicast interface.
     JoinGroup(std::net::IpAddr),
     /// UDP: leave a multicast group.

@@ -76,6 +76,29 @@ impl ReplyMode {
     }
 }
 
+/// A worker's automatic answers: response rules when there are any, else the built-in mode.
+#[derive(Clone, Debug, Default)]
+pub struct Replier {
+    pub mode: ReplyMode,
+    pub rules: std::sync::Arc<super::rules::Rules>,
+}
+
+impl Replier {
+    pub fn new(mode: ReplyMode, rules: std::sync::Arc<super::rules::Rules>) -> Replier {
+        Replier { mode, rules }
+    }
+
+    /// Sent to a TCP client as soon as it connects.
+    pub fn greeting(&self, encoding: Encoding, peer: Option<std::net::SocketAddr>) -> Option<Vec<u8>> {
+        if self.rules.is_empty() { self.mode.greeting() } else { self.rules.greeting(encoding, peer) }
+    }
+
+    /// The answer to one received message.
+    pub fn respond(&self, data: &[u8], encoding: Encoding, peer: Option<std::net::SocketAddr>) -> ReplyAction {
+        if self.rules.is_empty() { self.mode.respond(data, encoding) } else { self.rules.respond(data, encoding, peer) }
+    }
+}
+
 /// Upper-cases text; bytes that are not valid text keep their value (ASCII letters still change).
 fn upper(data: &[u8], encoding: Encoding) -> Vec<u8> {
     match encoding {

@@ -133,7 +133,13 @@ fn run(cfg: &TcpClientConfig, sink: &EventSink, mut poll: Poll, cmds: Receiver<C
                     }
                 }
                 Ok(Command::ShutdownWrite { .. }) => conn.shutdown_write(sink),
-                Ok(Command::SendTo { .. } | Command::SetReply(_) | Command::JoinGroup(_) | Command::LeaveGroup(_)) => {}
+                Ok(
+                    Command::SendTo { .. }
+                    | Command::SetReply(_)
+                    | Command::SetRules(_)
+                    | Command::JoinGroup(_)
+                    | Command::LeaveGroup(_),
+                ) => {}
                 Err(TryRecvError::Empty) => break,
             }
         }

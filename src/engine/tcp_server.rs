@@ -10,6 +10,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use super::conn::{Conn, ReadStatus};
 use super::problem::Op;
+use super::reply::Replier;
 use super::{CloseReason, Command, ConnId, EventKind, EventSink, Problem, ReplyMode, WAKER, WorkerHandle};
 use crate::codec::Encoding;
 use crate::codec::framing::Framing;
@@ -25,6 +26,8 @@ pub struct TcpServerConfig {
     /// SO_REUSEADDR: restart on a port whose old connections are still in TIME_WAIT.
     pub reuse_addr: bool,
     pub reply: ReplyMode,
+    /// Response rules; when there are any they answer instead of `reply`.
+    pub rules: std::sync::Arc<super::rules::Rules>,
     pub encoding: Encoding,
     pub recv_buffer: usize,
     /// Clients connected at once; more are turned away.
@@ -43,6 +46,7 @@ impl Default for TcpServerConfig {
             backlog: 1024,
             reuse_addr: true,
             reply: ReplyMode::None,
+            rules: Default::default(),
             encoding: Encoding::Utf8,
             recv_buffer: super::DEFAULT_RECV_BUFFER,
             max_concurrent: None,
@@ -96,7 +100,7 @@ fn run(cfg: TcpServerConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Com
         next_id: 1,
         accepted: 0,
         buf: vec![0u8; cfg.recv_buffer.max(1)],
-        reply: cfg.reply,
+        reply: Replier::new(cfg.reply, cfg.rules.clone()),
         cfg,
         sink,
         alive: true,
@@ -127,9 +131,7 @@ fn run(cfg: TcpServerConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Com
                 }
             }
         }
-        for t in readable {
-            s.read(&poll, t);
-        }
+        // Commands first: a rule or reply change sent before a message applies to it.
         loop {
             match cmds.try_recv() {
                 Ok(Command::Stop) | Err(TryRecvError::Disconnected) => {
@@ -139,6 +141,9 @@ fn run(cfg: TcpServerConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Com
                 Ok(cmd) => s.command(&poll, cmd),
                 Err(TryRecvError::Empty) => break,
             }
+        }
+        for t in readable {
+            s.read(&poll, t);
         }
         if s.listener.is_none() && s.conns.is_empty() {
             // The accept limit was reached and every client has left.
@@ -164,7 +169,7 @@ struct Server {
     next_id: ConnId,
     accepted: u64,
     buf: Vec<u8>,
-    reply: ReplyMode,
+    reply: Replier,
     cfg: TcpServerConfig,
     sink: EventSink,
     alive: bool,
@@ -211,7 +216,7 @@ impl Server {
         let mut conn = Conn::new(id, token, peer, stream, self.cfg.framing);
         self.alive &=
             self.sink.emit_local(Some(local), Some(id), Some(peer), EventKind::Connected { local, inbound: true });
-        if let Some(greeting) = self.reply.greeting()
+        if let Some(greeting) = self.reply.greeting(self.cfg.encoding, Some(peer))
             && let Err(reason) = conn.send(&greeting, &self.sink)
         {
             conn.close(poll.registry(), reason, &self.sink);
@@ -229,10 +234,10 @@ impl Server {
 
     fn read(&mut self, poll: &Poll, token: Token) {
         let Some(conn) = self.conns.get_mut(&token) else { return };
-        let (reply, encoding, sink) = (self.reply, self.cfg.encoding, &self.sink);
+        let (reply, encoding, sink) = (&self.reply, self.cfg.encoding, &self.sink);
         let mut failed = None;
         let status = conn.read(&mut self.buf, sink, |conn, data| {
-            let action = reply.respond(data, encoding);
+            let action = reply.respond(data, encoding, Some(conn.peer));
             if let Some(r) = action.reply
                 && let Err(reason) = conn.send(&r, sink)
             {
@@ -332,7 +337,8 @@ impl Server {
                     self.close(poll, t, CloseReason::LocalClose);
                 }
             }
-            Command::SetReply(r) => self.reply = r,
+            Command::SetReply(r) => self.reply.mode = r,
+            Command::SetRules(r) => self.reply.rules = r,
             Command::SendTo { .. } | Command::JoinGroup(_) | Command::LeaveGroup(_) | Command::Stop => {}
         }
     }

@@ -10,6 +10,7 @@ use mio::{Events, Interest, Poll, Token};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::problem::Op;
+use super::reply::Replier;
 use super::{Command, EventKind, EventSink, Problem, ReplyMode, WorkerHandle};
 use crate::codec::Encoding;
 
@@ -29,6 +30,8 @@ pub struct UdpConfig {
     /// SO_BROADCAST: allowed to send to broadcast addresses.
     pub broadcast: bool,
     pub reply: ReplyMode,
+    /// Response rules; when there are any they answer instead of `reply`.
+    pub rules: std::sync::Arc<super::rules::Rules>,
     pub encoding: Encoding,
     /// Bytes read per datagram; larger datagrams are truncated (and reported).
     pub recv_buffer: usize,
@@ -68,6 +71,7 @@ impl Default for UdpConfig {
             reuse_addr: false,
             broadcast: false,
             reply: ReplyMode::None,
+            rules: Default::default(),
             encoding: Encoding::Utf8,
             recv_buffer: super::DEFAULT_RECV_BUFFER,
             multicast: None,
@@ -154,7 +158,7 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
 
     let mut w = Worker {
         buf: vec![0u8; cfg.recv_buffer.max(1)],
-        reply: cfg.reply,
+        reply: Replier::new(cfg.reply, cfg.rules.clone()),
         encoding: cfg.encoding,
         sock,
         sink,
@@ -187,9 +191,7 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
                 }
             }
         }
-        if readable {
-            more_to_read = w.read_batch();
-        }
+        // Commands first: a rule or group change sent before a datagram applies to it.
         loop {
             match cmds.try_recv() {
                 Ok(Command::Stop) | Err(TryRecvError::Disconnected) => {
@@ -200,12 +202,16 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
                     Ok(addr) => w.send(addr, data),
                     Err(p) => w.problem(p),
                 },
-                Ok(Command::SetReply(r)) => w.reply = r,
+                Ok(Command::SetReply(r)) => w.reply.mode = r,
+                Ok(Command::SetRules(r)) => w.reply.rules = r,
                 Ok(Command::JoinGroup(g)) => w.membership(g, true, &mc),
                 Ok(Command::LeaveGroup(g)) => w.membership(g, false, &mc),
                 Ok(_) => {} // TCP-only commands do not apply to UDP.
                 Err(TryRecvError::Empty) => break,
             }
+        }
+        if readable && w.alive {
+            more_to_read = w.read_batch();
         }
         w.update_interest(&poll);
         w.sink.flush();
@@ -237,7 +243,7 @@ struct Worker {
     sock: mio::net::UdpSocket,
     sink: EventSink,
     buf: Vec<u8>,
-    reply: ReplyMode,
+    reply: Replier,
     encoding: Encoding,
     /// Datagrams the kernel could not take yet.
     queue: VecDeque<(SocketAddr, Vec<u8>)>,
@@ -257,7 +263,7 @@ impl Worker {
                 Ok((n, real_len, peer)) => {
                     let data = self.buf[..n].to_vec();
                     let lost = real_len.saturating_sub(n);
-                    let action = self.reply.respond(&data, self.encoding);
+                    let action = self.reply.respond(&data, self.encoding, Some(peer));
                     self.alive &= self.sink.emit(None, Some(peer), EventKind::Rx { data, lost });
                     if let Some(r) = action.reply {
                         self.send(peer, r);

@@ -10,6 +10,7 @@ pub mod fonts;
 mod icon;
 mod lifecycle;
 pub mod log_view;
+mod rules;
 pub mod saved;
 pub mod settings;
 mod tcp_client;

@@ -49,6 +49,7 @@ pub struct TcpServerTab {
     target: Option<ConnId>,
     pub send: SendBox,
     code: widgets::CodeView,
+    pub rules: super::rules::RulesEditor,
     pub wire: Wire,
 }
 
@@ -66,6 +67,7 @@ impl TcpServerTab {
             target: None,
             send: SendBox::default(),
             code: widgets::CodeView::default(),
+            rules: super::rules::RulesEditor::default(),
             wire: Wire::new(sink, tab),
         }
     }
@@ -104,6 +106,7 @@ impl TcpServerTab {
             backlog,
             reuse_addr: self.reuse_addr,
             reply: self.reply,
+            rules: self.rules.active.clone(),
             encoding: self.wire.encoding,
             ..TcpServerConfig::default()
         })
@@ -168,6 +171,7 @@ impl TcpServerTab {
             if reply_combo(ui, lang, "tcp-server", &mut self.reply, &ReplyMode::ALL) && running {
                 self.command(Command::SetReply(self.reply), lang);
             }
+            self.rules.button(ui, lang);
             if running {
                 if ui.button(t.stop).clicked() {
                     for w in &self.wire.workers {
@@ -220,6 +224,11 @@ impl TcpServerTab {
             recv_buffer: widgets::parse_recv_buffer(&self.recv_buffer).unwrap_or(engine::DEFAULT_RECV_BUFFER),
         };
         self.code.window(ui, lang, t.tab_tcp_server, || setup);
+        if let Some(r) = self.rules.window(ui.ctx(), lang, t.tab_tcp_server, &ReplyMode::ALL)
+            && running
+        {
+            self.command(Command::SetRules(r), lang);
+        }
         self.wire.log_ui(ui, shared, lang, "tcp-server-log");
     }
 

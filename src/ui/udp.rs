@@ -31,6 +31,7 @@ pub struct UdpTab {
     last_sender: Option<SocketAddr>,
     pub send: SendBox,
     code: widgets::CodeView,
+    pub rules: super::rules::RulesEditor,
     pub wire: Wire,
 }
 
@@ -76,6 +77,7 @@ impl UdpTab {
             last_sender: None,
             send: SendBox::default(),
             code: widgets::CodeView::default(),
+            rules: super::rules::RulesEditor::default(),
             wire: Wire::new(sink, tab),
         }
     }
@@ -106,6 +108,7 @@ impl UdpTab {
             multicast,
             bind: self.bind.clone(),
             reply: self.reply,
+            rules: self.rules.active.clone(),
             encoding: self.wire.encoding,
             recv_buffer: widgets::parse_recv_buffer(&self.recv_buffer)?,
             thread_name: "udp".into(),
@@ -210,6 +213,7 @@ impl UdpTab {
             {
                 let _ = w.send(Command::SetReply(self.reply));
             }
+            self.rules.button(ui, lang);
             if running {
                 if ui.button(t.stop).clicked() {
                     self.stop();
@@ -254,6 +258,11 @@ impl UdpTab {
             self.send_bytes(bytes, lang);
         }
         ui.separator();
+        if let Some(r) = self.rules.window(ui.ctx(), lang, t.tab_udp, &ReplyMode::UDP)
+            && let Some(w) = self.wire.workers.last()
+        {
+            let _ = w.send(Command::SetRules(r));
+        }
         let (bind, remote, encoding) = (self.bind.clone(), self.remote.clone(), self.wire.encoding);
         let recv_buffer = widgets::parse_recv_buffer(&self.recv_buffer).unwrap_or(engine::DEFAULT_RECV_BUFFER);
         self.code.window(ui, lang, t.tab_udp, || crate::codegen::Setup::Udp { bind, remote, encoding, recv_buffer });
