@@ -165,6 +165,9 @@ pub struct TcpServerArgs {
     /// Message framing: none | line | fixed:N | len8 | len16 | len32 | delim:HEX.
     #[arg(long, default_value = "none", value_parser = parse_framing)]
     pub framing: Framing,
+    /// TCP_NODELAY: turn Nagle's algorithm off, so small writes leave at once.
+    #[arg(long)]
+    pub nodelay: bool,
     /// Bytes one recv() reads.
     #[arg(long, value_name = "BYTES", default_value_t = engine::DEFAULT_RECV_BUFFER, value_parser = parse_recv_buffer)]
     pub recv_buffer: usize,
@@ -192,6 +195,9 @@ pub struct TcpClientArgs {
     /// Message framing: none | line | fixed:N | len8 | len16 | len32 | delim:HEX.
     #[arg(long, default_value = "none", value_parser = parse_framing)]
     pub framing: Framing,
+    /// TCP_NODELAY: turn Nagle's algorithm off, so small writes leave at once.
+    #[arg(long)]
+    pub nodelay: bool,
     /// Bytes one recv() reads.
     #[arg(long, value_name = "BYTES", default_value_t = engine::DEFAULT_RECV_BUFFER, value_parser = parse_recv_buffer)]
     pub recv_buffer: usize,
@@ -702,6 +708,7 @@ fn run_tcp_server(a: TcpServerArgs) -> Result<(), Failure> {
         encoding: a.common.encoding,
         accept_limit: a.max_clients,
         framing: a.framing,
+        nodelay: a.nodelay,
         recv_buffer: a.recv_buffer,
         ..TcpServerConfig::default()
     };
@@ -721,6 +728,7 @@ fn run_tcp_client(a: TcpClientArgs, m: Option<&ArgMatches>) -> Result<(), Failur
         connect: a.connect.clone(),
         timeout: Duration::from_millis(a.timeout.max(1)),
         framing: a.framing,
+        nodelay: a.nodelay,
         recv_buffer: a.recv_buffer,
         ..TcpClientConfig::default()
     };

@@ -9,11 +9,35 @@ use crate::engine::ReplyMode;
 /// What a tab does, with the settings that matter for the code.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Setup {
-    Udp { bind: String, remote: String, encoding: Encoding, recv_buffer: usize },
-    TcpServer { bind: String, backlog: i32, reuse_addr: bool, reply: ReplyMode, encoding: Encoding, recv_buffer: usize },
-    TcpClient { server: String, encoding: Encoding, recv_buffer: usize },
-    BroadcastReceiver { port: u16 },
-    BroadcastSender { to: String, port: u16, encoding: Encoding },
+    Udp {
+        bind: String,
+        remote: String,
+        encoding: Encoding,
+        recv_buffer: usize,
+    },
+    TcpServer {
+        bind: String,
+        backlog: i32,
+        reuse_addr: bool,
+        reply: ReplyMode,
+        encoding: Encoding,
+        recv_buffer: usize,
+        nodelay: bool,
+    },
+    TcpClient {
+        server: String,
+        encoding: Encoding,
+        recv_buffer: usize,
+        nodelay: bool,
+    },
+    BroadcastReceiver {
+        port: u16,
+    },
+    BroadcastSender {
+        to: String,
+        port: u16,
+        encoding: Encoding,
+    },
 }
 
 /// `("127.0.0.1", 9999)` and whether it is IPv6, from `ip:port` text (falls back to the text).
@@ -61,7 +85,12 @@ s.close()
                 fam = family(v6)
             )
         }
-        Setup::TcpServer { bind, backlog, reuse_addr, reply, encoding, recv_buffer } => {
+        Setup::TcpServer { bind, backlog, reuse_addr, reply, encoding, recv_buffer, nodelay } => {
+            let nagle = if *nodelay {
+                "    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # Nagle off: small sends leave at once\n"
+            } else {
+                ""
+            };
             let (b, v6) = py_addr(bind);
             let e = py_enc(*encoding);
             let reuse = if *reuse_addr { "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n" } else { "" };
@@ -92,7 +121,7 @@ s.listen({backlog})
 while True:
     conn, addr = s.accept()  # waits for a client; the handshake is already done
     print("connected:", addr)
-{greet}    while True:
+{nagle}{greet}    while True:
         data = conn.recv({recv_buffer})
         if not data:  # recv() returned b'': the client closed its side
             break
@@ -101,16 +130,21 @@ while True:
                 fam = family(v6)
             )
         }
-        Setup::TcpClient { server, encoding, recv_buffer } => {
+        Setup::TcpClient { server, encoding, recv_buffer, nodelay } => {
             let (a, v6) = py_addr(server);
             let e = py_enc(*encoding);
+            let nagle = if *nodelay {
+                "s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # Nagle off: small sends leave at once\n"
+            } else {
+                ""
+            };
             format!(
                 r#"import socket
 
 # TCP client: connect() does the three-way handshake
 s = socket.socket({fam}, socket.SOCK_STREAM)
 s.settimeout(5)
-s.connect({a})
+{nagle}s.connect({a})
 s.send("hello".encode("{e}"))
 s.shutdown(socket.SHUT_WR)  # half-close: "no more from me", we can still receive
 while True:
@@ -194,13 +228,13 @@ fn main() -> std::io::Result<()> {{
 "#,
             bind = bind.trim()
         ),
-        Setup::TcpClient { server, recv_buffer, .. } => format!(
+        Setup::TcpClient { server, recv_buffer, nodelay, .. } => format!(
             r#"use std::io::{{Read, Write}};
 use std::net::{{Shutdown, TcpStream}};
 
 fn main() -> std::io::Result<()> {{
     let mut s = TcpStream::connect("{server}")?; // the three-way handshake happens here
-    s.write_all(b"hello")?;
+{nagle}    s.write_all(b"hello")?;
     s.shutdown(Shutdown::Write)?; // half-close: we can still receive
     let mut buf = vec![0u8; {recv_buffer}];
     loop {{
@@ -213,6 +247,7 @@ fn main() -> std::io::Result<()> {{
     Ok(())
 }}
 "#,
+            nagle = if *nodelay { "    s.set_nodelay(true)?; // Nagle off: small writes leave at once\n" } else { "" },
             server = server.trim()
         ),
         Setup::BroadcastReceiver { port } => format!(
@@ -256,10 +291,12 @@ mod tests {
             reply: ReplyMode::Upper,
             encoding: Encoding::Utf8,
             recv_buffer: 1024,
+            nodelay: true,
         });
         assert!(p.contains("s.bind((\"127.0.0.1\", 9999))"));
         assert!(p.contains("s.listen(5)"));
         assert!(p.contains("SO_REUSEADDR"));
+        assert!(p.contains("conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)"));
         assert!(p.contains("conn.recv(1024)"));
         assert!(p.contains("conn.send(data.upper())"));
         let u = python(&Setup::Udp {
@@ -270,8 +307,27 @@ mod tests {
         });
         assert!(u.contains("socket.AF_INET6") && u.contains("\"gbk\"") && u.contains("recvfrom(2048)"));
         assert!(
-            rust(&Setup::TcpClient { server: "127.0.0.1:1".into(), encoding: Encoding::Utf8, recv_buffer: 8 })
-                .contains("TcpStream::connect(\"127.0.0.1:1\")")
+            rust(&Setup::TcpClient {
+                server: "127.0.0.1:1".into(),
+                encoding: Encoding::Utf8,
+                recv_buffer: 8,
+                nodelay: true
+            })
+            .contains("TcpStream::connect(\"127.0.0.1:1\")")
         );
+        let r = rust(&Setup::TcpClient {
+            server: "127.0.0.1:1".into(),
+            encoding: Encoding::Utf8,
+            recv_buffer: 8,
+            nodelay: true,
+        });
+        assert!(r.contains("s.set_nodelay(true)?;"), "{r}");
+        let p = python(&Setup::TcpClient {
+            server: "127.0.0.1:1".into(),
+            encoding: Encoding::Utf8,
+            recv_buffer: 8,
+            nodelay: false,
+        });
+        assert!(!p.contains("TCP_NODELAY"), "only when asked");
     }
 }

@@ -74,6 +74,7 @@ strings! {
     about: "About SockLab", "关于 SockLab";
     saved: "Saved…", "已存…";
     rules_button: "Rules…", "规则…";
+    nodelay_tip: "TCP_NODELAY turns Nagle's algorithm off: small writes leave at once instead of waiting to be merged with the next ones while an acknowledgement is outstanding. Left on (the default), quick small sends can travel together, one more reason for sticky packets.", "TCP_NODELAY 关闭 Nagle 算法:小块数据立即发出,而不是在等待确认时攒起来和后面的数据合并发送。保持默认(开启 Nagle)时,连续的小块发送可能合并传输,这也是粘包的原因之一。";
     rules_button_active: "Rules ({0})", "规则({0})";
     rules_tip: "Response rules: when a message matches (exact text, contains, regex or hex prefix), reply with a template. While rules are in force they answer instead of the auto-reply mode.", "响应规则:收到的消息匹配(完全相同、包含、正则或十六进制前缀)时按模板回复。规则生效时代替自动回复模式作答。";
     rules_title: "Response rules", "响应规则";

@@ -384,3 +384,18 @@ fn response_rules_on_the_command_line() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("--rule") && err.contains("{nope}"), "{err}");
 }
+
+#[test]
+fn nodelay_on_both_ends() {
+    let (srv, port, out) =
+        start_json(&["tcp-server", "--bind", "127.0.0.1:0", "--reply", "upper", "--nodelay", "--count", "1"]);
+    let cli = socklab()
+        .args(["tcp-client", "--connect", &format!("127.0.0.1:{port}"), "--nodelay", "--send", "quick", "--json"])
+        .output()
+        .unwrap();
+    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
+    assert!(json_lines(&cli.stdout).iter().any(|v| v["kind"] == "rx" && v["text"] == "QUICK"));
+    let (status, lines) = finish(srv, out);
+    assert!(status.status.success());
+    assert!(!lines.iter().any(|v| v["kind"] == "error"), "setting TCP_NODELAY raised no error: {lines:?}");
+}

@@ -71,7 +71,12 @@ fn tcp_client_code_talks_to_socklab_server() {
     let cfg = TcpServerConfig { reply: ReplyMode::Upper, ..TcpServerConfig::default() };
     let h = engine::tcp_server::spawn(cfg, sink).unwrap();
     let addr = ev.listening();
-    let code = python(&Setup::TcpClient { server: addr.to_string(), encoding: Encoding::Utf8, recv_buffer: 1024 });
+    let code = python(&Setup::TcpClient {
+        server: addr.to_string(),
+        encoding: Encoding::Utf8,
+        recv_buffer: 1024,
+        nodelay: true,
+    });
     assert_eq!(run_python(&code).trim(), "HELLO");
     h.request_stop();
 }
@@ -95,6 +100,7 @@ fn tcp_server_code_answers_a_socklab_client_in_each_reply_mode() {
             reply,
             encoding: Encoding::Utf8,
             recv_buffer: 1024,
+            nodelay: true,
         });
         let server = spawn_python(&code, Stdio::null());
         // Connect once the server listens.

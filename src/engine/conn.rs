@@ -47,6 +47,12 @@ pub(crate) struct Conn {
     deframer: Option<Deframer>,
 }
 
+/// TCP_NODELAY: turn Nagle's algorithm off, so small writes leave at once instead of waiting
+/// to be merged with the next ones.
+pub(crate) fn set_nodelay(stream: &mio::net::TcpStream, on: bool) -> io::Result<()> {
+    stream.set_nodelay(on)
+}
+
 impl Conn {
     pub fn new(id: ConnId, token: Token, peer: SocketAddr, stream: mio::net::TcpStream, framing: Framing) -> Conn {
         Conn {
@@ -63,6 +69,10 @@ impl Conn {
             framing,
             deframer: (framing != Framing::None).then(|| Deframer::new(framing)),
         }
+    }
+
+    pub(crate) fn emit_problem(&self, sink: &EventSink, p: Problem) -> bool {
+        self.emit(sink, EventKind::Error(p))
     }
 
     fn emit(&self, sink: &EventSink, kind: EventKind) -> bool {
@@ -208,5 +218,18 @@ impl Conn {
             let _ = self.stream.shutdown(Shutdown::Both);
         }
         self.emit(sink, EventKind::Closed { reason });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn nodelay_is_set_on_the_stream() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let std_stream = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let stream = mio::net::TcpStream::from_std(std_stream);
+        assert!(!stream.nodelay().unwrap(), "Nagle is on by default");
+        super::set_nodelay(&stream, true).unwrap();
+        assert!(stream.nodelay().unwrap());
     }
 }

@@ -25,6 +25,8 @@ pub struct TcpClientConfig {
     pub recv_buffer: usize,
     /// How messages are delimited (sent messages are framed, received ones deframed).
     pub framing: Framing,
+    /// TCP_NODELAY (Nagle's algorithm off).
+    pub nodelay: bool,
     pub thread_name: String,
 }
 
@@ -35,6 +37,7 @@ impl Default for TcpClientConfig {
             timeout: Duration::from_secs(5),
             recv_buffer: super::DEFAULT_RECV_BUFFER,
             framing: Framing::None,
+            nodelay: false,
             thread_name: "tcp-client".into(),
         }
     }
@@ -83,6 +86,11 @@ fn run(cfg: &TcpClientConfig, sink: &EventSink, mut poll: Poll, cmds: Receiver<C
     sink.flush();
 
     let mut conn = Conn::new(CONN_ID, STREAM, peer, stream, cfg.framing);
+    if cfg.nodelay
+        && let Err(e) = super::conn::set_nodelay(&conn.stream, true)
+    {
+        conn.emit_problem(sink, Problem::from_io(Op::Option, Some(peer), &e));
+    }
     let mut buf = vec![0u8; cfg.recv_buffer.max(1)];
     let mut more = false;
     // The first poll after connecting may already carry data.

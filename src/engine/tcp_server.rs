@@ -36,6 +36,8 @@ pub struct TcpServerConfig {
     pub accept_limit: Option<u64>,
     /// How messages are delimited (replies and sends are framed, received data deframed).
     pub framing: Framing,
+    /// TCP_NODELAY on every accepted connection (Nagle's algorithm off).
+    pub nodelay: bool,
     pub thread_name: String,
 }
 
@@ -52,6 +54,7 @@ impl Default for TcpServerConfig {
             max_concurrent: None,
             accept_limit: None,
             framing: Framing::None,
+            nodelay: false,
             thread_name: "tcp-server".into(),
         }
     }
@@ -214,6 +217,11 @@ impl Server {
         }
         let local = stream.local_addr().unwrap_or(self.local);
         let mut conn = Conn::new(id, token, peer, stream, self.cfg.framing);
+        if self.cfg.nodelay
+            && let Err(e) = super::conn::set_nodelay(&conn.stream, true)
+        {
+            self.alive &= conn.emit_problem(&self.sink, Problem::from_io(Op::Option, Some(peer), &e));
+        }
         self.alive &=
             self.sink.emit_local(Some(local), Some(id), Some(peer), EventKind::Connected { local, inbound: true });
         if let Some(greeting) = self.reply.greeting(self.cfg.encoding, Some(peer))

@@ -30,6 +30,8 @@ pub struct TcpClientTab {
     pub burst: String,
     /// Framing as typed: none, line, fixed:N, len8, len16, len32, delim:HEX.
     pub framing: String,
+    /// TCP_NODELAY: Nagle's algorithm off.
+    pub nodelay: bool,
     state: State,
     /// Local and peer address of the last connection, for the kernel-state check.
     endpoints: Option<(SocketAddr, SocketAddr)>,
@@ -47,6 +49,7 @@ impl TcpClientTab {
             recv_buffer: crate::engine::DEFAULT_RECV_BUFFER.to_string(),
             burst: "10".into(),
             framing: "none".into(),
+            nodelay: false,
             state: State::Idle,
             endpoints: None,
             kernel: None,
@@ -92,6 +95,7 @@ impl TcpClientTab {
             timeout: Duration::from_millis(ms),
             framing: widgets::parse_framing(&self.framing)?,
             recv_buffer: widgets::parse_recv_buffer(&self.recv_buffer)?,
+            nodelay: self.nodelay,
             ..TcpClientConfig::default()
         })
     }
@@ -154,6 +158,7 @@ impl TcpClientTab {
                 widgets::labelled_edit(ui, t.recv_buffer, &mut self.recv_buffer, 60.0)
                     .on_hover_text(t.recv_buffer_tcp_tip);
                 widgets::labelled_edit(ui, t.framing, &mut self.framing, 70.0).on_hover_text(t.framing_tip);
+                ui.checkbox(&mut self.nodelay, "TCP_NODELAY").on_hover_text(t.nodelay_tip);
             });
             if busy {
                 if ui.button(t.disconnect).clicked() {
@@ -222,6 +227,7 @@ impl TcpClientTab {
             server: self.server.clone(),
             encoding: self.wire.encoding,
             recv_buffer: widgets::parse_recv_buffer(&self.recv_buffer).unwrap_or(engine::DEFAULT_RECV_BUFFER),
+            nodelay: self.nodelay,
         };
         self.code.window(ui, lang, t.tab_tcp_client, || setup);
         self.wire.log_ui(ui, shared, lang, "tcp-client-log");

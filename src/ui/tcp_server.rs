@@ -40,6 +40,8 @@ pub struct TcpServerTab {
     pub backlog: String,
     pub recv_buffer: String,
     pub reuse_addr: bool,
+    /// TCP_NODELAY on accepted connections.
+    pub nodelay: bool,
     pub reply: ReplyMode,
     /// Framing as typed: none, line, fixed:N, len8, len16, len32, delim:HEX.
     pub framing: String,
@@ -60,6 +62,7 @@ impl TcpServerTab {
             backlog: "128".into(),
             recv_buffer: crate::engine::DEFAULT_RECV_BUFFER.to_string(),
             reuse_addr: true,
+            nodelay: false,
             reply: ReplyMode::None,
             framing: "none".into(),
             state: State::Stopped,
@@ -105,6 +108,7 @@ impl TcpServerTab {
             bind: self.bind.clone(),
             backlog,
             reuse_addr: self.reuse_addr,
+            nodelay: self.nodelay,
             reply: self.reply,
             rules: self.rules.active.clone(),
             encoding: self.wire.encoding,
@@ -166,6 +170,7 @@ impl TcpServerTab {
                 widgets::labelled_edit(ui, t.recv_buffer, &mut self.recv_buffer, 60.0)
                     .on_hover_text(t.recv_buffer_tcp_tip);
                 ui.checkbox(&mut self.reuse_addr, t.reuse_addr).on_hover_text(t.reuse_addr_tip);
+                ui.checkbox(&mut self.nodelay, "TCP_NODELAY").on_hover_text(t.nodelay_tip);
                 widgets::labelled_edit(ui, t.framing, &mut self.framing, 70.0).on_hover_text(t.framing_tip);
             });
             if reply_combo(ui, lang, "tcp-server", &mut self.reply, &ReplyMode::ALL) && running {
@@ -222,6 +227,7 @@ impl TcpServerTab {
             reply: self.reply,
             encoding: self.wire.encoding,
             recv_buffer: widgets::parse_recv_buffer(&self.recv_buffer).unwrap_or(engine::DEFAULT_RECV_BUFFER),
+            nodelay: self.nodelay,
         };
         self.code.window(ui, lang, t.tab_tcp_server, || setup);
         if let Some(r) = self.rules.window(ui.ctx(), lang, t.tab_tcp_server, &ReplyMode::ALL)
