@@ -74,6 +74,19 @@ strings! {
     about: "About SockLab", "关于 SockLab";
     saved: "Saved…", "已存…";
     rules_button: "Rules…", "规则…";
+    gen_title: "Traffic generator", "流量发生器";
+    gen_size: "Size (bytes)", "大小(字节)";
+    gen_size_tip: "Every datagram has this size: the message above repeated (or cut) to fit, or a filler if the message box is empty.", "每个数据报都是这个大小:上面的消息重复(或截断)填满,消息框为空时用填充文本。";
+    gen_rate: "Rate", "速率";
+    gen_pps: "datagrams/s", "数据报/秒";
+    gen_bps: "bytes/s", "字节/秒";
+    gen_max: "as fast as possible", "尽可能快";
+    gen_count: "Count", "个数";
+    gen_seconds: "at most (s)", "最长(秒)";
+    gen_start: "Generate", "开始发送";
+    gen_stop: "Stop", "停止";
+    gen_tip: "Sends to the remote address until the count is reached or the time is up, whichever comes first. Every datagram is logged and counted.", "向目标地址发送,直到达到个数或时间用完(先到为准)。每个数据报都会记录和计数。";
+    gen_progress: "sent {0} of {1} datagrams, {2} bytes; achieved {3} datagrams/s, {4} Mbit/s", "已发送 {0}/{1} 个数据报,{2} 字节;实际 {3} 个/秒,{4} Mbit/s";
     nodelay_tip: "TCP_NODELAY turns Nagle's algorithm off: small writes leave at once instead of waiting to be merged with the next ones while an acknowledgement is outstanding. Left on (the default), quick small sends can travel together, one more reason for sticky packets.", "TCP_NODELAY 关闭 Nagle 算法:小块数据立即发出,而不是在等待确认时攒起来和后面的数据合并发送。保持默认(开启 Nagle)时,连续的小块发送可能合并传输,这也是粘包的原因之一。";
     rules_button_active: "Rules ({0})", "规则({0})";
     rules_tip: "Response rules: when a message matches (exact text, contains, regex or hex prefix), reply with a template. While rules are in force they answer instead of the auto-reply mode.", "响应规则:收到的消息匹配(完全相同、包含、正则或十六进制前缀)时按模板回复。规则生效时代替自动回复模式作答。";
@@ -389,6 +402,8 @@ strings! {
     p_missing_port: "'{0}' has no port: write address:port, like 127.0.0.1:8080.", "'{0}' 缺少端口:请写成 地址:端口,例如 127.0.0.1:8080。";
     p_bad_address: "'{0}' is not an address: write address:port, like 127.0.0.1:8080 or [::1]:8080.", "'{0}' 不是有效地址:请写成 地址:端口,例如 127.0.0.1:8080 或 [::1]:8080。";
     p_bad_port: "'{0}' is not a port: a port is a whole number from 0 to 65535.", "'{0}' 不是有效端口:端口是 0 到 65535 之间的整数。";
+    p_generator: "Traffic generator: {0}.", "流量发生器:{0}。";
+    ev_generated: "generator done: {0} datagrams, {1} bytes in {2} s ({3} datagrams/s)", "发生器结束:{2} 秒内发送 {0} 个数据报、{1} 字节(每秒 {3} 个)";
     p_unknown_interface: "This machine has no network interface named '{0}'. A link-local address (fe80::…) needs its interface after %, like [fe80::1%eth0]:8080; the Addresses tab lists the interfaces.", "本机没有名为 '{0}' 的网络接口。链路本地地址(fe80::…)需要在 % 后写出接口,例如 [fe80::1%eth0]:8080;“地址”页列出了所有接口。";
     p_unknown_host: "Cannot find the host '{0}': check the spelling, or use an IP address.", "找不到主机 '{0}':请检查拼写,或直接使用 IP 地址。";
     p_addr_in_use: "Port {1} is already in use by another program (on {0}). Pick another port, or stop the program that uses it.", "端口 {1} 已被其他程序占用({0})。请换一个端口,或关闭占用它的程序。";
@@ -420,6 +435,13 @@ strings! {
     op_internal: "internal", "内部操作";
 }
 
+/// "generator done: N datagrams, B bytes in S s (R datagrams/s)".
+pub fn generated_text(t: &Tr, packets: u64, bytes: u64, micros: u64) -> String {
+    let secs = micros as f64 / 1e6;
+    let rate = if secs > 0.0 { packets as f64 / secs } else { 0.0 };
+    fill(t.ev_generated, &[&packets, &bytes, &format!("{secs:.3}"), &format!("{rate:.0}")])
+}
+
 /// Fills `{0}`, `{1}`, … in a template.
 pub fn fill(template: &str, args: &[&dyn std::fmt::Display]) -> String {
     let mut out = template.to_string();
@@ -439,6 +461,7 @@ pub fn problem(lang: Lang, p: &Problem) -> String {
         Problem::BadPort(s) => fill(t.p_bad_port, &[s]),
         Problem::UnknownHost(s) => fill(t.p_unknown_host, &[s]),
         Problem::UnknownInterface(s) => fill(t.p_unknown_interface, &[s]),
+        Problem::Generator(s) => fill(t.p_generator, &[s]),
         Problem::AddrInUse(a) => fill(t.p_addr_in_use, &[a, &a.port()]),
         Problem::PrivilegedPort(a) => fill(t.p_privileged, &[a, &a.port()]),
         Problem::AddrNotAvailable(a) => fill(t.p_addr_not_available, &[&a.ip()]),

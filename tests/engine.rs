@@ -613,3 +613,68 @@ fn udp_rules_replace_the_reply_mode_while_running() {
     assert_eq!(got, b"echo time", "empty rules: the mode answers again");
     stop(h, &mut ev);
 }
+
+#[test]
+fn udp_traffic_generator_paces_counts_and_stops() {
+    use engine::generator::{GenSpec, Rate};
+    let (h, mut ev, _) = udp_worker(ReplyMode::None);
+    let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    rx.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let to = rx.local_addr().unwrap().to_string();
+    // The n-th event matching `f` (wait_for looks at the events seen so far first).
+    let nth = |ev: &mut Events, what: &str, n: usize, f: fn(&EventKind) -> bool| {
+        let k = std::cell::Cell::new(0);
+        ev.wait_for(what, |e| {
+            if f(&e.kind) {
+                k.set(k.get() + 1);
+            }
+            k.get() == n
+        })
+        .kind
+    };
+    let is_done = |k: &EventKind| matches!(k, EventKind::GeneratorDone { .. });
+    let done = |ev: &mut Events, n: usize| nth(ev, "generator done", n, is_done);
+
+    // 200 datagrams of 100 bytes at 2000/s: all arrive, and pacing makes it take ≥ 199 intervals.
+    let spec = GenSpec {
+        to: to.clone(),
+        data: vec![b'x'; 100],
+        rate: Rate::PacketsPerSec(2000.0),
+        count: Some(200),
+        duration: Some(Duration::from_secs(30)),
+    };
+    h.send(Command::Generate(Box::new(spec))).unwrap();
+    let EventKind::GeneratorDone { packets, bytes, micros } = done(&mut ev, 1) else { unreachable!() };
+    assert_eq!((packets, bytes), (200, 20_000));
+    assert!(micros >= 99_000, "paced: 199 intervals of 0.5 ms, took {micros} µs");
+    let mut buf = [0u8; 200];
+    for _ in 0..200 {
+        assert_eq!(rx.recv(&mut buf).unwrap(), 100);
+    }
+    let tx = ev.seen.iter().filter(|e| matches!(e.kind, EventKind::Tx { .. })).count();
+    assert_eq!(tx, 200, "every datagram is logged");
+
+    // Stop in the middle of a long, slow run.
+    let slow = GenSpec { rate: Rate::PacketsPerSec(50.0), count: Some(1_000_000), duration: None, ..spec_of(&to) };
+    h.send(Command::Generate(Box::new(slow))).unwrap();
+    nth(&mut ev, "first of the slow run", 201, |k| matches!(k, EventKind::Tx { .. }));
+    h.send(Command::StopGenerate).unwrap();
+    let EventKind::GeneratorDone { packets, .. } = done(&mut ev, 2) else { unreachable!() };
+    assert!((1..1_000_000).contains(&packets), "stopped early after {packets}");
+
+    // Unbounded or oversized runs are refused; the worker keeps running.
+    let unbounded = GenSpec { count: None, duration: None, ..spec_of(&to) };
+    h.send(Command::Generate(Box::new(unbounded))).unwrap();
+    ev.wait_for("refused", |e| matches!(&e.kind, EventKind::Error(Problem::Generator(m)) if m.contains("count")));
+    stop(h, &mut ev);
+}
+
+fn spec_of(to: &str) -> engine::generator::GenSpec {
+    engine::generator::GenSpec {
+        to: to.to_string(),
+        data: b"gen".to_vec(),
+        rate: engine::generator::Rate::Max,
+        count: Some(1),
+        duration: None,
+    }
+}

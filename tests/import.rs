@@ -819,3 +819,14 @@ fn multicast_membership_round_trips_through_jsonl() {
     let kinds: Vec<EventKind> = imported.events.into_iter().map(|e| e.kind).collect();
     assert_eq!(kinds, [true, false].map(|joined| EventKind::Membership { group, joined }));
 }
+
+#[test]
+fn generator_runs_round_trip_through_jsonl() {
+    let kind = EventKind::GeneratorDone { packets: 1000, bytes: 64_000, micros: 1_234_567 };
+    let events = vec![synthetic(0, Proto::Udp, None, "127.0.0.1:9", kind.clone())];
+    let text = jsonl_lines(&events, &jiff::tz::TimeZone::UTC);
+    assert!(text.contains("\"event\":\"generated\"") && text.contains("\"len\":64000"), "{text}");
+    assert!(text.contains("generator done: 1000 datagrams, 64000 bytes in 1.235 s (810 datagrams/s)"), "{text}");
+    let imported = import::read_jsonl(text.as_bytes()).unwrap();
+    assert_eq!(imported.events[0].kind, kind);
+}

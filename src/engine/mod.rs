@@ -5,6 +5,7 @@
 
 pub mod broadcast;
 mod conn;
+pub mod generator;
 pub mod problem;
 pub mod reply;
 pub mod rules;
@@ -84,6 +85,8 @@ pub enum EventKind {
     HalfClosed,
     /// A UDP socket joined (or left) a multicast group.
     Membership { group: std::net::IpAddr, joined: bool },
+    /// The traffic generator finished a run (count reached, time up, stopped or failed).
+    GeneratorDone { packets: u64, bytes: u64, micros: u64 },
     /// A TCP connection ended.
     Closed { reason: CloseReason },
     /// Something went wrong; the worker keeps running unless `Stopped` follows.
@@ -224,6 +227,10 @@ pub enum Command {
     JoinGroup(std::net::IpAddr),
     /// UDP: leave a multicast group.
     LeaveGroup(std::net::IpAddr),
+    /// UDP: start the traffic generator (a running one is replaced).
+    Generate(Box<generator::GenSpec>),
+    /// UDP: stop the traffic generator.
+    StopGenerate,
     /// End the worker.
     Stop,
 }

@@ -33,6 +33,8 @@ pub enum Problem {
     UnknownHost(String),
     /// `fe80::1%name`: no interface has that name.
     UnknownInterface(String),
+    /// Traffic generator settings out of bounds.
+    Generator(String),
     /// Bind: another socket holds this address and port.
     AddrInUse(SocketAddr),
     /// Bind: ports below 1024 need administrator rights.

@@ -146,7 +146,9 @@ fn run(cfg: &TcpClientConfig, sink: &EventSink, mut poll: Poll, cmds: Receiver<C
                     | Command::SetReply(_)
                     | Command::SetRules(_)
                     | Command::JoinGroup(_)
-                    | Command::LeaveGroup(_),
+                    | Command::LeaveGroup(_)
+                    | Command::Generate(_)
+                    | Command::StopGenerate,
                 ) => {}
                 Err(TryRecvError::Empty) => break,
             }

@@ -347,7 +347,12 @@ impl Server {
             }
             Command::SetReply(r) => self.reply.mode = r,
             Command::SetRules(r) => self.reply.rules = r,
-            Command::SendTo { .. } | Command::JoinGroup(_) | Command::LeaveGroup(_) | Command::Stop => {}
+            Command::SendTo { .. }
+            | Command::JoinGroup(_)
+            | Command::LeaveGroup(_)
+            | Command::Generate(_)
+            | Command::StopGenerate
+            | Command::Stop => {}
         }
     }
 }

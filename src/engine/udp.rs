@@ -4,11 +4,13 @@
 use std::collections::VecDeque;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Instant;
 
 use crossbeam_channel::{Receiver, TryRecvError};
 use mio::{Events, Interest, Poll, Token};
 use socket2::{Domain, Protocol, Socket, Type};
 
+use super::generator::{GenSpec, Pacer};
 use super::problem::Op;
 use super::reply::Replier;
 use super::{Command, EventKind, EventSink, Problem, ReplyMode, WorkerHandle};
@@ -165,6 +167,7 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
         queue: VecDeque::new(),
         want_write: false,
         alive: true,
+        generator: None,
     };
     // The interface groups are joined on later (Join/Leave on a running socket).
     let mc = cfg.multicast.clone().unwrap_or_default();
@@ -174,7 +177,13 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
     let mut events = Events::with_capacity(64);
     let mut more_to_read = false;
     while w.alive {
-        let timeout = more_to_read.then_some(std::time::Duration::ZERO);
+        let timeout = match (&w.generator, more_to_read) {
+            (_, true) => Some(std::time::Duration::ZERO),
+            // Blocked on a full socket buffer: the writable event wakes us (or the run's end).
+            (Some(g), false) if g.blocked => Some(g.pacer.wait(Instant::now()).max(BLOCKED_WAIT)),
+            (Some(g), false) => Some(g.pacer.wait(Instant::now())),
+            (None, false) => None,
+        };
         if let Err(e) = poll.poll(&mut events, timeout) {
             if super::interrupted(&e) {
                 continue;
@@ -188,6 +197,9 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
                 readable |= ev.is_readable();
                 if ev.is_writable() {
                     w.flush_queue();
+                    if let Some(g) = &mut w.generator {
+                        g.blocked = false;
+                    }
                 }
             }
         }
@@ -206,6 +218,8 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
                 Ok(Command::SetRules(r)) => w.reply.rules = r,
                 Ok(Command::JoinGroup(g)) => w.membership(g, true, &mc),
                 Ok(Command::LeaveGroup(g)) => w.membership(g, false, &mc),
+                Ok(Command::Generate(spec)) => w.start_generator(*spec),
+                Ok(Command::StopGenerate) => w.finish_generator(),
                 Ok(_) => {} // TCP-only commands do not apply to UDP.
                 Err(TryRecvError::Empty) => break,
             }
@@ -213,9 +227,11 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
         if readable && w.alive {
             more_to_read = w.read_batch();
         }
+        w.generate(Instant::now());
         w.update_interest(&poll);
         w.sink.flush();
     }
+    w.finish_generator();
     let _ = poll.registry().deregister(&mut w.sock);
     w.sink.emit(None, None, EventKind::Stopped);
     w.sink.flush();
@@ -249,7 +265,20 @@ struct Worker {
     queue: VecDeque<(SocketAddr, Vec<u8>)>,
     want_write: bool,
     alive: bool,
+    generator: Option<Generator>,
 }
+
+/// A traffic generator run in progress.
+struct Generator {
+    to: SocketAddr,
+    data: Vec<u8>,
+    pacer: Pacer,
+    /// The socket buffer was full: wait for it to drain.
+    blocked: bool,
+}
+
+/// How long a generator blocked on a full socket buffer waits at most between looks.
+const BLOCKED_WAIT: std::time::Duration = std::time::Duration::from_millis(5);
 
 impl Worker {
     fn problem(&mut self, p: Problem) {
@@ -326,8 +355,60 @@ impl Worker {
         }
     }
 
+    fn start_generator(&mut self, spec: GenSpec) {
+        self.finish_generator();
+        let to = match spec.check().and_then(|()| super::resolve(&spec.to)) {
+            Ok(to) => to,
+            Err(p) => return self.problem(p),
+        };
+        let pacer = Pacer::new(&spec, Instant::now());
+        self.generator = Some(Generator { to, data: spec.data, pacer, blocked: false });
+    }
+
+    /// Ends a run (if one is going) and reports what it sent.
+    fn finish_generator(&mut self) {
+        if let Some(g) = self.generator.take() {
+            let micros = u64::try_from(g.pacer.elapsed(Instant::now()).as_micros()).unwrap_or(u64::MAX);
+            let done = EventKind::GeneratorDone { packets: g.pacer.sent, bytes: g.pacer.bytes, micros };
+            self.alive &= self.sink.emit(None, Some(g.to), done);
+        }
+    }
+
+    /// Sends what the generator has due now.
+    fn generate(&mut self, now: Instant) {
+        let Some(mut g) = self.generator.take() else { return };
+        if !g.blocked && self.queue.is_empty() {
+            for _ in 0..g.pacer.due(now) {
+                match self.sock.send_to(&g.data, g.to) {
+                    Ok(_) => {
+                        g.pacer.record(g.data.len());
+                        self.alive &= self.sink.emit(None, Some(g.to), EventKind::Tx { data: g.data.clone() });
+                    }
+                    Err(e) if super::would_block(&e) => {
+                        g.blocked = true;
+                        break;
+                    }
+                    Err(e) => {
+                        let p = Problem::from_io(Op::Send, Some(g.to), &e);
+                        self.generator = Some(g);
+                        self.problem(p);
+                        return self.finish_generator();
+                    }
+                }
+                if !self.alive {
+                    break;
+                }
+            }
+        }
+        let finished = g.pacer.finished(Instant::now());
+        self.generator = Some(g);
+        if finished {
+            self.finish_generator();
+        }
+    }
+
     fn update_interest(&mut self, poll: &Poll) {
-        let want = !self.queue.is_empty();
+        let want = !self.queue.is_empty() || self.generator.as_ref().is_some_and(|g| g.blocked);
         if want != self.want_write {
             let interest = if want { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
             if let Err(e) = poll.registry().reregister(&mut self.sock, SOCKET, interest) {

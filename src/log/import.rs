@@ -190,6 +190,9 @@ struct LineRecord {
     conn: Option<u64>,
     local: Option<String>,
     group: Option<String>,
+    packets: Option<u64>,
+    micros: Option<u64>,
+    len: Option<u64>,
     reason: Option<CloseReason>,
     lost: Option<usize>,
 }
@@ -397,6 +400,11 @@ fn event_kind(rec: &LineRecord, name: &str, peer: Option<SocketAddr>, ctx: &Json
             EventKind::Connected { local, inbound: ctx.accepted(local) }
         }
         "half_closed" => EventKind::HalfClosed,
+        "generated" => EventKind::GeneratorDone {
+            packets: rec.packets.unwrap_or(0),
+            bytes: rec.len.unwrap_or(0),
+            micros: rec.micros.unwrap_or(0),
+        },
         "joined" | "left" => {
             let g = rec.group.as_deref().or_else(|| text.rsplit(' ').next()).unwrap_or_default();
             let group = g.parse().map_err(|_| format!("{name} without a multicast group"))?;

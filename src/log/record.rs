@@ -35,6 +35,12 @@ pub struct Record {
     /// The multicast group of a `joined`/`left` event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    /// Datagrams sent by a generator run (`generated` events; `len` holds the bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packets: Option<u64>,
+    /// How long the generator ran, in microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub micros: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
 }
@@ -56,6 +62,7 @@ impl Record {
         let mut reason = None;
         let mut lost = None;
         let mut group = None;
+        let (mut packets, mut micros, mut generated_bytes) = (None, None, 0u64);
         let (kind, event, text, data): (&str, &str, String, Option<&[u8]>) = match &ev.kind {
             EventKind::Rx { data, lost: l } => {
                 let mut t = encoding.decode_lossy(data);
@@ -76,6 +83,12 @@ impl Record {
                 ("connect", "connected", format!("connected (local {l})"), None)
             }
             EventKind::HalfClosed => ("info", "half_closed", i18n::EN.ev_half_closed.to_string(), None),
+            EventKind::GeneratorDone { packets: p, bytes, micros: m } => {
+                packets = Some(*p);
+                micros = Some(*m);
+                generated_bytes = *bytes;
+                ("info", "generated", i18n::generated_text(&i18n::EN, *p, *bytes, *m), None)
+            }
             EventKind::Membership { group: g, joined } => {
                 group = Some(g.to_string());
                 let (event, text) = if *joined { ("joined", i18n::EN.ev_joined) } else { ("left", i18n::EN.ev_left) };
@@ -94,7 +107,7 @@ impl Record {
             event: event.into(),
             proto: ev.proto,
             peer: ev.peer.map(|p| p.to_string()),
-            len: data.map_or(0, <[u8]>::len),
+            len: data.map_or(generated_bytes as usize, <[u8]>::len),
             text,
             hex: data.map(codec::to_hex).unwrap_or_default(),
             conn: ev.conn,
@@ -102,6 +115,8 @@ impl Record {
             reason,
             lost,
             group,
+            packets,
+            micros,
             seq,
         })
     }

@@ -59,7 +59,13 @@ impl Direction {
             Direction::Resets => matches!(kind, EventKind::Closed { reason: CloseReason::Reset }),
             Direction::Errors => matches!(kind, EventKind::Error(_)),
             Direction::Info => {
-                matches!(kind, EventKind::Listening { .. } | EventKind::Stopped | EventKind::Membership { .. })
+                matches!(
+                    kind,
+                    EventKind::Listening { .. }
+                        | EventKind::Stopped
+                        | EventKind::Membership { .. }
+                        | EventKind::GeneratorDone { .. }
+                )
             }
         }
     }

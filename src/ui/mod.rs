@@ -7,6 +7,7 @@ mod broadcast;
 mod export;
 mod filter;
 pub mod fonts;
+mod generator;
 mod icon;
 mod lifecycle;
 pub mod log_view;

@@ -32,6 +32,7 @@ pub struct UdpTab {
     pub send: SendBox,
     code: widgets::CodeView,
     pub rules: super::rules::RulesEditor,
+    pub generator: super::generator::GeneratorUi,
     pub wire: Wire,
 }
 
@@ -78,6 +79,7 @@ impl UdpTab {
             send: SendBox::default(),
             code: widgets::CodeView::default(),
             rules: super::rules::RulesEditor::default(),
+            generator: super::generator::GeneratorUi::default(),
             wire: Wire::new(sink, tab),
         }
     }
@@ -85,6 +87,7 @@ impl UdpTab {
     /// Updates the tab's state from one of its events (before the event goes into the log).
     pub fn seen(&mut self, ev: &crate::engine::Event) {
         self.wire.seen(ev);
+        self.generator.seen(&ev.kind);
         let (state, last, joined) = (&mut self.state, &mut self.last_sender, &mut self.joined);
         match &ev.kind {
             EventKind::Listening { local } => *state = State::Bound(*local),
@@ -257,6 +260,13 @@ impl UdpTab {
         if let Some(bytes) = out {
             self.send_bytes(bytes, lang);
         }
+        let payload = self.send.payload(self.wire.encoding);
+        let worker = match self.state {
+            State::Bound(_) => self.wire.workers.last(),
+            _ => None,
+        };
+        let sent = self.wire.counters(shared.store);
+        self.generator.ui(ui, lang, &self.remote, &payload, worker, sent);
         ui.separator();
         if let Some(r) = self.rules.window(ui.ctx(), lang, t.tab_udp, &ReplyMode::UDP)
             && let Some(w) = self.wire.workers.last()

@@ -146,6 +146,7 @@ pub fn event_text(t: &Tr, kind: &EventKind, lang: Lang) -> String {
         EventKind::HalfClosed => t.ev_half_closed.to_string(),
         EventKind::Membership { group, joined: true } => i18n::fill(t.ev_joined, &[group]),
         EventKind::Membership { group, joined: false } => i18n::fill(t.ev_left, &[group]),
+        EventKind::GeneratorDone { packets, bytes, micros } => i18n::generated_text(t, *packets, *bytes, *micros),
         EventKind::Closed { reason } => close_text(t, *reason).to_string(),
         EventKind::Error(p) => i18n::problem(lang, p),
         EventKind::Stopped => t.ev_stopped.to_string(),
@@ -397,6 +398,16 @@ impl SendBox {
     }
 
     /// The message went out: remember it and clear the box (kept while repeating).
+    /// The bytes typed so far, or nothing if they do not parse (for the traffic generator).
+    pub fn payload(&self, encoding: Encoding) -> Vec<u8> {
+        let r = match (self.mode, self.escapes) {
+            (InputMode::Hex, _) => codec::parse_hex(&self.text),
+            (InputMode::Text, true) => codec::encode_escaped(&self.text, encoding),
+            (InputMode::Text, false) => encoding.encode(&self.text),
+        };
+        r.unwrap_or_default()
+    }
+
     pub fn sent(&mut self) {
         if self.auto.is_some() {
             self.error = None;

@@ -1,0 +1,202 @@
+//! The traffic generator of a UDP socket: the same datagram again and again at a set rate
+//! (packets/s, bytes/s or as fast as the socket takes them), always bounded by a count and/or
+//! a duration. The pacing is kept here, apart from the socket, so it can be tested alone.
+
+use std::time::{Duration, Instant};
+
+use super::Problem;
+
+/// The largest datagram over IPv4 (65,535 − 8 UDP − 20 IP header bytes).
+pub const MAX_DATAGRAM: usize = 65_507;
+/// At most this many datagrams in one run…
+pub const MAX_COUNT: u64 = 100_000_000;
+/// …and at most this long.
+pub const MAX_DURATION: Duration = Duration::from_secs(3600);
+/// Datagrams sent per loop turn before the worker looks at its socket and commands again.
+pub const BATCH: u64 = 512;
+
+/// How fast to send.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Rate {
+    /// As fast as the socket takes them.
+    Max,
+    PacketsPerSec(f64),
+    BytesPerSec(f64),
+}
+
+/// One run of the generator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GenSpec {
+    /// Where the datagrams go (`ip:port` or `host:port`).
+    pub to: String,
+    /// The datagram, sent as is every time.
+    pub data: Vec<u8>,
+    pub rate: Rate,
+    /// Stop after this many datagrams…
+    pub count: Option<u64>,
+    /// …or after this long, whichever comes first.
+    pub duration: Option<Duration>,
+}
+
+impl GenSpec {
+    /// Checks the limits: a count or a duration (never unbounded), a datagram UDP can carry,
+    /// a positive rate.
+    pub fn check(&self) -> Result<(), Problem> {
+        let bad = |why: &str| Err(Problem::Generator(why.to_string()));
+        if self.count.is_none() && self.duration.is_none() {
+            return bad("give a count or a duration: the generator never runs unbounded");
+        }
+        if self.count.is_some_and(|c| c == 0 || c > MAX_COUNT) {
+            return bad(&format!("the count must be 1 to {MAX_COUNT}"));
+        }
+        if self.duration.is_some_and(|d| d.is_zero() || d > MAX_DURATION) {
+            return bad("the duration must be more than 0 and at most 3600 s");
+        }
+        if self.data.is_empty() || self.data.len() > MAX_DATAGRAM {
+            return bad(&format!("the datagram must be 1 to {MAX_DATAGRAM} bytes"));
+        }
+        match self.rate {
+            Rate::PacketsPerSec(r) | Rate::BytesPerSec(r) if !(r.is_finite() && r > 0.0) => {
+                bad("the rate must be a positive number")
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Seconds between two datagrams, or `None` for as fast as possible.
+    fn interval(&self) -> Option<f64> {
+        match self.rate {
+            Rate::Max => None,
+            Rate::PacketsPerSec(r) => Some(1.0 / r),
+            Rate::BytesPerSec(r) => Some(self.data.len() as f64 / r),
+        }
+    }
+}
+
+/// Where a run is: what was sent, what is due.
+#[derive(Debug)]
+pub struct Pacer {
+    start: Instant,
+    interval: Option<f64>,
+    count: Option<u64>,
+    end: Option<Instant>,
+    pub sent: u64,
+    pub bytes: u64,
+}
+
+impl Pacer {
+    pub fn new(spec: &GenSpec, now: Instant) -> Pacer {
+        Pacer {
+            start: now,
+            interval: spec.interval(),
+            count: spec.count,
+            end: spec.duration.map(|d| now + d),
+            sent: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Datagrams to send now (at most [`BATCH`]): the first one at once, then one per interval.
+    pub fn due(&self, now: Instant) -> u64 {
+        if self.finished(now) {
+            return 0;
+        }
+        let by_time = match self.interval {
+            None => u64::MAX,
+            // Whole intervals elapsed, plus the one sent at the start.
+            Some(i) => ((now - self.start).as_secs_f64() / i) as u64 + 1,
+        };
+        let by_count = self.count.unwrap_or(u64::MAX);
+        by_time.min(by_count).saturating_sub(self.sent).min(BATCH)
+    }
+
+    pub fn record(&mut self, bytes: usize) {
+        self.sent += 1;
+        self.bytes += bytes as u64;
+    }
+
+    /// Every datagram sent, or the time is up.
+    pub fn finished(&self, now: Instant) -> bool {
+        self.count.is_some_and(|c| self.sent >= c) || self.end.is_some_and(|e| now >= e)
+    }
+
+    /// How long the worker may sleep before the next datagram is due (or the run ends).
+    pub fn wait(&self, now: Instant) -> Duration {
+        if self.due(now) > 0 || self.finished(now) {
+            return Duration::ZERO;
+        }
+        let next = match self.interval {
+            Some(i) => self.start + Duration::from_secs_f64(i * self.sent as f64),
+            None => now,
+        };
+        let next = self.end.map_or(next, |e| next.min(e));
+        next.saturating_duration_since(now)
+    }
+
+    pub fn elapsed(&self, now: Instant) -> Duration {
+        now - self.start
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(rate: Rate, count: Option<u64>, duration: Option<Duration>) -> GenSpec {
+        GenSpec { to: "127.0.0.1:9".into(), data: vec![0; 100], rate, count, duration }
+    }
+
+    #[test]
+    fn limits_are_checked() {
+        assert!(spec(Rate::Max, Some(10), None).check().is_ok());
+        assert!(spec(Rate::Max, None, Some(Duration::from_secs(1))).check().is_ok());
+        for s in [
+            spec(Rate::Max, None, None),
+            spec(Rate::Max, Some(0), None),
+            spec(Rate::Max, Some(MAX_COUNT + 1), None),
+            spec(Rate::Max, None, Some(Duration::ZERO)),
+            spec(Rate::Max, None, Some(MAX_DURATION + Duration::from_secs(1))),
+            spec(Rate::PacketsPerSec(0.0), Some(1), None),
+            spec(Rate::BytesPerSec(f64::NAN), Some(1), None),
+            GenSpec { data: vec![], ..spec(Rate::Max, Some(1), None) },
+            GenSpec { data: vec![0; MAX_DATAGRAM + 1], ..spec(Rate::Max, Some(1), None) },
+        ] {
+            assert!(matches!(s.check(), Err(Problem::Generator(_))), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn packets_per_second_are_paced() {
+        let t0 = Instant::now();
+        let mut p = Pacer::new(&spec(Rate::PacketsPerSec(100.0), Some(1000), None), t0);
+        assert_eq!(p.due(t0), 1, "the first one at once");
+        p.record(100);
+        assert_eq!(p.due(t0), 0);
+        assert_eq!(p.wait(t0), Duration::from_millis(10));
+        assert_eq!(p.due(t0 + Duration::from_millis(55)), 5, "one per 10 ms");
+        for _ in 0..5 {
+            p.record(100);
+        }
+        assert_eq!(p.due(t0 + Duration::from_secs(60)), BATCH, "a late worker catches up in batches");
+        assert_eq!(p.bytes, 600);
+    }
+
+    #[test]
+    fn bytes_per_second_and_limits_end_the_run() {
+        let t0 = Instant::now();
+        // 100-byte datagrams at 1000 B/s: 10 per second.
+        let mut p = Pacer::new(&spec(Rate::BytesPerSec(1000.0), Some(3), None), t0);
+        assert_eq!(p.due(t0 + Duration::from_millis(150)), 2);
+        for _ in 0..3 {
+            p.record(100);
+        }
+        assert!(p.finished(t0), "the count is reached");
+        assert_eq!(p.due(t0 + Duration::from_secs(9)), 0);
+
+        let p = Pacer::new(&spec(Rate::Max, None, Some(Duration::from_secs(2))), t0);
+        assert_eq!(p.due(t0), BATCH, "as fast as possible, a batch at a time");
+        assert!(!p.finished(t0 + Duration::from_secs(1)));
+        assert!(p.finished(t0 + Duration::from_secs(2)), "the time is up");
+        assert_eq!(p.wait(t0 + Duration::from_secs(2)), Duration::ZERO);
+    }
+}

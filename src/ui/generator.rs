@@ -1,0 +1,219 @@
+//! The UDP tab's traffic generator: a datagram of N bytes again and again at a rate, bounded by a
+//! count and a duration, with a progress bar and the rate actually achieved.
+
+use std::time::{Duration, Instant};
+
+use egui::RichText;
+
+use crate::engine::generator::{GenSpec, MAX_DATAGRAM, Rate};
+use crate::engine::{Command, EventKind, Problem, WorkerHandle};
+use crate::i18n::{self, Lang};
+use crate::log::Counters;
+
+use super::widgets::{self, RED};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    PacketsPerSec,
+    BytesPerSec,
+    Max,
+}
+
+enum Last {
+    Done { packets: u64, bytes: u64, micros: u64 },
+    Failed(String),
+}
+
+/// A run the UI started, to show its progress.
+struct Run {
+    started: Instant,
+    /// The tab's sent counters when the run started.
+    before: Counters,
+    count: u64,
+    duration: Duration,
+}
+
+pub struct GeneratorUi {
+    pub size: String,
+    pub rate: String,
+    pub unit: Unit,
+    pub count: String,
+    pub seconds: String,
+    run: Option<Run>,
+    /// What the last run did, or why it could not start.
+    last: Option<Last>,
+}
+
+impl Default for GeneratorUi {
+    fn default() -> Self {
+        GeneratorUi {
+            size: "64".into(),
+            rate: "1000".into(),
+            unit: Unit::PacketsPerSec,
+            count: "1000".into(),
+            seconds: "10".into(),
+            run: None,
+            last: None,
+        }
+    }
+}
+
+/// `payload` repeated (or cut) to `size` bytes; a readable filler when there is no payload.
+pub fn fill(payload: &[u8], size: usize) -> Vec<u8> {
+    let pattern: &[u8] = if payload.is_empty() { b"SockLab generator " } else { payload };
+    pattern.iter().copied().cycle().take(size).collect()
+}
+
+impl GeneratorUi {
+    /// Notes the end of a run.
+    pub fn seen(&mut self, kind: &EventKind) {
+        if let EventKind::GeneratorDone { packets, bytes, micros } = *kind {
+            self.run = None;
+            self.last = Some(Last::Done { packets, bytes, micros });
+        }
+    }
+
+    pub fn running(&self) -> bool {
+        self.run.is_some()
+    }
+
+    /// The settings as typed, checked, for datagrams to `to` built from `payload`.
+    fn spec(&self, to: &str, payload: &[u8]) -> Result<GenSpec, Problem> {
+        let op = crate::engine::problem::Op::Send;
+        let size = widgets::parse_number(&self.size, 1..=MAX_DATAGRAM, op, "size: use 1 to 65507 bytes, not")?;
+        let count = widgets::parse_number(&self.count, 1..=100_000_000u64, op, "count: use 1 to 100000000, not")?;
+        let secs = widgets::parse_number(&self.seconds, 1..=3600u64, op, "duration: use 1 to 3600 s, not")?;
+        let rate = match self.unit {
+            Unit::Max => Rate::Max,
+            u => {
+                let r = self.rate.trim().parse::<f64>().ok().filter(|r| r.is_finite() && *r > 0.0);
+                let r =
+                    r.ok_or_else(|| Problem::Generator(format!("rate: '{}' is not a positive number", self.rate)))?;
+                if u == Unit::PacketsPerSec { Rate::PacketsPerSec(r) } else { Rate::BytesPerSec(r) }
+            }
+        };
+        Ok(GenSpec {
+            to: to.trim().to_string(),
+            data: fill(payload, size),
+            rate,
+            count: Some(count),
+            duration: Some(Duration::from_secs(secs)),
+        })
+    }
+
+    /// The generator section. `payload`: the send box's bytes (may be empty); `worker`: the
+    /// running socket; `sent`: the tab's counters now.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        lang: Lang,
+        to: &str,
+        payload: &[u8],
+        worker: Option<&WorkerHandle>,
+        sent: Counters,
+    ) {
+        let t = lang.tr();
+        egui::CollapsingHeader::new(t.gen_title).id_salt("udp-generator").show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.add_enabled_ui(self.run.is_none(), |ui| {
+                    widgets::labelled_edit(ui, t.gen_size, &mut self.size, 60.0).on_hover_text(t.gen_size_tip);
+                    let l = ui.label(t.gen_rate);
+                    ui.add_enabled(
+                        self.unit != Unit::Max,
+                        egui::TextEdit::singleline(&mut self.rate).desired_width(70.0),
+                    )
+                    .labelled_by(l.id);
+                    egui::ComboBox::from_id_salt("gen-unit").selected_text(unit_name(t, self.unit)).show_ui(ui, |ui| {
+                        for u in [Unit::PacketsPerSec, Unit::BytesPerSec, Unit::Max] {
+                            ui.selectable_value(&mut self.unit, u, unit_name(t, u));
+                        }
+                    });
+                    widgets::labelled_edit(ui, t.gen_count, &mut self.count, 80.0);
+                    widgets::labelled_edit(ui, t.gen_seconds, &mut self.seconds, 50.0);
+                });
+                match (&self.run, worker) {
+                    (Some(_), Some(w)) => {
+                        if ui.button(t.gen_stop).clicked() {
+                            let _ = w.send(Command::StopGenerate);
+                        }
+                    }
+                    (Some(_), None) => self.run = None,
+                    (None, w) => {
+                        if ui
+                            .add_enabled(w.is_some(), egui::Button::new(t.gen_start))
+                            .on_hover_text(t.gen_tip)
+                            .clicked()
+                            && let Some(w) = w
+                        {
+                            self.start(w, to, payload, sent, lang);
+                        }
+                    }
+                }
+            });
+            if let Some(run) = &self.run {
+                let elapsed = run.started.elapsed();
+                let packets = sent.tx_packets.saturating_sub(run.before.tx_packets);
+                let bytes = sent.tx_bytes.saturating_sub(run.before.tx_bytes);
+                let frac = (packets as f32 / run.count as f32).max(elapsed.as_secs_f32() / run.duration.as_secs_f32());
+                ui.add(egui::ProgressBar::new(frac.min(1.0)).desired_width(300.0).show_percentage());
+                let secs = elapsed.as_secs_f64().max(1e-3);
+                ui.label(
+                    RichText::new(i18n::fill(
+                        t.gen_progress,
+                        &[
+                            &packets,
+                            &run.count,
+                            &bytes,
+                            &format!("{:.0}", packets as f64 / secs),
+                            &format!("{:.2}", bytes as f64 * 8.0 / secs / 1e6),
+                        ],
+                    ))
+                    .monospace(),
+                );
+                ui.ctx().request_repaint_after(Duration::from_millis(100));
+            } else {
+                match &self.last {
+                    Some(Last::Done { packets, bytes, micros }) => {
+                        ui.label(i18n::generated_text(t, *packets, *bytes, *micros));
+                    }
+                    Some(Last::Failed(e)) => {
+                        ui.colored_label(RED, e);
+                    }
+                    None => {}
+                }
+            }
+        });
+    }
+
+    fn start(&mut self, w: &WorkerHandle, to: &str, payload: &[u8], sent: Counters, lang: Lang) {
+        let spec = self.spec(to, payload).and_then(|spec| {
+            let (count, duration) = (spec.count.unwrap_or(u64::MAX), spec.duration.unwrap_or(Duration::MAX));
+            w.send(Command::Generate(Box::new(spec))).map(|()| (count, duration))
+        });
+        match spec {
+            Ok((count, duration)) => {
+                self.run = Some(Run { started: Instant::now(), before: sent, count, duration });
+                self.last = None;
+            }
+            Err(p) => self.last = Some(Last::Failed(i18n::problem(lang, &p))),
+        }
+    }
+}
+
+fn unit_name(t: &i18n::Tr, u: Unit) -> &'static str {
+    match u {
+        Unit::PacketsPerSec => t.gen_pps,
+        Unit::BytesPerSec => t.gen_bps,
+        Unit::Max => t.gen_max,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fill_repeats_or_cuts_the_payload() {
+        assert_eq!(super::fill(b"ab", 5), b"ababa");
+        assert_eq!(super::fill(b"abcdef", 3), b"abc");
+        assert_eq!(super::fill(b"", 9), b"SockLab g");
+    }
+}
