@@ -123,11 +123,15 @@ impl GeneratorUi {
                         egui::TextEdit::singleline(&mut self.rate).desired_width(70.0),
                     )
                     .labelled_by(l.id);
-                    egui::ComboBox::from_id_salt("gen-unit").selected_text(unit_name(t, self.unit)).show_ui(ui, |ui| {
-                        for u in [Unit::PacketsPerSec, Unit::BytesPerSec, Unit::Max] {
-                            ui.selectable_value(&mut self.unit, u, unit_name(t, u));
-                        }
-                    });
+                    egui::ComboBox::from_id_salt("gen-unit")
+                        .selected_text(unit_name(t, self.unit))
+                        .show_ui(ui, |ui| {
+                            for u in [Unit::PacketsPerSec, Unit::BytesPerSec, Unit::Max] {
+                                ui.selectable_value(&mut self.unit, u, unit_name(t, u));
+                            }
+                        })
+                        .response
+                        .labelled_by(l.id);
                     widgets::labelled_edit(ui, t.gen_count, &mut self.count, 80.0);
                     widgets::labelled_edit(ui, t.gen_seconds, &mut self.seconds, 50.0);
                 });
