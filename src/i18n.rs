@@ -71,6 +71,13 @@ strings! {
     tab_broadcast: "Broadcast", "广播";
     tab_viewer: "Open log", "打开日志";
     tab_all: "All traffic", "全部流量";
+    new_instance: "New {0}", "新建{0}";
+    new_instance_tip: "Open another instance of a tab, e.g. a second TCP client: each has its own socket, name and colour in the log.", "再打开一个标签页实例,例如第二个 TCP 客户端:每个都有自己的套接字、名称,以及在日志中的颜色。";
+    instances: "More tabs:", "更多标签页:";
+    close_instance: "Close", "关闭";
+    side_by_side: "Side by side", "并排显示";
+    side_by_side_tip: "Show another tab next to the active one, e.g. the server on the left and a client on the right.", "在当前标签页旁边显示另一个标签页,例如左边服务器、右边客户端。";
+    side_by_side_none: "Off", "关闭";
     about: "About SockLab", "关于 SockLab";
     saved: "Saved…", "已存…";
     rules_button: "Rules…", "规则…";

@@ -904,3 +904,49 @@ fn traffic_generator_sends_a_bounded_run_with_progress() {
     assert_eq!(&buf[..18], b"SockLab generator ", "the filler when the message box is empty");
     assert!(has(&h, "TX 50 pkts / 1600 B"));
 }
+
+#[test]
+fn more_instances_side_by_side_with_their_names_in_the_log() {
+    let mut h = app(Lang::En);
+    h.run_steps(2);
+    click(&h, "Lessons");
+    h.run_steps(2);
+    click(&h, "Upper-case server and client");
+    h.run_steps(3);
+    let server = h.state().tcp_client.server.clone();
+
+    // A second TCP client, opened with "+".
+    click(&h, "+");
+    h.run_steps(2);
+    click(&h, "New TCP Client");
+    h.run_steps(3);
+    assert!(has(&h, "More tabs:"));
+    set_field(&mut h, "Server address", &server);
+    click(&h, "Connect");
+    run_until(&mut h, "second client connected", |h| has(h, "Connected to 127.0.0.1:"));
+    send_message(&mut h, "from two");
+    run_until(&mut h, "its reply", |h| has(h, "FROM TWO"));
+
+    // Its rows carry its name and colour in the shared log.
+    open_tab(&h, "All traffic");
+    h.run_steps(3);
+    run_until(&mut h, "rows of the second client", |h| count(h, "TCP Client 2") >= 3);
+
+    // Side by side: the server on the left, the second client on the right.
+    open_tab(&h, "TCP Server");
+    h.run_steps(2);
+    click(&h, "View");
+    h.run_steps(2);
+    let pick = h.query_all_by_label("TCP Client 2").find(|n| n.accesskit_node().role() == Role::RadioButton);
+    pick.expect("a radio button for the instance").click();
+    h.run_steps(3);
+    h.key_press(egui::Key::Escape);
+    h.run_steps(3);
+    assert!(has(&h, "Listening on 127.0.0.1:") && has(&h, "Connected to 127.0.0.1:"), "both tabs are shown");
+
+    // Closing it stops its worker; the server sees the connection end.
+    h.query_all_by_label("x").next().expect("the close button").click();
+    h.run_steps(3);
+    assert!(h.state().extra.is_empty());
+    run_until(&mut h, "worker joined", |h| h.state().tcp_server.wire.counters(&h.state().log).open_connections == 0);
+}

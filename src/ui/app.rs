@@ -9,6 +9,7 @@ use crate::i18n::Lang;
 use super::addresses::AddressesTab;
 use super::all::AllTab;
 use super::broadcast::BroadcastTab;
+use super::instances::{Instance, Kind};
 use super::tcp_client::TcpClientTab;
 use super::tcp_server::TcpServerTab;
 use super::udp::UdpTab;
@@ -32,6 +33,8 @@ pub enum TabId {
     TcpServer,
     TcpClient,
     Broadcast,
+    /// One more instance of a socket tab, by its number in the log.
+    Extra(u16),
     All,
     Viewer,
     Addresses,
@@ -66,6 +69,16 @@ pub struct SockLabApp {
     pub log: crate::log::LogStore,
     /// Saved packets, shared by the tabs' send boxes.
     pub packets: std::cell::RefCell<super::saved::SavedPackets>,
+    /// More instances of the socket tabs, opened with "+".
+    pub extra: Vec<Instance>,
+    /// Closed instances: their workers are ending; their names stay for their rows in the log.
+    retired: Vec<Instance>,
+    /// Number in the log for the next instance.
+    next_tab: u16,
+    /// Shown next to the active tab, side by side.
+    pub split: Option<TabId>,
+    /// The app's event channel, for new instances' workers.
+    sink: EventSink,
     /// The one channel every tab's workers send on (each event says which tab it is for).
     events: crossbeam_channel::Receiver<Event>,
     pub udp: UdpTab,
@@ -100,6 +113,11 @@ impl SockLabApp {
             tcp_server: TcpServerTab::new(&sink, TAB_TCP_SERVER),
             tcp_client: TcpClientTab::new(&sink, TAB_TCP_CLIENT),
             broadcast: BroadcastTab::new(&sink, TAB_BROADCAST),
+            extra: Vec::new(),
+            retired: Vec::new(),
+            next_tab: TAB_BROADCAST + 1,
+            split: None,
+            sink,
             events,
             all: AllTab::default(),
             viewer: ViewerTab::default(),
@@ -113,12 +131,47 @@ impl SockLabApp {
     pub fn tab_infos(&self) -> Vec<TabInfo> {
         let t = self.lang.tr();
         let info = |id, name: &str, color| TabInfo { id, name: name.to_string(), color };
-        vec![
+        let mut v = vec![
             info(TAB_UDP, t.tab_udp, egui::Color32::from_rgb(0x8e, 0x44, 0xad)),
             info(TAB_TCP_SERVER, t.tab_tcp_server, egui::Color32::from_rgb(0x13, 0x8d, 0x90)),
             info(TAB_TCP_CLIENT, t.tab_tcp_client, egui::Color32::from_rgb(0xd3, 0x6b, 0x00)),
             info(TAB_BROADCAST, t.tab_broadcast, egui::Color32::from_rgb(0xc2, 0x18, 0x5b)),
-        ]
+        ];
+        for i in self.extra.iter().chain(&self.retired) {
+            v.push(TabInfo { id: i.id, name: i.name(self.lang), color: i.color });
+        }
+        v
+    }
+
+    /// Opens one more instance of a socket tab and shows it. Returns its number in the log.
+    pub fn open_instance(&mut self, kind: Kind) -> u16 {
+        let id = self.next_tab;
+        self.next_tab = self.next_tab.saturating_add(1);
+        // The fixed tab is number 1 of its kind.
+        let number = 2 + self.extra.iter().chain(&self.retired).filter(|i| i.kind == kind).count();
+        self.extra.push(Instance::new(kind, id, number, &self.sink));
+        self.active = TabId::Extra(id);
+        id
+    }
+
+    /// Closes an instance: its workers are asked to stop and are joined as they end.
+    pub fn close_instance(&mut self, id: u16) {
+        let Some(pos) = self.extra.iter().position(|i| i.id == id) else { return };
+        let mut inst = self.extra.remove(pos);
+        inst.wire_mut().request_stop();
+        let fixed = match inst.kind {
+            Kind::Udp => TabId::Udp,
+            Kind::TcpServer => TabId::TcpServer,
+            Kind::TcpClient => TabId::TcpClient,
+            Kind::Broadcast => TabId::Broadcast,
+        };
+        if self.active == TabId::Extra(id) {
+            self.active = fixed;
+        }
+        if self.split == Some(TabId::Extra(id)) {
+            self.split = None;
+        }
+        self.retired.push(inst);
     }
 
     fn view_menu(&mut self, ui: &mut egui::Ui) {
@@ -145,6 +198,8 @@ impl SockLabApp {
         if self.log_budget_mib != before {
             self.apply_budget();
         }
+        ui.separator();
+        self.split_menu(ui);
         ui.separator();
         if ui.button(t.about).clicked() {
             self.about = true;
@@ -328,6 +383,49 @@ impl SockLabApp {
         (self.log.memory() + self.viewer.store.memory(), self.log.evicted() + self.viewer.store.evicted())
     }
 
+    /// The opened instances, with their colour and a close button.
+    fn instances_bar(&mut self, ui: &mut egui::Ui) {
+        if self.extra.is_empty() {
+            return;
+        }
+        let t = self.lang.tr();
+        let mut close = None;
+        ui.horizontal_wrapped(|ui| {
+            ui.label(egui::RichText::new(t.instances).weak());
+            for i in &self.extra {
+                let name = i.name(self.lang);
+                let text = egui::RichText::new(&name).size(15.0).color(i.color);
+                ui.selectable_value(&mut self.active, TabId::Extra(i.id), text);
+                let l = format!("{} {name}", t.close_instance);
+                if ui.small_button("x").on_hover_text(&l).clicked() {
+                    close = Some(i.id);
+                }
+                ui.separator();
+            }
+        });
+        if let Some(id) = close {
+            self.close_instance(id);
+        }
+    }
+
+    /// Side by side: which tab shows next to the active one.
+    fn split_menu(&mut self, ui: &mut egui::Ui) {
+        let t = self.lang.tr();
+        ui.label(egui::RichText::new(t.side_by_side).strong()).on_hover_text(t.side_by_side_tip);
+        ui.radio_value(&mut self.split, None, t.side_by_side_none);
+        let mut choices = vec![
+            (TabId::Udp, t.tab_udp.to_string()),
+            (TabId::TcpServer, t.tab_tcp_server.to_string()),
+            (TabId::TcpClient, t.tab_tcp_client.to_string()),
+            (TabId::Broadcast, t.tab_broadcast.to_string()),
+        ];
+        choices.extend(self.extra.iter().map(|i| (TabId::Extra(i.id), i.name(self.lang))));
+        choices.push((TabId::All, t.tab_all.to_string()));
+        for (id, name) in choices {
+            ui.radio_value(&mut self.split, Some(id), name);
+        }
+    }
+
     fn tab_bar(&mut self, ui: &mut egui::Ui) {
         let t = self.lang.tr();
         ui.horizontal(|ui| {
@@ -345,6 +443,15 @@ impl SockLabApp {
                 let text = egui::RichText::new(name).size(16.0);
                 ui.selectable_value(&mut self.active, id, text);
             }
+            let plus = ui.menu_button(egui::RichText::new("+").size(16.0), |ui| {
+                for k in Kind::ALL {
+                    if ui.button(crate::i18n::fill(t.new_instance, &[&k.name(self.lang)])).clicked() {
+                        self.open_instance(k);
+                        ui.close();
+                    }
+                }
+            });
+            plus.response.on_hover_text(t.new_instance_tip);
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 // View menu: theme and log memory. Language and presentation stay one click away.
                 ui.menu_button(t.view_menu, |ui| self.view_menu(ui));
@@ -401,6 +508,7 @@ impl eframe::App for SockLabApp {
         egui::Panel::top("tabs").show(ui, |ui| {
             ui.add_space(4.0);
             self.tab_bar(ui);
+            self.instances_bar(ui);
             ui.add_space(2.0);
             let mut dismiss = false;
             if let Some(n) = &self.settings_notice {
@@ -419,14 +527,24 @@ impl eframe::App for SockLabApp {
         let shared = Shared { store: &self.log, tabs: &tabs, packets: &self.packets };
         let lang = self.lang;
         let mut use_ip = None;
-        egui::CentralPanel::default().show(ui, |ui| match self.active {
-            TabId::Udp => self.udp.ui(ui, lang, shared),
-            TabId::TcpServer => self.tcp_server.ui(ui, lang, shared),
-            TabId::TcpClient => self.tcp_client.ui(ui, lang, shared),
-            TabId::Broadcast => self.broadcast.ui(ui, lang, shared),
-            TabId::All => self.all.ui(ui, lang, shared),
-            TabId::Viewer => self.viewer.ui(ui, lang),
-            TabId::Addresses => use_ip = self.addresses.ui(ui, lang),
+        let mut tabs = TabsMut {
+            udp: &mut self.udp,
+            tcp_server: &mut self.tcp_server,
+            tcp_client: &mut self.tcp_client,
+            broadcast: &mut self.broadcast,
+            extra: &mut self.extra,
+            all: &mut self.all,
+            viewer: &mut self.viewer,
+            addresses: &mut self.addresses,
+        };
+        let (active, split) = (self.active, self.split.filter(|s| *s != self.active));
+        egui::CentralPanel::default().show(ui, |ui| match split {
+            // Side by side: the active tab on the left, the other on the right.
+            Some(other) => ui.columns(2, |cols| {
+                use_ip = tabs.show(active, &mut cols[0], lang, shared);
+                use_ip = use_ip.or(tabs.show(other, &mut cols[1], lang, shared));
+            }),
+            None => use_ip = tabs.show(active, ui, lang, shared),
         });
         if let Some(ip) = use_ip {
             self.use_address(ip);
@@ -451,7 +569,11 @@ impl SockLabApp {
                 TAB_TCP_SERVER => self.tcp_server.seen(&ev),
                 TAB_TCP_CLIENT => self.tcp_client.seen(&ev),
                 TAB_BROADCAST => self.broadcast.seen(&ev),
-                _ => {}
+                id => {
+                    if let Some(i) = self.extra.iter_mut().chain(&mut self.retired).find(|i| i.id == id) {
+                        i.seen(&ev);
+                    }
+                }
             }
             self.log.push(ev);
             n += 1;
@@ -466,8 +588,11 @@ impl SockLabApp {
         more
     }
 
-    fn wires_mut(&mut self) -> [&mut super::widgets::Wire; 4] {
-        [&mut self.udp.wire, &mut self.tcp_server.wire, &mut self.tcp_client.wire, &mut self.broadcast.wire]
+    fn wires_mut(&mut self) -> Vec<&mut super::widgets::Wire> {
+        let mut v =
+            vec![&mut self.udp.wire, &mut self.tcp_server.wire, &mut self.tcp_client.wire, &mut self.broadcast.wire];
+        v.extend(self.extra.iter_mut().chain(&mut self.retired).map(Instance::wire_mut));
+        v
     }
 
     /// Stops and joins every worker of every tab.
@@ -514,6 +639,39 @@ fn theme_name(t: &crate::i18n::Tr, th: egui::ThemePreference) -> &'static str {
         egui::ThemePreference::System => t.theme_system,
         egui::ThemePreference::Light => t.theme_light,
         egui::ThemePreference::Dark => t.theme_dark,
+    }
+}
+
+/// The tabs, borrowed apart from the log and the saved packets that `Shared` borrows.
+struct TabsMut<'a> {
+    udp: &'a mut UdpTab,
+    tcp_server: &'a mut TcpServerTab,
+    tcp_client: &'a mut TcpClientTab,
+    broadcast: &'a mut BroadcastTab,
+    extra: &'a mut Vec<Instance>,
+    all: &'a mut AllTab,
+    viewer: &'a mut ViewerTab,
+    addresses: &'a mut AddressesTab,
+}
+
+impl TabsMut<'_> {
+    /// Shows one tab; returns an address the Addresses tab asked to use.
+    fn show(&mut self, id: TabId, ui: &mut egui::Ui, lang: Lang, shared: Shared<'_>) -> Option<std::net::IpAddr> {
+        match id {
+            TabId::Udp => self.udp.ui(ui, lang, shared),
+            TabId::TcpServer => self.tcp_server.ui(ui, lang, shared),
+            TabId::TcpClient => self.tcp_client.ui(ui, lang, shared),
+            TabId::Broadcast => self.broadcast.ui(ui, lang, shared),
+            TabId::Extra(n) => {
+                if let Some(i) = self.extra.iter_mut().find(|i| i.id == n) {
+                    i.ui(ui, lang, shared);
+                }
+            }
+            TabId::All => self.all.ui(ui, lang, shared),
+            TabId::Viewer => self.viewer.ui(ui, lang),
+            TabId::Addresses => return self.addresses.ui(ui, lang),
+        }
+        None
     }
 }
 

@@ -9,6 +9,7 @@ mod filter;
 pub mod fonts;
 mod generator;
 mod icon;
+pub mod instances;
 mod lifecycle;
 pub mod log_view;
 mod rules;

@@ -1,0 +1,109 @@
+//! More instances of the socket tabs (a second TCP client, a third UDP socket, …): each with its
+//! own number in the shared log, a name and a colour that follows its rows there.
+
+use egui::Color32;
+
+use crate::engine::{Event, EventSink};
+use crate::i18n::Lang;
+
+use super::broadcast::BroadcastTab;
+use super::tcp_client::TcpClientTab;
+use super::tcp_server::TcpServerTab;
+use super::udp::UdpTab;
+use super::widgets::{Shared, Wire};
+
+/// Which kind of tab an instance is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Udp,
+    TcpServer,
+    TcpClient,
+    Broadcast,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Udp, Kind::TcpServer, Kind::TcpClient, Kind::Broadcast];
+
+    pub fn name(self, lang: Lang) -> &'static str {
+        let t = lang.tr();
+        match self {
+            Kind::Udp => t.tab_udp,
+            Kind::TcpServer => t.tab_tcp_server,
+            Kind::TcpClient => t.tab_tcp_client,
+            Kind::Broadcast => t.tab_broadcast,
+        }
+    }
+}
+
+pub enum Tab {
+    Udp(Box<UdpTab>),
+    TcpServer(Box<TcpServerTab>),
+    TcpClient(Box<TcpClientTab>),
+    Broadcast(Box<BroadcastTab>),
+}
+
+/// One more instance of a socket tab.
+pub struct Instance {
+    pub id: u16,
+    pub kind: Kind,
+    /// "TCP Client 2": the kind's name and a number, in the language it was opened in.
+    pub number: usize,
+    pub color: Color32,
+    pub tab: Tab,
+}
+
+/// Colours for instances, apart from the four fixed tabs' and the received/sent green and blue.
+const PALETTE: [Color32; 6] = [
+    Color32::from_rgb(0xb8, 0x5c, 0x00),
+    Color32::from_rgb(0x6a, 0x4c, 0x9c),
+    Color32::from_rgb(0x00, 0x7a, 0x6c),
+    Color32::from_rgb(0xa8, 0x32, 0x6e),
+    Color32::from_rgb(0x5d, 0x6d, 0x1e),
+    Color32::from_rgb(0x2f, 0x5f, 0x8a),
+];
+
+impl Instance {
+    pub fn new(kind: Kind, id: u16, number: usize, sink: &EventSink) -> Instance {
+        let tab = match kind {
+            Kind::Udp => Tab::Udp(Box::new(UdpTab::new(sink, id))),
+            Kind::TcpServer => Tab::TcpServer(Box::new(TcpServerTab::new(sink, id))),
+            Kind::TcpClient => Tab::TcpClient(Box::new(TcpClientTab::new(sink, id))),
+            Kind::Broadcast => Tab::Broadcast(Box::new(BroadcastTab::new(sink, id))),
+        };
+        let color = PALETTE[usize::from(id) % PALETTE.len()];
+        Instance { id, kind, number, color, tab }
+    }
+
+    pub fn name(&self, lang: Lang) -> String {
+        format!("{} {}", self.kind.name(lang), self.number)
+    }
+
+    pub fn seen(&mut self, ev: &Event) {
+        match &mut self.tab {
+            Tab::Udp(t) => t.seen(ev),
+            Tab::TcpServer(t) => t.seen(ev),
+            Tab::TcpClient(t) => t.seen(ev),
+            Tab::Broadcast(t) => t.seen(ev),
+        }
+    }
+
+    pub fn wire_mut(&mut self) -> &mut Wire {
+        match &mut self.tab {
+            Tab::Udp(t) => &mut t.wire,
+            Tab::TcpServer(t) => &mut t.wire,
+            Tab::TcpClient(t) => &mut t.wire,
+            Tab::Broadcast(t) => &mut t.wire,
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, shared: Shared<'_>) {
+        // Widget ids must differ from the fixed tab of the same kind (side by side, both show).
+        ui.push_id(("instance", self.id), |ui| match &mut self.tab {
+            Tab::Udp(t) => t.ui(ui, lang, shared),
+            Tab::TcpServer(t) => t.ui(ui, lang, shared),
+            Tab::TcpClient(t) => t.ui(ui, lang, shared),
+            Tab::Broadcast(t) => t.ui(ui, lang, shared),
+        });
+    }
+}
