@@ -182,8 +182,12 @@ strings! {
     lesson_upper: "Upper-case server and client", "大写回显服务器和客户端";
     lesson_hello: "Threaded hello server", "多线程 hello 服务器";
     lesson_sticky: "Sticky packets", "粘包";
+    lesson_chat: "UDP chat between two sockets", "两个 UDP 套接字聊天";
+    lesson_broadcast: "Broadcast to two receivers", "广播给两个接收者";
+    lesson_chat_text: "Two UDP sockets, like the tutorial's chat room (lesson 3): UDP on the left and UDP 2 on the right, each sending to the other's port. Type a message in one and press Enter: it arrives in the other. UDP needs no connection: sendto() just sends.", "两个 UDP 套接字,就像教程的聊天室(第 3 课):左边是 UDP,右边是 UDP 2,各自发往对方的端口。在一边输入消息并回车:另一边就收到了。UDP 不需要连接:sendto() 直接发送。";
+    lesson_broadcast_text: "Two broadcast receivers share one port thanks to SO_REUSEADDR. Type a message in either and press Enter: it goes to 127.255.255.255 and both receivers get a copy (the tutorial's lesson 3 broadcast).", "两个广播接收者借助 SO_REUSEADDR 共用一个端口。在任一边输入消息并回车:它发往 127.255.255.255,两个接收者都会收到一份(教程第 3 课的广播)。";
     lesson_upper_text: "The TCP server (tutorial lesson 2) is listening with upper-case replies. Click Connect, type a message, press Enter: the server sends it back in capitals. Open the TCP Server tab to see both sides.", "TCP 服务器(教程第 2 课)已经在监听,并把收到的内容转成大写发回。点击“连接”,输入消息后回车:服务器会把它转成大写发回来。打开“TCP 服务器”页可以看到两边。";
-    lesson_hello_text: "The threaded hello server (tutorial lesson 4) is listening: it says welcome!, answers hello, NAME! to each message and closes on exit. Click Connect, send your name, then send exit.", "多线程 hello 服务器(教程第 4 课)已经在监听:连接时发 welcome!,对每条消息回复 hello, 名字!,收到 exit 就断开。点击“连接”,发送你的名字,再发送 exit。";
+    lesson_hello_text: "The threaded hello server (tutorial lesson 4) is listening: it says welcome!, answers hello, NAME! to each message and closes on exit. Three clients point at it (TCP Client, TCP Client 2 and 3 under More tabs): connect each, send names, then exit; the server (shown on the right) serves them all at once.", "多线程 hello 服务器(教程第 4 课)已经在监听:连接时发 welcome!,对每条消息回复 hello, 名字!,收到 exit 就断开。三个客户端都指向它(TCP 客户端,以及“更多标签页”里的 TCP 客户端 2 和 3):分别连接、发送名字、再发 exit;服务器(右边)同时为它们服务。";
     lesson_sticky_text: "A TCP server is listening. Click Connect, then Sticky-packet demo: ten send() calls go out back to back. In the TCP Server tab, click a received row and open Conversation: they arrived in fewer recv() calls. Then set Framing to line on both tabs and try again.", "TCP 服务器已经在监听。点击“连接”,再点“粘包演示”:连续调用十次 send()。到“TCP 服务器”页点一行收到的数据并打开“会话”:它们被合并成了更少次的 recv()。然后把两边的“分帧”都设为 line 再试一次。";
     settings_corrupt: "The settings file could not be read ({0}); it was kept as {1} and defaults are used.", "设置文件无法读取({0}),已保存为 {1},现在使用默认设置。";
     code: "Code", "代码";

@@ -950,3 +950,50 @@ fn more_instances_side_by_side_with_their_names_in_the_log() {
     assert!(h.state().extra.is_empty());
     run_until(&mut h, "worker joined", |h| h.state().tcp_server.wire.counters(&h.state().log).open_connections == 0);
 }
+
+/// Types into the first of several same-named fields (side by side) and clicks its Send.
+fn send_in_first(h: &mut Harness<'_, SockLabApp>, text: &str) {
+    let by = || egui_kittest::kittest::By::new().role(Role::TextInput).label("Message");
+    h.query_all(by()).next().expect("a message field").set_text_value_accesskit(text);
+    h.run_steps(2);
+    h.query_all_by_label("Send").next().expect("a Send button").click();
+    h.run_steps(2);
+}
+
+#[test]
+fn lessons_with_several_instances_side_by_side() {
+    let mut h = app(Lang::En);
+    h.run_steps(2);
+    // UDP chat: two sockets, each sending to the other.
+    click(&h, "Lessons");
+    h.run_steps(2);
+    click(&h, "UDP chat between two sockets");
+    run_until(&mut h, "both bound", |h| h.query_all_by_label_contains("Bound to 127.0.0.1:").count() == 2);
+    send_in_first(&mut h, "hi from the left");
+    run_until(&mut h, "sent and received", |h| count(h, "hi from the left") == 2);
+
+    // Broadcast to two receivers: one datagram, two copies (and the sender's own receiver).
+    click(&h, "Lessons");
+    h.run_steps(2);
+    click(&h, "Broadcast to two receivers");
+    run_until(&mut h, "both receivers", |h| h.query_all_by_label_contains("Listening on 0.0.0.0:").count() == 2);
+    send_in_first(&mut h, "hello all");
+    run_until(&mut h, "two copies received", |h| count(h, "hello all") == 3);
+
+    // The threaded hello server gets three clients.
+    click(&h, "Lessons");
+    h.run_steps(2);
+    click(&h, "Threaded hello server");
+    h.run_steps(3);
+    let app = h.state();
+    let clients: Vec<&str> = app
+        .extra
+        .iter()
+        .filter_map(|i| match &i.tab {
+            socklab::ui::instances::Tab::TcpClient(c) => Some(c.server.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(clients.len(), 2);
+    assert!(clients.iter().all(|s| *s == app.tcp_client.server), "all three clients point at the server");
+}

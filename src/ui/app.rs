@@ -9,7 +9,7 @@ use crate::i18n::Lang;
 use super::addresses::AddressesTab;
 use super::all::AllTab;
 use super::broadcast::BroadcastTab;
-use super::instances::{Instance, Kind};
+use super::instances::{Instance, Kind, Tab};
 use super::tcp_client::TcpClientTab;
 use super::tcp_server::TcpServerTab;
 use super::udp::UdpTab;
@@ -25,6 +25,10 @@ pub enum Lesson {
     UpperEcho,
     HelloServer,
     StickyPackets,
+    /// Two UDP sockets chatting (tutorial lesson 3).
+    UdpChat,
+    /// Two broadcast receivers on one port.
+    BroadcastTwo,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -246,6 +250,8 @@ impl SockLabApp {
             Lesson::UpperEcho => crate::engine::ReplyMode::Upper,
             Lesson::HelloServer => crate::engine::ReplyMode::Hello,
             Lesson::StickyPackets => crate::engine::ReplyMode::None,
+            Lesson::UdpChat => return self.set_up_udp_chat(),
+            Lesson::BroadcastTwo => return self.set_up_broadcast_two(),
         };
         self.tcp_client.framing = "none".into();
         let addr = match self.tcp_server.listening_on() {
@@ -264,9 +270,67 @@ impl SockLabApp {
                 self.tcp_server.bind.clone()
             }
         };
-        self.tcp_client.server = addr;
+        self.tcp_client.server = addr.clone();
         self.active = TabId::TcpClient;
+        self.split = None;
+        if lesson == Lesson::HelloServer {
+            // Three clients, like the tutorial's threaded server with several users.
+            let have = self.extra.iter().filter(|i| i.kind == Kind::TcpClient).count();
+            for _ in have..2 {
+                self.open_instance(Kind::TcpClient);
+            }
+            for i in self.extra.iter_mut() {
+                if let Tab::TcpClient(c) = &mut i.tab {
+                    c.server = addr.clone();
+                }
+            }
+            self.active = TabId::TcpClient;
+            self.split = Some(TabId::TcpServer);
+        }
         self.lesson = Some(lesson);
+    }
+
+    /// The tutorial's chat room: two UDP sockets on free loopback ports, each sending to the
+    /// other, side by side.
+    fn set_up_udp_chat(&mut self) {
+        let free = |skip: u16| {
+            (9000..9999).find(|p| *p != skip && std::net::UdpSocket::bind(("127.0.0.1", *p)).is_ok()).unwrap_or(0)
+        };
+        let a = free(0);
+        let b = free(a);
+        if self.udp.running() {
+            self.udp.stop();
+        }
+        self.udp.bind = format!("127.0.0.1:{a}");
+        self.udp.remote = format!("127.0.0.1:{b}");
+        self.udp.start();
+        let id = self.open_instance(Kind::Udp);
+        if let Some(Tab::Udp(u)) = self.extra.iter_mut().find(|i| i.id == id).map(|i| &mut i.tab) {
+            u.bind = format!("127.0.0.1:{b}");
+            u.remote = format!("127.0.0.1:{a}");
+            u.start();
+        }
+        self.active = TabId::Udp;
+        self.split = Some(TabId::Extra(id));
+        self.lesson = Some(Lesson::UdpChat);
+    }
+
+    /// Two broadcast receivers sharing one port (SO_REUSEADDR), side by side.
+    fn set_up_broadcast_two(&mut self) {
+        let port = (9000..9999).find(|p| std::net::UdpSocket::bind(("0.0.0.0", *p)).is_ok()).unwrap_or(0);
+        let port = port.to_string();
+        self.broadcast.listen_port = port.clone();
+        self.broadcast.dest_port = port.clone();
+        self.broadcast.start_receiver();
+        let id = self.open_instance(Kind::Broadcast);
+        if let Some(Tab::Broadcast(b)) = self.extra.iter_mut().find(|i| i.id == id).map(|i| &mut i.tab) {
+            b.listen_port = port.clone();
+            b.dest_port = port;
+            b.start_receiver();
+        }
+        self.active = TabId::Broadcast;
+        self.split = Some(TabId::Extra(id));
+        self.lesson = Some(Lesson::BroadcastTwo);
     }
 
     fn lesson_panel(&mut self, ui: &mut egui::Ui) {
@@ -276,6 +340,8 @@ impl SockLabApp {
             Lesson::UpperEcho => t.lesson_upper_text,
             Lesson::HelloServer => t.lesson_hello_text,
             Lesson::StickyPackets => t.lesson_sticky_text,
+            Lesson::UdpChat => t.lesson_chat_text,
+            Lesson::BroadcastTwo => t.lesson_broadcast_text,
         };
         egui::Frame::group(ui.style()).fill(super::widgets::BLUE.gamma_multiply(0.15)).show(ui, |ui| {
             ui.horizontal(|ui| {
@@ -460,6 +526,8 @@ impl SockLabApp {
                         (Lesson::UpperEcho, t.lesson_upper),
                         (Lesson::HelloServer, t.lesson_hello),
                         (Lesson::StickyPackets, t.lesson_sticky),
+                        (Lesson::UdpChat, t.lesson_chat),
+                        (Lesson::BroadcastTwo, t.lesson_broadcast),
                     ] {
                         if ui.button(name).clicked() {
                             self.set_up(l);

@@ -65,7 +65,7 @@ impl BroadcastTab {
         self.wire.workers.iter().rev().find(|w| w.name().starts_with(name) && !w.is_finished())
     }
 
-    fn start_receiver(&mut self) {
+    pub(super) fn start_receiver(&mut self) {
         self.wire.error = None;
         let port = match engine::parse_port(&self.listen_port) {
             Ok(p) => p,

@@ -119,7 +119,11 @@ impl UdpTab {
         })
     }
 
-    fn start(&mut self) {
+    pub(super) fn running(&self) -> bool {
+        self.state != State::Stopped
+    }
+
+    pub(super) fn start(&mut self) {
         self.wire.error = None;
         let started = self.config().and_then(|cfg| engine::udp::spawn(cfg, self.wire.fresh_sink()));
         match started {
@@ -187,7 +191,7 @@ impl UdpTab {
         }
     }
 
-    fn stop(&mut self) {
+    pub(super) fn stop(&mut self) {
         for w in &self.wire.workers {
             w.request_stop();
         }
