@@ -127,9 +127,7 @@ impl BroadcastTab {
         ui.label(egui::RichText::new(t.broadcast_explain).weak());
         let rx_on = self.receiver != State::Off;
         ui.horizontal_wrapped(|ui| {
-            ui.add_enabled_ui(!rx_on, |ui| {
-                widgets::address_edit(ui, lang, t.listen_port, &mut self.listen_port, 60.0);
-            });
+            widgets::address_edit_on(ui, lang, !rx_on, t.listen_port, &mut self.listen_port, 60.0);
             if rx_on {
                 if ui.button(t.stop_receiver).clicked()
                     && let Some(w) = self.worker(RECEIVER)

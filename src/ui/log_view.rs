@@ -266,7 +266,7 @@ impl LogView {
             self.clear(store);
         }
         self.focus_filter |= find_key;
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.selectable_value(&mut self.mode, ViewMode::Table, t.view_table);
             ui.selectable_value(&mut self.mode, ViewMode::Conversation, t.view_conversation).on_hover_text(t.conv_tip);
             ui.selectable_value(&mut self.mode, ViewMode::Throughput, t.view_throughput);

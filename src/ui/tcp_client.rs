@@ -152,14 +152,13 @@ impl TcpClientTab {
         let t = lang.tr();
         let busy = self.busy();
         ui.horizontal_wrapped(|ui| {
-            ui.add_enabled_ui(!busy, |ui| {
-                widgets::address_edit(ui, lang, t.server_address, &mut self.server, 170.0);
-                widgets::labelled_edit(ui, t.timeout_ms, &mut self.timeout_ms, 60.0);
-                widgets::labelled_edit(ui, t.recv_buffer, &mut self.recv_buffer, 60.0)
-                    .on_hover_text(t.recv_buffer_tcp_tip);
-                widgets::labelled_edit(ui, t.framing, &mut self.framing, 70.0).on_hover_text(t.framing_tip);
-                ui.checkbox(&mut self.nodelay, "TCP_NODELAY").on_hover_text(t.nodelay_tip);
-            });
+            let on = !busy;
+            widgets::address_edit_on(ui, lang, on, t.server_address, &mut self.server, 170.0);
+            widgets::labelled_edit_on(ui, on, t.timeout_ms, &mut self.timeout_ms, 60.0);
+            widgets::labelled_edit_on(ui, on, t.recv_buffer, &mut self.recv_buffer, 60.0)
+                .on_hover_text(t.recv_buffer_tcp_tip);
+            widgets::labelled_edit_on(ui, on, t.framing, &mut self.framing, 70.0).on_hover_text(t.framing_tip);
+            ui.add_enabled(on, egui::Checkbox::new(&mut self.nodelay, "TCP_NODELAY")).on_hover_text(t.nodelay_tip);
             if busy {
                 if ui.button(t.disconnect).clicked() {
                     for w in &self.wire.workers {

@@ -164,15 +164,14 @@ impl TcpServerTab {
         let t = lang.tr();
         let running = self.state != State::Stopped;
         ui.horizontal_wrapped(|ui| {
-            ui.add_enabled_ui(!running, |ui| {
-                widgets::address_edit(ui, lang, t.local_address, &mut self.bind, 170.0).on_hover_text(t.port0_hint);
-                widgets::labelled_edit(ui, t.backlog, &mut self.backlog, 50.0).on_hover_text(t.backlog_tip);
-                widgets::labelled_edit(ui, t.recv_buffer, &mut self.recv_buffer, 60.0)
-                    .on_hover_text(t.recv_buffer_tcp_tip);
-                ui.checkbox(&mut self.reuse_addr, t.reuse_addr).on_hover_text(t.reuse_addr_tip);
-                ui.checkbox(&mut self.nodelay, "TCP_NODELAY").on_hover_text(t.nodelay_tip);
-                widgets::labelled_edit(ui, t.framing, &mut self.framing, 70.0).on_hover_text(t.framing_tip);
-            });
+            let on = !running;
+            widgets::address_edit_on(ui, lang, on, t.local_address, &mut self.bind, 170.0).on_hover_text(t.port0_hint);
+            widgets::labelled_edit_on(ui, on, t.backlog, &mut self.backlog, 50.0).on_hover_text(t.backlog_tip);
+            widgets::labelled_edit_on(ui, on, t.recv_buffer, &mut self.recv_buffer, 60.0)
+                .on_hover_text(t.recv_buffer_tcp_tip);
+            ui.add_enabled(on, egui::Checkbox::new(&mut self.reuse_addr, t.reuse_addr)).on_hover_text(t.reuse_addr_tip);
+            ui.add_enabled(on, egui::Checkbox::new(&mut self.nodelay, "TCP_NODELAY")).on_hover_text(t.nodelay_tip);
+            widgets::labelled_edit_on(ui, on, t.framing, &mut self.framing, 70.0).on_hover_text(t.framing_tip);
             if reply_combo(ui, lang, "tcp-server", &mut self.reply, &ReplyMode::ALL) && running {
                 self.command(Command::SetReply(self.reply), lang);
             }

@@ -201,17 +201,15 @@ impl UdpTab {
         let t = lang.tr();
         let running = self.state != State::Stopped;
         ui.horizontal_wrapped(|ui| {
-            ui.add_enabled_ui(!running, |ui| {
-                widgets::address_edit(ui, lang, t.local_address, &mut self.bind, 170.0).on_hover_text(t.port0_hint);
-                widgets::labelled_edit(ui, t.recv_buffer, &mut self.recv_buffer, 70.0).on_hover_text(t.recv_buffer_tip);
-            });
+            let on = !running;
+            widgets::address_edit_on(ui, lang, on, t.local_address, &mut self.bind, 170.0).on_hover_text(t.port0_hint);
+            widgets::labelled_edit_on(ui, on, t.recv_buffer, &mut self.recv_buffer, 70.0)
+                .on_hover_text(t.recv_buffer_tip);
             // The group can change on a running socket: Join/Leave.
-            ui.add_enabled_ui(!running || self.joined.is_none(), |ui| {
-                widgets::labelled_edit(ui, t.mcast_group, &mut self.group, 110.0).on_hover_text(t.mcast_tip);
-            });
-            ui.add_enabled_ui(!running, |ui| {
-                widgets::labelled_edit(ui, t.mcast_iface, &mut self.interface, 80.0).on_hover_text(t.mcast_iface_tip);
-            });
+            widgets::labelled_edit_on(ui, on || self.joined.is_none(), t.mcast_group, &mut self.group, 110.0)
+                .on_hover_text(t.mcast_tip);
+            widgets::labelled_edit_on(ui, on, t.mcast_iface, &mut self.interface, 80.0)
+                .on_hover_text(t.mcast_iface_tip);
             if self.state != State::Stopped {
                 self.membership_button(ui, lang);
             }

@@ -165,9 +165,21 @@ pub fn close_text(t: &Tr, r: CloseReason) -> &'static str {
 
 /// A text field with a label that screen readers (and kittest) can find.
 pub fn labelled_edit(ui: &mut egui::Ui, label: &str, value: &mut String, width: f32) -> egui::Response {
+    labelled_edit_on(ui, true, label, value, width)
+}
+
+/// Like [`labelled_edit`], greyed out unless `enabled`. Each widget is added on its own (no
+/// scope), so a wrapping row can break between any two of them in a narrow column.
+pub fn labelled_edit_on(
+    ui: &mut egui::Ui,
+    enabled: bool,
+    label: &str,
+    value: &mut String,
+    width: f32,
+) -> egui::Response {
     // A label never breaks in the middle: the row wraps before it instead.
-    let l = ui.add(egui::Label::new(label).extend());
-    ui.add(egui::TextEdit::singleline(value).desired_width(width)).labelled_by(l.id)
+    let l = ui.add_enabled(enabled, egui::Label::new(label).extend());
+    ui.add_enabled(enabled, egui::TextEdit::singleline(value).desired_width(width)).labelled_by(l.id)
 }
 
 /// The message box: text or hex, an encoding, Enter to send, ↑/↓ for history, repeat.
@@ -513,7 +525,19 @@ fn port_env() -> crate::basics::ports::PortEnv {
 
 /// An address field followed by a small line explaining its port.
 pub fn address_edit(ui: &mut egui::Ui, lang: Lang, label: &str, value: &mut String, width: f32) -> egui::Response {
-    let r = labelled_edit(ui, label, value, width);
+    address_edit_on(ui, lang, true, label, value, width)
+}
+
+/// Like [`address_edit`], greyed out unless `enabled`.
+pub fn address_edit_on(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    enabled: bool,
+    label: &str,
+    value: &mut String,
+    width: f32,
+) -> egui::Response {
+    let r = labelled_edit_on(ui, enabled, label, value, width);
     if let Some(hint) = port_hint(lang, value) {
         ui.add(egui::Label::new(RichText::new(hint).weak().size(12.0)).extend());
     }
