@@ -997,3 +997,42 @@ fn lessons_with_several_instances_side_by_side() {
     assert_eq!(clients.len(), 2);
     assert!(clients.iter().all(|s| *s == app.tcp_client.server), "all three clients point at the server");
 }
+
+#[test]
+fn instances_and_side_by_side_are_remembered() {
+    use socklab::ui::app::TabId;
+    use socklab::ui::instances::{Kind, Tab};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("settings.json");
+    let mut h = app(Lang::En);
+    let ctx = h.ctx.clone();
+    h.state_mut().restore(&ctx, path.clone(), false);
+    let app_ = h.state_mut();
+    let client = app_.open_instance(Kind::TcpClient);
+    app_.open_instance(Kind::Udp);
+    for i in app_.extra.iter_mut() {
+        match &mut i.tab {
+            Tab::TcpClient(c) => c.server = "127.0.0.1:7001".into(),
+            Tab::Udp(u) => {
+                u.bind = "127.0.0.1:7002".into();
+                u.remote = "127.0.0.1:7003".into();
+            }
+            _ => {}
+        }
+    }
+    app_.split = Some(TabId::Extra(client));
+    app_.save_settings();
+
+    let mut h = app(Lang::En);
+    h.state_mut().restore(&ctx, path.clone(), false);
+    h.run_steps(3);
+    let a = h.state();
+    let kinds: Vec<Kind> = a.extra.iter().map(|i| i.kind).collect();
+    assert_eq!(kinds, [Kind::TcpClient, Kind::Udp]);
+    let Tab::TcpClient(c) = &a.extra[0].tab else { panic!("a TCP client first") };
+    assert_eq!(c.server, "127.0.0.1:7001");
+    let Tab::Udp(u) = &a.extra[1].tab else { panic!("then a UDP socket") };
+    assert_eq!((u.bind.as_str(), u.remote.as_str()), ("127.0.0.1:7002", "127.0.0.1:7003"));
+    assert_eq!(a.split, Some(TabId::Extra(a.extra[0].id)), "side by side with the same instance");
+    assert!(has(&h, "TCP Client 2") && has(&h, "UDP 2"), "both in the tab bar");
+}

@@ -147,6 +147,33 @@ impl SockLabApp {
         v
     }
 
+    /// A tab's name in the settings file.
+    fn tab_name(&self, id: TabId) -> Option<String> {
+        Some(match id {
+            TabId::Udp => "udp".into(),
+            TabId::TcpServer => "tcp_server".into(),
+            TabId::TcpClient => "tcp_client".into(),
+            TabId::Broadcast => "broadcast".into(),
+            TabId::All => "all".into(),
+            TabId::Extra(n) => format!("instance:{}", self.extra.iter().position(|i| i.id == n)?),
+            TabId::Viewer | TabId::Addresses => return None,
+        })
+    }
+
+    fn tab_by_name(&self, name: &str) -> Option<TabId> {
+        Some(match name {
+            "udp" => TabId::Udp,
+            "tcp_server" => TabId::TcpServer,
+            "tcp_client" => TabId::TcpClient,
+            "broadcast" => TabId::Broadcast,
+            "all" => TabId::All,
+            other => {
+                let pos: usize = other.strip_prefix("instance:")?.parse().ok()?;
+                TabId::Extra(self.extra.get(pos)?.id)
+            }
+        })
+    }
+
     /// Opens one more instance of a socket tab and shows it. Returns its number in the log.
     pub fn open_instance(&mut self, kind: Kind) -> u16 {
         let id = self.next_tab;
@@ -393,6 +420,15 @@ impl SockLabApp {
                         *field = v;
                     }
                 }
+                // The instances come back stopped, with their addresses.
+                for si in s.instances.iter().take(64) {
+                    let id = self.open_instance(si.kind);
+                    if let Some(i) = self.extra.iter_mut().find(|i| i.id == id) {
+                        i.restore(si);
+                    }
+                }
+                self.active = TabId::Udp;
+                self.split = s.side_by_side.as_deref().and_then(|n| self.tab_by_name(n));
             }
             Loaded::Corrupt { backup, error } => {
                 self.settings_notice =
@@ -431,6 +467,8 @@ impl SockLabApp {
             tcp_server_bind: Some(self.tcp_server.bind.clone()),
             tcp_client_server: Some(self.tcp_client.server.clone()),
             broadcast_port: Some(self.broadcast.listen_port.clone()),
+            instances: self.extra.iter().map(Instance::saved).collect(),
+            side_by_side: self.split.and_then(|id| self.tab_name(id)),
         };
         if let Err(e) = super::settings::save(path, &s) {
             eprintln!("socklab: cannot save settings to {}: {e}", path.display());

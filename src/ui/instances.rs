@@ -79,6 +79,35 @@ impl Instance {
         format!("{} {}", self.kind.name(lang), self.number)
     }
 
+    /// The instance's kind and main address fields, to reopen it at the next start.
+    pub fn saved(&self) -> super::settings::SavedInstance {
+        let (address, remote) = match &self.tab {
+            Tab::Udp(t) => (t.bind.clone(), t.remote.clone()),
+            Tab::TcpServer(t) => (t.bind.clone(), String::new()),
+            Tab::TcpClient(t) => (t.server.clone(), String::new()),
+            Tab::Broadcast(t) => (t.listen_port.clone(), String::new()),
+        };
+        super::settings::SavedInstance { kind: self.kind, address, remote }
+    }
+
+    /// Puts saved address fields back.
+    pub fn restore(&mut self, s: &super::settings::SavedInstance) {
+        if s.address.is_empty() {
+            return;
+        }
+        match &mut self.tab {
+            Tab::Udp(t) => {
+                t.bind = s.address.clone();
+                if !s.remote.is_empty() {
+                    t.remote = s.remote.clone();
+                }
+            }
+            Tab::TcpServer(t) => t.bind = s.address.clone(),
+            Tab::TcpClient(t) => t.server = s.address.clone(),
+            Tab::Broadcast(t) => t.listen_port = s.address.clone(),
+        }
+    }
+
     pub fn seen(&mut self, ev: &Event) {
         match &mut self.tab {
             Tab::Udp(t) => t.seen(ev),

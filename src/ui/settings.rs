@@ -19,6 +19,23 @@ pub struct Settings {
     pub tcp_server_bind: Option<String>,
     pub tcp_client_server: Option<String>,
     pub broadcast_port: Option<String>,
+    /// More instances of the socket tabs, reopened at start (stopped), in order.
+    pub instances: Vec<SavedInstance>,
+    /// Which tab is shown side by side: a fixed tab's name ("udp", "tcp_server", "tcp_client",
+    /// "broadcast", "all") or the position of an instance in `instances` ("instance:N").
+    pub side_by_side: Option<String>,
+}
+
+/// An instance of a socket tab: its kind and its main address fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedInstance {
+    pub kind: super::instances::Kind,
+    /// UDP: local address; TCP server: listen address; TCP client: server; broadcast: port.
+    #[serde(default)]
+    pub address: String,
+    /// UDP: where datagrams go.
+    #[serde(default)]
+    pub remote: String,
 }
 
 /// `$SOCKLAB_CONFIG`, else `$XDG_CONFIG_HOME/socklab/settings.json`, else `~/.config/socklab/…`.
