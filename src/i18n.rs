@@ -363,6 +363,7 @@ strings! {
     mcast_group: "Multicast group", "组播组";
     mcast_tip: "Join a multicast group, e.g. 239.255.0.1, to receive what is sent to it (bind 0.0.0.0:PORT). Leave empty for plain UDP.", "加入一个组播组(如 239.255.0.1)以接收发往该组的数据(绑定 0.0.0.0:端口)。留空则是普通 UDP。";
     mcast_iface: "Interface", "网卡地址";
+    mcast_ttl_tip: "IP_MULTICAST_TTL (IPv6: hop limit): how many routers a group datagram may cross. 1, the default, keeps it on the local network; 0 keeps it on this machine.", "IP_MULTICAST_TTL(IPv6 为跳数限制):组播数据报最多能经过几个路由器。默认 1 表示只在本地网络内;0 表示只在本机。";
     mcast_iface_tip: "The interface (its IPv4 address) to join on and to send group datagrams from. 127.0.0.1 keeps the demo on this machine.", "加入组播组和发送组播数据所用的网卡(它的 IPv4 地址)。填 127.0.0.1 则演示只在本机进行。";
     mcast_member: ", member of group {0}", ",已加入组播组 {0}";
     reply_last: "Reply to last sender", "回复最后发送者";

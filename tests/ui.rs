@@ -1036,3 +1036,16 @@ fn instances_and_side_by_side_are_remembered() {
     assert_eq!(a.split, Some(TabId::Extra(a.extra[0].id)), "side by side with the same instance");
     assert!(has(&h, "TCP Client 2") && has(&h, "UDP 2"), "both in the tab bar");
 }
+
+#[test]
+fn multicast_ttl_is_checked() {
+    let mut h = app(Lang::En);
+    h.run_steps(2);
+    set_field(&mut h, "TTL", "300");
+    click(&h, "Start");
+    h.run_steps(3);
+    assert!(has(&h, "TTL: use 0 to 255"), "explained, nothing started");
+    set_field(&mut h, "TTL", "4");
+    click(&h, "Start");
+    run_until(&mut h, "bound", |h| has(h, "Bound to 127.0.0.1:"));
+}

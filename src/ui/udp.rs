@@ -25,6 +25,8 @@ pub struct UdpTab {
     /// Multicast group to join (empty: none) and the interface to use.
     pub group: String,
     pub interface: String,
+    /// Multicast TTL (IPv4) or hop limit (IPv6), as typed.
+    pub ttl: String,
     state: State,
     /// The group joined by the running socket, for the status line.
     joined: Option<String>,
@@ -73,6 +75,7 @@ impl UdpTab {
             reply: ReplyMode::None,
             group: String::new(),
             interface: "127.0.0.1".into(),
+            ttl: "1".into(),
             state: State::Stopped,
             joined: None,
             last_sender: None,
@@ -147,7 +150,9 @@ impl UdpTab {
         };
         // The interface also applies without a group: datagrams sent to a group then leave
         // from it (127.0.0.1 by default, so a demo stays on this machine).
-        let mut m = Multicast { join, ..Multicast::default() };
+        let ttl =
+            widgets::parse_number(&self.ttl, 0..=255u32, crate::engine::problem::Op::Option, "TTL: use 0 to 255, not")?;
+        let mut m = Multicast { join, ttl, ..Multicast::default() };
         if !iface.is_empty() {
             match iface.parse::<Ipv4Addr>() {
                 Ok(v4) => m.interface = Some(v4),
@@ -210,6 +215,7 @@ impl UdpTab {
                 .on_hover_text(t.mcast_tip);
             widgets::labelled_edit_on(ui, on, t.mcast_iface, &mut self.interface, 80.0)
                 .on_hover_text(t.mcast_iface_tip);
+            widgets::labelled_edit_on(ui, on, "TTL", &mut self.ttl, 30.0).on_hover_text(t.mcast_ttl_tip);
             if self.state != State::Stopped {
                 self.membership_button(ui, lang);
             }
