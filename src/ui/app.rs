@@ -371,11 +371,12 @@ impl SockLabApp {
             Lesson::BroadcastTwo => t.lesson_broadcast_text,
         };
         egui::Frame::group(ui.style()).fill(super::widgets::BLUE.gamma_multiply(0.15)).show(ui, |ui| {
+            // The button first: a long explanation wraps instead of pushing it off the edge.
             ui.horizontal(|ui| {
-                ui.add(egui::Label::new(egui::RichText::new(text)).wrap());
                 if ui.small_button(t.close_detail).clicked() {
                     self.lesson = None;
                 }
+                ui.add(egui::Label::new(egui::RichText::new(text)).wrap());
             });
         });
     }

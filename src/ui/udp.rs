@@ -247,7 +247,7 @@ impl UdpTab {
         };
         widgets::status_line(ui, lang, &state, color, &self.wire, shared, None);
         ui.separator();
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             widgets::address_edit(ui, lang, t.remote_address, &mut self.remote, 170.0);
             let tip = match self.last_sender {
                 Some(a) => i18n::fill(t.reply_last_tip, &[&a]),
