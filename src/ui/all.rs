@@ -29,16 +29,7 @@ impl AllTab {
             ui.label(RichText::new(t.all_intro).weak());
         });
         ui.horizontal(|ui| {
-            let l = ui.label(t.encoding);
-            egui::ComboBox::from_id_salt("all-encoding")
-                .selected_text(self.encoding.name())
-                .show_ui(ui, |ui| {
-                    for e in Encoding::ALL {
-                        ui.selectable_value(&mut self.encoding, e, e.name());
-                    }
-                })
-                .response
-                .labelled_by(l.id);
+            super::widgets::encoding_combo(ui, lang, "all-encoding", &mut self.encoding);
             let c = shared.store.counters();
             ui.separator();
             ui.label(

@@ -136,16 +136,7 @@ impl ViewerTab {
             if b.clicked() {
                 self.pick(ui.ctx());
             }
-            let l = ui.label(t.encoding);
-            egui::ComboBox::from_id_salt("viewer-encoding")
-                .selected_text(self.encoding.name())
-                .show_ui(ui, |ui| {
-                    for e in Encoding::ALL {
-                        ui.selectable_value(&mut self.encoding, e, e.name());
-                    }
-                })
-                .response
-                .labelled_by(l.id);
+            super::widgets::encoding_combo(ui, lang, "viewer-encoding", &mut self.encoding);
             match (&self.job, &self.status) {
                 (Some(Job::Reading { path, total, progress, .. }), _) => {
                     let done = progress.done.load(Ordering::Relaxed).min(*total);

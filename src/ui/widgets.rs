@@ -163,6 +163,20 @@ pub fn close_text(t: &Tr, r: CloseReason) -> &'static str {
     }
 }
 
+/// "Encoding" and a UTF-8/GBK choice, labelled for screen readers.
+pub fn encoding_combo(ui: &mut egui::Ui, lang: Lang, id_salt: impl egui::AsIdSalt, encoding: &mut Encoding) {
+    let l = ui.label(lang.tr().encoding);
+    egui::ComboBox::from_id_salt(id_salt)
+        .selected_text(encoding.name())
+        .show_ui(ui, |ui| {
+            for e in Encoding::ALL {
+                ui.selectable_value(encoding, e, e.name());
+            }
+        })
+        .response
+        .labelled_by(l.id);
+}
+
 /// A text field with a label that screen readers (and kittest) can find.
 pub fn labelled_edit(ui: &mut egui::Ui, label: &str, value: &mut String, width: f32) -> egui::Response {
     labelled_edit_on(ui, true, label, value, width)
@@ -247,16 +261,7 @@ impl SendBox {
             ui.add_enabled(self.mode == InputMode::Text, egui::Checkbox::new(&mut self.escapes, t.escapes))
                 .on_hover_text(t.escapes_tip);
             ui.separator();
-            let l = ui.label(t.encoding);
-            egui::ComboBox::from_id_salt((id, "encoding"))
-                .selected_text(encoding.name())
-                .show_ui(ui, |ui| {
-                    for e in Encoding::ALL {
-                        ui.selectable_value(encoding, e, e.name());
-                    }
-                })
-                .response
-                .labelled_by(l.id);
+            encoding_combo(ui, lang, (id, "encoding"), encoding);
             ui.separator();
             match &self.auto {
                 None => {
