@@ -121,6 +121,13 @@ strings! {
     side_by_side,
     side_by_side_tip,
     side_by_side_none,
+    arrange,
+    arrange_columns,
+    arrange_rows,
+    arrange_grid,
+    hide_pane,
+    hide_pane_tip,
+    panes_full,
     about,
     saved,
     rules_button,
@@ -137,6 +144,10 @@ strings! {
     gen_stop,
     gen_tip,
     gen_progress,
+    gen_mps,
+    gen_size_tip_tcp,
+    gen_tip_tcp,
+    gen_progress_tcp,
     nodelay_tip,
     rules_button_active,
     rules_tip,
@@ -450,6 +461,7 @@ strings! {
     p_bad_port,
     p_generator,
     ev_generated,
+    ev_generated_tcp,
     p_unknown_interface,
     p_unknown_host,
     p_addr_in_use,
@@ -481,11 +493,12 @@ strings! {
     op_internal,
 }
 
-/// "generator done: N datagrams, B bytes in S s (R datagrams/s)".
-pub fn generated_text(t: &Tr, packets: u64, bytes: u64, micros: u64) -> String {
+/// "generator done: N datagrams (TCP: messages), B bytes in S s (R datagrams/s)".
+pub fn generated_text(t: &Tr, proto: crate::engine::Proto, packets: u64, bytes: u64, micros: u64) -> String {
     let secs = micros as f64 / 1e6;
     let rate = if secs > 0.0 { packets as f64 / secs } else { 0.0 };
-    fill(t.ev_generated, &[&packets, &bytes, &format!("{secs:.3}"), &format!("{rate:.0}")])
+    let template = if proto == crate::engine::Proto::Tcp { t.ev_generated_tcp } else { t.ev_generated };
+    fill(template, &[&packets, &bytes, &format!("{secs:.3}"), &format!("{rate:.0}")])
 }
 
 /// Fills `{0}`, `{1}`, … in a template.

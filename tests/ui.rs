@@ -871,6 +871,35 @@ fn response_rules_answer_on_a_running_server_and_presets_fill_the_editor() {
     assert_eq!(ask(b"again"), b"AGAIN");
 }
 
+#[test]
+fn tcp_client_generator_loads_the_server_with_a_bounded_run() {
+    let mut h = app(Lang::En);
+    h.run_steps(2);
+    click(&h, "Lessons");
+    h.run_steps(2);
+    click(&h, "Upper-case server and client");
+    h.run_steps(3);
+    click(&h, "Connect");
+    run_until(&mut h, "connected", |h| has(h, "Connected to 127.0.0.1:"));
+    click(&h, "Traffic generator");
+    h.run_steps(2);
+    // Larger than a datagram is fine on a stream; larger than 1 MiB is not.
+    set_field(&mut h, "Size (bytes)", "2000000");
+    click(&h, "Generate");
+    h.run_steps(2);
+    assert!(has(&h, "size: use 1 to 1048576 bytes"));
+    set_field(&mut h, "Size (bytes)", "100000");
+    set_field(&mut h, "Rate", "20");
+    set_field(&mut h, "Count", "30");
+    click(&h, "Generate");
+    run_until(&mut h, "run done", |h| has(h, "generator done: 30 messages, 3000000 bytes"));
+    // The server got every byte, upper-cased them back, and both sides counted them.
+    let server = h.state().tcp_server.wire.counters(&h.state().log);
+    run_until(&mut h, "echoed back", |h| h.state().tcp_client.wire.counters(&h.state().log).rx_bytes == 3_000_000);
+    assert_eq!(h.state().tcp_client.wire.counters(&h.state().log).tx_bytes, 3_000_000);
+    assert!(server.rx_bytes <= 3_000_000);
+}
+
 fn set_multiline(h: &mut Harness<'_, SockLabApp>, label: &str, value: &str) {
     h.get_by_role_and_label(Role::MultilineTextInput, label).set_text_value_accesskit(value);
     h.run_steps(2);
@@ -937,8 +966,8 @@ fn more_instances_side_by_side_with_their_names_in_the_log() {
     h.run_steps(2);
     click(&h, "View");
     h.run_steps(2);
-    let pick = h.query_all_by_label("TCP Client 2").find(|n| n.accesskit_node().role() == Role::RadioButton);
-    pick.expect("a radio button for the instance").click();
+    let pick = h.query_all_by_label("TCP Client 2").find(|n| n.accesskit_node().role() == Role::CheckBox);
+    pick.expect("a checkbox for the instance").click();
     h.run_steps(3);
     h.key_press(egui::Key::Escape);
     h.run_steps(3);
@@ -996,6 +1025,15 @@ fn lessons_with_several_instances_side_by_side() {
         .collect();
     assert_eq!(clients.len(), 2);
     assert!(clients.iter().all(|s| *s == app.tcp_client.server), "all three clients point at the server");
+    // The server and its three clients on one screen, two by two, each with a title.
+    assert_eq!(app.arrange, socklab::ui::layout::Arrange::Grid);
+    assert_eq!(h.query_all_by_label("Hide").count(), 3, "three panes next to the server's");
+    assert_eq!(h.query_all_by_label("Connect").count(), 3, "three clients shown");
+    assert!(has(&h, "TCP Client 3"));
+    // Hiding one leaves the others; the client keeps its worker.
+    h.query_all_by_label("Hide").next().expect("a Hide button").click();
+    h.run_steps(3);
+    assert_eq!(h.query_all_by_label("Hide").count(), 2);
 }
 
 #[test]
@@ -1020,7 +1058,8 @@ fn instances_and_side_by_side_are_remembered() {
             _ => {}
         }
     }
-    app_.split = Some(TabId::Extra(client));
+    app_.also = vec![TabId::Extra(client), TabId::TcpServer];
+    app_.arrange = socklab::ui::layout::Arrange::Rows;
     app_.save_settings();
 
     let mut h = app(Lang::En);
@@ -1033,7 +1072,8 @@ fn instances_and_side_by_side_are_remembered() {
     assert_eq!(c.server, "127.0.0.1:7001");
     let Tab::Udp(u) = &a.extra[1].tab else { panic!("then a UDP socket") };
     assert_eq!((u.bind.as_str(), u.remote.as_str()), ("127.0.0.1:7002", "127.0.0.1:7003"));
-    assert_eq!(a.split, Some(TabId::Extra(a.extra[0].id)), "side by side with the same instance");
+    assert_eq!(a.also, [TabId::Extra(a.extra[0].id), TabId::TcpServer], "shown together with the same tabs");
+    assert_eq!(a.arrange, socklab::ui::layout::Arrange::Rows);
     assert!(has(&h, "TCP Client 2") && has(&h, "UDP 2"), "both in the tab bar");
 }
 
@@ -1048,4 +1088,21 @@ fn multicast_ttl_is_checked() {
     set_field(&mut h, "TTL", "4");
     click(&h, "Start");
     run_until(&mut h, "bound", |h| has(h, "Bound to 127.0.0.1:"));
+}
+
+#[test]
+fn an_older_settings_file_with_one_side_by_side_tab_still_loads() {
+    use socklab::ui::app::TabId;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("settings.json");
+    std::fs::write(&path, r#"{"theme":"dark","instances":[{"kind":"tcp_client","address":"127.0.0.1:7001"}],"side_by_side":"tcp_server"}"#)
+        .unwrap();
+    let mut h = app(Lang::En);
+    let ctx = h.ctx.clone();
+    h.state_mut().restore(&ctx, path, false);
+    h.run_steps(3);
+    assert_eq!(h.state().also, [TabId::TcpServer]);
+    assert_eq!(h.state().arrange, socklab::ui::layout::Arrange::Columns);
+    assert!(has(&h, "Listening on") || has(&h, "Start"), "the server pane is shown");
+    assert_eq!(h.query_all_by_label("Hide").count(), 1);
 }

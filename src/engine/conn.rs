@@ -111,6 +111,11 @@ impl Conn {
         ReadStatus::More
     }
 
+    /// Bytes queued and not yet taken by the kernel.
+    pub fn pending(&self) -> usize {
+        self.out.len()
+    }
+
     /// Frames a message, queues it and writes as much as the kernel takes now.
     pub fn send(&mut self, data: &[u8], sink: &EventSink) -> Result<(), CloseReason> {
         if self.write_shut || self.shutdown_when_flushed {

@@ -8,6 +8,8 @@ use super::Problem;
 
 /// The largest datagram over IPv4 (65,535 − 8 UDP − 20 IP header bytes).
 pub const MAX_DATAGRAM: usize = 65_507;
+/// The largest message the TCP generator writes at a time (1 MiB).
+pub const MAX_MESSAGE: usize = 1 << 20;
 /// At most this many datagrams in one run…
 pub const MAX_COUNT: u64 = 100_000_000;
 /// …and at most this long.
@@ -42,6 +44,15 @@ impl GenSpec {
     /// Checks the limits: a count or a duration (never unbounded), a datagram UDP can carry,
     /// a positive rate.
     pub fn check(&self) -> Result<(), Problem> {
+        self.check_size(MAX_DATAGRAM, "datagram")
+    }
+
+    /// The same limits for messages written to a TCP stream (`to` is not used).
+    pub fn check_stream(&self) -> Result<(), Problem> {
+        self.check_size(MAX_MESSAGE, "message")
+    }
+
+    fn check_size(&self, max: usize, what: &str) -> Result<(), Problem> {
         let bad = |why: &str| Err(Problem::Generator(why.to_string()));
         if self.count.is_none() && self.duration.is_none() {
             return bad("give a count or a duration: the generator never runs unbounded");
@@ -52,8 +63,8 @@ impl GenSpec {
         if self.duration.is_some_and(|d| d.is_zero() || d > MAX_DURATION) {
             return bad("the duration must be more than 0 and at most 3600 s");
         }
-        if self.data.is_empty() || self.data.len() > MAX_DATAGRAM {
-            return bad(&format!("the datagram must be 1 to {MAX_DATAGRAM} bytes"));
+        if self.data.is_empty() || self.data.len() > max {
+            return bad(&format!("the {what} must be 1 to {max} bytes"));
         }
         match self.rate {
             Rate::PacketsPerSec(r) | Rate::BytesPerSec(r) if !(r.is_finite() && r > 0.0) => {
@@ -163,6 +174,10 @@ mod tests {
         ] {
             assert!(matches!(s.check(), Err(Problem::Generator(_))), "{s:?}");
         }
+        let big = GenSpec { data: vec![0; MAX_DATAGRAM + 1], ..spec(Rate::Max, Some(1), None) };
+        assert!(big.check_stream().is_ok(), "a TCP message may be larger than a datagram");
+        let huge = GenSpec { data: vec![0; MAX_MESSAGE + 1], ..big };
+        assert!(huge.check_stream().is_err());
     }
 
     #[test]

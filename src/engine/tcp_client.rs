@@ -8,6 +8,7 @@ use crossbeam_channel::{Receiver, TryRecvError};
 use mio::{Events, Interest, Poll, Token};
 
 use super::conn::{Conn, ReadStatus};
+use super::generator::{GenSpec, Pacer};
 use super::problem::Op;
 use super::{CloseReason, Command, EventKind, EventSink, Problem, WorkerHandle};
 use crate::codec::framing::Framing;
@@ -15,6 +16,62 @@ use crate::codec::framing::Framing;
 const STREAM: Token = Token(1);
 /// The id of the client's one connection.
 pub const CONN_ID: u64 = 1;
+/// The generator queues no more messages while this many bytes wait for the kernel: the stream
+/// goes as fast as the peer reads, and memory stays bounded.
+const GEN_HIGH_WATER: usize = 256 * 1024;
+/// How long a generator waiting for the peer to read sleeps at most between looks.
+const GEN_BLOCKED_WAIT: Duration = Duration::from_millis(50);
+
+/// A traffic generator run on the connection: the same message again and again.
+struct Generator {
+    data: Vec<u8>,
+    pacer: Pacer,
+    /// The run's time limit, after which it ends even if the peer has not read everything.
+    end: Option<Instant>,
+}
+
+impl Generator {
+    fn start(spec: GenSpec) -> Result<Generator, Problem> {
+        spec.check_stream()?;
+        let now = Instant::now();
+        Ok(Generator { pacer: Pacer::new(&spec, now), end: spec.duration.map(|d| now + d), data: spec.data })
+    }
+
+    /// Queues the messages due now, as far as the send queue allows. Returns true when it has
+    /// to wait for the peer to read.
+    fn run(&mut self, conn: &mut Conn, sink: &EventSink) -> Result<bool, CloseReason> {
+        for _ in 0..self.pacer.due(Instant::now()) {
+            if conn.pending() >= GEN_HIGH_WATER {
+                return Ok(true);
+            }
+            conn.send(&self.data, sink)?;
+            self.pacer.record(self.data.len());
+        }
+        Ok(conn.pending() >= GEN_HIGH_WATER)
+    }
+
+    fn timeout(&self, blocked: bool) -> Duration {
+        let now = Instant::now();
+        if self.pacer.finished(now) {
+            // All queued: the writable event wakes us as the rest goes out.
+            return GEN_BLOCKED_WAIT;
+        }
+        let wait = self.pacer.wait(now);
+        if blocked { wait.max(GEN_BLOCKED_WAIT) } else { wait }
+    }
+
+    /// Every message is queued and has gone out, or the time is up.
+    fn over(&self, conn: &Conn) -> bool {
+        let now = Instant::now();
+        self.pacer.finished(now) && (conn.pending() == 0 || self.end.is_some_and(|e| now >= e))
+    }
+
+    fn done(&self, sink: &EventSink, peer: SocketAddr) {
+        let micros = u64::try_from(self.pacer.elapsed(Instant::now()).as_micros()).unwrap_or(u64::MAX);
+        let done = EventKind::GeneratorDone { packets: self.pacer.sent, bytes: self.pacer.bytes, micros };
+        sink.emit(Some(CONN_ID), Some(peer), done);
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct TcpClientConfig {
@@ -95,9 +152,15 @@ fn run(cfg: &TcpClientConfig, sink: &EventSink, mut poll: Poll, cmds: Receiver<C
     let mut more = false;
     // The first poll after connecting may already carry data.
     let mut first = true;
+    let mut generator: Option<Generator> = None;
+    let mut blocked = false;
     let reason = 'conn: loop {
         // Data may have come with the connect's readiness (already consumed): don't block then.
-        let timeout = (more || first).then_some(Duration::ZERO);
+        let timeout = match &generator {
+            _ if more || first => Some(Duration::ZERO),
+            Some(g) => Some(g.timeout(blocked)),
+            None => None,
+        };
         let mut readable = more || first;
         first = false;
         if let Err(e) = poll.poll(&mut events, timeout) {
@@ -141,16 +204,42 @@ fn run(cfg: &TcpClientConfig, sink: &EventSink, mut poll: Poll, cmds: Receiver<C
                     }
                 }
                 Ok(Command::ShutdownWrite { .. }) => conn.shutdown_write(sink),
-                Ok(
-                    Command::SendTo { .. }
-                    | Command::SetReply(_)
-                    | Command::SetRules(_)
-                    | Command::JoinGroup(_)
-                    | Command::LeaveGroup(_)
-                    | Command::Generate(_)
-                    | Command::StopGenerate,
-                ) => {}
+                Ok(Command::Generate(spec)) => {
+                    if let Some(g) = generator.take() {
+                        g.done(sink, peer);
+                    }
+                    match Generator::start(*spec) {
+                        Ok(g) => generator = Some(g),
+                        Err(p) => {
+                            emit(EventKind::Error(p));
+                        }
+                    }
+                }
+                Ok(Command::StopGenerate) => {
+                    if let Some(g) = generator.take() {
+                        g.done(sink, peer);
+                    }
+                }
+                Ok(Command::SendTo { .. } | Command::SetReply(_) | Command::SetRules(_))
+                | Ok(Command::JoinGroup(_) | Command::LeaveGroup(_)) => {}
                 Err(TryRecvError::Empty) => break,
+            }
+        }
+        if let Some(g) = &mut generator {
+            if conn.write_shut || conn.shutdown_when_flushed || conn.close_when_flushed.is_some() {
+                // Nothing more can be written: the run ends here.
+                g.done(sink, peer);
+                generator = None;
+            } else {
+                match g.run(&mut conn, sink) {
+                    Ok(b) => blocked = b,
+                    // Reported after the loop, with the run's figures.
+                    Err(r) => break r,
+                }
+                if g.over(&conn) {
+                    g.done(sink, peer);
+                    generator = None;
+                }
             }
         }
         if let Some(r) = conn.close_due() {
@@ -162,6 +251,9 @@ fn run(cfg: &TcpClientConfig, sink: &EventSink, mut poll: Poll, cmds: Receiver<C
         }
         sink.flush();
     };
+    if let Some(g) = generator {
+        g.done(sink, peer);
+    }
     conn.close(poll.registry(), reason, sink);
 }
 

@@ -87,7 +87,7 @@ impl Record {
                 packets = Some(*p);
                 micros = Some(*m);
                 generated_bytes = *bytes;
-                ("info", "generated", i18n::generated_text(&i18n::EN, *p, *bytes, *m), None)
+                ("info", "generated", i18n::generated_text(&i18n::EN, ev.proto, *p, *bytes, *m), None)
             }
             EventKind::Membership { group: g, joined } => {
                 group = Some(g.to_string());

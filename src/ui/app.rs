@@ -10,6 +10,7 @@ use super::addresses::AddressesTab;
 use super::all::AllTab;
 use super::broadcast::BroadcastTab;
 use super::instances::{Instance, Kind, Tab};
+use super::layout::{self, Arrange, MAX_PANES};
 use super::tcp_client::TcpClientTab;
 use super::tcp_server::TcpServerTab;
 use super::udp::UdpTab;
@@ -79,8 +80,10 @@ pub struct SockLabApp {
     retired: Vec<Instance>,
     /// Number in the log for the next instance.
     next_tab: u16,
-    /// Shown next to the active tab, side by side.
-    pub split: Option<TabId>,
+    /// Shown together with the active tab (which comes first), in this order.
+    pub also: Vec<TabId>,
+    /// How the tabs shown together share the window.
+    pub arrange: Arrange,
     /// The app's event channel, for new instances' workers.
     sink: EventSink,
     /// The one channel every tab's workers send on (each event says which tab it is for).
@@ -120,7 +123,8 @@ impl SockLabApp {
             extra: Vec::new(),
             retired: Vec::new(),
             next_tab: TAB_BROADCAST + 1,
-            split: None,
+            also: Vec::new(),
+            arrange: Arrange::Columns,
             sink,
             events,
             all: AllTab::default(),
@@ -199,9 +203,7 @@ impl SockLabApp {
         if self.active == TabId::Extra(id) {
             self.active = fixed;
         }
-        if self.split == Some(TabId::Extra(id)) {
-            self.split = None;
-        }
+        self.also.retain(|t| *t != TabId::Extra(id));
         self.retired.push(inst);
     }
 
@@ -230,7 +232,7 @@ impl SockLabApp {
             self.apply_budget();
         }
         ui.separator();
-        self.split_menu(ui);
+        self.together_menu(ui);
         ui.separator();
         if ui.button(t.about).clicked() {
             self.about = true;
@@ -299,7 +301,7 @@ impl SockLabApp {
         };
         self.tcp_client.server = addr.clone();
         self.active = TabId::TcpClient;
-        self.split = None;
+        self.also.clear();
         if lesson == Lesson::HelloServer {
             // Three clients, like the tutorial's threaded server with several users.
             let have = self.extra.iter().filter(|i| i.kind == Kind::TcpClient).count();
@@ -311,8 +313,12 @@ impl SockLabApp {
                     c.server = addr.clone();
                 }
             }
-            self.active = TabId::TcpClient;
-            self.split = Some(TabId::TcpServer);
+            // The server and the three clients on one screen.
+            self.active = TabId::TcpServer;
+            self.also = vec![TabId::TcpClient];
+            self.also.extend(self.extra.iter().filter(|i| i.kind == Kind::TcpClient).map(|i| TabId::Extra(i.id)));
+            self.also.truncate(MAX_PANES - 1);
+            self.arrange = Arrange::Grid;
         }
         self.lesson = Some(lesson);
     }
@@ -338,7 +344,8 @@ impl SockLabApp {
             u.start();
         }
         self.active = TabId::Udp;
-        self.split = Some(TabId::Extra(id));
+        self.also = vec![TabId::Extra(id)];
+        self.arrange = Arrange::Columns;
         self.lesson = Some(Lesson::UdpChat);
     }
 
@@ -356,7 +363,8 @@ impl SockLabApp {
             b.start_receiver();
         }
         self.active = TabId::Broadcast;
-        self.split = Some(TabId::Extra(id));
+        self.also = vec![TabId::Extra(id)];
+        self.arrange = Arrange::Columns;
         self.lesson = Some(Lesson::BroadcastTwo);
     }
 
@@ -429,7 +437,10 @@ impl SockLabApp {
                     }
                 }
                 self.active = TabId::Udp;
-                self.split = s.side_by_side.as_deref().and_then(|n| self.tab_by_name(n));
+                // Older settings files name one tab in side_by_side.
+                let names = if s.also.is_empty() { s.side_by_side.into_iter().collect() } else { s.also };
+                self.also = names.iter().filter_map(|n| self.tab_by_name(n)).take(MAX_PANES - 1).collect();
+                self.arrange = s.arrange;
             }
             Loaded::Corrupt { backup, error } => {
                 self.settings_notice =
@@ -469,7 +480,9 @@ impl SockLabApp {
             tcp_client_server: Some(self.tcp_client.server.clone()),
             broadcast_port: Some(self.broadcast.listen_port.clone()),
             instances: self.extra.iter().map(Instance::saved).collect(),
-            side_by_side: self.split.and_then(|id| self.tab_name(id)),
+            side_by_side: None,
+            also: self.also.iter().filter_map(|id| self.tab_name(*id)).collect(),
+            arrange: self.arrange,
         };
         if let Err(e) = super::settings::save(path, &s) {
             eprintln!("socklab: cannot save settings to {}: {e}", path.display());
@@ -513,11 +526,10 @@ impl SockLabApp {
         }
     }
 
-    /// Side by side: which tab shows next to the active one.
-    fn split_menu(&mut self, ui: &mut egui::Ui) {
+    /// Which tabs show together with the active one, and how they are arranged.
+    fn together_menu(&mut self, ui: &mut egui::Ui) {
         let t = self.lang.tr();
         ui.label(egui::RichText::new(t.side_by_side).strong()).on_hover_text(t.side_by_side_tip);
-        ui.radio_value(&mut self.split, None, t.side_by_side_none);
         let mut choices = vec![
             (TabId::Udp, t.tab_udp.to_string()),
             (TabId::TcpServer, t.tab_tcp_server.to_string()),
@@ -526,9 +538,53 @@ impl SockLabApp {
         ];
         choices.extend(self.extra.iter().map(|i| (TabId::Extra(i.id), i.name(self.lang))));
         choices.push((TabId::All, t.tab_all.to_string()));
+        let full = self.also.len() >= MAX_PANES - 1;
         for (id, name) in choices {
-            ui.radio_value(&mut self.split, Some(id), name);
+            let mut on = id == self.active || self.also.contains(&id);
+            let enabled = id != self.active && (on || !full);
+            let r = ui.add_enabled(enabled, egui::Checkbox::new(&mut on, name));
+            let r =
+                if full && !on { r.on_disabled_hover_text(crate::i18n::fill(t.panes_full, &[&MAX_PANES])) } else { r };
+            if r.changed() {
+                if on {
+                    self.also.push(id);
+                } else {
+                    self.also.retain(|a| *a != id);
+                }
+            }
         }
+        if ui.add_enabled(!self.also.is_empty(), egui::Button::new(t.side_by_side_none)).clicked() {
+            self.also.clear();
+        }
+        ui.horizontal_wrapped(|ui| {
+            let l = ui.label(t.arrange);
+            for a in Arrange::ALL {
+                let name = match a {
+                    Arrange::Columns => t.arrange_columns,
+                    Arrange::Rows => t.arrange_rows,
+                    Arrange::Grid => t.arrange_grid,
+                };
+                ui.radio_value(&mut self.arrange, a, name).labelled_by(l.id);
+            }
+        });
+    }
+
+    /// A pane's title: the tab's name in its colour in the log.
+    fn pane_title(&self, id: TabId) -> (String, egui::Color32) {
+        let t = self.lang.tr();
+        let infos = self.tab_infos();
+        let by_number = |n: u16| infos.iter().find(|i| i.id == n).map(|i| (i.name.clone(), i.color));
+        let found = match id {
+            TabId::Udp => by_number(TAB_UDP),
+            TabId::TcpServer => by_number(TAB_TCP_SERVER),
+            TabId::TcpClient => by_number(TAB_TCP_CLIENT),
+            TabId::Broadcast => by_number(TAB_BROADCAST),
+            TabId::Extra(n) => by_number(n),
+            TabId::All => None,
+            TabId::Viewer => Some((t.tab_viewer.to_string(), egui::Color32::GRAY)),
+            TabId::Addresses => Some((t.tab_addresses.to_string(), egui::Color32::GRAY)),
+        };
+        found.unwrap_or_else(|| (t.tab_all.to_string(), egui::Color32::GRAY))
     }
 
     fn tab_bar(&mut self, ui: &mut egui::Ui) {
@@ -629,6 +685,13 @@ impl eframe::App for SockLabApp {
             }
             self.lesson_panel(ui);
         });
+        // The active tab first, then the ones shown with it.
+        let mut shown = vec![self.active];
+        shown.extend(self.also.iter().filter(|id| **id != self.active));
+        shown.truncate(MAX_PANES);
+        let titles: Vec<_> =
+            if shown.len() > 1 { shown.iter().map(|id| self.pane_title(*id)).collect() } else { vec![] };
+        let (active, arrange) = (self.active, self.arrange);
         let tabs = self.tab_infos();
         self.packets.borrow_mut().window(ui.ctx(), self.lang);
         let shared = Shared { store: &self.log, tabs: &tabs, packets: &self.packets };
@@ -644,15 +707,47 @@ impl eframe::App for SockLabApp {
             viewer: &mut self.viewer,
             addresses: &mut self.addresses,
         };
-        let (active, split) = (self.active, self.split.filter(|s| *s != self.active));
-        egui::CentralPanel::default().show(ui, |ui| match split {
-            // Side by side: the active tab on the left, the other on the right.
-            Some(other) => ui.columns(2, |cols| {
-                use_ip = tabs.show(active, &mut cols[0], lang, shared);
-                use_ip = use_ip.or(tabs.show(other, &mut cols[1], lang, shared));
-            }),
-            None => use_ip = tabs.show(active, ui, lang, shared),
+        let t = lang.tr();
+        let mut hide = None;
+        egui::CentralPanel::default().show(ui, |ui| {
+            if shown.len() == 1 {
+                use_ip = tabs.show(active, ui, lang, shared);
+                return;
+            }
+            let area = ui.available_rect_before_wrap();
+            let rects = layout::panes(area, shown.len(), arrange);
+            for (i, (id, rect)) in shown.iter().zip(rects).enumerate() {
+                let builder = egui::UiBuilder::new().max_rect(rect).id_salt(("pane", i)).layout(*ui.layout());
+                ui.scope_builder(builder, |ui| {
+                    ui.set_clip_rect(rect.intersect(ui.clip_rect()));
+                    let (name, color) = &titles[i];
+                    ui.horizontal(|ui| {
+                        ui.label(egui::RichText::new(name).strong().color(*color));
+                        if i > 0 && ui.small_button(t.hide_pane).on_hover_text(t.hide_pane_tip).clicked() {
+                            hide = Some(*id);
+                        }
+                    });
+                    ui.separator();
+                    if let Some(ip) = tabs.show(*id, ui, lang, shared) {
+                        use_ip = Some(ip);
+                    }
+                });
+                // A line between neighbouring panes.
+                let stroke = ui.visuals().widgets.noninteractive.bg_stroke;
+                if rect.max.x + layout::GAP < area.max.x {
+                    let x = rect.max.x + layout::GAP / 2.0;
+                    ui.painter().vline(x, rect.y_range(), stroke);
+                }
+                if rect.max.y + layout::GAP < area.max.y {
+                    let y = rect.max.y + layout::GAP / 2.0;
+                    ui.painter().hline(rect.x_range(), y, stroke);
+                }
+            }
+            ui.allocate_rect(area, egui::Sense::hover());
         });
+        if let Some(id) = hide {
+            self.also.retain(|a| *a != id);
+        }
         if let Some(ip) = use_ip {
             self.use_address(ip);
         }

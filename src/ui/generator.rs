@@ -1,11 +1,12 @@
-//! The UDP tab's traffic generator: a datagram of N bytes again and again at a rate, bounded by a
-//! count and a duration, with a progress bar and the rate actually achieved.
+//! The traffic generator of the UDP and TCP client tabs: a datagram (or a message on the TCP
+//! stream) of N bytes again and again at a rate, bounded by a count and a duration, with a
+//! progress bar and the rate actually achieved.
 
 use std::time::{Duration, Instant};
 
 use egui::RichText;
 
-use crate::engine::generator::{GenSpec, MAX_DATAGRAM, Rate};
+use crate::engine::generator::{GenSpec, MAX_DATAGRAM, MAX_MESSAGE, Rate};
 use crate::engine::{Command, EventKind, Problem, WorkerHandle};
 use crate::i18n::{self, Lang};
 use crate::log::Counters;
@@ -30,6 +31,8 @@ struct Run {
     /// The tab's sent counters when the run started.
     before: Counters,
     count: u64,
+    /// Bytes of one datagram or message.
+    size: usize,
     duration: Duration,
 }
 
@@ -42,6 +45,8 @@ pub struct GeneratorUi {
     run: Option<Run>,
     /// What the last run did, or why it could not start.
     last: Option<Last>,
+    /// Messages on a TCP stream rather than datagrams.
+    stream: bool,
 }
 
 impl Default for GeneratorUi {
@@ -54,6 +59,7 @@ impl Default for GeneratorUi {
             seconds: "10".into(),
             run: None,
             last: None,
+            stream: false,
         }
     }
 }
@@ -65,6 +71,11 @@ pub fn fill(payload: &[u8], size: usize) -> Vec<u8> {
 }
 
 impl GeneratorUi {
+    /// The TCP client's generator: messages written on the connection.
+    pub fn stream() -> GeneratorUi {
+        GeneratorUi { stream: true, size: "1024".into(), ..GeneratorUi::default() }
+    }
+
     /// Notes the end of a run.
     pub fn seen(&mut self, kind: &EventKind) {
         if let EventKind::GeneratorDone { packets, bytes, micros } = *kind {
@@ -80,7 +91,11 @@ impl GeneratorUi {
     /// The settings as typed, checked, for datagrams to `to` built from `payload`.
     fn spec(&self, to: &str, payload: &[u8]) -> Result<GenSpec, Problem> {
         let op = crate::engine::problem::Op::Send;
-        let size = widgets::parse_number(&self.size, 1..=MAX_DATAGRAM, op, "size: use 1 to 65507 bytes, not")?;
+        let size = if self.stream {
+            widgets::parse_number(&self.size, 1..=MAX_MESSAGE, op, "size: use 1 to 1048576 bytes, not")?
+        } else {
+            widgets::parse_number(&self.size, 1..=MAX_DATAGRAM, op, "size: use 1 to 65507 bytes, not")?
+        };
         let count = widgets::parse_number(&self.count, 1..=100_000_000u64, op, "count: use 1 to 100000000, not")?;
         let secs = widgets::parse_number(&self.seconds, 1..=3600u64, op, "duration: use 1 to 3600 s, not")?;
         let rate = match self.unit {
@@ -113,10 +128,15 @@ impl GeneratorUi {
         sent: Counters,
     ) {
         let t = lang.tr();
-        egui::CollapsingHeader::new(t.gen_title).id_salt("udp-generator").show(ui, |ui| {
+        let (salt, size_tip, tip) = if self.stream {
+            ("tcp-generator", t.gen_size_tip_tcp, t.gen_tip_tcp)
+        } else {
+            ("udp-generator", t.gen_size_tip, t.gen_tip)
+        };
+        egui::CollapsingHeader::new(t.gen_title).id_salt(salt).show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
                 ui.add_enabled_ui(self.run.is_none(), |ui| {
-                    widgets::labelled_edit(ui, t.gen_size, &mut self.size, 60.0).on_hover_text(t.gen_size_tip);
+                    widgets::labelled_edit(ui, t.gen_size, &mut self.size, 60.0).on_hover_text(size_tip);
                     let l = ui.label(t.gen_rate);
                     ui.add_enabled(
                         self.unit != Unit::Max,
@@ -124,10 +144,10 @@ impl GeneratorUi {
                     )
                     .labelled_by(l.id);
                     egui::ComboBox::from_id_salt("gen-unit")
-                        .selected_text(unit_name(t, self.unit))
+                        .selected_text(unit_name(t, self.unit, self.stream))
                         .show_ui(ui, |ui| {
                             for u in [Unit::PacketsPerSec, Unit::BytesPerSec, Unit::Max] {
-                                ui.selectable_value(&mut self.unit, u, unit_name(t, u));
+                                ui.selectable_value(&mut self.unit, u, unit_name(t, u, self.stream));
                             }
                         })
                         .response
@@ -143,10 +163,7 @@ impl GeneratorUi {
                     }
                     (Some(_), None) => self.run = None,
                     (None, w) => {
-                        if ui
-                            .add_enabled(w.is_some(), egui::Button::new(t.gen_start))
-                            .on_hover_text(t.gen_tip)
-                            .clicked()
+                        if ui.add_enabled(w.is_some(), egui::Button::new(t.gen_start)).on_hover_text(tip).clicked()
                             && let Some(w) = w
                         {
                             self.start(w, to, payload, sent, lang);
@@ -158,27 +175,33 @@ impl GeneratorUi {
                 let elapsed = run.started.elapsed();
                 let packets = sent.tx_packets.saturating_sub(run.before.tx_packets);
                 let bytes = sent.tx_bytes.saturating_sub(run.before.tx_bytes);
-                let frac = (packets as f32 / run.count as f32).max(elapsed.as_secs_f32() / run.duration.as_secs_f32());
+                // A TCP write may carry several messages or part of one: count bytes there.
+                let done = if self.stream {
+                    bytes as f32 / (run.count as f32 * run.size as f32)
+                } else {
+                    packets as f32 / run.count as f32
+                };
+                let frac = done.max(elapsed.as_secs_f32() / run.duration.as_secs_f32());
                 ui.add(egui::ProgressBar::new(frac.min(1.0)).desired_width(300.0).show_percentage());
                 let secs = elapsed.as_secs_f64().max(1e-3);
-                ui.label(
-                    RichText::new(i18n::fill(
-                        t.gen_progress,
-                        &[
-                            &packets,
-                            &run.count,
-                            &bytes,
-                            &format!("{:.0}", packets as f64 / secs),
-                            &format!("{:.2}", bytes as f64 * 8.0 / secs / 1e6),
-                        ],
-                    ))
-                    .monospace(),
-                );
+                let mbits = format!("{:.2}", bytes as f64 * 8.0 / secs / 1e6);
+                if self.stream {
+                    ui.label(RichText::new(i18n::fill(t.gen_progress_tcp, &[&bytes, &mbits])).monospace());
+                } else {
+                    ui.label(
+                        RichText::new(i18n::fill(
+                            t.gen_progress,
+                            &[&packets, &run.count, &bytes, &format!("{:.0}", packets as f64 / secs), &mbits],
+                        ))
+                        .monospace(),
+                    );
+                }
                 ui.ctx().request_repaint_after(Duration::from_millis(100));
             } else {
                 match &self.last {
                     Some(Last::Done { packets, bytes, micros }) => {
-                        ui.label(i18n::generated_text(t, *packets, *bytes, *micros));
+                        let proto = if self.stream { crate::engine::Proto::Tcp } else { crate::engine::Proto::Udp };
+                        ui.label(i18n::generated_text(t, proto, *packets, *bytes, *micros));
                     }
                     Some(Last::Failed(e)) => {
                         ui.colored_label(RED, e);
@@ -192,11 +215,12 @@ impl GeneratorUi {
     fn start(&mut self, w: &WorkerHandle, to: &str, payload: &[u8], sent: Counters, lang: Lang) {
         let spec = self.spec(to, payload).and_then(|spec| {
             let (count, duration) = (spec.count.unwrap_or(u64::MAX), spec.duration.unwrap_or(Duration::MAX));
-            w.send(Command::Generate(Box::new(spec))).map(|()| (count, duration))
+            let size = spec.data.len();
+            w.send(Command::Generate(Box::new(spec))).map(|()| (count, size, duration))
         });
         match spec {
-            Ok((count, duration)) => {
-                self.run = Some(Run { started: Instant::now(), before: sent, count, duration });
+            Ok((count, size, duration)) => {
+                self.run = Some(Run { started: Instant::now(), before: sent, count, size, duration });
                 self.last = None;
             }
             Err(p) => self.last = Some(Last::Failed(i18n::problem(lang, &p))),
@@ -204,8 +228,9 @@ impl GeneratorUi {
     }
 }
 
-fn unit_name(t: &i18n::Tr, u: Unit) -> &'static str {
+fn unit_name(t: &i18n::Tr, u: Unit, stream: bool) -> &'static str {
     match u {
+        Unit::PacketsPerSec if stream => t.gen_mps,
         Unit::PacketsPerSec => t.gen_pps,
         Unit::BytesPerSec => t.gen_bps,
         Unit::Max => t.gen_max,

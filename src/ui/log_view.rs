@@ -854,7 +854,7 @@ fn describe(ev: &Event, lang: Lang, encoding: Encoding) -> (&'static str, Color3
             (">>>", GREEN, s, Some(data))
         }
         EventKind::Tx { data } => ("<<<", BLUE, codec::printable(&encoding.decode_lossy(data)), Some(data)),
-        EventKind::Error(_) => ("!", RED, event_text(t, &ev.kind, lang), None),
-        k => ("•", AMBER, event_text(t, k, lang), None),
+        EventKind::Error(_) => ("!", RED, event_text(t, ev.proto, &ev.kind, lang), None),
+        k => ("•", AMBER, event_text(t, ev.proto, k, lang), None),
     }
 }

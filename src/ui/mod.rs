@@ -10,6 +10,7 @@ pub mod fonts;
 mod generator;
 mod icon;
 pub mod instances;
+pub mod layout;
 mod lifecycle;
 pub mod log_view;
 mod rules;

@@ -21,9 +21,14 @@ pub struct Settings {
     pub broadcast_port: Option<String>,
     /// More instances of the socket tabs, reopened at start (stopped), in order.
     pub instances: Vec<SavedInstance>,
-    /// Which tab is shown side by side: a fixed tab's name ("udp", "tcp_server", "tcp_client",
+    /// Older files: the one tab shown side by side: a fixed tab's name ("udp", "tcp_server", "tcp_client",
     /// "broadcast", "all") or the position of an instance in `instances` ("instance:N").
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub side_by_side: Option<String>,
+    /// The tabs shown together with the active one, named as in `side_by_side`.
+    pub also: Vec<String>,
+    /// How they are arranged: "columns", "rows" or "grid".
+    pub arrange: super::layout::Arrange,
 }
 
 /// An instance of a socket tab: its kind and its main address fields.

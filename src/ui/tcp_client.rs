@@ -37,6 +37,8 @@ pub struct TcpClientTab {
     endpoints: Option<(SocketAddr, SocketAddr)>,
     kernel: Option<String>,
     pub send: SendBox,
+    /// Writes a message again and again at a rate (a load test of the server).
+    pub generator: super::generator::GeneratorUi,
     code: widgets::CodeView,
     pub wire: Wire,
 }
@@ -54,6 +56,7 @@ impl TcpClientTab {
             endpoints: None,
             kernel: None,
             send: SendBox::default(),
+            generator: super::generator::GeneratorUi::stream(),
             code: widgets::CodeView::default(),
             wire: Wire::new(sink, tab),
         }
@@ -66,6 +69,7 @@ impl TcpClientTab {
     /// Updates the tab's state from one of its events (before the event goes into the log).
     pub fn seen(&mut self, ev: &crate::engine::Event) {
         self.wire.seen(ev);
+        self.generator.seen(&ev.kind);
         let (state, endpoints, kernel) = (&mut self.state, &mut self.endpoints, &mut self.kernel);
         match (&ev.kind, ev.peer) {
             (EventKind::Connecting { peer }, _) => *state = State::Connecting(Some(*peer)),
@@ -221,6 +225,13 @@ impl TcpClientTab {
         {
             self.send.sent();
         }
+        let payload = self.send.payload(self.wire.encoding);
+        let worker = match self.state {
+            State::Connected { .. } => self.wire.workers.last(),
+            _ => None,
+        };
+        let sent = self.wire.counters(shared.store);
+        self.generator.ui(ui, lang, "", &payload, worker, sent);
         ui.separator();
         let setup = crate::codegen::Setup::TcpClient {
             server: self.server.clone(),

@@ -138,7 +138,7 @@ impl Wire {
 }
 
 /// Text for events that carry no payload.
-pub fn event_text(t: &Tr, kind: &EventKind, lang: Lang) -> String {
+pub fn event_text(t: &Tr, proto: crate::engine::Proto, kind: &EventKind, lang: Lang) -> String {
     match kind {
         EventKind::Listening { local } => i18n::fill(t.ev_listening, &[local]),
         EventKind::Connecting { .. } => t.ev_connecting.to_string(),
@@ -146,7 +146,9 @@ pub fn event_text(t: &Tr, kind: &EventKind, lang: Lang) -> String {
         EventKind::HalfClosed => t.ev_half_closed.to_string(),
         EventKind::Membership { group, joined: true } => i18n::fill(t.ev_joined, &[group]),
         EventKind::Membership { group, joined: false } => i18n::fill(t.ev_left, &[group]),
-        EventKind::GeneratorDone { packets, bytes, micros } => i18n::generated_text(t, *packets, *bytes, *micros),
+        EventKind::GeneratorDone { packets, bytes, micros } => {
+            i18n::generated_text(t, proto, *packets, *bytes, *micros)
+        }
         EventKind::Closed { reason } => close_text(t, *reason).to_string(),
         EventKind::Error(p) => i18n::problem(lang, p),
         EventKind::Stopped => t.ev_stopped.to_string(),
