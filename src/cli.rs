@@ -53,6 +53,74 @@ pub enum Cmd {
     Addr(AddrArgs),
     /// This machine's TCP/UDP sockets, like `netstat -an`.
     Ports(PortsArgs),
+    /// Share the files of one folder (the tutorial's file downloader, without its hole).
+    FileServer(FileServerArgs),
+    /// Download a file from a file server.
+    FileGet(FileGetArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct FileServerArgs {
+    /// The shared folder: only files inside it are served.
+    #[arg(long, value_name = "DIR")]
+    pub root: PathBuf,
+    /// Address to listen on (127.0.0.1: this machine only).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7890")]
+    pub bind: String,
+    /// tutorial: name in, bytes out (the tutorial's client works); framed: GET/OK/ERR header
+    /// lines with size and SHA-256 (resumable, verifiable).
+    #[arg(long, value_enum, default_value = "framed")]
+    pub protocol: FileProtoArg,
+    /// Refuse files larger than this.
+    #[arg(long, value_name = "BYTES", default_value_t = engine::files::DEFAULT_MAX_FILE_SIZE)]
+    pub max_size: u64,
+    /// Clients served at once; more are turned away.
+    #[arg(long, value_name = "N", default_value_t = engine::files::DEFAULT_MAX_CLIENTS)]
+    pub max_clients: usize,
+    /// Exit after this many seconds.
+    #[arg(long)]
+    pub duration: Option<f64>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Args, Debug)]
+pub struct FileGetArgs {
+    /// The file server, e.g. 127.0.0.1:7890.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub connect: String,
+    /// The file to ask for (relative to the server's shared folder).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Folder to save into.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value = "framed")]
+    pub protocol: FileProtoArg,
+    /// Replace an existing file of the same name.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Start over instead of continuing an existing .socklab-part file.
+    #[arg(long)]
+    pub no_resume: bool,
+    /// One JSON object at the end instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum FileProtoArg {
+    Tutorial,
+    Framed,
+}
+
+impl From<FileProtoArg> for engine::files::FileProtocol {
+    fn from(p: FileProtoArg) -> Self {
+        match p {
+            FileProtoArg::Tutorial => engine::files::FileProtocol::Tutorial,
+            FileProtoArg::Framed => engine::files::FileProtocol::Framed,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -302,6 +370,8 @@ pub fn run(cmd: Cmd, matches: &ArgMatches) -> ExitCode {
         Cmd::Broadcast(a) => run_broadcast(a),
         Cmd::Addr(a) => run_addr(a),
         Cmd::Ports(a) => run_ports(a),
+        Cmd::FileServer(a) => run_file_server(a),
+        Cmd::FileGet(a) => run_file_get(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -867,5 +937,192 @@ fn run_ports(a: PortsArgs) -> Result<(), Failure> {
         };
         let _ = writeln!(out, "{line}");
     }
+    Ok(())
+}
+
+/// Which Tx events of a file server carry file bytes (summarised, never printed whole): all of
+/// them with the tutorial protocol; with framed, those after the header line.
+struct FileData {
+    protocol: engine::files::FileProtocol,
+    /// Connections whose header line has been sent.
+    header_sent: std::collections::HashSet<(u16, u64)>,
+}
+
+impl FileData {
+    fn is_file_data(&mut self, ev: &Event) -> bool {
+        let (EventKind::Tx { data }, Some(conn)) = (&ev.kind, ev.conn) else {
+            if let (EventKind::Closed { .. }, Some(conn)) = (&ev.kind, ev.conn) {
+                self.header_sent.remove(&(ev.source, conn));
+            }
+            return false;
+        };
+        if self.protocol == engine::files::FileProtocol::Tutorial || self.header_sent.contains(&(ev.source, conn)) {
+            return true;
+        }
+        // The server writes its header line apart from the file bytes.
+        if data.ends_with(b"\n") {
+            self.header_sent.insert((ev.source, conn));
+        }
+        false
+    }
+}
+
+/// Prints one chunk of file bytes as a one-line summary (`[file data]` and its length).
+fn print_file_chunk(p: &mut Printer, ev: &Event, len: usize) {
+    p.counters.apply(ev);
+    p.seq += 1;
+    // The record of an empty chunk: no hex or text of 64 KiB is built just to be dropped.
+    let light = Event {
+        time: ev.time,
+        tab: ev.tab,
+        source: ev.source,
+        proto: ev.proto,
+        conn: ev.conn,
+        local: ev.local,
+        peer: ev.peer,
+        kind: EventKind::Tx { data: Vec::new() },
+    };
+    let Some(mut rec) = Record::from_event(&light, p.encoding, &p.tz, Some(p.seq)) else { return };
+    rec.len = len;
+    rec.text = "[file data]".into();
+    p.write_files(ev, &rec);
+    let line = if p.json {
+        rec.seq = None;
+        rec.to_json()
+    } else {
+        let time = ev.time.to_zoned(p.tz.clone()).strftime("%H:%M:%S%.3f");
+        let peer = rec.peer.as_deref().unwrap_or("-");
+        format!("{time} tx {peer} <<< {} ({len} bytes)", rec.text)
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// Like [`Session::pump`], with file bytes summarised. `on_signal`: return when Ctrl+C came.
+fn pump_files(s: &mut Session, until: Option<Instant>, on_signal: bool, files: &mut FileData) {
+    while !s.stopped {
+        if on_signal && INTERRUPTED.load(Ordering::SeqCst) {
+            return;
+        }
+        let wait = match until {
+            Some(d) => match d.checked_duration_since(Instant::now()) {
+                Some(left) => left.min(Duration::from_millis(100)),
+                None => return,
+            },
+            None => Duration::from_millis(100),
+        };
+        match s.events.recv_timeout(wait) {
+            Ok(ev) if ev.kind == EventKind::Stopped => s.stopped = true,
+            Ok(ev) => match &ev.kind {
+                EventKind::Tx { data } if files.is_file_data(&ev) => print_file_chunk(&mut s.printer, &ev, data.len()),
+                _ => {
+                    files.is_file_data(&ev);
+                    s.printer.print(&ev);
+                }
+            },
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => s.stopped = true,
+        }
+    }
+}
+
+fn run_file_server(a: FileServerArgs) -> Result<(), Failure> {
+    use engine::files::{self, FileServerConfig};
+    let until = deadline(a.duration)?;
+    if a.max_clients == 0 {
+        return Err(Failure::Usage("--max-clients must be at least 1".into()));
+    }
+    files::server::check_root(&a.root).map_err(|e| Failure::Usage(format!("--root: {e}")))?;
+    let protocol = a.protocol.into();
+    let cfg = FileServerConfig {
+        bind: a.bind.clone(),
+        root: a.root.clone(),
+        protocol,
+        max_file_size: a.max_size,
+        max_clients: a.max_clients,
+        ..FileServerConfig::default()
+    };
+    let mut s = Session::start(&a.common, |sink| {
+        files::start(cfg, sink).map_err(|e| match e {
+            files::FileError::Net(p) => p,
+            other => Problem::Logged(other.to_string()),
+        })
+    })?;
+    s.wait_ready(is_listening)?;
+    let mut data = FileData { protocol, header_sent: Default::default() };
+    pump_files(&mut s, until, true, &mut data);
+    // Print what the server still reports while it closes its clients, then the summary.
+    s.handle.request_stop();
+    pump_files(&mut s, Some(Instant::now() + Duration::from_secs(5)), false, &mut data);
+    s.finish();
+    Ok(())
+}
+
+fn run_file_get(a: FileGetArgs) -> Result<(), Failure> {
+    use engine::files::{self, DownloadConfig, FileProtocol, Progress};
+    use std::io::IsTerminal;
+    let protocol: FileProtocol = a.protocol.into();
+    let cfg = DownloadConfig {
+        connect: a.connect.clone(),
+        name: a.name.clone(),
+        out_dir: a.out.clone(),
+        protocol,
+        overwrite: a.overwrite,
+        resume: !a.no_resume,
+    };
+    let progress = std::sync::Arc::new(Progress::new());
+    let (sink, events) = EventSink::channel(None);
+    // The transfer is logged to the sink like any worker; this command prints only progress
+    // and the result, so the events are just drained.
+    let drain = std::thread::Builder::new()
+        .name("file-get-log".into())
+        .spawn(move || for _ in events {})
+        .map_err(|e| Failure::Net(Problem::io("thread", None, &e)))?;
+    let worker = files::spawn_download(cfg, progress.clone(), sink)
+        .map_err(|e| Failure::Net(Problem::io("thread", None, &e)))?;
+    let tty = std::io::stderr().is_terminal();
+    let (mut printed, mut shown): (Option<Instant>, u64) = (None, 0);
+    while !worker.is_finished() {
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            progress.cancel();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        let got = progress.received();
+        // At most 4 lines a second, and only when something changed.
+        if got == shown || printed.is_some_and(|t| t.elapsed() < Duration::from_millis(250)) {
+            continue;
+        }
+        let line = match progress.total() {
+            Some(t) if t > 0 => format!("{}: {got} / {t} bytes ({}%)", a.name, got.saturating_mul(100) / t),
+            _ => format!("{}: {got} bytes", a.name),
+        };
+        if tty {
+            eprint!("\r{line:<70}");
+        } else {
+            eprintln!("{line}");
+        }
+        (printed, shown) = (Some(Instant::now()), got);
+    }
+    if tty && printed.is_some() {
+        eprintln!();
+    }
+    // A panic in the download thread was already printed; say the worker is gone.
+    let result = worker.join().map_err(|_| Failure::Net(Problem::WorkerGone));
+    let _ = drain.join();
+    let d = result?.map_err(|e| Failure::Net(Problem::Logged(e.to_string())))?;
+    let line = if a.json {
+        serde_json::to_string(&d).unwrap_or_default()
+    } else {
+        let check = if d.verified {
+            "verified".to_string()
+        } else {
+            format!("not verified: the {} protocol sends no checksum", d.protocol.name())
+        };
+        format!("saved {} ({} bytes, sha256 {}, {check})", d.name, d.bytes, d.sha256)
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
     Ok(())
 }

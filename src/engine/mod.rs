@@ -5,6 +5,7 @@
 
 pub mod broadcast;
 mod conn;
+pub mod files;
 pub mod generator;
 pub mod problem;
 pub mod reply;

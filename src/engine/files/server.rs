@@ -1,0 +1,716 @@
+//! The file server worker: one listening socket and many downloads in one `mio` poll loop.
+//!
+//! Each client goes through: reading its request → (framed: waiting for the file's SHA-256 from
+//! the hashing thread) → sending → draining (our side is shut; we wait briefly for the client to
+//! close, so unread bytes cannot turn our FIN into a reset that loses the file's tail). File bytes
+//! are read 64 KiB at a time, only when the socket can take them: at most one chunk per client is
+//! in memory.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, TryRecvError};
+use mio::{Events, Interest, Poll, Token, Waker};
+use socket2::{Domain, Protocol, Socket, Type};
+
+use super::hash::{Done, HashKey, Hasher, Job};
+use super::path::{self, PathError};
+use super::proto::{LineParser, MAX_LINE, Request, Response};
+use super::{CHUNK, DEFAULT_MAX_CLIENTS, DEFAULT_MAX_FILE_SIZE, FileError, FileProtocol, IoOp, MAX_NAME};
+use crate::engine::problem::Op;
+use crate::engine::{self, CloseReason, Command, ConnId, EventKind, EventSink, Problem, Proto, WAKER, WorkerHandle};
+
+const LISTENER: Token = Token(0);
+/// Tutorial protocol: the name is complete when the client pauses this long.
+const PAUSE: Duration = Duration::from_millis(200);
+/// A client must have sent its request this long after connecting.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// A client that takes nothing for this long is dropped.
+const STALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// After the last byte, how long we wait for the client to close.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+/// Chunks sent to one client per wake-up before the others get a turn.
+const WRITE_BATCH: usize = 16;
+
+#[derive(Clone, Debug)]
+pub struct FileServerConfig {
+    /// Where to listen, e.g. `127.0.0.1:7890` (the tutorial's port, on this machine only).
+    pub bind: String,
+    /// The shared folder: only files inside it are served.
+    pub root: PathBuf,
+    pub protocol: FileProtocol,
+    /// Larger files are refused (`ERR too_big`).
+    pub max_file_size: u64,
+    /// Clients served at once; more are turned away.
+    pub max_clients: usize,
+    pub thread_name: String,
+}
+
+impl Default for FileServerConfig {
+    fn default() -> Self {
+        FileServerConfig {
+            bind: "127.0.0.1:7890".into(),
+            root: PathBuf::new(),
+            protocol: FileProtocol::Framed,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            max_clients: DEFAULT_MAX_CLIENTS,
+            thread_name: "file-server".into(),
+        }
+    }
+}
+
+/// The shared folder, canonical, if it exists and is a folder.
+pub fn check_root(root: &Path) -> Result<PathBuf, FileError> {
+    if root.as_os_str().is_empty() {
+        return Err(FileError::NoRoot);
+    }
+    let canon = match std::fs::canonicalize(root) {
+        Ok(c) => c,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(FileError::RootMissing(root.to_path_buf())),
+        Err(e) => return Err(FileError::io(IoOp::Open, Some(root.to_path_buf()), &e)),
+    };
+    if !canon.is_dir() {
+        return Err(FileError::RootNotDir(root.to_path_buf()));
+    }
+    Ok(canon)
+}
+
+/// Checks the shared folder and starts the server thread. Listening (or failing to) is reported
+/// through `sink` like the other servers: `Listening`, or `Error` then `Stopped`.
+pub fn start(cfg: FileServerConfig, sink: EventSink) -> Result<WorkerHandle, FileError> {
+    let root = check_root(&cfg.root)?;
+    let sink = sink.with_proto(Proto::Tcp);
+    let net = |what: &str, e: io::Error| FileError::Net(Problem::io(what, None, &e));
+    let poll = Poll::new().map_err(|e| net("poll", e))?;
+    let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(|e| net("poll", e))?);
+    let (tx, rx) = crossbeam_channel::bounded(engine::COMMAND_CAPACITY);
+    let name = cfg.thread_name.clone();
+    let w = waker.clone();
+    let thread = std::thread::Builder::new()
+        .name(name.clone())
+        .spawn(move || run(cfg, root, sink, poll, rx, w))
+        .map_err(|e| FileError::io(IoOp::Thread, None, &e))?;
+    Ok(WorkerHandle { name, commands: tx, waker, thread: Some(thread) })
+}
+
+fn listen(bind: &str) -> Result<mio::net::TcpListener, Problem> {
+    let addr = engine::resolve(bind)?;
+    let opt = |e: io::Error| Problem::from_io(Op::Option, Some(addr), &e);
+    let s = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).map_err(opt)?;
+    s.set_reuse_address(true).map_err(opt)?;
+    s.set_nonblocking(true).map_err(opt)?;
+    engine::dual_stack(&s, addr);
+    s.bind(&addr.into()).map_err(|e| Problem::from_io(Op::Bind, Some(addr), &e))?;
+    s.listen(128).map_err(|e| Problem::from_io(Op::Listen, Some(addr), &e))?;
+    Ok(mio::net::TcpListener::from_std(s.into()))
+}
+
+fn run(
+    cfg: FileServerConfig,
+    root: PathBuf,
+    sink: EventSink,
+    mut poll: Poll,
+    cmds: Receiver<Command>,
+    waker: Arc<Waker>,
+) {
+    let started = listen(&cfg.bind).and_then(|mut l| {
+        poll.registry()
+            .register(&mut l, LISTENER, Interest::READABLE)
+            .map_err(|e| Problem::io("register", None, &e))?;
+        let local = l.local_addr().map_err(|e| Problem::io("local_addr", None, &e))?;
+        Ok((l, local))
+    });
+    let (listener, local) = match started {
+        Ok(v) => v,
+        Err(p) => return sink.failed_start(None, p),
+    };
+    // Each client has at most one job queued, plus some room for jobs of clients that left.
+    let hasher = match Hasher::spawn(format!("{}-sha256", cfg.thread_name), waker, cfg.max_clients.max(1) * 2) {
+        Ok(h) => h,
+        Err(e) => return sink.failed_start(None, Problem::io("thread", None, &e)),
+    };
+    let sink = sink.with_local(local);
+    sink.emit(None, None, EventKind::Listening { local });
+    sink.flush();
+
+    let mut s = Server {
+        cfg,
+        root,
+        sink,
+        listener,
+        local,
+        clients: HashMap::new(),
+        next_id: 1,
+        hasher,
+        unsubmitted: Vec::new(),
+        more: Vec::new(),
+        buf: vec![0u8; MAX_LINE],
+        alive: true,
+    };
+    let mut events = Events::with_capacity(256);
+    while s.alive {
+        if let Err(e) = poll.poll(&mut events, s.timeout()) {
+            if engine::interrupted(&e) {
+                continue;
+            }
+            s.sink.emit(None, None, EventKind::Error(Problem::io("poll", None, &e)));
+            break;
+        }
+        for ev in events.iter() {
+            match ev.token() {
+                WAKER => {}
+                LISTENER => s.accept_all(&poll),
+                t => {
+                    let readable = ev.is_readable() || ev.is_read_closed();
+                    let writable = ev.is_writable() || ev.is_write_closed() || ev.is_error();
+                    s.on_ready(&poll, t, readable, writable);
+                }
+            }
+        }
+        loop {
+            match cmds.try_recv() {
+                Ok(Command::Stop) | Err(TryRecvError::Disconnected) => {
+                    s.alive = false;
+                    break;
+                }
+                Ok(Command::Disconnect { conn }) => {
+                    let all: Vec<Token> = s.clients.keys().copied().collect();
+                    for t in all {
+                        if conn.is_none_or(|id| Token(id as usize) == t) {
+                            s.step(&poll, t, |_, _| Err(CloseReason::LocalClose));
+                        }
+                    }
+                }
+                Ok(_) => {}
+                Err(TryRecvError::Empty) => break,
+            }
+        }
+        while let Some(done) = s.hasher.finished() {
+            s.on_hashed(&poll, done);
+        }
+        s.retry_jobs();
+        for t in std::mem::take(&mut s.more) {
+            s.step(&poll, t, |s, c| s.send_some(c));
+        }
+        s.timers(&poll);
+        s.sink.flush();
+    }
+    let all: Vec<Token> = s.clients.keys().copied().collect();
+    for t in all {
+        if let Some(c) = s.clients.remove(&t) {
+            s.close(&poll, c, CloseReason::LocalClose);
+        }
+    }
+    s.hasher.stop();
+    let _ = poll.registry().deregister(&mut s.listener);
+    s.sink.emit(None, None, EventKind::Stopped);
+    s.sink.flush();
+}
+
+/// What a step on one client decided: keep going, or close with this reason.
+type Step = Result<(), CloseReason>;
+
+struct Client {
+    id: ConnId,
+    token: Token,
+    peer: SocketAddr,
+    local: SocketAddr,
+    stream: mio::net::TcpStream,
+    interest: Interest,
+    phase: Phase,
+    /// When [`Server::timers`] must look at this client again.
+    deadline: Option<Instant>,
+}
+
+enum Phase {
+    /// Reading the file name, up to [`MAX_NAME`] bytes.
+    Tutorial(Vec<u8>),
+    /// Reading the `GET` line.
+    Framed(LineParser<Request>),
+    /// Waiting for the file's SHA-256.
+    Hashing(Box<Prepared>),
+    Sending(Box<Sending>),
+    /// Everything sent and our side shut; waiting for the client to close.
+    Draining,
+}
+
+/// An opened file waiting for its sum.
+struct Prepared {
+    name: String,
+    file: File,
+    size: u64,
+    offset: u64,
+    key: HashKey,
+}
+
+struct Sending {
+    /// The header line (framed), sent before any file byte.
+    head: Vec<u8>,
+    head_sent: usize,
+    file: Option<File>,
+    /// File bytes not read yet.
+    remaining: u64,
+    name: String,
+    /// One chunk read from the file; `chunk[pos..len]` is still to be sent.
+    chunk: Vec<u8>,
+    pos: usize,
+    len: usize,
+}
+
+impl Client {
+    fn emit(&self, sink: &EventSink, kind: EventKind) -> bool {
+        sink.emit_local(Some(self.local), Some(self.id), Some(self.peer), kind)
+    }
+
+    fn wanted_interest(&self) -> Interest {
+        match self.phase {
+            Phase::Sending(_) => Interest::WRITABLE,
+            _ => Interest::READABLE,
+        }
+    }
+}
+
+struct Server {
+    cfg: FileServerConfig,
+    /// Canonical shared folder.
+    root: PathBuf,
+    sink: EventSink,
+    listener: mio::net::TcpListener,
+    local: SocketAddr,
+    clients: HashMap<Token, Client>,
+    next_id: ConnId,
+    hasher: Hasher,
+    /// Hash jobs the full queue did not take yet.
+    unsubmitted: Vec<Job>,
+    /// Clients that used up their write batch and can take more.
+    more: Vec<Token>,
+    buf: Vec<u8>,
+    alive: bool,
+}
+
+/// How an I/O error on a client's socket ends it (resets are normal, others are reported).
+fn socket_failed(c: &Client, sink: &EventSink, op: Op, e: &io::Error) -> CloseReason {
+    use io::ErrorKind as K;
+    match e.kind() {
+        K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => CloseReason::Reset,
+        _ => {
+            c.emit(sink, EventKind::Error(Problem::from_io(op, Some(c.peer), e)));
+            CloseReason::Failed
+        }
+    }
+}
+
+impl Server {
+    /// How long poll may sleep: until the next client deadline.
+    fn timeout(&self) -> Option<Duration> {
+        if !self.more.is_empty() {
+            return Some(Duration::ZERO);
+        }
+        let retry = (!self.unsubmitted.is_empty()).then_some(Duration::from_millis(20));
+        let now = Instant::now();
+        let next = self.clients.values().filter_map(|c| c.deadline).min().map(|d| d.saturating_duration_since(now));
+        match (retry, next) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn accept_all(&mut self, poll: &Poll) {
+        loop {
+            match self.listener.accept() {
+                Ok((stream, peer)) => self.accepted(poll, stream, peer),
+                Err(e) if engine::would_block(&e) => return,
+                Err(e) if engine::interrupted(&e) => {}
+                Err(e) => {
+                    let p = Problem::from_io(Op::Accept, Some(self.local), &e);
+                    self.alive &= self.sink.emit(None, None, EventKind::Error(p));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn accepted(&mut self, poll: &Poll, mut stream: mio::net::TcpStream, peer: SocketAddr) {
+        let max = self.cfg.max_clients.max(1);
+        if self.clients.len() >= max {
+            self.alive &= self.sink.emit(None, Some(peer), EventKind::Error(Problem::TooManyClients(max)));
+            return; // dropping the stream closes it
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        let token = Token(id as usize);
+        if let Err(e) = poll.registry().register(&mut stream, token, Interest::READABLE) {
+            let p = Problem::io("register", Some(peer), &e);
+            self.alive &= self.sink.emit(Some(id), Some(peer), EventKind::Error(p));
+            return;
+        }
+        let local = stream.local_addr().unwrap_or(self.local);
+        let phase = match self.cfg.protocol {
+            FileProtocol::Tutorial => Phase::Tutorial(Vec::new()),
+            FileProtocol::Framed => Phase::Framed(LineParser::new()),
+        };
+        let c = Client {
+            id,
+            token,
+            peer,
+            local,
+            stream,
+            interest: Interest::READABLE,
+            phase,
+            deadline: Some(Instant::now() + REQUEST_TIMEOUT),
+        };
+        self.alive &= c.emit(&self.sink, EventKind::Connected { local, inbound: true });
+        self.clients.insert(token, c);
+        // Data may have arrived with the connection.
+        self.step(poll, token, |s, c| s.read_request(c));
+    }
+
+    /// Runs `f` on one client, then closes it or updates its poll interest.
+    fn step(&mut self, poll: &Poll, t: Token, f: impl FnOnce(&mut Server, &mut Client) -> Step) {
+        let Some(mut c) = self.clients.remove(&t) else { return };
+        match f(self, &mut c) {
+            Err(reason) => self.close(poll, c, reason),
+            Ok(()) => {
+                let want = c.wanted_interest();
+                if want != c.interest {
+                    if let Err(e) = poll.registry().reregister(&mut c.stream, t, want) {
+                        let p = Problem::io("register", Some(c.peer), &e);
+                        self.alive &= c.emit(&self.sink, EventKind::Error(p));
+                        return self.close(poll, c, CloseReason::Failed);
+                    }
+                    c.interest = want;
+                }
+                self.clients.insert(t, c);
+            }
+        }
+    }
+
+    fn close(&mut self, poll: &Poll, mut c: Client, reason: CloseReason) {
+        let _ = poll.registry().deregister(&mut c.stream);
+        if reason == CloseReason::LocalClose {
+            let _ = c.stream.shutdown(Shutdown::Both);
+        }
+        self.alive &= c.emit(&self.sink, EventKind::Closed { reason });
+    }
+
+    fn on_ready(&mut self, poll: &Poll, t: Token, readable: bool, writable: bool) {
+        self.step(poll, t, |s, c| {
+            match c.phase {
+                Phase::Tutorial(_) | Phase::Framed(_) if readable => s.read_request(c)?,
+                Phase::Draining if readable => s.drain(c)?,
+                _ => {}
+            }
+            match c.phase {
+                Phase::Sending(_) if writable => s.send_some(c),
+                _ => Ok(()),
+            }
+        });
+    }
+
+    fn log(&mut self, c: &Client, e: &FileError) {
+        self.alive &= c.emit(&self.sink, EventKind::Error(Problem::Logged(e.to_string())));
+    }
+
+    /// Reads the request until it is complete, the socket is empty, or the client closes.
+    fn read_request(&mut self, c: &mut Client) -> Step {
+        loop {
+            let room = match &c.phase {
+                Phase::Tutorial(name) => MAX_NAME - name.len(),
+                Phase::Framed(_) => self.buf.len(),
+                _ => return Ok(()),
+            };
+            match c.stream.read(&mut self.buf[..room]) {
+                Ok(0) => return self.request_ended(c),
+                Ok(n) => {
+                    let data = self.buf[..n].to_vec();
+                    self.alive &= c.emit(&self.sink, EventKind::Rx { data: data.clone(), lost: 0 });
+                    match &mut c.phase {
+                        Phase::Tutorial(name) => {
+                            name.extend_from_slice(&data);
+                            if let Some(i) = name.iter().position(|&b| b == b'\n') {
+                                name.truncate(i + 1);
+                                let name = std::mem::take(name);
+                                return self.tutorial_request(c, name);
+                            }
+                            if name.len() >= MAX_NAME {
+                                let name = std::mem::take(name);
+                                return self.tutorial_request(c, name);
+                            }
+                            c.deadline = Some(Instant::now() + PAUSE);
+                        }
+                        Phase::Framed(p) => match p.push(&data) {
+                            Ok(None) => {}
+                            Ok(Some((req, _))) => return self.serve(c, &req.name, req.offset),
+                            Err(why) => return self.refuse(c, FileError::BadRequest { peer: Some(c.peer), why }),
+                        },
+                        _ => return Ok(()),
+                    }
+                }
+                Err(e) if engine::would_block(&e) => return Ok(()),
+                Err(e) if engine::interrupted(&e) => {}
+                Err(e) => return Err(socket_failed(c, &self.sink, Op::Recv, &e)),
+            }
+        }
+    }
+
+    /// The client half-closed before its request was complete.
+    fn request_ended(&mut self, c: &mut Client) -> Step {
+        match &mut c.phase {
+            // Connected and left without a word (a port check): nothing to report.
+            Phase::Tutorial(name) if name.is_empty() => Err(CloseReason::PeerClosed),
+            Phase::Framed(p) if p.buffered() == 0 => Err(CloseReason::PeerClosed),
+            Phase::Tutorial(name) => {
+                let name = std::mem::take(name);
+                self.tutorial_request(c, name)
+            }
+            _ => self.refuse(c, FileError::BadRequest { peer: Some(c.peer), why: super::Malformed::EndedEarly }),
+        }
+    }
+
+    fn tutorial_request(&mut self, c: &mut Client, name: Vec<u8>) -> Step {
+        match String::from_utf8(name) {
+            Ok(name) => self.serve(c, &name, 0),
+            Err(_) => self.refuse(c, FileError::BadRequest { peer: Some(c.peer), why: super::Malformed::NotUtf8 }),
+        }
+    }
+
+    /// Checks the name, opens the file and starts sending (or hashing first).
+    fn serve(&mut self, c: &mut Client, requested: &str, offset: u64) -> Step {
+        let name = path::trim_name(requested).to_string();
+        let peer = Some(c.peer);
+        let real = match path::resolve(&self.root, requested) {
+            Ok(p) => p,
+            Err(PathError::Refused(why)) => return self.refuse(c, FileError::Refused { name: Some(name), peer, why }),
+            Err(PathError::NotFound) => return self.refuse(c, FileError::NotFound { name, peer }),
+            Err(PathError::Io(detail)) => return self.refuse(c, FileError::Io { op: IoOp::Open, path: None, detail }),
+        };
+        let opened = File::open(&real).and_then(|f| f.metadata().map(|m| (f, m)));
+        let (file, meta) = match opened {
+            Ok(v) => v,
+            Err(e) => return self.refuse(c, FileError::io(IoOp::Open, None, &e)),
+        };
+        let size = meta.len();
+        if size > self.cfg.max_file_size {
+            return self.refuse(c, FileError::TooBig { name, size, max: self.cfg.max_file_size, peer });
+        }
+        if self.cfg.protocol == FileProtocol::Tutorial {
+            return self.start_sending(c, Vec::new(), Some(file), 0, size, name);
+        }
+        if offset > size {
+            return self.refuse(c, FileError::BadOffset { offset, size });
+        }
+        let key = HashKey::new(real, &meta);
+        if let Some(sha256) = self.hasher.cached(&key) {
+            let head = Response::Ok { size, sha256 }.encode();
+            return self.start_sending(c, head, Some(file), offset, size, name);
+        }
+        if let Err(job) = self.hasher.submit(Job { token: c.token, key: key.clone() }) {
+            self.unsubmitted.push(job);
+        }
+        c.phase = Phase::Hashing(Box::new(Prepared { name, file, size, offset, key }));
+        c.deadline = None;
+        Ok(())
+    }
+
+    /// Logs why the request is not served; framed answers `ERR`, tutorial just closes (the
+    /// tutorial's client then receives `b''`).
+    fn refuse(&mut self, c: &mut Client, e: FileError) -> Step {
+        self.log(c, &e);
+        match self.cfg.protocol {
+            FileProtocol::Tutorial => self.finish(c),
+            FileProtocol::Framed => {
+                let head = Response::error(e.code(), &e.without_peer().to_string()).encode();
+                self.start_sending(c, head, None, 0, 0, String::new())
+            }
+        }
+    }
+
+    fn start_sending(
+        &mut self,
+        c: &mut Client,
+        head: Vec<u8>,
+        mut file: Option<File>,
+        offset: u64,
+        size: u64,
+        name: String,
+    ) -> Step {
+        if offset > 0
+            && let Some(f) = &mut file
+            && let Err(e) = f.seek(SeekFrom::Start(offset))
+        {
+            return self.refuse(c, FileError::io(IoOp::Read, None, &e));
+        }
+        let remaining = if file.is_some() { size - offset } else { 0 };
+        c.phase = Phase::Sending(Box::new(Sending {
+            head,
+            head_sent: 0,
+            file,
+            remaining,
+            name,
+            chunk: Vec::new(),
+            pos: 0,
+            len: 0,
+        }));
+        c.deadline = Some(Instant::now() + STALL_TIMEOUT);
+        self.send_some(c)
+    }
+
+    /// Writes the header, then file chunks, until the socket is full or a batch is done.
+    fn send_some(&mut self, c: &mut Client) -> Step {
+        let Client { phase, stream, .. } = c;
+        let Phase::Sending(s) = phase else { return Ok(()) };
+        let mut chunks = 0;
+        let mut progressed = false;
+        let result = loop {
+            let (data, is_head) = if s.head_sent < s.head.len() {
+                (&s.head[s.head_sent..], true)
+            } else if s.pos < s.len {
+                (&s.chunk[s.pos..s.len], false)
+            } else if s.remaining == 0 {
+                break Ok(true);
+            } else if chunks == WRITE_BATCH {
+                self.more.push(c.token);
+                break Ok(false);
+            } else {
+                let Some(f) = s.file.as_mut() else { break Ok(true) };
+                if s.chunk.is_empty() {
+                    s.chunk = vec![0; CHUNK];
+                }
+                let want = s.remaining.min(CHUNK as u64) as usize;
+                match f.read(&mut s.chunk[..want]) {
+                    Ok(0) => break Err(Some(FileError::Changed { name: s.name.clone() })),
+                    Ok(n) => {
+                        (s.pos, s.len) = (0, n);
+                        s.remaining -= n as u64;
+                        chunks += 1;
+                        continue;
+                    }
+                    Err(e) if engine::interrupted(&e) => continue,
+                    Err(e) => break Err(Some(FileError::io(IoOp::Read, None, &e))),
+                }
+            };
+            match stream.write(data) {
+                Ok(0) => break Err(None),
+                Ok(n) => {
+                    let sent = data[..n].to_vec();
+                    if is_head {
+                        s.head_sent += n;
+                    } else {
+                        s.pos += n;
+                    }
+                    progressed = true;
+                    let ev = EventKind::Tx { data: sent };
+                    self.alive &= self.sink.emit_local(Some(c.local), Some(c.id), Some(c.peer), ev);
+                }
+                Err(e) if engine::would_block(&e) => break Ok(false),
+                Err(e) if engine::interrupted(&e) => {}
+                Err(e) => return Err(socket_failed(c, &self.sink, Op::Send, &e)),
+            }
+        };
+        if progressed {
+            c.deadline = Some(Instant::now() + STALL_TIMEOUT);
+        }
+        match result {
+            Ok(true) => self.finish(c),
+            Ok(false) => Ok(()),
+            Err(Some(e)) => {
+                self.log(c, &e);
+                Err(CloseReason::LocalClose)
+            }
+            Err(None) => Err(CloseReason::Failed),
+        }
+    }
+
+    /// Everything is sent: shut our side (the client's recv returns b'') and wait for its close.
+    fn finish(&mut self, c: &mut Client) -> Step {
+        match c.stream.shutdown(Shutdown::Write) {
+            Ok(()) => self.alive &= c.emit(&self.sink, EventKind::HalfClosed),
+            Err(_) => return Err(CloseReason::Reset),
+        }
+        c.phase = Phase::Draining;
+        c.deadline = Some(Instant::now() + DRAIN_TIMEOUT);
+        self.drain(c)
+    }
+
+    /// Reads (and logs) whatever the client still sends, until it closes.
+    fn drain(&mut self, c: &mut Client) -> Step {
+        loop {
+            match c.stream.read(&mut self.buf) {
+                Ok(0) => return Err(CloseReason::PeerClosed),
+                Ok(n) => {
+                    let data = self.buf[..n].to_vec();
+                    self.alive &= c.emit(&self.sink, EventKind::Rx { data, lost: 0 });
+                }
+                Err(e) if engine::would_block(&e) => return Ok(()),
+                Err(e) if engine::interrupted(&e) => {}
+                Err(e) => return Err(socket_failed(c, &self.sink, Op::Recv, &e)),
+            }
+        }
+    }
+
+    fn on_hashed(&mut self, poll: &Poll, done: Done) {
+        self.step(poll, done.token, |s, c| {
+            let Phase::Hashing(p) = std::mem::replace(&mut c.phase, Phase::Draining) else {
+                return Err(CloseReason::LocalClose); // cannot happen: only hashing clients have jobs
+            };
+            if p.key != done.key {
+                c.phase = Phase::Hashing(p);
+                return Ok(());
+            }
+            let p = *p;
+            match done.result {
+                Ok(sha256) => {
+                    let head = Response::Ok { size: p.size, sha256 }.encode();
+                    s.start_sending(c, head, Some(p.file), p.offset, p.size, p.name)
+                }
+                Err(None) => s.refuse(c, FileError::Changed { name: p.name }),
+                Err(Some(detail)) => s.refuse(c, FileError::Io { op: IoOp::Hash, path: None, detail }),
+            }
+        });
+    }
+
+    fn retry_jobs(&mut self) {
+        for job in std::mem::take(&mut self.unsubmitted) {
+            if !self.clients.contains_key(&job.token) {
+                continue;
+            }
+            if let Err(job) = self.hasher.submit(job) {
+                self.unsubmitted.push(job);
+            }
+        }
+    }
+
+    /// Acts on clients whose deadline has passed.
+    fn timers(&mut self, poll: &Poll) {
+        let now = Instant::now();
+        let due: Vec<Token> =
+            self.clients.iter().filter(|(_, c)| c.deadline.is_some_and(|d| d <= now)).map(|(t, _)| *t).collect();
+        for t in due {
+            self.step(poll, t, |s, c| {
+                c.deadline = None;
+                let peer = Some(c.peer);
+                let secs = REQUEST_TIMEOUT.as_secs();
+                match &mut c.phase {
+                    // The client paused: the name is complete (the tutorial's client sends it
+                    // without a newline and waits).
+                    Phase::Tutorial(name) if !name.is_empty() => {
+                        let name = std::mem::take(name);
+                        s.tutorial_request(c, name)
+                    }
+                    Phase::Tutorial(_) | Phase::Framed(_) => s.refuse(c, FileError::NoRequest { peer, secs }),
+                    Phase::Sending(_) => {
+                        s.log(c, &FileError::ClientStalled { peer, secs: STALL_TIMEOUT.as_secs() });
+                        Err(CloseReason::LocalClose)
+                    }
+                    Phase::Draining => Err(CloseReason::LocalClose),
+                    Phase::Hashing(_) => Ok(()),
+                }
+            });
+        }
+    }
+}
