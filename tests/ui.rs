@@ -1106,3 +1106,68 @@ fn an_older_settings_file_with_one_side_by_side_tab_still_loads() {
     assert!(has(&h, "Listening on") || has(&h, "Start"), "the server pane is shown");
     assert_eq!(h.query_all_by_label("Hide").count(), 1);
 }
+
+#[test]
+fn file_transfer_tab_shares_one_folder_downloads_verified_and_refuses_traversal() {
+    let root = tempfile::tempdir().unwrap();
+    let shared = root.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::write(shared.join("notes.txt"), "socket notes\n".repeat(1000)).unwrap();
+    std::fs::write(root.path().join("secret.txt"), "top secret").unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let port = (9000..9999).find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok()).unwrap();
+
+    let mut h = app(Lang::En);
+    h.run_steps(2);
+    open_tab(&h, "File transfer");
+    h.run_steps(3);
+    assert!(has(&h, "Nothing shared: pick a folder"), "nothing is shared before a folder is picked");
+    // The download folder starts as the current directory: fixed here so the image is the same
+    // on every machine.
+    set_field(&mut h, "Save to folder", "/tmp/downloads");
+    h.snapshot("file_transfer_tab");
+    h.state_mut().lang = Lang::Zh;
+    h.run_steps(3);
+    assert!(has(&h, "未共享:请选择文件夹"));
+    h.snapshot("file_transfer_tab_zh");
+    h.state_mut().lang = Lang::En;
+    h.run_steps(3);
+    set_field(&mut h, "Shared folder", &shared.display().to_string());
+    set_field(&mut h, "Local address", &format!("127.0.0.1:{port}"));
+    click(&h, "Start");
+    run_until(&mut h, "sharing", |h| has(h, "Sharing "));
+
+    set_field(&mut h, "Server address", &format!("127.0.0.1:{port}"));
+    set_field(&mut h, "File name", "notes.txt");
+    set_field(&mut h, "Save to folder", &out.path().display().to_string());
+    click(&h, "Download");
+    run_until(&mut h, "saved", |h| has(h, "checksum verified"));
+    assert_eq!(std::fs::read(out.path().join("notes.txt")).unwrap(), std::fs::read(shared.join("notes.txt")).unwrap());
+
+    // Again: the file exists, so the tab asks before replacing it.
+    std::fs::write(out.path().join("notes.txt"), "mine").unwrap();
+    click(&h, "Download");
+    h.run_steps(2);
+    assert!(has(&h, "exists. Replace it?"));
+    click(&h, "Keep it");
+    h.run_steps(2);
+    assert_eq!(std::fs::read(out.path().join("notes.txt")).unwrap(), b"mine", "kept");
+    click(&h, "Download");
+    h.run_steps(2);
+    click(&h, "Replace");
+    run_until(&mut h, "replaced", |h| has(h, "checksum verified"));
+    assert_eq!(std::fs::read(out.path().join("notes.txt")).unwrap().len(), 13_000);
+
+    // The tutorial's hole stays shut: the refusal shows on the client and in the server's log.
+    set_field(&mut h, "File name", "../secret.txt");
+    click(&h, "Download");
+    run_until(&mut h, "refused", |h| has(h, "climbs out of the shared folder"));
+    assert!(!out.path().join("secret.txt").exists());
+    let state = h.state();
+    assert_eq!(state.files.wire.counters(&state.log).open_connections, 0);
+    // Listening elsewhere than loopback is pointed out.
+    click(&h, "Stop");
+    run_until(&mut h, "stopped", |h| !h.state().files.server_running());
+    set_field(&mut h, "Local address", "0.0.0.0:7890");
+    assert!(has(&h, "other machines on your network can connect"));
+}

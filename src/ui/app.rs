@@ -9,6 +9,7 @@ use crate::i18n::Lang;
 use super::addresses::AddressesTab;
 use super::all::AllTab;
 use super::broadcast::BroadcastTab;
+use super::files::FilesTab;
 use super::instances::{Instance, Kind, Tab};
 use super::layout::{self, Arrange, MAX_PANES};
 use super::tcp_client::TcpClientTab;
@@ -38,6 +39,7 @@ pub enum TabId {
     TcpServer,
     TcpClient,
     Broadcast,
+    Files,
     /// One more instance of a socket tab, by its number in the log.
     Extra(u16),
     All,
@@ -53,6 +55,7 @@ pub const TAB_UDP: u16 = 1;
 pub const TAB_TCP_SERVER: u16 = 2;
 pub const TAB_TCP_CLIENT: u16 = 3;
 pub const TAB_BROADCAST: u16 = 4;
+pub const TAB_FILES: u16 = 5;
 
 pub struct SockLabApp {
     pub lang: Lang,
@@ -92,6 +95,7 @@ pub struct SockLabApp {
     pub tcp_server: TcpServerTab,
     pub tcp_client: TcpClientTab,
     pub broadcast: BroadcastTab,
+    pub files: FilesTab,
     pub all: AllTab,
     pub viewer: ViewerTab,
     pub addresses: AddressesTab,
@@ -120,9 +124,10 @@ impl SockLabApp {
             tcp_server: TcpServerTab::new(&sink, TAB_TCP_SERVER),
             tcp_client: TcpClientTab::new(&sink, TAB_TCP_CLIENT),
             broadcast: BroadcastTab::new(&sink, TAB_BROADCAST),
+            files: FilesTab::new(&sink, TAB_FILES),
             extra: Vec::new(),
             retired: Vec::new(),
-            next_tab: TAB_BROADCAST + 1,
+            next_tab: TAB_FILES + 1,
             also: Vec::new(),
             arrange: Arrange::Columns,
             sink,
@@ -144,6 +149,7 @@ impl SockLabApp {
             info(TAB_TCP_SERVER, t.tab_tcp_server, egui::Color32::from_rgb(0x13, 0x8d, 0x90)),
             info(TAB_TCP_CLIENT, t.tab_tcp_client, egui::Color32::from_rgb(0xd3, 0x6b, 0x00)),
             info(TAB_BROADCAST, t.tab_broadcast, egui::Color32::from_rgb(0xc2, 0x18, 0x5b)),
+            info(TAB_FILES, t.tab_files, egui::Color32::from_rgb(0x2e, 0x7d, 0x32)),
         ];
         for i in self.extra.iter().chain(&self.retired) {
             v.push(TabInfo { id: i.id, name: i.name(self.lang), color: i.color });
@@ -158,6 +164,7 @@ impl SockLabApp {
             TabId::TcpServer => "tcp_server".into(),
             TabId::TcpClient => "tcp_client".into(),
             TabId::Broadcast => "broadcast".into(),
+            TabId::Files => "files".into(),
             TabId::All => "all".into(),
             TabId::Extra(n) => format!("instance:{}", self.extra.iter().position(|i| i.id == n)?),
             TabId::Viewer | TabId::Addresses => return None,
@@ -170,6 +177,7 @@ impl SockLabApp {
             "tcp_server" => TabId::TcpServer,
             "tcp_client" => TabId::TcpClient,
             "broadcast" => TabId::Broadcast,
+            "files" => TabId::Files,
             "all" => TabId::All,
             other => {
                 let pos: usize = other.strip_prefix("instance:")?.parse().ok()?;
@@ -535,6 +543,7 @@ impl SockLabApp {
             (TabId::TcpServer, t.tab_tcp_server.to_string()),
             (TabId::TcpClient, t.tab_tcp_client.to_string()),
             (TabId::Broadcast, t.tab_broadcast.to_string()),
+            (TabId::Files, t.tab_files.to_string()),
         ];
         choices.extend(self.extra.iter().map(|i| (TabId::Extra(i.id), i.name(self.lang))));
         choices.push((TabId::All, t.tab_all.to_string()));
@@ -579,6 +588,7 @@ impl SockLabApp {
             TabId::TcpServer => by_number(TAB_TCP_SERVER),
             TabId::TcpClient => by_number(TAB_TCP_CLIENT),
             TabId::Broadcast => by_number(TAB_BROADCAST),
+            TabId::Files => by_number(TAB_FILES),
             TabId::Extra(n) => by_number(n),
             TabId::All => None,
             TabId::Viewer => Some((t.tab_viewer.to_string(), egui::Color32::GRAY)),
@@ -588,63 +598,75 @@ impl SockLabApp {
     }
 
     fn tab_bar(&mut self, ui: &mut egui::Ui) {
-        let t = self.lang.tr();
-        ui.horizontal(|ui| {
-            ui.heading("SockLab");
-            ui.separator();
-            for (id, name) in [
-                (TabId::Udp, t.tab_udp),
-                (TabId::TcpServer, t.tab_tcp_server),
-                (TabId::TcpClient, t.tab_tcp_client),
-                (TabId::Broadcast, t.tab_broadcast),
-                (TabId::All, t.tab_all),
-                (TabId::Viewer, t.tab_viewer),
-                (TabId::Addresses, t.tab_addresses),
-            ] {
-                let text = egui::RichText::new(name).size(16.0);
-                ui.selectable_value(&mut self.active, id, text);
-            }
-            let plus = ui.menu_button(egui::RichText::new("+").size(16.0), |ui| {
-                for k in Kind::ALL {
-                    if ui.button(crate::i18n::fill(t.new_instance, &[&k.name(self.lang)])).clicked() {
-                        self.open_instance(k);
-                        ui.close();
-                    }
-                }
-            });
-            plus.response.on_hover_text(t.new_instance_tip);
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                // View menu: theme and log memory. Language and presentation stay one click away.
-                ui.menu_button(t.view_menu, |ui| self.view_menu(ui));
-                ui.menu_button(t.lessons, |ui| {
-                    for (l, name) in [
-                        (Lesson::UpperEcho, t.lesson_upper),
-                        (Lesson::HelloServer, t.lesson_hello),
-                        (Lesson::StickyPackets, t.lesson_sticky),
-                        (Lesson::UdpChat, t.lesson_chat),
-                        (Lesson::BroadcastTwo, t.lesson_broadcast),
-                    ] {
-                        if ui.button(name).clicked() {
-                            self.set_up(l);
-                            ui.close();
-                        }
-                    }
-                });
-                let label = if self.presenting { t.presenting_off } else { t.presenting_on };
-                if ui.selectable_label(self.presenting, label).on_hover_text(t.presenting_tip).clicked() {
-                    self.presenting = !self.presenting;
-                    self.apply_presentation(ui.ctx());
-                }
-                let combo =
-                    egui::ComboBox::from_id_salt("language").selected_text(self.lang.native_name()).show_ui(ui, |ui| {
-                        for l in Lang::ALL {
-                            ui.selectable_value(&mut self.lang, l, l.native_name());
-                        }
-                    });
-                let label = ui.label(t.language);
-                combo.response.labelled_by(label.id);
-            });
+        // The menus keep their place on the right; the tabs take the rest of the width and wrap
+        // to a second row when the window (or the zoom) leaves them too little.
+        let right_to_left = egui::Layout::right_to_left(egui::Align::Min);
+        ui.allocate_ui_with_layout(egui::vec2(ui.available_width(), 0.0), right_to_left, |ui| {
+            self.menus(ui);
+            let wrap = egui::Layout::left_to_right(egui::Align::Center).with_main_wrap(true);
+            ui.with_layout(wrap, |ui| self.tabs(ui));
         });
+    }
+
+    fn tabs(&mut self, ui: &mut egui::Ui) {
+        let t = self.lang.tr();
+        ui.heading("SockLab");
+        ui.separator();
+        for (id, name) in [
+            (TabId::Udp, t.tab_udp),
+            (TabId::TcpServer, t.tab_tcp_server),
+            (TabId::TcpClient, t.tab_tcp_client),
+            (TabId::Broadcast, t.tab_broadcast),
+            (TabId::Files, t.tab_files),
+            (TabId::All, t.tab_all),
+            (TabId::Viewer, t.tab_viewer),
+            (TabId::Addresses, t.tab_addresses),
+        ] {
+            let text = egui::RichText::new(name).size(16.0);
+            ui.selectable_value(&mut self.active, id, text);
+        }
+        let plus = ui.menu_button(egui::RichText::new("+").size(16.0), |ui| {
+            for k in Kind::ALL {
+                if ui.button(crate::i18n::fill(t.new_instance, &[&k.name(self.lang)])).clicked() {
+                    self.open_instance(k);
+                    ui.close();
+                }
+            }
+        });
+        plus.response.on_hover_text(t.new_instance_tip);
+    }
+
+    /// View, Lessons, Present and the language, right to left.
+    fn menus(&mut self, ui: &mut egui::Ui) {
+        let t = self.lang.tr();
+        // View menu: theme and log memory. Language and presentation stay one click away.
+        ui.menu_button(t.view_menu, |ui| self.view_menu(ui));
+        ui.menu_button(t.lessons, |ui| {
+            for (l, name) in [
+                (Lesson::UpperEcho, t.lesson_upper),
+                (Lesson::HelloServer, t.lesson_hello),
+                (Lesson::StickyPackets, t.lesson_sticky),
+                (Lesson::UdpChat, t.lesson_chat),
+                (Lesson::BroadcastTwo, t.lesson_broadcast),
+            ] {
+                if ui.button(name).clicked() {
+                    self.set_up(l);
+                    ui.close();
+                }
+            }
+        });
+        let label = if self.presenting { t.presenting_off } else { t.presenting_on };
+        if ui.selectable_label(self.presenting, label).on_hover_text(t.presenting_tip).clicked() {
+            self.presenting = !self.presenting;
+            self.apply_presentation(ui.ctx());
+        }
+        let combo = egui::ComboBox::from_id_salt("language").selected_text(self.lang.native_name()).show_ui(ui, |ui| {
+            for l in Lang::ALL {
+                ui.selectable_value(&mut self.lang, l, l.native_name());
+            }
+        });
+        let label = ui.label(t.language);
+        combo.response.labelled_by(label.id);
     }
 }
 
@@ -702,6 +724,7 @@ impl eframe::App for SockLabApp {
             tcp_server: &mut self.tcp_server,
             tcp_client: &mut self.tcp_client,
             broadcast: &mut self.broadcast,
+            files: &mut self.files,
             extra: &mut self.extra,
             all: &mut self.all,
             viewer: &mut self.viewer,
@@ -728,7 +751,22 @@ impl eframe::App for SockLabApp {
                         }
                     });
                     ui.separator();
-                    if let Some(ip) = tabs.show(*id, ui, lang, shared) {
+                    // A pane too low for the tab's settings and its log scrolls, so the log
+                    // keeps a readable height below the settings.
+                    let shown = if ui.available_height() < layout::MIN_PANE_HEIGHT {
+                        egui::ScrollArea::vertical()
+                            .id_salt(("pane-scroll", i))
+                            .auto_shrink(false)
+                            .show(ui, |ui| {
+                                ui.set_min_height(layout::MIN_PANE_HEIGHT);
+                                ui.set_max_height(layout::MIN_PANE_HEIGHT);
+                                tabs.show(*id, ui, lang, shared)
+                            })
+                            .inner
+                    } else {
+                        tabs.show(*id, ui, lang, shared)
+                    };
+                    if let Some(ip) = shown {
                         use_ip = Some(ip);
                     }
                 });
@@ -771,6 +809,7 @@ impl SockLabApp {
                 TAB_TCP_SERVER => self.tcp_server.seen(&ev),
                 TAB_TCP_CLIENT => self.tcp_client.seen(&ev),
                 TAB_BROADCAST => self.broadcast.seen(&ev),
+                TAB_FILES => self.files.seen(&ev),
                 id => {
                     if let Some(i) = self.extra.iter_mut().chain(&mut self.retired).find(|i| i.id == id) {
                         i.seen(&ev);
@@ -787,18 +826,25 @@ impl SockLabApp {
         for w in self.wires_mut() {
             w.tick();
         }
+        self.files.tick();
         more
     }
 
     fn wires_mut(&mut self) -> Vec<&mut super::widgets::Wire> {
-        let mut v =
-            vec![&mut self.udp.wire, &mut self.tcp_server.wire, &mut self.tcp_client.wire, &mut self.broadcast.wire];
+        let mut v = vec![
+            &mut self.udp.wire,
+            &mut self.tcp_server.wire,
+            &mut self.tcp_client.wire,
+            &mut self.broadcast.wire,
+            &mut self.files.wire,
+        ];
         v.extend(self.extra.iter_mut().chain(&mut self.retired).map(Instance::wire_mut));
         v
     }
 
     /// Stops and joins every worker of every tab.
     pub fn shutdown(&mut self) {
+        self.files.shutdown();
         for w in self.wires_mut() {
             w.request_stop();
         }
@@ -850,6 +896,7 @@ struct TabsMut<'a> {
     tcp_server: &'a mut TcpServerTab,
     tcp_client: &'a mut TcpClientTab,
     broadcast: &'a mut BroadcastTab,
+    files: &'a mut FilesTab,
     extra: &'a mut Vec<Instance>,
     all: &'a mut AllTab,
     viewer: &'a mut ViewerTab,
@@ -864,6 +911,7 @@ impl TabsMut<'_> {
             TabId::TcpServer => self.tcp_server.ui(ui, lang, shared),
             TabId::TcpClient => self.tcp_client.ui(ui, lang, shared),
             TabId::Broadcast => self.broadcast.ui(ui, lang, shared),
+            TabId::Files => self.files.ui(ui, lang, shared),
             TabId::Extra(n) => {
                 if let Some(i) = self.extra.iter_mut().find(|i| i.id == n) {
                     i.ui(ui, lang, shared);

@@ -23,6 +23,9 @@ impl Arrange {
 /// At most this many tabs are shown at once; more would be too small to read.
 pub const MAX_PANES: usize = 6;
 
+/// A pane lower than this scrolls: the tab gets this height, so its log stays readable.
+pub const MIN_PANE_HEIGHT: f32 = 560.0;
+
 /// Space between two panes, where a separator line is drawn.
 pub const GAP: f32 = 8.0;
 

@@ -5,6 +5,7 @@ mod all;
 pub mod app;
 mod broadcast;
 mod export;
+mod files;
 mod filter;
 pub mod fonts;
 mod generator;

@@ -187,6 +187,7 @@ impl TcpServerTab {
             }
             self.code.button(ui, lang);
         });
+        widgets::exposure_note(ui, lang, &self.bind);
         let (state, color) = match self.state {
             State::Stopped => (t.state_stopped.to_string(), widgets::RED),
             State::Starting => (t.state_starting.to_string(), widgets::AMBER),

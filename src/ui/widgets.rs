@@ -551,6 +551,26 @@ pub fn address_edit_on(
     r
 }
 
+/// Under a listening address: says so when other machines can reach the socket (0.0.0.0, `::`
+/// or an address that is not loopback). Servers default to 127.0.0.1, which only this machine
+/// reaches.
+pub fn exposure_note(ui: &mut egui::Ui, lang: Lang, bind: &str) {
+    let t = lang.tr();
+    let host = crate::engine::split_host_port(bind).map(|(h, _)| h);
+    let Ok(host) = host else { return };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let host = host.split('%').next().unwrap_or(host);
+    let text = match host.parse::<std::net::IpAddr>() {
+        Ok(ip) if ip.is_unspecified() => t.exposure_any.to_string(),
+        Ok(ip) if ip.is_loopback() => return,
+        Ok(ip) => i18n::fill(t.exposure_iface, &[&ip]),
+        Err(_) if host.eq_ignore_ascii_case("localhost") => return,
+        Err(_) if host.is_empty() => t.exposure_any.to_string(),
+        Err(_) => i18n::fill(t.exposure_iface, &[&host]),
+    };
+    ui.colored_label(AMBER, text);
+}
+
 /// For "port in use": which socket of this machine holds the port, if the OS lets us see it.
 pub fn port_holder(addr: std::net::SocketAddr, tcp: bool) -> Option<String> {
     use crate::basics::sockets::{self, TcpState};
