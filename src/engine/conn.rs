@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
+use std::time::Instant;
 
 use mio::{Interest, Registry, Token};
 
@@ -11,10 +12,16 @@ use super::problem::Op;
 use super::{CloseReason, ConnId, EventKind, EventSink, Problem};
 use crate::codec::framing::{Deframer, Framing};
 
-/// Bytes one connection may have waiting to be sent before it counts as "not reading".
+/// Bytes one connection may have waiting to be sent before it counts as "not reading", unless
+/// its owner sets another limit ([`Conn::set_max_pending`]; the TCP server uses
+/// `TcpServerConfig::max_pending`). These bytes are on top of what the kernel's socket buffers
+/// already hold.
 pub(crate) const MAX_PENDING: usize = 16 * 1024 * 1024;
 /// Reads per wake-up before other connections and commands get a turn.
 const READ_BATCH: usize = 64;
+/// Bytes read per turn before other connections and commands get theirs: one client streaming
+/// flat out delays the others by at most this much work (not READ_BATCH full buffers).
+const READ_BUDGET: usize = 256 * 1024;
 
 /// What reading found.
 pub(crate) enum ReadStatus {
@@ -37,6 +44,10 @@ pub(crate) struct Conn {
     pub stream: mio::net::TcpStream,
     out: VecDeque<u8>,
     want_write: bool,
+    /// Registered for reading (false while reading is paused, see [`Conn::pause_reading_at`]).
+    reading: bool,
+    /// When bytes last went to the kernel, or when the queue last started filling.
+    last_progress: Instant,
     /// Shut down our sending side once `out` is empty.
     pub shutdown_when_flushed: bool,
     /// Close once `out` is empty, with this reason.
@@ -45,6 +56,13 @@ pub(crate) struct Conn {
     /// How messages are delimited on this connection; `None` logs each read as it came.
     framing: Framing,
     deframer: Option<Deframer>,
+    /// Bytes `out` may hold before the peer counts as not reading.
+    max_pending: usize,
+    /// Stop reading from the peer while `out` holds this many bytes (back-pressure).
+    pause_at: Option<usize>,
+    /// The peer was found not reading: the connection is being dropped (with a reset, see
+    /// [`Conn::close`]); nothing more is queued or read.
+    aborted: bool,
 }
 
 /// TCP_NODELAY: turn Nagle's algorithm off, so small writes leave at once instead of waiting
@@ -63,11 +81,53 @@ impl Conn {
             stream,
             out: VecDeque::new(),
             want_write: false,
+            reading: true,
+            last_progress: Instant::now(),
             shutdown_when_flushed: false,
             close_when_flushed: None,
             write_shut: false,
             framing,
             deframer: (framing != Framing::None).then(|| Deframer::new(framing)),
+            max_pending: MAX_PENDING,
+            pause_at: None,
+            aborted: false,
+        }
+    }
+
+    /// How many bytes may wait to be sent before the peer counts as not reading (at least 1).
+    pub fn set_max_pending(&mut self, bytes: usize) {
+        self.max_pending = bytes.max(1);
+    }
+
+    /// Back-pressure, as a blocking server gets for free: while `bytes` or more wait to be sent,
+    /// nothing more is read from the peer (so its automatic answers cannot pile up); TCP flow
+    /// control then slows the peer down. Reading resumes once the queue is shorter.
+    pub fn pause_reading_at(&mut self, bytes: usize) {
+        self.pause_at = Some(bytes.max(1));
+    }
+
+    /// Reading is paused: too many bytes wait for the peer to read them.
+    fn backlogged(&self) -> bool {
+        self.pause_at.is_some_and(|p| self.out.len() >= p)
+    }
+
+    /// Queuing `adding` more bytes shows the peer is not reading: the queue is already behind
+    /// (at the pause point; without one, not empty) and would pass the limit. A peer that keeps
+    /// up may still get one message larger than the limit (bounded by the message itself).
+    fn over_limit(&self, adding: usize) -> bool {
+        self.out.len() >= self.pause_at.unwrap_or(1) && self.out.len() + adding > self.max_pending
+    }
+
+    /// Since when bytes have been waiting without any going out; `None` if nothing waits.
+    pub fn waiting_since(&self) -> Option<Instant> {
+        (!self.out.is_empty()).then_some(self.last_progress)
+    }
+
+    /// Gives up on a peer that does not read: reports it, and [`Conn::close`] will reset it.
+    pub fn not_reading(&mut self, sink: &EventSink) {
+        if !self.aborted {
+            self.aborted = true;
+            self.emit(sink, EventKind::Error(Problem::ClientNotReading(self.out.len())));
         }
     }
 
@@ -81,7 +141,15 @@ impl Conn {
 
     /// Reads what is available, calling `on_data` for each chunk as the OS returned it.
     pub fn read(&mut self, buf: &mut [u8], sink: &EventSink, mut on_data: impl FnMut(&mut Conn, &[u8])) -> ReadStatus {
+        let mut got = 0;
         for _ in 0..READ_BATCH {
+            if got >= READ_BUDGET {
+                break;
+            }
+            if self.backlogged() {
+                // Paused until the peer reads; `update_interest` re-arms reading then.
+                return ReadStatus::Drained;
+            }
             match self.stream.read(buf) {
                 Ok(0) => {
                     // An unfinished message at the end of the stream is still logged.
@@ -91,6 +159,7 @@ impl Conn {
                     return ReadStatus::Eof;
                 }
                 Ok(n) => {
+                    got += n;
                     // Without framing each read is one row; with framing, each whole message.
                     let messages = match self.deframer.as_mut() {
                         Some(d) => d.push_frames(&buf[..n]).into_iter().map(|f| f.payload).collect(),
@@ -101,6 +170,10 @@ impl Conn {
                             return ReadStatus::Dead(CloseReason::LocalClose);
                         }
                         on_data(self, &data);
+                        if self.aborted {
+                            // The answer found the peer not reading: stop here, it is dropped.
+                            return ReadStatus::Dead(CloseReason::LocalClose);
+                        }
                     }
                 }
                 Err(e) if super::would_block(&e) => return ReadStatus::Drained,
@@ -117,7 +190,15 @@ impl Conn {
     }
 
     /// Frames a message, queues it and writes as much as the kernel takes now.
+    ///
+    /// If the queue is already behind and this message would take it past the limit, the peer
+    /// is not reading: that is reported ([`Problem::ClientNotReading`]) and the connection must
+    /// be closed (`Err`); [`Conn::close`] then resets it. A single message larger than the
+    /// limit is still queued when the peer keeps up (it is bounded by its own size).
     pub fn send(&mut self, data: &[u8], sink: &EventSink) -> Result<(), CloseReason> {
+        if self.aborted {
+            return Err(CloseReason::LocalClose);
+        }
         if self.write_shut || self.shutdown_when_flushed {
             self.emit(sink, EventKind::Error(Problem::NotConnected));
             return Ok(());
@@ -137,10 +218,14 @@ impl Conn {
                 }
             }
         };
-        if self.out.len() + data.len() > MAX_PENDING {
+        if self.over_limit(data.len()) {
             let pending = self.out.len() + data.len();
             self.emit(sink, EventKind::Error(Problem::ClientNotReading(pending)));
+            self.aborted = true;
             return Err(CloseReason::LocalClose);
+        }
+        if self.out.is_empty() {
+            self.last_progress = Instant::now();
         }
         self.out.extend(data);
         self.flush(sink)
@@ -153,7 +238,9 @@ impl Conn {
             match self.stream.write(front) {
                 Ok(0) => return Err(CloseReason::Failed),
                 Ok(n) => {
-                    let data: Vec<u8> = self.out.drain(..n).collect();
+                    let data = front[..n].to_vec();
+                    self.out.drain(..n);
+                    self.last_progress = Instant::now();
                     if !self.emit(sink, EventKind::Tx { data }) {
                         return Err(CloseReason::LocalClose);
                     }
@@ -204,21 +291,34 @@ impl Conn {
         if self.out.is_empty() { self.close_when_flushed } else { None }
     }
 
-    /// Asks for write readiness only while bytes wait.
+    /// Asks for write readiness only while bytes wait, and for read readiness unless reading is
+    /// paused. Re-registering re-arms readiness: data that came while paused is seen at once.
     pub fn update_interest(&mut self, registry: &Registry) -> io::Result<()> {
-        let want = !self.out.is_empty();
-        if want != self.want_write {
-            let interest = if want { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
+        let write = !self.out.is_empty();
+        // A paused connection always has bytes waiting (the pause needs at least one).
+        let read = !self.backlogged() || !write;
+        if (read, write) != (self.reading, self.want_write) {
+            let interest = match (read, write) {
+                (true, true) => Interest::READABLE | Interest::WRITABLE,
+                (false, _) => Interest::WRITABLE,
+                (true, false) => Interest::READABLE,
+            };
             registry.reregister(&mut self.stream, self.token, interest)?;
-            self.want_write = want;
+            self.reading = read;
+            self.want_write = write;
         }
         Ok(())
     }
 
     /// Deregisters and closes the socket, and reports the close.
+    ///
+    /// A peer that was not reading is reset (SO_LINGER 0): a graceful close would leave the
+    /// kernel holding the unsent bytes and retrying for minutes; the reset frees them at once.
     pub fn close(mut self, registry: &Registry, reason: CloseReason, sink: &EventSink) {
         let _ = registry.deregister(&mut self.stream);
-        if reason == CloseReason::LocalClose {
+        if self.aborted {
+            let _ = socket2::SockRef::from(&self.stream).set_linger(Some(std::time::Duration::ZERO));
+        } else if reason == CloseReason::LocalClose {
             // Discard unread input so the kernel sends FIN, not RST, where it can.
             let _ = self.stream.shutdown(Shutdown::Both);
         }

@@ -288,16 +288,37 @@ impl Drop for WorkerHandle {
 }
 
 /// Starts a named worker thread running `body(poll, commands)`.
-pub(crate) fn spawn_worker<F>(name: String, body: F) -> Result<WorkerHandle, Problem>
+///
+/// A panic in `body` (a bug) ends only this worker: it is caught here and reported on `sink` as
+/// [`Problem::WorkerPanicked`] followed by [`EventKind::Stopped`], so the consumer sees the worker
+/// end like any other; its sockets are closed as the panic unwinds, so the same port can be
+/// used again at once. Other workers and the program keep running.
+pub(crate) fn spawn_worker<F>(name: String, sink: EventSink, body: F) -> Result<WorkerHandle, Problem>
 where
     F: FnOnce(Poll, Receiver<Command>) + Send + 'static,
 {
     let poll = Poll::new().map_err(|e| Problem::io("poll", None, &e))?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(|e| Problem::io("poll", None, &e))?);
     let (tx, rx) = crossbeam_channel::bounded(COMMAND_CAPACITY);
+    /// The text of a caught panic (`panic!("...")` carries a `&str` or a `String`).
+    fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+        match (panic.downcast_ref::<&str>(), panic.downcast_ref::<String>()) {
+            (Some(s), _) => (*s).to_string(),
+            (_, Some(s)) => s.clone(),
+            _ => "unknown panic".to_string(),
+        }
+    }
     let thread = std::thread::Builder::new()
         .name(name.clone())
-        .spawn(move || body(poll, rx))
+        .spawn(move || {
+            // The body owns everything it touches (moved in), so nothing half-updated is seen
+            // after the panic: asserting unwind safety is sound.
+            if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(poll, rx))) {
+                sink.emit(None, None, EventKind::Error(Problem::WorkerPanicked(panic_message(panic.as_ref()))));
+                sink.emit(None, None, EventKind::Stopped);
+                sink.flush();
+            }
+        })
         .map_err(|e| Problem::io("thread", None, &e))?;
     Ok(WorkerHandle { name, commands: tx, waker, thread: Some(thread) })
 }

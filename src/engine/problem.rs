@@ -63,6 +63,17 @@ pub enum Problem {
     TooManyClients(usize),
     /// A client does not read what we send: `pending` bytes are waiting.
     ClientNotReading(usize),
+    /// Bind: the port is held only by connections of an earlier run still in TIME_WAIT, and
+    /// SO_REUSEADDR is off.
+    AddrInTimeWait(SocketAddr),
+    /// UDP: the peer answered a datagram with ICMP "port unreachable" (a connected UDP socket
+    /// sees it as ECONNREFUSED): nothing listens there.
+    NobodyListening(SocketAddr),
+    /// UDP: the kernel dropped this many datagrams in total (since the socket was opened)
+    /// because the socket's receive buffer was full.
+    KernelDrops(u64),
+    /// A bug: the worker panicked with this message and stopped; other workers are unaffected.
+    WorkerPanicked(String),
     /// The worker's command queue is full.
     Busy,
     /// The worker has ended.

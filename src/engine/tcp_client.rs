@@ -102,7 +102,7 @@ impl Default for TcpClientConfig {
 
 pub fn spawn(cfg: TcpClientConfig, sink: EventSink) -> Result<WorkerHandle, Problem> {
     let sink = sink.with_proto(super::Proto::Tcp);
-    super::spawn_worker(cfg.thread_name.clone(), move |poll, cmds| {
+    super::spawn_worker(cfg.thread_name.clone(), sink.clone(), move |poll, cmds| {
         run(&cfg, &sink, poll, cmds);
         sink.emit(Some(CONN_ID), None, EventKind::Stopped);
         sink.flush();

@@ -1,8 +1,8 @@
 //! TCP server worker: one listening socket and any number of clients in one poll loop.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, TryRecvError};
 use mio::{Events, Interest, Poll, Token};
@@ -16,6 +16,11 @@ use crate::codec::Encoding;
 use crate::codec::framing::Framing;
 
 const LISTENER: Token = Token(0);
+/// Default of [`TcpServerConfig::max_pending`]: 1 MiB per client, on top of the kernel's socket
+/// buffers (a few MiB on loopback). A thousand clients that stop reading cost at most 1 GiB.
+pub const DEFAULT_MAX_PENDING: usize = 1024 * 1024;
+/// Default of [`TcpServerConfig::not_reading_timeout`].
+pub const DEFAULT_NOT_READING_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Debug)]
 pub struct TcpServerConfig {
@@ -23,7 +28,8 @@ pub struct TcpServerConfig {
     pub bind: String,
     /// `listen()` backlog: connections the OS queues before we accept them.
     pub backlog: i32,
-    /// SO_REUSEADDR: restart on a port whose old connections are still in TIME_WAIT.
+    /// SO_REUSEADDR: restart on a port whose old connections are still in TIME_WAIT. Without it
+    /// such a restart fails with [`Problem::AddrInTimeWait`] for about a minute (on Linux).
     pub reuse_addr: bool,
     pub reply: ReplyMode,
     /// Response rules; when there are any they answer instead of `reply`.
@@ -38,6 +44,16 @@ pub struct TcpServerConfig {
     pub framing: Framing,
     /// TCP_NODELAY on every accepted connection (Nagle's algorithm off).
     pub nodelay: bool,
+    /// Bytes that may wait to be sent to one client (answers and sends it has not read yet,
+    /// beyond what the kernel buffers). From half of it on, the server stops reading from that
+    /// client until it reads (back-pressure: its automatic answers cannot pile up). A send
+    /// past the limit means the client is not reading: the server reports
+    /// [`Problem::ClientNotReading`] and resets that connection; others are unaffected.
+    /// Default [`DEFAULT_MAX_PENDING`].
+    pub max_pending: usize,
+    /// A client with bytes waiting that has taken none of them for this long is not reading
+    /// either: reported and reset the same way. Default [`DEFAULT_NOT_READING_TIMEOUT`].
+    pub not_reading_timeout: Duration,
     pub thread_name: String,
 }
 
@@ -55,6 +71,8 @@ impl Default for TcpServerConfig {
             accept_limit: None,
             framing: Framing::None,
             nodelay: false,
+            max_pending: DEFAULT_MAX_PENDING,
+            not_reading_timeout: DEFAULT_NOT_READING_TIMEOUT,
             thread_name: "tcp-server".into(),
         }
     }
@@ -62,7 +80,7 @@ impl Default for TcpServerConfig {
 
 pub fn spawn(cfg: TcpServerConfig, sink: EventSink) -> Result<WorkerHandle, Problem> {
     let sink = sink.with_proto(super::Proto::Tcp);
-    super::spawn_worker(cfg.thread_name.clone(), move |poll, cmds| run(cfg, sink, poll, cmds))
+    super::spawn_worker(cfg.thread_name.clone(), sink.clone(), move |poll, cmds| run(cfg, sink, poll, cmds))
 }
 
 fn listen(cfg: &TcpServerConfig) -> Result<std::net::TcpListener, Problem> {
@@ -74,9 +92,24 @@ fn listen(cfg: &TcpServerConfig) -> Result<std::net::TcpListener, Problem> {
     }
     s.set_nonblocking(true).map_err(opt)?;
     super::dual_stack(&s, addr);
-    s.bind(&addr.into()).map_err(|e| Problem::from_io(Op::Bind, Some(addr), &e))?;
+    if let Err(e) = s.bind(&addr.into()) {
+        let p = Problem::from_io(Op::Bind, Some(addr), &e);
+        if p == Problem::AddrInUse(addr) && !cfg.reuse_addr && only_time_wait(addr) {
+            return Err(Problem::AddrInTimeWait(addr));
+        }
+        return Err(p);
+    }
     s.listen(cfg.backlog.max(1)).map_err(|e| Problem::from_io(Op::Listen, Some(addr), &e))?;
     Ok(s.into())
+}
+
+/// After a bind without SO_REUSEADDR failed with "address in use": would it work with it? Then
+/// no program listens there and the port is held only by old connections (TIME_WAIT and other
+/// closing states), which is what SO_REUSEADDR is for.
+fn only_time_wait(addr: SocketAddr) -> bool {
+    let Ok(probe) = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)) else { return false };
+    super::dual_stack(&probe, addr);
+    probe.set_reuse_address(true).is_ok() && probe.bind(&addr.into()).is_ok()
 }
 
 fn run(cfg: TcpServerConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>) {
@@ -108,10 +141,11 @@ fn run(cfg: TcpServerConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Com
         sink,
         alive: true,
         more: Vec::new(),
+        waiting: HashSet::new(),
     };
     let mut events = Events::with_capacity(256);
     while s.alive {
-        let timeout = (!s.more.is_empty()).then_some(Duration::ZERO);
+        let timeout = if s.more.is_empty() { s.next_stall_check(Instant::now()) } else { Some(Duration::ZERO) };
         if let Err(e) = poll.poll(&mut events, timeout) {
             if super::interrupted(&e) {
                 continue;
@@ -148,6 +182,7 @@ fn run(cfg: TcpServerConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Com
         for t in readable {
             s.read(&poll, t);
         }
+        s.drop_stalled(&poll, Instant::now());
         if s.listener.is_none() && s.conns.is_empty() {
             // The accept limit was reached and every client has left.
             s.alive = false;
@@ -178,6 +213,8 @@ struct Server {
     alive: bool,
     /// Connections that hit the read batch limit and have more to read.
     more: Vec<Token>,
+    /// Connections with bytes waiting for the client to read (checked for stalls).
+    waiting: HashSet<Token>,
 }
 
 impl Server {
@@ -217,6 +254,8 @@ impl Server {
         }
         let local = stream.local_addr().unwrap_or(self.local);
         let mut conn = Conn::new(id, token, peer, stream, self.cfg.framing);
+        conn.set_max_pending(self.cfg.max_pending);
+        conn.pause_reading_at(self.cfg.max_pending / 2);
         if self.cfg.nodelay
             && let Err(e) = super::conn::set_nodelay(&conn.stream, true)
         {
@@ -287,6 +326,9 @@ impl Server {
             self.close(poll, token, reason);
             return;
         }
+        if conn.waiting_since().is_some() {
+            self.waiting.insert(token);
+        }
         if let Err(e) = conn.update_interest(poll.registry()) {
             let (id, peer) = (conn.id, conn.peer);
             self.error(Some(id), Some(peer), Problem::io("register", Some(peer), &e));
@@ -294,8 +336,41 @@ impl Server {
     }
 
     fn close(&mut self, poll: &Poll, token: Token, reason: CloseReason) {
+        self.waiting.remove(&token);
         if let Some(conn) = self.conns.remove(&token) {
             conn.close(poll.registry(), reason, &self.sink);
+        }
+    }
+
+    /// How long until the first waiting connection would count as not reading (`None`: none
+    /// waits). Forgets connections that no longer wait.
+    fn next_stall_check(&mut self, now: Instant) -> Option<Duration> {
+        let conns = &self.conns;
+        self.waiting.retain(|t| conns.get(t).is_some_and(|c| c.waiting_since().is_some()));
+        let oldest = self.waiting.iter().filter_map(|t| conns.get(t)?.waiting_since()).min()?;
+        // A timeout too long to add up means never.
+        Some(oldest.checked_add(self.cfg.not_reading_timeout)?.saturating_duration_since(now))
+    }
+
+    /// Resets the clients that have taken none of their waiting bytes for too long.
+    fn drop_stalled(&mut self, poll: &Poll, now: Instant) {
+        let limit = self.cfg.not_reading_timeout;
+        let stalled: Vec<Token> = self
+            .waiting
+            .iter()
+            .filter(|t| {
+                self.conns
+                    .get(t)
+                    .and_then(Conn::waiting_since)
+                    .is_some_and(|since| now.saturating_duration_since(since) >= limit)
+            })
+            .copied()
+            .collect();
+        for t in stalled {
+            if let Some(c) = self.conns.get_mut(&t) {
+                c.not_reading(&self.sink);
+            }
+            self.close(poll, t, CloseReason::LocalClose);
         }
     }
 

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, TryRecvError};
 use mio::{Events, Interest, Poll, Token};
@@ -21,6 +21,16 @@ const SOCKET: Token = Token(0);
 const READ_BATCH: usize = 4096;
 /// Datagrams waiting for the kernel's send buffer before sends are refused.
 const QUEUE_LIMIT: usize = 4096;
+/// Bytes of those datagrams, at most (4096 full-size datagrams would be 256 MiB).
+const QUEUE_BYTES: usize = 8 * 1024 * 1024;
+/// Kernel drops ([`Problem::KernelDrops`]) are reported at most this often.
+pub const DROPS_REPORT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Test hook (debug and test builds only): a datagram with exactly these bytes makes the UDP
+/// worker that receives it panic, to check that a bug in one worker stops only that worker
+/// (see `engine::spawn_worker`). Release builds treat it as an ordinary datagram.
+#[doc(hidden)]
+pub const TEST_PANIC_PAYLOAD: &[u8] = b"\0socklab-test-panic\0";
 
 /// How to set up a UDP worker.
 #[derive(Clone, Debug)]
@@ -39,6 +49,15 @@ pub struct UdpConfig {
     pub recv_buffer: usize,
     /// Multicast options (group to join, outgoing interface, TTL, loopback).
     pub multicast: Option<Multicast>,
+    /// Connected mode: `connect()` the socket to this `host:port` after binding. It then
+    /// receives only from that peer, and an ICMP "port unreachable" answer to a datagram is
+    /// reported as [`Problem::NobodyListening`] (an unconnected socket never hears of it: the
+    /// datagram is just lost). `None` (the default): unconnected, send to anyone.
+    pub connect: Option<String>,
+    /// SO_RCVBUF in bytes: how much the kernel queues for this socket before it drops
+    /// datagrams (Linux doubles the value and caps it at `net.core.rmem_max`). `None`: the
+    /// system default (about 208 KiB on Linux). Drops are reported as [`Problem::KernelDrops`].
+    pub so_rcvbuf: Option<usize>,
     /// Name of the worker thread.
     pub thread_name: String,
 }
@@ -77,6 +96,8 @@ impl Default for UdpConfig {
             encoding: Encoding::Utf8,
             recv_buffer: super::DEFAULT_RECV_BUFFER,
             multicast: None,
+            connect: None,
+            so_rcvbuf: None,
             thread_name: "udp".into(),
         }
     }
@@ -86,7 +107,7 @@ impl Default for UdpConfig {
 /// `Error` + `Stopped`.
 pub fn spawn(cfg: UdpConfig, sink: EventSink) -> Result<WorkerHandle, Problem> {
     let sink = sink.with_proto(super::Proto::Udp);
-    super::spawn_worker(cfg.thread_name.clone(), move |poll, cmds| run(cfg, sink, poll, cmds))
+    super::spawn_worker(cfg.thread_name.clone(), sink.clone(), move |poll, cmds| run(cfg, sink, poll, cmds))
 }
 
 /// Creates a non-blocking UDP socket with the given options and binds it.
@@ -139,18 +160,32 @@ fn set_multicast(s: &Socket, addr: SocketAddr, m: &Multicast) -> Result<(), Prob
 
 pub use super::interface_index;
 
+/// SO_RCVBUF and connected mode, after binding.
+fn set_up(s: &std::net::UdpSocket, cfg: &UdpConfig) -> Result<Option<SocketAddr>, Problem> {
+    if let Some(bytes) = cfg.so_rcvbuf {
+        socket2::SockRef::from(s)
+            .set_recv_buffer_size(bytes)
+            .map_err(|e| Problem::from_io(Op::Option, s.local_addr().ok(), &e))?;
+    }
+    let Some(to) = &cfg.connect else { return Ok(None) };
+    let peer = super::resolve(to)?;
+    s.connect(peer).map_err(|e| Problem::from_io(Op::Connect, Some(peer), &e))?;
+    Ok(Some(peer))
+}
+
 fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>) {
     let started = super::resolve(&cfg.bind)
         .and_then(|addr| bind_socket(addr, cfg.reuse_addr, cfg.broadcast, cfg.multicast.as_ref()))
         .and_then(|std_sock| {
+            let connected = set_up(&std_sock, &cfg)?;
             let mut sock = mio::net::UdpSocket::from_std(std_sock);
             poll.registry()
                 .register(&mut sock, SOCKET, Interest::READABLE)
                 .map_err(|e| Problem::io("register", None, &e))?;
             let local = sock.local_addr().map_err(|e| Problem::io("local_addr", None, &e))?;
-            Ok((sock, local))
+            Ok((sock, local, connected))
         });
-    let (sock, local) = match started {
+    let (sock, local, connected) = match started {
         Ok(v) => v,
         Err(p) => return sink.failed_start(None, p),
     };
@@ -159,12 +194,15 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
     sink.flush();
 
     let mut w = Worker {
+        drops: Drops::new(&sock),
+        connected,
         buf: vec![0u8; cfg.recv_buffer.max(1)],
         reply: Replier::new(cfg.reply, cfg.rules.clone()),
         encoding: cfg.encoding,
         sock,
         sink,
         queue: VecDeque::new(),
+        queued_bytes: 0,
         want_write: false,
         alive: true,
         generator: None,
@@ -184,6 +222,11 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
             (Some(g), false) => Some(g.pacer.wait(Instant::now())),
             (None, false) => None,
         };
+        // Drops to report once the rate limit allows.
+        let timeout = match (timeout, w.drops.wait(Instant::now())) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         if let Err(e) = poll.poll(&mut events, timeout) {
             if super::interrupted(&e) {
                 continue;
@@ -194,7 +237,8 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
         let mut readable = more_to_read;
         for ev in events.iter() {
             if ev.token() == SOCKET {
-                readable |= ev.is_readable();
+                // A connected socket's ICMP error (port unreachable) comes as an error event.
+                readable |= ev.is_readable() || ev.is_error();
                 if ev.is_writable() {
                     w.flush_queue();
                     if let Some(g) = &mut w.generator {
@@ -226,7 +270,9 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
         }
         if readable && w.alive {
             more_to_read = w.read_batch();
+            w.drops.due = true;
         }
+        w.report_drops(Instant::now());
         w.generate(Instant::now());
         w.update_interest(&poll);
         w.sink.flush();
@@ -263,9 +309,101 @@ struct Worker {
     encoding: Encoding,
     /// Datagrams the kernel could not take yet.
     queue: VecDeque<(SocketAddr, Vec<u8>)>,
+    /// Bytes in `queue`.
+    queued_bytes: usize,
     want_write: bool,
     alive: bool,
     generator: Option<Generator>,
+    /// The peer of a connected socket ([`UdpConfig::connect`]).
+    connected: Option<SocketAddr>,
+    drops: Drops,
+}
+
+/// Watches the kernel's count of datagrams it dropped for this socket because the receive
+/// buffer was full, and reports growth at most once per [`DROPS_REPORT_INTERVAL`].
+struct Drops {
+    /// The counter as last read (the kernel's is 32 bits and wraps).
+    raw: u32,
+    /// Drops since the socket was opened.
+    total: u64,
+    reported: u64,
+    last_report: Option<Instant>,
+    /// Datagrams came in since the last look, so the count may have grown (it only grows
+    /// while datagrams arrive, which wakes the worker).
+    due: bool,
+}
+
+impl Drops {
+    fn new(sock: &mio::net::UdpSocket) -> Drops {
+        Drops { raw: kernel_drops(sock).unwrap_or(0), total: 0, reported: 0, last_report: None, due: false }
+    }
+
+    /// How long until a due look is allowed (`None`: nothing due).
+    fn wait(&self, now: Instant) -> Option<Duration> {
+        if !self.due {
+            return None;
+        }
+        Some(self.last_report.map_or(Duration::ZERO, |t| (t + DROPS_REPORT_INTERVAL).saturating_duration_since(now)))
+    }
+
+    /// The new total when it grew and may be reported now.
+    fn check(&mut self, sock: &mio::net::UdpSocket, now: Instant) -> Option<u64> {
+        if self.wait(now) != Some(Duration::ZERO) {
+            return None;
+        }
+        self.due = false;
+        let raw = kernel_drops(sock)?;
+        self.total += u64::from(raw.wrapping_sub(self.raw));
+        self.raw = raw;
+        if self.total <= self.reported {
+            return None;
+        }
+        self.reported = self.total;
+        self.last_report = Some(now);
+        Some(self.total)
+    }
+}
+
+/// The kernel's count of datagrams dropped on this socket (`sk_drops`, the `drops` column of
+/// /proc/net/udp), read with getsockopt(SO_MEMINFO). `None` where unavailable.
+#[cfg(all(
+    target_os = "linux",
+    not(any(
+        target_arch = "mips",
+        target_arch = "mips64",
+        target_arch = "mips32r6",
+        target_arch = "mips64r6",
+        target_arch = "sparc",
+        target_arch = "sparc64"
+    ))
+))]
+fn kernel_drops(sock: &mio::net::UdpSocket) -> Option<u32> {
+    use std::os::fd::AsRawFd;
+    /// From <asm-generic/socket.h> (the libc crate lacks it for these targets).
+    const SO_MEMINFO: libc::c_int = 55;
+    let mut info = [0u32; 16];
+    let mut len = std::mem::size_of_val(&info) as libc::socklen_t;
+    // SAFETY: `info` is writable for `len` bytes, and the kernel writes at most `len` bytes and
+    // stores the length it wrote in `len`.
+    let r =
+        unsafe { libc::getsockopt(sock.as_raw_fd(), libc::SOL_SOCKET, SO_MEMINFO, info.as_mut_ptr().cast(), &mut len) };
+    let i = libc::SK_MEMINFO_DROPS as usize;
+    (r == 0 && len as usize >= (i + 1) * 4).then(|| info[i])
+}
+
+#[cfg(not(all(
+    target_os = "linux",
+    not(any(
+        target_arch = "mips",
+        target_arch = "mips64",
+        target_arch = "mips32r6",
+        target_arch = "mips64r6",
+        target_arch = "sparc",
+        target_arch = "sparc64"
+    ))
+)))]
+fn kernel_drops(_sock: &mio::net::UdpSocket) -> Option<u32> {
+    None
 }
 
 /// A traffic generator run in progress.
@@ -285,6 +423,22 @@ impl Worker {
         self.alive &= self.sink.emit(None, None, EventKind::Error(p));
     }
 
+    /// An OS error while sending to or receiving from `addr`, as a problem: "connection
+    /// refused" on UDP is the ICMP "port unreachable" a connected socket hears about.
+    fn io_problem(&self, op: Op, addr: Option<SocketAddr>, e: &io::Error) -> Problem {
+        // A connected socket's pending error is about its peer, whatever this send's address.
+        match (e.kind(), self.connected.or(addr)) {
+            (io::ErrorKind::ConnectionRefused, Some(a)) => Problem::NobodyListening(a),
+            _ => Problem::from_io(op, addr, e),
+        }
+    }
+
+    fn report_drops(&mut self, now: Instant) {
+        if let Some(total) = self.drops.check(&self.sock, now) {
+            self.problem(Problem::KernelDrops(total));
+        }
+    }
+
     /// Reads up to `READ_BATCH` datagrams; true if there may be more.
     fn read_batch(&mut self) -> bool {
         for _ in 0..READ_BATCH {
@@ -293,7 +447,14 @@ impl Worker {
                     let data = self.buf[..n].to_vec();
                     let lost = real_len.saturating_sub(n);
                     let action = self.reply.respond(&data, self.encoding, Some(peer));
+                    #[cfg(any(test, debug_assertions))]
+                    let test_panic = data == TEST_PANIC_PAYLOAD;
                     self.alive &= self.sink.emit(None, Some(peer), EventKind::Rx { data, lost });
+                    #[cfg(any(test, debug_assertions))]
+                    if test_panic {
+                        self.sink.flush();
+                        panic!("test panic requested by a datagram from {peer}");
+                    }
                     if let Some(r) = action.reply {
                         self.send(peer, r);
                     }
@@ -304,8 +465,9 @@ impl Worker {
                 Err(e) if super::would_block(&e) => return false,
                 Err(e) if super::interrupted(&e) => {}
                 Err(e) => {
-                    // E.g. an ICMP error reported on the socket; report it and keep going.
-                    self.problem(Problem::from_io(Op::Recv, None, &e));
+                    // E.g. an ICMP error reported on a connected socket; report it and keep going.
+                    let p = self.io_problem(Op::Recv, None, &e);
+                    self.problem(p);
                     return false;
                 }
             }
@@ -315,9 +477,10 @@ impl Worker {
 
     fn send(&mut self, to: SocketAddr, data: Vec<u8>) {
         if !self.queue.is_empty() {
-            if self.queue.len() >= QUEUE_LIMIT {
+            if self.queue.len() >= QUEUE_LIMIT || self.queued_bytes + data.len() > QUEUE_BYTES {
                 self.problem(Problem::Busy);
             } else {
+                self.queued_bytes += data.len();
                 self.queue.push_back((to, data));
             }
             return;
@@ -333,11 +496,12 @@ impl Worker {
                 true
             }
             Err(e) if super::would_block(&e) => {
+                self.queued_bytes += data.len();
                 self.queue.push_front((to, data));
                 false
             }
             Err(e) => {
-                let p = match Problem::from_io(Op::Send, Some(to), &e) {
+                let p = match self.io_problem(Op::Send, Some(to), &e) {
                     Problem::TooBig(_) => Problem::TooBig(data.len()),
                     p => p,
                 };
@@ -349,6 +513,7 @@ impl Worker {
 
     fn flush_queue(&mut self) {
         while let Some((to, data)) = self.queue.pop_front() {
+            self.queued_bytes -= data.len();
             if !self.send_now(to, data) {
                 return;
             }
@@ -389,7 +554,7 @@ impl Worker {
                         break;
                     }
                     Err(e) => {
-                        let p = Problem::from_io(Op::Send, Some(g.to), &e);
+                        let p = self.io_problem(Op::Send, Some(g.to), &e);
                         self.generator = Some(g);
                         self.problem(p);
                         return self.finish_generator();
