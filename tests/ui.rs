@@ -1115,7 +1115,6 @@ fn file_transfer_tab_shares_one_folder_downloads_verified_and_refuses_traversal(
     std::fs::write(shared.join("notes.txt"), "socket notes\n".repeat(1000)).unwrap();
     std::fs::write(root.path().join("secret.txt"), "top secret").unwrap();
     let out = tempfile::tempdir().unwrap();
-    let port = (9000..9999).find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok()).unwrap();
 
     let mut h = app(Lang::En);
     h.run_steps(2);
@@ -1133,11 +1132,12 @@ fn file_transfer_tab_shares_one_folder_downloads_verified_and_refuses_traversal(
     h.state_mut().lang = Lang::En;
     h.run_steps(3);
     set_field(&mut h, "Shared folder", &shared.display().to_string());
-    set_field(&mut h, "Local address", &format!("127.0.0.1:{port}"));
+    set_field(&mut h, "Local address", "127.0.0.1:0");
     click(&h, "Start");
-    run_until(&mut h, "sharing", |h| has(h, "Sharing "));
+    run_until(&mut h, "sharing", |h| h.state().files.listening_on().is_some());
+    let server = h.state().files.listening_on().unwrap();
 
-    set_field(&mut h, "Server address", &format!("127.0.0.1:{port}"));
+    set_field(&mut h, "Server address", &server.to_string());
     set_field(&mut h, "File name", "notes.txt");
     set_field(&mut h, "Save to folder", &out.path().display().to_string());
     click(&h, "Download");
@@ -1170,4 +1170,45 @@ fn file_transfer_tab_shares_one_folder_downloads_verified_and_refuses_traversal(
     run_until(&mut h, "stopped", |h| !h.state().files.server_running());
     set_field(&mut h, "Local address", "0.0.0.0:7890");
     assert!(has(&h, "other machines on your network can connect"));
+}
+
+#[test]
+fn udp_connected_mode_says_nobody_is_listening_and_server_limits_are_checked() {
+    let mut h = app(Lang::En);
+    h.run_steps(2);
+    // A port where nobody listens: bind and drop.
+    let closed = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    set_field(&mut h, "Remote address", &closed.to_string());
+    click(&h, "Connect to remote");
+    set_field(&mut h, "SO_RCVBUF", "65536");
+    click(&h, "Start");
+    run_until(&mut h, "bound", |h| has(h, "Bound to 127.0.0.1:"));
+    send_message(&mut h, "anyone?");
+    run_until(&mut h, "ICMP port unreachable shown", |h| has(h, &format!("Nobody is listening on {closed}")));
+    click(&h, "Stop");
+    run_until(&mut h, "stopped", |h| !h.state().udp.running());
+    set_field(&mut h, "SO_RCVBUF", "12");
+    click(&h, "Start");
+    h.run_steps(2);
+    assert!(has(&h, "SO_RCVBUF: use 1024 to 1073741824 bytes, not '12'"));
+
+    open_tab(&h, "TCP Server");
+    h.run_steps(2);
+    assert_eq!(h.state().tcp_server.send_limit_kib, "1024", "the limits have visible defaults");
+    set_field(&mut h, "Max clients", "0");
+    click(&h, "Start");
+    h.run_steps(2);
+    assert!(has(&h, "max clients: use 1 to 100000, not '0'"));
+    set_field(&mut h, "Max clients", "1");
+    set_field(&mut h, "Local address", "127.0.0.1:0");
+    click(&h, "Start");
+    run_until(&mut h, "listening", |h| has(h, "Listening on 127.0.0.1:"));
+    let addr = addr_after(&h, "Listening on ");
+    let _first = std::net::TcpStream::connect(addr).unwrap();
+    run_until(&mut h, "first client", |h| h.state().tcp_server.wire.counters(&h.state().log).open_connections == 1);
+    let mut second = std::net::TcpStream::connect(addr).unwrap();
+    second.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    run_until(&mut h, "second turned away", |h| has(h, "A client was turned away"));
+    let mut buf = [0u8; 8];
+    assert!(matches!(std::io::Read::read(&mut second, &mut buf), Ok(0) | Err(_)), "the second client is turned away");
 }

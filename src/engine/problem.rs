@@ -82,6 +82,8 @@ pub enum Problem {
     Io { op: Op, addr: Option<SocketAddr>, detail: String },
     /// A problem read back from a saved log: its text as it was shown then.
     Logged(String),
+    /// A file transfer refused a name, failed a check or a download (see the files module).
+    File(Box<super::files::FileError>),
     /// Joining a group that is not a multicast address (224.0.0.0/4, ff00::/8).
     NotMulticast(std::net::IpAddr),
     /// A message cannot be framed (too long for its length header, contains the delimiter, …).

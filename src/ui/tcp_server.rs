@@ -39,6 +39,10 @@ pub struct TcpServerTab {
     pub bind: String,
     pub backlog: String,
     pub recv_buffer: String,
+    /// Clients at once.
+    pub max_clients: String,
+    /// Bytes that may wait for one client, in KiB.
+    pub send_limit_kib: String,
     pub reuse_addr: bool,
     /// TCP_NODELAY on accepted connections.
     pub nodelay: bool,
@@ -60,6 +64,8 @@ impl TcpServerTab {
         TcpServerTab {
             bind: "127.0.0.1:9999".into(),
             backlog: "128".into(),
+            max_clients: "1000".into(),
+            send_limit_kib: (engine::tcp_server::DEFAULT_MAX_PENDING / 1024).to_string(),
             recv_buffer: crate::engine::DEFAULT_RECV_BUFFER.to_string(),
             reuse_addr: true,
             nodelay: false,
@@ -102,7 +108,17 @@ impl TcpServerTab {
     fn config(&self) -> Result<TcpServerConfig, Problem> {
         let backlog = widgets::parse_number(&self.backlog, 1..=65_535, Op::Listen, "backlog: use 1 to 65535, not")?;
         engine::split_host_port(&self.bind)?;
+        let max_clients = widgets::parse_number(
+            &self.max_clients,
+            1..=100_000usize,
+            Op::Listen,
+            "max clients: use 1 to 100000, not",
+        )?;
+        let limit = "send limit: use 16 to 1048576 KiB, not";
+        let send_limit = widgets::parse_number(&self.send_limit_kib, 16..=1_048_576usize, Op::Send, limit)?;
         Ok(TcpServerConfig {
+            max_concurrent: Some(max_clients),
+            max_pending: send_limit * 1024,
             framing: widgets::parse_framing(&self.framing)?,
             recv_buffer: widgets::parse_recv_buffer(&self.recv_buffer)?,
             bind: self.bind.clone(),
@@ -167,6 +183,10 @@ impl TcpServerTab {
             let on = !running;
             widgets::address_edit_on(ui, lang, on, t.local_address, &mut self.bind, 170.0).on_hover_text(t.port0_hint);
             widgets::labelled_edit_on(ui, on, t.backlog, &mut self.backlog, 50.0).on_hover_text(t.backlog_tip);
+            widgets::labelled_edit_on(ui, on, t.max_clients, &mut self.max_clients, 50.0)
+                .on_hover_text(t.max_clients_tip);
+            widgets::labelled_edit_on(ui, on, t.send_limit, &mut self.send_limit_kib, 60.0)
+                .on_hover_text(t.send_limit_tip);
             widgets::labelled_edit_on(ui, on, t.recv_buffer, &mut self.recv_buffer, 60.0)
                 .on_hover_text(t.recv_buffer_tcp_tip);
             ui.add_enabled(on, egui::Checkbox::new(&mut self.reuse_addr, t.reuse_addr)).on_hover_text(t.reuse_addr_tip);

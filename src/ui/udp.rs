@@ -21,6 +21,10 @@ pub struct UdpTab {
     pub bind: String,
     pub remote: String,
     pub recv_buffer: String,
+    /// SO_RCVBUF as typed; empty: the system default.
+    pub so_rcvbuf: String,
+    /// Connected mode: connect() to the remote address.
+    pub connected: bool,
     pub reply: ReplyMode,
     /// Multicast group to join (empty: none) and the interface to use.
     pub group: String,
@@ -72,6 +76,8 @@ impl UdpTab {
             bind: "127.0.0.1:0".into(),
             remote: "127.0.0.1:7788".into(),
             recv_buffer: engine::DEFAULT_RECV_BUFFER.to_string(),
+            so_rcvbuf: String::new(),
+            connected: false,
             reply: ReplyMode::None,
             group: String::new(),
             interface: "127.0.0.1".into(),
@@ -117,12 +123,22 @@ impl UdpTab {
             rules: self.rules.active.clone(),
             encoding: self.wire.encoding,
             recv_buffer: widgets::parse_recv_buffer(&self.recv_buffer)?,
+            connect: self.connected.then(|| self.remote.trim().to_string()),
+            so_rcvbuf: match self.so_rcvbuf.trim() {
+                "" => None,
+                n => Some(widgets::parse_number(
+                    n,
+                    1024..=1 << 30,
+                    crate::engine::problem::Op::Option,
+                    "SO_RCVBUF: use 1024 to 1073741824 bytes, not",
+                )?),
+            },
             thread_name: "udp".into(),
             ..UdpConfig::default()
         })
     }
 
-    pub(super) fn running(&self) -> bool {
+    pub fn running(&self) -> bool {
         self.state != State::Stopped
     }
 
@@ -210,6 +226,9 @@ impl UdpTab {
             widgets::address_edit_on(ui, lang, on, t.local_address, &mut self.bind, 170.0).on_hover_text(t.port0_hint);
             widgets::labelled_edit_on(ui, on, t.recv_buffer, &mut self.recv_buffer, 70.0)
                 .on_hover_text(t.recv_buffer_tip);
+            widgets::labelled_edit_on(ui, on, "SO_RCVBUF", &mut self.so_rcvbuf, 70.0).on_hover_text(t.so_rcvbuf_tip);
+            ui.add_enabled(on, egui::Checkbox::new(&mut self.connected, t.udp_connect))
+                .on_hover_text(t.udp_connect_tip);
             // The group can change on a running socket: Join/Leave.
             widgets::labelled_edit_on(ui, on || self.joined.is_none(), t.mcast_group, &mut self.group, 110.0)
                 .on_hover_text(t.mcast_tip);

@@ -147,7 +147,7 @@ pub fn spawn_download(
         let sink = sink.with_proto(Proto::Tcp);
         let r = download(&cfg, &progress, &sink);
         if let Err(e) = &r {
-            sink.emit(None, None, EventKind::Error(Problem::Logged(e.to_string())));
+            sink.emit(None, None, EventKind::Error(Problem::File(Box::new(e.clone()))));
         }
         sink.emit(None, None, EventKind::Stopped);
         sink.flush();

@@ -413,7 +413,7 @@ impl Server {
     }
 
     fn log(&mut self, c: &Client, e: &FileError) {
-        self.alive &= c.emit(&self.sink, EventKind::Error(Problem::Logged(e.to_string())));
+        self.alive &= c.emit(&self.sink, EventKind::Error(Problem::File(Box::new(e.clone()))));
     }
 
     /// Reads the request until it is complete, the socket is empty, or the client closes.
