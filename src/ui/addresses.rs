@@ -102,24 +102,45 @@ fn bits_label(ui: &mut egui::Ui, b: &Bits) {
 impl AddressesTab {
     /// Shows the tab; returns an address the user chose to use in the other tabs.
     pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang) -> Option<IpAddr> {
-        let t = lang.tr();
         let mut chosen = None;
-        // Left: interfaces and the inspector; right: the sockets view.
-        ui.columns(2, |cols| {
-            egui::ScrollArea::vertical().id_salt("addr-left").auto_shrink([false, false]).show(&mut cols[0], |ui| {
-                ui.horizontal(|ui| {
-                    ui.heading(t.ifaces_title);
-                    if ui.button(t.refresh).clicked() {
-                        self.ifaces = read_interfaces();
-                    }
+        if ui.available_width() >= 1000.0 {
+            // Left: interfaces and the inspector; right: the sockets view.
+            ui.columns(2, |cols| {
+                egui::ScrollArea::both().id_salt("addr-left").auto_shrink([false, false]).show(&mut cols[0], |ui| {
+                    chosen = self.left_ui(ui, lang);
                 });
-                chosen = self.interfaces_ui(ui, lang);
-                ui.separator();
-                ui.heading(t.inspector_title);
-                self.inspector_ui(ui, lang);
+                self.sockets_ui(&mut cols[1], lang);
             });
-            self.sockets_ui(&mut cols[1], lang);
+        } else {
+            // Narrow (e.g. next to another tab): interfaces and inspector above, sockets below.
+            let top = egui::vec2(ui.available_width(), (ui.available_height() * 0.55).max(160.0));
+            ui.allocate_ui(top, |ui| {
+                egui::ScrollArea::both().id_salt("addr-left").auto_shrink([false, false]).max_height(top.y).show(
+                    ui,
+                    |ui| {
+                        chosen = self.left_ui(ui, lang);
+                    },
+                );
+            });
+            ui.separator();
+            self.sockets_ui(ui, lang);
+        }
+        chosen
+    }
+
+    /// The interfaces and the address inspector.
+    fn left_ui(&mut self, ui: &mut egui::Ui, lang: Lang) -> Option<IpAddr> {
+        let t = lang.tr();
+        ui.horizontal(|ui| {
+            ui.heading(t.ifaces_title);
+            if ui.button(t.refresh).clicked() {
+                self.ifaces = read_interfaces();
+            }
         });
+        let chosen = self.interfaces_ui(ui, lang);
+        ui.separator();
+        ui.heading(t.inspector_title);
+        self.inspector_ui(ui, lang);
         chosen
     }
 

@@ -167,7 +167,8 @@ impl SockLabApp {
             TabId::Files => "files".into(),
             TabId::All => "all".into(),
             TabId::Extra(n) => format!("instance:{}", self.extra.iter().position(|i| i.id == n)?),
-            TabId::Viewer | TabId::Addresses => return None,
+            TabId::Addresses => "addresses".into(),
+            TabId::Viewer => return None,
         })
     }
 
@@ -178,6 +179,7 @@ impl SockLabApp {
             "tcp_client" => TabId::TcpClient,
             "broadcast" => TabId::Broadcast,
             "files" => TabId::Files,
+            "addresses" => TabId::Addresses,
             "all" => TabId::All,
             other => {
                 let pos: usize = other.strip_prefix("instance:")?.parse().ok()?;
@@ -547,6 +549,7 @@ impl SockLabApp {
         ];
         choices.extend(self.extra.iter().map(|i| (TabId::Extra(i.id), i.name(self.lang))));
         choices.push((TabId::All, t.tab_all.to_string()));
+        choices.push((TabId::Addresses, t.tab_addresses.to_string()));
         let full = self.also.len() >= MAX_PANES - 1;
         for (id, name) in choices {
             let mut on = id == self.active || self.also.contains(&id);
