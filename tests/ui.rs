@@ -1212,3 +1212,40 @@ fn udp_connected_mode_says_nobody_is_listening_and_server_limits_are_checked() {
     let mut buf = [0u8; 8];
     assert!(matches!(std::io::Read::read(&mut second, &mut buf), Ok(0) | Err(_)), "the second client is turned away");
 }
+
+/// A bug in one worker (injected: debug builds panic on a magic datagram) stops only that tab,
+/// which says so and starts again; the other tabs keep running.
+#[test]
+#[cfg(debug_assertions)]
+fn a_crashed_worker_stops_only_its_tab_which_can_start_again() {
+    let mut h = app(Lang::En);
+    h.run_steps(2);
+    // A TCP server that must keep running.
+    open_tab(&h, "TCP Server");
+    h.run_steps(2);
+    set_field(&mut h, "Local address", "127.0.0.1:0");
+    click(&h, "Start");
+    run_until(&mut h, "server listening", |h| has(h, "Listening on 127.0.0.1:"));
+    let server = addr_after(&h, "Listening on ");
+
+    open_tab(&h, "UDP");
+    h.run_steps(2);
+    click(&h, "Start");
+    run_until(&mut h, "bound", |h| has(h, "Bound to 127.0.0.1:"));
+    let udp = addr_after(&h, "Bound to ");
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    tx.send_to(socklab::engine::udp::TEST_PANIC_PAYLOAD, udp).unwrap();
+    run_until(&mut h, "crash shown", |h| has(h, "Internal error: this socket's worker crashed"));
+    run_until(&mut h, "tab stopped", |h| !h.state().udp.running());
+
+    // The server still answers.
+    let mut c = std::net::TcpStream::connect(server).unwrap();
+    run_until(&mut h, "server still accepts", |h| {
+        h.state().tcp_server.wire.counters(&h.state().log).open_connections == 1
+    });
+    c.write_all(b"still there").unwrap();
+
+    // And the UDP tab starts again.
+    click(&h, "Start");
+    run_until(&mut h, "bound again", |h| h.state().udp.running() && has(h, "Bound to 127.0.0.1:"));
+}
