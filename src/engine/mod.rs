@@ -7,6 +7,8 @@ pub mod broadcast;
 mod conn;
 pub mod files;
 pub mod generator;
+#[cfg(target_os = "linux")]
+mod mmsg;
 pub mod problem;
 pub mod reply;
 pub mod rules;

@@ -196,7 +196,10 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
     let mut w = Worker {
         drops: Drops::new(&sock),
         connected,
+        #[cfg(not(target_os = "linux"))]
         buf: vec![0u8; cfg.recv_buffer.max(1)],
+        #[cfg(target_os = "linux")]
+        batch: super::mmsg::Batch::new(cfg.recv_buffer),
         reply: Replier::new(cfg.reply, cfg.rules.clone()),
         encoding: cfg.encoding,
         sock,
@@ -304,7 +307,11 @@ impl Worker {
 struct Worker {
     sock: mio::net::UdpSocket,
     sink: EventSink,
+    #[cfg(not(target_os = "linux"))]
     buf: Vec<u8>,
+    /// Buffers for receiving many datagrams at once.
+    #[cfg(target_os = "linux")]
+    batch: super::mmsg::Batch,
     reply: Replier,
     encoding: Encoding,
     /// Datagrams the kernel could not take yet.
@@ -441,25 +448,16 @@ impl Worker {
 
     /// Reads up to `READ_BATCH` datagrams; true if there may be more.
     fn read_batch(&mut self) -> bool {
-        for _ in 0..READ_BATCH {
-            match recv_from(&self.sock, &mut self.buf) {
-                Ok((n, real_len, peer)) => {
-                    let data = self.buf[..n].to_vec();
-                    let lost = real_len.saturating_sub(n);
-                    let action = self.reply.respond(&data, self.encoding, Some(peer));
-                    #[cfg(any(test, debug_assertions))]
-                    let test_panic = data == TEST_PANIC_PAYLOAD;
-                    self.alive &= self.sink.emit(None, Some(peer), EventKind::Rx { data, lost });
-                    #[cfg(any(test, debug_assertions))]
-                    if test_panic {
-                        self.sink.flush();
-                        panic!("test panic requested by a datagram from {peer}");
-                    }
-                    if let Some(r) = action.reply {
-                        self.send(peer, r);
-                    }
-                    if !self.alive {
-                        return false;
+        let mut read = 0;
+        while read < READ_BATCH {
+            match self.recv_some() {
+                Ok(got) => {
+                    read += got.len().max(1);
+                    for (data, lost, peer) in got {
+                        self.received(data, lost, peer);
+                        if !self.alive {
+                            return false;
+                        }
                     }
                 }
                 Err(e) if super::would_block(&e) => return false,
@@ -473,6 +471,39 @@ impl Worker {
             }
         }
         true
+    }
+
+    /// Receives what is waiting: several datagrams with one `recvmmsg` on Linux, one elsewhere.
+    /// Each comes with the bytes that did not fit the buffer and its sender.
+    #[cfg(target_os = "linux")]
+    fn recv_some(&mut self) -> io::Result<Vec<(Vec<u8>, usize, SocketAddr)>> {
+        let n = self.batch.recv(&self.sock)?;
+        Ok((0..n)
+            .filter_map(|i| self.batch.get(i))
+            .filter_map(|(data, real, peer)| Some((data.to_vec(), real.saturating_sub(data.len()), peer?)))
+            .collect())
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn recv_some(&mut self) -> io::Result<Vec<(Vec<u8>, usize, SocketAddr)>> {
+        let (n, real_len, peer) = recv_from(&self.sock, &mut self.buf)?;
+        Ok(vec![(self.buf[..n].to_vec(), real_len.saturating_sub(n), peer)])
+    }
+
+    /// One datagram: logged, answered by the rules or the auto-reply.
+    fn received(&mut self, data: Vec<u8>, lost: usize, peer: SocketAddr) {
+        let action = self.reply.respond(&data, self.encoding, Some(peer));
+        #[cfg(any(test, debug_assertions))]
+        let test_panic = data == TEST_PANIC_PAYLOAD;
+        self.alive &= self.sink.emit(None, Some(peer), EventKind::Rx { data, lost });
+        #[cfg(any(test, debug_assertions))]
+        if test_panic {
+            self.sink.flush();
+            panic!("test panic requested by a datagram from {peer}");
+        }
+        if let Some(r) = action.reply {
+            self.send(peer, r);
+        }
     }
 
     fn send(&mut self, to: SocketAddr, data: Vec<u8>) {
@@ -585,18 +616,6 @@ impl Worker {
 }
 
 /// Receives one datagram: (bytes copied, the datagram's real length, sender).
-#[cfg(target_os = "linux")]
-fn recv_from(sock: &mio::net::UdpSocket, buf: &mut [u8]) -> io::Result<(usize, usize, SocketAddr)> {
-    let sref = socket2::SockRef::from(sock);
-    // SAFETY: `buf` is initialised memory; viewing it as `MaybeUninit<u8>` is always sound, and
-    // recv only writes bytes into it.
-    let ubuf = unsafe { &mut *(buf as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };
-    // MSG_TRUNC makes Linux return the datagram's full length even when it did not fit.
-    let (real_len, addr) = sref.recv_from_with_flags(ubuf, libc::MSG_TRUNC)?;
-    let peer = addr.as_socket().ok_or_else(|| io::Error::other("datagram from a non-IP address"))?;
-    Ok((real_len.min(buf.len()), real_len, peer))
-}
-
 #[cfg(not(target_os = "linux"))]
 fn recv_from(sock: &mio::net::UdpSocket, buf: &mut [u8]) -> io::Result<(usize, usize, SocketAddr)> {
     let (n, peer) = sock.recv_from(buf)?;

@@ -1,0 +1,165 @@
+//! Receiving several datagrams with one system call (`recvmmsg`, Linux): under a flood the UDP
+//! worker spends its time on the datagrams, not on one `recvfrom` call each.
+
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::os::fd::AsRawFd;
+
+/// Room for this many bytes of datagrams per call, so a batch of large buffers stays small.
+const BATCH_BYTES: usize = 512 * 1024;
+/// At most this many datagrams per call.
+const MAX_BATCH: usize = 64;
+
+/// Buffers for one `recvmmsg` call and what it received.
+pub(crate) struct Batch {
+    /// `slots` buffers of `size` bytes, one after the other.
+    bufs: Vec<u8>,
+    size: usize,
+    slots: usize,
+    addrs: Vec<libc::sockaddr_storage>,
+    iovs: Vec<libc::iovec>,
+    msgs: Vec<libc::mmsghdr>,
+    /// Datagrams in the buffers after the last call.
+    got: usize,
+}
+
+impl Batch {
+    /// Buffers for datagrams of up to `size` bytes each (longer ones are cut, and the real
+    /// length reported).
+    pub fn new(size: usize) -> Batch {
+        let size = size.max(1);
+        let slots = (BATCH_BYTES / size).clamp(1, MAX_BATCH);
+        // SAFETY: these are plain C structs for which all-zero bytes are a valid value.
+        let (addr, iov, msg) = unsafe {
+            (
+                std::mem::zeroed::<libc::sockaddr_storage>(),
+                std::mem::zeroed::<libc::iovec>(),
+                std::mem::zeroed::<libc::mmsghdr>(),
+            )
+        };
+        Batch {
+            bufs: vec![0; size * slots],
+            size,
+            slots,
+            addrs: vec![addr; slots],
+            iovs: vec![iov; slots],
+            msgs: vec![msg; slots],
+            got: 0,
+        }
+    }
+
+    /// Receives what is waiting, up to the batch's size, without blocking. Returns how many
+    /// datagrams arrived (at least one), or the error (`WouldBlock` when there were none).
+    pub fn recv(&mut self, sock: &impl AsRawFd) -> io::Result<usize> {
+        self.got = 0;
+        // The pointers are set anew for every call, so moving the Batch never leaves one stale.
+        for i in 0..self.slots {
+            self.iovs[i] = libc::iovec {
+                // SAFETY: `i * size` is within `bufs` (which has `slots * size` bytes).
+                iov_base: unsafe { self.bufs.as_mut_ptr().add(i * self.size) }.cast(),
+                iov_len: self.size,
+            };
+            let hdr = &mut self.msgs[i].msg_hdr;
+            hdr.msg_name = (&mut self.addrs[i] as *mut libc::sockaddr_storage).cast();
+            hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            hdr.msg_iov = &mut self.iovs[i];
+            hdr.msg_iovlen = 1;
+            hdr.msg_control = std::ptr::null_mut();
+            hdr.msg_controllen = 0;
+            hdr.msg_flags = 0;
+            self.msgs[i].msg_len = 0;
+        }
+        // MSG_TRUNC: each msg_len is the datagram's real length, even when it did not fit.
+        // SAFETY: `msgs` holds `slots` headers, each pointing at its own iovec (into `bufs`)
+        // and its own address buffer, all alive and not otherwise borrowed during the call.
+        let n = unsafe {
+            libc::recvmmsg(
+                sock.as_raw_fd(),
+                self.msgs.as_mut_ptr(),
+                self.slots as _,
+                (libc::MSG_TRUNC | libc::MSG_DONTWAIT) as _,
+                std::ptr::null_mut(),
+            )
+        };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        self.got = n as usize;
+        Ok(self.got)
+    }
+
+    /// Datagram `i` of the last call: its bytes (cut to the buffer), its real length and who
+    /// sent it (`None` for an address that is not IP, which UDP sockets never report).
+    pub fn get(&self, i: usize) -> Option<(&[u8], usize, Option<SocketAddr>)> {
+        if i >= self.got {
+            return None;
+        }
+        let real = self.msgs[i].msg_len as usize;
+        let start = i * self.size;
+        let data = self.bufs.get(start..start + real.min(self.size))?;
+        Some((data, real, socket_addr(&self.addrs[i])))
+    }
+}
+
+/// A C socket address as a Rust one.
+fn socket_addr(s: &libc::sockaddr_storage) -> Option<SocketAddr> {
+    match s.ss_family as libc::c_int {
+        libc::AF_INET => {
+            // SAFETY: the family says the storage holds a sockaddr_in, which it is large enough for.
+            let a = unsafe { &*(s as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            let ip = Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr));
+            Some(SocketAddr::V4(SocketAddrV4::new(ip, u16::from_be(a.sin_port))))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: as above, for sockaddr_in6.
+            let a = unsafe { &*(s as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+            let ip = Ipv6Addr::from(a.sin6_addr.s6_addr);
+            Some(SocketAddr::V6(SocketAddrV6::new(ip, u16::from_be(a.sin6_port), a.sin6_flowinfo, a.sin6_scope_id)))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn receives_a_batch_with_peers_lengths_and_truncation() {
+        let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        rx.set_nonblocking(true).unwrap();
+        let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let to = rx.local_addr().unwrap();
+        let mut b = Batch::new(8);
+        assert_eq!(b.recv(&rx).unwrap_err().kind(), io::ErrorKind::WouldBlock);
+        for i in 0..10u8 {
+            tx.send_to(&[i; 3], to).unwrap();
+        }
+        tx.send_to(b"longer than eight", to).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let mut seen = Vec::new();
+        while let Ok(n) = b.recv(&rx) {
+            for i in 0..n {
+                let (data, real, peer) = b.get(i).unwrap();
+                assert_eq!(peer, Some(tx.local_addr().unwrap()));
+                seen.push((data.to_vec(), real));
+            }
+        }
+        assert_eq!(seen.len(), 11, "every datagram, in order");
+        assert_eq!(seen[4], (vec![4, 4, 4], 3));
+        assert_eq!(seen[10], (b"longer t".to_vec(), 17), "cut to the buffer, real length kept");
+        assert!(b.get(11).is_none());
+    }
+
+    #[test]
+    fn ipv6_peers_keep_their_address() {
+        let Ok(rx) = std::net::UdpSocket::bind("[::1]:0") else { return };
+        rx.set_nonblocking(true).unwrap();
+        let tx = std::net::UdpSocket::bind("[::1]:0").unwrap();
+        tx.send_to(b"six", rx.local_addr().unwrap()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let mut b = Batch::new(65_536);
+        assert_eq!(b.recv(&rx).unwrap(), 1);
+        assert_eq!(b.get(0).unwrap(), (&b"six"[..], 3, Some(tx.local_addr().unwrap())));
+    }
+}
