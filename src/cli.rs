@@ -16,6 +16,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use crate::codec::framing::Framing;
 use crate::codec::{self, Encoding};
+use crate::engine::generator::{GenSpec, Rate};
 use crate::engine::tcp_client::TcpClientConfig;
 use crate::engine::tcp_server::TcpServerConfig;
 use crate::engine::udp::UdpConfig;
@@ -183,12 +184,18 @@ pub struct UdpArgs {
     /// (repeatable; the first that matches answers; rules replace --reply).
     #[arg(long = "rule", value_name = "RULE")]
     pub rules: Vec<String>,
-    /// Exit after this many received datagrams.
+    /// Exit after this many received datagrams (with --rate: send this many).
     #[arg(long)]
     pub count: Option<u64>,
-    /// Exit after this many seconds.
+    /// Exit after this many seconds (with --rate: send for this long).
     #[arg(long)]
     pub duration: Option<f64>,
+    /// Traffic generator: send the --send/--hex datagram again and again to --to, `max` (as fast
+    /// as the socket takes them) or N datagrams/s, until --count datagrams are sent or --duration
+    /// is up (one of them is required). Prints no line per datagram, only the summary with the
+    /// rate reached; --log-file and --pcap still get every datagram.
+    #[arg(long, value_name = "max|N", value_parser = parse_rate)]
+    pub rate: Option<Rate>,
     /// Bytes one recv() reads; a larger datagram is cut off and the lost bytes are reported.
     #[arg(long, value_name = "BYTES", default_value_t = engine::DEFAULT_RECV_BUFFER, value_parser = parse_recv_buffer)]
     pub recv_buffer: usize,
@@ -351,6 +358,18 @@ fn parse_recv_buffer(s: &str) -> Result<usize, String> {
     }
 }
 
+/// `--rate`: `max`, or datagrams per second.
+fn parse_rate(s: &str) -> Result<Rate, String> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("max") {
+        return Ok(Rate::Max);
+    }
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(Rate::PacketsPerSec(r)),
+        _ => Err(format!("'{s}': use max or a number of datagrams per second above 0")),
+    }
+}
+
 fn parse_lang(s: &str) -> Result<Lang, String> {
     Lang::parse(s).ok_or_else(|| format!("unknown language '{s}': use en or zh-CN"))
 }
@@ -383,6 +402,7 @@ pub fn run(cmd: Cmd, matches: &ArgMatches) -> ExitCode {
             eprintln!("socklab: {p}");
             ExitCode::FAILURE
         }
+        Err(Failure::Reported) => ExitCode::FAILURE,
     }
 }
 
@@ -391,6 +411,8 @@ enum Failure {
     Usage(String),
     /// The network said no.
     Net(Problem),
+    /// The network said no, and the problem was already printed.
+    Reported,
 }
 
 /// The payloads in command-line order (--send and --hex interleaved as given).
@@ -421,6 +443,10 @@ fn deadline(duration: Option<f64>) -> Result<Option<Instant>, Failure> {
     }
 }
 
+/// `--log-file` and `--pcap` reach the disk at least this often (also when no more events come),
+/// so `kill -9` loses at most the last ~100 ms.
+const FLUSH_EVERY: Duration = Duration::from_millis(50);
+
 /// Where `--log-file` writes, by its extension: `.csv` gives CSV, anything else JSONL.
 enum LogFile {
     Jsonl(BufWriter<File>),
@@ -438,9 +464,17 @@ struct Printer {
     pcap: Option<PcapWriter<BufWriter<File>>>,
     /// The first write error of a file; reported once, at the end.
     file_error: Option<String>,
+    /// Events written to the files since they were last flushed, and when that was: the files
+    /// are flushed at least every [`FLUSH_EVERY`], so a killed run loses at most that much.
+    unflushed: bool,
+    last_flush: Instant,
     /// TCP text is decoded as a stream per connection and direction, so a character split
     /// across two reads prints whole.
     decoders: HashMap<(u16, u64, bool), codec::StreamDecoder>,
+    /// Datagrams (Rx/Tx) are counted and written to the files but not printed (`udp --rate`).
+    quiet_data: bool,
+    /// The last traffic generator run: packets, bytes, microseconds.
+    generated: Option<(u64, u64, u64)>,
 }
 
 fn create(path: &Path) -> Result<BufWriter<File>, Failure> {
@@ -476,14 +510,23 @@ impl Printer {
             log_file,
             pcap,
             file_error: None,
+            unflushed: false,
+            last_flush: Instant::now(),
             decoders: HashMap::new(),
+            quiet_data: false,
+            generated: None,
         })
     }
 
     fn print(&mut self, ev: &Event) {
+        if self.quiet_data && matches!(ev.kind, EventKind::Rx { .. } | EventKind::Tx { .. }) {
+            return self.count_quietly(ev);
+        }
         self.counters.apply(ev);
-        if let EventKind::Error(p) = &ev.kind {
-            eprintln!("socklab: {p}");
+        match &ev.kind {
+            EventKind::Error(p) => eprintln!("socklab: {p}"),
+            EventKind::GeneratorDone { packets, bytes, micros } => self.generated = Some((*packets, *bytes, *micros)),
+            _ => {}
         }
         self.seq += 1;
         let Some(mut rec) = Record::from_event(ev, self.encoding, &self.tz, Some(self.seq)) else { return };
@@ -522,6 +565,19 @@ impl Printer {
         let _ = out.flush();
     }
 
+    /// Counts a datagram without printing it: the generator's hot path. Only when a log file or
+    /// a capture is being written is its record built.
+    fn count_quietly(&mut self, ev: &Event) {
+        self.counters.apply(ev);
+        self.seq += 1;
+        if self.log_file.is_none() && self.pcap.is_none() {
+            return;
+        }
+        if let Some(rec) = Record::from_event(ev, self.encoding, &self.tz, Some(self.seq)) {
+            self.write_files(ev, &rec);
+        }
+    }
+
     fn write_files(&mut self, ev: &Event, rec: &Record) {
         let mut result = Ok(());
         match &mut self.log_file {
@@ -535,6 +591,29 @@ impl Printer {
         if let Err(e) = result {
             self.file_error.get_or_insert_with(|| e.to_string());
         }
+        self.unflushed = true;
+        if self.last_flush.elapsed() >= FLUSH_EVERY {
+            self.flush_files();
+        }
+    }
+
+    /// Writes buffered log and capture lines to disk (called as events come and when idle).
+    fn flush_files(&mut self) {
+        if !self.unflushed {
+            return;
+        }
+        let mut result = match &mut self.log_file {
+            Some(LogFile::Jsonl(w)) | Some(LogFile::Csv(w)) => w.flush(),
+            None => Ok(()),
+        };
+        if let (Ok(()), Some(p)) = (&result, &mut self.pcap) {
+            result = p.flush();
+        }
+        if let Err(e) = result {
+            self.file_error.get_or_insert_with(|| e.to_string());
+        }
+        self.unflushed = false;
+        self.last_flush = Instant::now();
     }
 
     /// Flushes the files and prints the summary.
@@ -553,20 +632,40 @@ impl Printer {
             eprintln!("socklab: writing the log file failed: {e}");
         }
         let c = &self.counters;
+        // The generator's run and the rate it reached: datagrams/s and Mbit/s of payload.
+        let generated = self.generated.map(|(packets, bytes, micros)| {
+            let secs = micros as f64 / 1e6;
+            let per_sec = |n: f64| if secs > 0.0 { n / secs } else { 0.0 };
+            (packets, bytes, micros, per_sec(packets as f64), per_sec(bytes as f64 * 8.0) / 1e6)
+        });
         let line = if self.json {
-            serde_json::json!({
+            let mut v = serde_json::json!({
                 "ts": record::rfc3339(jiff::Timestamp::now(), &self.tz),
                 "kind": "summary",
                 "rx_packets": c.rx_packets, "rx_bytes": c.rx_bytes,
                 "tx_packets": c.tx_packets, "tx_bytes": c.tx_bytes,
                 "connections": c.connections,
-            })
-            .to_string()
+            });
+            if let (Some((packets, bytes, micros, rate, mbit)), Some(o)) = (generated, v.as_object_mut()) {
+                o.insert("gen_packets".into(), packets.into());
+                o.insert("gen_bytes".into(), bytes.into());
+                o.insert("gen_micros".into(), micros.into());
+                o.insert("gen_rate".into(), ((rate * 10.0).round() / 10.0).into());
+                o.insert("gen_mbit_s".into(), ((mbit * 1000.0).round() / 1000.0).into());
+            }
+            v.to_string()
         } else {
-            format!(
+            let mut line = format!(
                 "summary: rx {} packets / {} bytes, tx {} packets / {} bytes, {} connections",
                 c.rx_packets, c.rx_bytes, c.tx_packets, c.tx_bytes, c.connections
-            )
+            );
+            if let Some((packets, bytes, micros, rate, mbit)) = generated {
+                line.push_str(&format!(
+                    "; generated {packets} datagrams / {bytes} bytes in {:.3} s: {rate:.0} datagrams/s, {mbit:.2} Mbit/s",
+                    micros as f64 / 1e6
+                ));
+            }
+            line
         };
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{line}");
@@ -662,12 +761,48 @@ impl Session {
                         return;
                     }
                 }
-                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Timeout) => self.printer.flush_files(),
                 Err(RecvTimeoutError::Disconnected) => {
                     self.stopped = true;
                     return;
                 }
             }
+        }
+    }
+
+    /// Like [`Session::pump`] for a flood of events that are only counted (`udp --rate`): drains
+    /// the channel without blocking and sleeps 1 ms when it is empty. A blocking receive would
+    /// spin (crossbeam backs off by spinning and yielding before it parks) or make the worker
+    /// wake this thread for every event, costing the worker a core's share on a busy machine;
+    /// the channel holds 65,536 events, far more than arrive in a millisecond.
+    fn pump_polling(&mut self, deadline: Option<Instant>, mut on_event: impl FnMut(&Event) -> Flow) {
+        const IDLE: Duration = Duration::from_millis(1);
+        while !self.stopped {
+            if INTERRUPTED.load(Ordering::SeqCst) || deadline.is_some_and(|d| Instant::now() >= d) {
+                return;
+            }
+            // At most a channel's worth per turn, so the signal and the deadline are looked at.
+            for _ in 0..engine::EVENT_CAPACITY {
+                match self.events.try_recv() {
+                    Ok(ev) if ev.kind == EventKind::Stopped => {
+                        self.stopped = true;
+                        return;
+                    }
+                    Ok(ev) => {
+                        self.printer.print(&ev);
+                        if let Flow::Done = on_event(&ev) {
+                            return;
+                        }
+                    }
+                    Err(crossbeam_channel::TryRecvError::Empty) => break,
+                    Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                        self.stopped = true;
+                        return;
+                    }
+                }
+            }
+            self.printer.flush_files();
+            std::thread::sleep(IDLE);
         }
     }
 
@@ -679,7 +814,7 @@ impl Session {
             match self.events.recv_timeout(Duration::from_millis(50)) {
                 Ok(ev) if ev.kind == EventKind::Stopped => self.stopped = true,
                 Ok(ev) => self.printer.print(&ev),
-                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Timeout) => self.printer.flush_files(),
                 Err(RecvTimeoutError::Disconnected) => self.stopped = true,
             }
         }
@@ -733,11 +868,35 @@ fn rules_of(rules: &[String]) -> Result<std::sync::Arc<engine::rules::Rules>, Fa
         .map_err(|e| Failure::Usage(format!("--rule: {e}")))
 }
 
+/// The generator run `udp --rate` asks for, checked before anything is sent: one datagram,
+/// a destination, and a count or a duration (never unbounded).
+fn gen_spec(a: &UdpArgs, rate: Rate, msgs: &[Vec<u8>]) -> Result<GenSpec, Failure> {
+    let usage = |s: &str| Err(Failure::Usage(s.into()));
+    let Some(to) = &a.to else { return usage("--rate needs --to ADDR:PORT (where to send)") };
+    let data = match msgs {
+        [one] => one.clone(),
+        [] => return usage("--rate needs the datagram to repeat: give one --send TEXT or --hex HEX"),
+        _ => return usage("--rate repeats one datagram: give one --send or --hex"),
+    };
+    if a.count.is_none() && a.duration.is_none() {
+        return usage("--rate needs --count N (datagrams to send) or --duration SECS: it never runs unbounded");
+    }
+    deadline(a.duration)?;
+    let spec =
+        GenSpec { to: to.clone(), data, rate, count: a.count, duration: a.duration.map(Duration::from_secs_f64) };
+    spec.check().map_err(|p| Failure::Usage(format!("--rate: {}", i18n::problem(Lang::En, &p))))?;
+    Ok(spec)
+}
+
 fn run_udp(a: UdpArgs, m: Option<&ArgMatches>) -> Result<(), Failure> {
     let msgs = payloads(&a.send, &a.hex, a.common.encoding, m)?;
     if !msgs.is_empty() && a.to.is_none() {
         return Err(Failure::Usage("--send/--hex need --to ADDR:PORT (where to send)".into()));
     }
+    let spec = match a.rate {
+        Some(rate) => Some(gen_spec(&a, rate, &msgs)?),
+        None => None,
+    };
     let mut until = deadline(a.duration)?;
     let multicast = multicast_of(&a)?;
     let cfg = UdpConfig {
@@ -754,6 +913,9 @@ fn run_udp(a: UdpArgs, m: Option<&ArgMatches>) -> Result<(), Failure> {
     };
     let mut s = Session::start(&a.common, |sink| engine::udp::spawn(cfg, sink))?;
     s.wait_ready(is_listening)?;
+    if let Some(spec) = spec {
+        return run_generator(s, spec);
+    }
     if let Some(to) = &a.to {
         for data in &msgs {
             s.send(Command::SendTo { to: to.clone(), data: data.clone() })?;
@@ -766,6 +928,36 @@ fn run_udp(a: UdpArgs, m: Option<&ArgMatches>) -> Result<(), Failure> {
     s.pump(until, rx_counter(a.count));
     s.finish();
     Ok(())
+}
+
+/// `udp --rate`: the engine's traffic generator sends, the CLI counts without printing each
+/// datagram, and the run ends when the generator reports it is done.
+fn run_generator(mut s: Session, spec: GenSpec) -> Result<(), Failure> {
+    s.printer.quiet_data = true;
+    // The generator ends itself at its duration; allow that much and some more for its report.
+    let until = spec.duration.map(|d| Instant::now() + d + Duration::from_secs(5));
+    s.send(Command::Generate(Box::new(spec)))?;
+    let (mut sent_any, mut failed) = (false, false);
+    s.pump_polling(until, |ev| match ev.kind {
+        EventKind::GeneratorDone { packets, .. } => {
+            failed |= packets == 0;
+            Flow::Done
+        }
+        EventKind::Tx { .. } => {
+            sent_any = true;
+            Flow::Continue
+        }
+        // An error before the first datagram: the run did not start (e.g. an unknown host), and
+        // no GeneratorDone follows. (An error during a run is followed by GeneratorDone.)
+        EventKind::Error(_) if !sent_any => {
+            failed = true;
+            Flow::Done
+        }
+        _ => Flow::Continue,
+    });
+    s.finish();
+    // The summary is printed either way; a run that sent nothing is a failure (exit 1).
+    if failed { Err(Failure::Reported) } else { Ok(()) }
 }
 
 fn run_tcp_server(a: TcpServerArgs) -> Result<(), Failure> {
@@ -1021,7 +1213,7 @@ fn pump_files(s: &mut Session, until: Option<Instant>, on_signal: bool, files: &
                     s.printer.print(&ev);
                 }
             },
-            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Timeout) => s.printer.flush_files(),
             Err(RecvTimeoutError::Disconnected) => s.stopped = true,
         }
     }

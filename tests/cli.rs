@@ -399,3 +399,72 @@ fn nodelay_on_both_ends() {
     assert!(status.status.success());
     assert!(!lines.iter().any(|v| v["kind"] == "error"), "setting TCP_NODELAY raised no error: {lines:?}");
 }
+
+/// Datagrams the kernel dropped for a full buffer on the UDP socket bound to 127.0.0.1:`port`
+/// (the `drops` column of /proc/net/udp); 0 where that file does not exist.
+fn udp_drops(port: u16) -> u64 {
+    let table = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
+    let local = format!("0100007F:{port:04X}");
+    table
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|f| f.get(1) == Some(&local.as_str()))
+        .and_then(|f| f.get(12)?.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn udp_rate_sends_count_datagrams_and_reports_the_run() {
+    let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    // 500 back-to-back datagrams may not fit the default buffer (each small datagram is charged
+    // several hundred bytes): ask for a large one, and count what the kernel dropped too.
+    let _ = socket2::SockRef::from(&rx).set_recv_buffer_size(4 << 20);
+    // Long enough for the binary to start; once datagrams come, a pause of 500 ms ends the count.
+    rx.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let to = rx.local_addr().unwrap().to_string();
+    let args =
+        ["udp", "--bind", "127.0.0.1:0", "--to", &to, "--send", "x", "--count", "500", "--rate", "max", "--json"];
+    let child = socklab().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    // Read while it sends.
+    let mut got = 0;
+    let mut buf = [0u8; 16];
+    while let Ok((n, _)) = rx.recv_from(&mut buf) {
+        assert_eq!(&buf[..n], b"x");
+        got += 1;
+        rx.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let drops = udp_drops(rx.local_addr().unwrap().port());
+    assert_eq!(got + drops, 500, "datagrams at the receiver: {got} read, {drops} dropped by the kernel");
+    let lines = json_lines(&out.stdout);
+    assert!(!kinds(&lines).contains(&"tx"), "no line per datagram sent: {:?}", kinds(&lines));
+    let s = lines.last().unwrap();
+    assert_eq!(s["kind"], "summary");
+    assert_eq!((s["gen_packets"].as_u64(), s["gen_bytes"].as_u64()), (Some(500), Some(500)), "{s}");
+    assert_eq!(s["tx_packets"], 500);
+    assert!(s["gen_micros"].as_u64().is_some() && s["gen_rate"].as_f64().is_some_and(|r| r > 0.0), "{s}");
+
+    // Never unbounded, one datagram, a rate above 0: refused with exit 2 before anything is sent.
+    for bad in [
+        &["--send", "x", "--rate", "max"][..],
+        &["--send", "x", "--send", "y", "--rate", "max", "--count", "3"],
+        &["--send", "x", "--rate", "0", "--count", "3"],
+        &["--rate", "max", "--count", "3"],
+    ] {
+        let o = socklab().args(["udp", "--bind", "127.0.0.1:0", "--to", &to]).args(bad).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert!(rx.recv_from(&mut buf).is_err(), "a refused run sent nothing");
+
+    // A run that sends nothing (port 0 is refused by the kernel) fails with exit 1 and still
+    // prints its summary.
+    let o = socklab()
+        .args(["udp", "--bind", "127.0.0.1:0", "--to", "127.0.0.1:0", "--send", "x", "--count", "5", "--rate", "max"])
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let s = json_lines(&o.stdout).pop().unwrap();
+    assert_eq!((s["kind"].as_str(), s["gen_packets"].as_u64()), (Some("summary"), Some(0)), "{s}");
+}

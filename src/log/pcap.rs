@@ -62,6 +62,11 @@ impl<W: Write> PcapWriter<W> {
         self.packets
     }
 
+    /// Writes out what is buffered (the capture stays open).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     pub fn finish(mut self) -> io::Result<W> {
         self.out.flush()?;
         Ok(self.out)
