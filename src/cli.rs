@@ -468,6 +468,11 @@ struct Printer {
     /// are flushed at least every [`FLUSH_EVERY`], so a killed run loses at most that much.
     unflushed: bool,
     last_flush: Instant,
+    /// Standard output, buffered: written out when no more events are waiting (see `waiting`),
+    /// at least every [`FLUSH_EVERY`], and at the end, instead of one write per line.
+    out: BufWriter<std::io::Stdout>,
+    /// The event channel, to see whether more events are waiting.
+    waiting: Option<Receiver<Event>>,
     /// TCP text is decoded as a stream per connection and direction, so a character split
     /// across two reads prints whole.
     decoders: HashMap<(u16, u64, bool), codec::StreamDecoder>,
@@ -512,6 +517,8 @@ impl Printer {
             file_error: None,
             unflushed: false,
             last_flush: Instant::now(),
+            out: BufWriter::with_capacity(64 * 1024, std::io::stdout()),
+            waiting: None,
             decoders: HashMap::new(),
             quiet_data: false,
             generated: None,
@@ -559,10 +566,15 @@ impl Printer {
                 _ => format!("{time} {} {peer} {}", rec.kind, rec.text),
             }
         };
-        let mut out = std::io::stdout().lock();
         // A closed stdout (e.g. piped to `head`) must not crash the run.
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
+        let _ = writeln!(self.out, "{line}");
+        let idle = self.waiting.as_ref().is_none_or(|w| w.is_empty());
+        if idle || self.last_flush.elapsed() >= FLUSH_EVERY {
+            let _ = self.out.flush();
+            if !idle {
+                self.flush_files();
+            }
+        }
     }
 
     /// Counts a datagram without printing it: the generator's hot path. Only when a log file or
@@ -599,7 +611,9 @@ impl Printer {
 
     /// Writes buffered log and capture lines to disk (called as events come and when idle).
     fn flush_files(&mut self) {
+        let _ = self.out.flush();
         if !self.unflushed {
+            self.last_flush = Instant::now();
             return;
         }
         let mut result = match &mut self.log_file {
@@ -618,6 +632,7 @@ impl Printer {
 
     /// Flushes the files and prints the summary.
     fn summary(&mut self) {
+        let _ = self.out.flush();
         let mut flushed = match self.log_file.take() {
             Some(LogFile::Jsonl(mut w)) | Some(LogFile::Csv(mut w)) => w.flush(),
             None => Ok(()),
@@ -693,7 +708,8 @@ impl Session {
         spawn: impl FnOnce(EventSink) -> Result<WorkerHandle, Problem>,
     ) -> Result<Session, Failure> {
         let (sink, events) = EventSink::channel(None);
-        let printer = Printer::new(common)?;
+        let mut printer = Printer::new(common)?;
+        printer.waiting = Some(events.clone());
         let handle = spawn(sink).map_err(Failure::Net)?;
         Ok(Session { handle, events, printer, stopped: false })
     }
@@ -1186,9 +1202,10 @@ fn print_file_chunk(p: &mut Printer, ev: &Event, len: usize) {
         let peer = rec.peer.as_deref().unwrap_or("-");
         format!("{time} tx {peer} <<< {} ({len} bytes)", rec.text)
     };
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
+    let _ = writeln!(p.out, "{line}");
+    if p.waiting.as_ref().is_none_or(|w| w.is_empty()) {
+        let _ = p.out.flush();
+    }
 }
 
 /// Like [`Session::pump`], with file bytes summarised. `on_signal`: return when Ctrl+C came.
