@@ -287,7 +287,7 @@ def summary_json(out):
 
 def rx_receiver(kind, port, size, outfile):
     if kind == "socklab":
-        cmd = [BIN, "udp", "--bind", "127.0.0.1:%d" % port]
+        cmd = [BIN, "udp", "--bind", "127.0.0.1:%d" % port, "--quiet"]
     elif kind == "sockperf":
         cmd = ["sockperf", "sr", "-i", "127.0.0.1", "-p", str(port)]
     else:
@@ -453,7 +453,7 @@ def bench_udp_rtt():
             for kind in kinds:
                 port = free_port()
                 if kind == "socklab":
-                    cmd = [BIN, "udp", "--bind", "127.0.0.1:%d" % port, "--reply", "echo"]
+                    cmd = [BIN, "udp", "--bind", "127.0.0.1:%d" % port, "--reply", "echo", "--quiet"]
                 elif kind == "sockperf":
                     cmd = ["sockperf", "sr", "-i", "127.0.0.1", "-p", str(port)]
                 else:
@@ -622,7 +622,7 @@ def bench_tcp_throughput():
         for kind, _ in servers:
             port = free_port()
             if kind == "socklab":
-                cmd = [BIN, "tcp-server", "--bind", "127.0.0.1:%d" % port, "--reply", "echo"]
+                cmd = [BIN, "tcp-server", "--bind", "127.0.0.1:%d" % port, "--reply", "echo", "--quiet"]
             else:
                 # socat's default 8 KiB block: with -b 65536 the PIPE echo deadlocks on the
                 # pipe's 64 KiB capacity.

@@ -161,6 +161,10 @@ pub struct Common {
     /// Also write the traffic as a pcap capture (opens in Wireshark/tshark).
     #[arg(long, value_name = "PATH")]
     pub pcap: Option<PathBuf>,
+    /// Do not print a line per datagram or read: count them (and still write --log-file/--pcap),
+    /// print connections, errors and the summary. For floods and benchmarks.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -520,7 +524,7 @@ impl Printer {
             out: BufWriter::with_capacity(64 * 1024, std::io::stdout()),
             waiting: None,
             decoders: HashMap::new(),
-            quiet_data: false,
+            quiet_data: common.quiet,
             generated: None,
         })
     }

@@ -468,3 +468,30 @@ fn udp_rate_sends_count_datagrams_and_reports_the_run() {
     let s = json_lines(&o.stdout).pop().unwrap();
     assert_eq!((s["kind"].as_str(), s["gen_packets"].as_u64()), (Some("summary"), Some(0)), "{s}");
 }
+
+#[test]
+fn quiet_counts_without_a_line_per_datagram_and_still_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("q.jsonl");
+    let log_arg = log.display().to_string();
+    let (child, port, out) =
+        start_json(&["udp", "--bind", "127.0.0.1:0", "--count", "200", "--quiet", "--log-file", &log_arg]);
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for i in 0..200 {
+        tx.send_to(format!("q{i}").as_bytes(), ("127.0.0.1", port)).unwrap();
+        if i % 50 == 49 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    let (o, lines) = finish(child, out);
+    assert!(o.status.success());
+    assert!(kinds(&lines).iter().all(|k| *k != "rx"), "no line per datagram: {:?}", kinds(&lines));
+    let summary = lines.iter().find(|l| l["kind"] == "summary").expect("a summary");
+    assert_eq!(summary["rx_packets"], 200);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        logged.lines().filter(|l| l.contains("\"kind\":\"rx\"")).count(),
+        200,
+        "the log file has every datagram"
+    );
+}
