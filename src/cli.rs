@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{ArgMatches, Args, Parser, Subcommand, ValueEnum};
-use crossbeam_channel::{Receiver, RecvTimeoutError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
 use crate::codec::framing::Framing;
 use crate::codec::{self, Encoding};
@@ -203,6 +203,11 @@ pub struct UdpArgs {
     /// Bytes one recv() reads; a larger datagram is cut off and the lost bytes are reported.
     #[arg(long, value_name = "BYTES", default_value_t = engine::DEFAULT_RECV_BUFFER, value_parser = parse_recv_buffer)]
     pub recv_buffer: usize,
+    /// SO_RCVBUF: how many bytes of datagrams the kernel queues before it drops some, or
+    /// `system` for the system's default (about 208 KiB). Linux caps the value at
+    /// net.core.rmem_max and doubles it.
+    #[arg(long, value_name = "BYTES|system", default_value = "4194304", value_parser = parse_so_rcvbuf)]
+    pub so_rcvbuf: SoRcvbuf,
     /// Join this multicast group (e.g. 239.255.0.1); bind 0.0.0.0:PORT to receive it.
     #[arg(long, value_name = "GROUP")]
     pub multicast: Option<std::net::IpAddr>,
@@ -359,6 +364,21 @@ fn parse_recv_buffer(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
         Ok(n) if (1..=16 * 1024 * 1024).contains(&n) => Ok(n),
         _ => Err(format!("'{s}': use a number of bytes from 1 to 16777216")),
+    }
+}
+
+/// `--so-rcvbuf`: bytes, or `system` (`None`) for the system's default.
+#[derive(Clone, Copy, Debug)]
+pub struct SoRcvbuf(pub Option<usize>);
+
+fn parse_so_rcvbuf(s: &str) -> Result<SoRcvbuf, String> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("system") {
+        return Ok(SoRcvbuf(None));
+    }
+    match s.parse::<usize>() {
+        Ok(n) if (1024..=1 << 30).contains(&n) => Ok(SoRcvbuf(Some(n))),
+        _ => Err(format!("'{s}': use system or a number of bytes from 1024 to 1073741824")),
     }
 }
 
@@ -758,20 +778,44 @@ impl Session {
 
     /// Prints events until `on_event` says done, the deadline passes, a signal comes, or the
     /// worker stops.
+    ///
+    /// While events flow, the channel is drained without blocking, with 1 ms sleeps when it is
+    /// empty. A blocking receive would make the worker wake this thread for nearly every event
+    /// (a futex call, a context switch, and crossbeam's spinning before it parks), which under a
+    /// flood costs more CPU than the worker's own work per datagram. The channel holds 65,536
+    /// events, far more than arrive in a millisecond. After [`FLOWING`] without an event it
+    /// blocks again, so an idle run costs nothing.
     fn pump(&mut self, deadline: Option<Instant>, mut on_event: impl FnMut(&Event) -> Flow) {
+        const IDLE: Duration = Duration::from_millis(1);
+        const FLOWING: Duration = Duration::from_millis(50);
+        let mut last_event: Option<Instant> = None;
         while !self.stopped {
             if INTERRUPTED.load(Ordering::SeqCst) {
                 return;
             }
-            let wait = match deadline {
-                Some(d) => match d.checked_duration_since(Instant::now()) {
-                    Some(left) => left.min(Duration::from_millis(100)),
-                    None => return,
-                },
+            let now = Instant::now();
+            let left = match deadline.map(|d| d.checked_duration_since(now)) {
+                Some(None) => return,
+                Some(Some(left)) => left.min(Duration::from_millis(100)),
                 None => Duration::from_millis(100),
             };
-            match self.events.recv_timeout(wait) {
+            let flowing = last_event.is_some_and(|t| now.duration_since(t) < FLOWING);
+            let got = if flowing {
+                match self.events.try_recv() {
+                    Ok(ev) => Ok(ev),
+                    Err(TryRecvError::Empty) => {
+                        self.printer.flush_files();
+                        std::thread::sleep(IDLE.min(left));
+                        continue;
+                    }
+                    Err(TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
+                }
+            } else {
+                self.events.recv_timeout(left)
+            };
+            match got {
                 Ok(ev) => {
+                    last_event = Some(now);
                     if ev.kind == EventKind::Stopped {
                         self.stopped = true;
                         return;
@@ -787,42 +831,6 @@ impl Session {
                     return;
                 }
             }
-        }
-    }
-
-    /// Like [`Session::pump`] for a flood of events that are only counted (`udp --rate`): drains
-    /// the channel without blocking and sleeps 1 ms when it is empty. A blocking receive would
-    /// spin (crossbeam backs off by spinning and yielding before it parks) or make the worker
-    /// wake this thread for every event, costing the worker a core's share on a busy machine;
-    /// the channel holds 65,536 events, far more than arrive in a millisecond.
-    fn pump_polling(&mut self, deadline: Option<Instant>, mut on_event: impl FnMut(&Event) -> Flow) {
-        const IDLE: Duration = Duration::from_millis(1);
-        while !self.stopped {
-            if INTERRUPTED.load(Ordering::SeqCst) || deadline.is_some_and(|d| Instant::now() >= d) {
-                return;
-            }
-            // At most a channel's worth per turn, so the signal and the deadline are looked at.
-            for _ in 0..engine::EVENT_CAPACITY {
-                match self.events.try_recv() {
-                    Ok(ev) if ev.kind == EventKind::Stopped => {
-                        self.stopped = true;
-                        return;
-                    }
-                    Ok(ev) => {
-                        self.printer.print(&ev);
-                        if let Flow::Done = on_event(&ev) {
-                            return;
-                        }
-                    }
-                    Err(crossbeam_channel::TryRecvError::Empty) => break,
-                    Err(crossbeam_channel::TryRecvError::Disconnected) => {
-                        self.stopped = true;
-                        return;
-                    }
-                }
-            }
-            self.printer.flush_files();
-            std::thread::sleep(IDLE);
         }
     }
 
@@ -925,6 +933,7 @@ fn run_udp(a: UdpArgs, m: Option<&ArgMatches>) -> Result<(), Failure> {
         rules: rules_of(&a.rules)?,
         encoding: a.common.encoding,
         recv_buffer: a.recv_buffer,
+        so_rcvbuf: a.so_rcvbuf.0,
         // Several receivers of one group on one machine share the port.
         reuse_addr: a.multicast.is_some(),
         multicast,
@@ -958,7 +967,7 @@ fn run_generator(mut s: Session, spec: GenSpec) -> Result<(), Failure> {
     let until = spec.duration.map(|d| Instant::now() + d + Duration::from_secs(5));
     s.send(Command::Generate(Box::new(spec)))?;
     let (mut sent_any, mut failed) = (false, false);
-    s.pump_polling(until, |ev| match ev.kind {
+    s.pump(until, |ev| match ev.kind {
         EventKind::GeneratorDone { packets, .. } => {
             failed |= packets == 0;
             Flow::Done

@@ -976,6 +976,16 @@ fn datagram(seq: u64) -> Vec<u8> {
     d
 }
 
+/// (receive queue in bytes, drops) of the UDP socket on 127.0.0.1:`port`, from /proc/net/udp.
+fn proc_net_udp(port: u16) -> Option<(u64, u64)> {
+    let table = std::fs::read_to_string("/proc/net/udp").ok()?;
+    let local = format!("0100007F:{port:04X}");
+    let f: Vec<&str> =
+        table.lines().map(|l| l.split_whitespace().collect()).find(|f: &Vec<&str>| f.get(1) == Some(&&*local))?;
+    let queue = u64::from_str_radix(f.get(4)?.split(':').nth(1)?, 16).ok()?;
+    Some((queue, f.get(12)?.parse().ok()?))
+}
+
 fn seq_of(data: &[u8]) -> Option<u64> {
     std::str::from_utf8(data.get(6..16)?).ok()?.parse().ok()
 }
@@ -1039,9 +1049,11 @@ fn udp_flood_beyond_capacity_reports_every_kernel_drop() {
             let deadline = *settle_deadline.get_or_insert(Instant::now() + Duration::from_secs(5));
             assert!(
                 Instant::now() < deadline,
-                "sent {sent}, received {}, reported dropped {reported}: {} unaccounted for",
+                "sent {sent}, received {}, reported dropped {reported}: {} unaccounted for; the kernel's \
+                 line for the socket (queue, drops): {:?}",
                 seen.len(),
-                sent as i64 - seen.len() as i64 - reported as i64
+                sent as i64 - seen.len() as i64 - reported as i64,
+                proc_net_udp(addr.port())
             );
         }
     }
@@ -1247,5 +1259,5 @@ fn defaults_bind_to_loopback_only() {
     assert!(tcp.reuse_addr, "a restarted server can listen again at once");
     assert_eq!(tcp.max_pending, DEFAULT_MAX_PENDING);
     assert_eq!(udp.connect, None, "unconnected: receives from anyone, like the tutorial");
-    assert_eq!(udp.so_rcvbuf, None, "the system's receive buffer");
+    assert_eq!(udp.so_rcvbuf, Some(socklab::engine::udp::DEFAULT_SO_RCVBUF), "a receive buffer for bursts");
 }

@@ -495,3 +495,45 @@ fn quiet_counts_without_a_line_per_datagram_and_still_logs() {
         "the log file has every datagram"
     );
 }
+
+/// The receive buffer (`rb`) of the UDP socket on 127.0.0.1:`port`, from `ss -m`; `None` where
+/// `ss` (iproute2) is not installed.
+fn udp_rcvbuf(port: u16) -> Option<u64> {
+    let out = Command::new("ss").args(["-uamn", &format!("sport = :{port}")]).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let at = text.find(",rb")? + 3;
+    text[at..].split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+#[test]
+fn udp_receive_buffer_flag() {
+    let rmem_max: u64 = std::fs::read_to_string("/proc/sys/net/core/rmem_max")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(u64::MAX);
+    for (flag, expect) in [
+        (None, Some(2 * rmem_max.min(4 << 20))),
+        (Some("65536"), Some(2 * rmem_max.min(65536))),
+        // `system`: the socket keeps the system's default.
+        (
+            Some("system"),
+            std::fs::read_to_string("/proc/sys/net/core/rmem_default").ok().and_then(|s| s.trim().parse().ok()),
+        ),
+    ] {
+        let mut args = vec!["udp", "--bind", "127.0.0.1:0", "--duration", "1"];
+        args.extend(flag.map(|f| ["--so-rcvbuf", f]).iter().flatten());
+        let (child, port, out) = start_json(&args);
+        let got = udp_rcvbuf(port);
+        let _ = finish(child, out);
+        if got.is_none() {
+            eprintln!("ss is not installed: the buffer size was not checked");
+            return;
+        }
+        assert_eq!(got, expect, "--so-rcvbuf {flag:?}");
+    }
+    for bad in ["10", "lots", "2000000000"] {
+        let o = socklab().args(["udp", "--bind", "127.0.0.1:0", "--so-rcvbuf", bad]).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "--so-rcvbuf {bad}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("use system or a number of bytes"), "{bad}");
+    }
+}

@@ -1,12 +1,15 @@
 //! Receiving several datagrams with one system call (`recvmmsg`, Linux): under a flood the UDP
-//! worker spends its time on the datagrams, not on one `recvfrom` call each.
+//! worker spends its time on the datagrams, not on one `recvfrom` call each. The traffic
+//! generator sends the same way (`sendmmsg`).
 
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::AsRawFd;
 
-/// Room for this many bytes of datagrams per call, so a batch of large buffers stays small.
-const BATCH_BYTES: usize = 512 * 1024;
+/// Room for this many bytes of datagrams per call: 64 datagrams of the default 64 KiB buffer.
+/// The memory is allocated zeroed, so pages the kernel never writes (the rest of each slot
+/// after a small datagram) are never backed by RAM.
+const BATCH_BYTES: usize = 4 * 1024 * 1024;
 /// At most this many datagrams per call.
 const MAX_BATCH: usize = 64;
 
@@ -101,6 +104,35 @@ impl Batch {
     }
 }
 
+/// The largest batch [`send_repeated`] sends with one call.
+pub(crate) const SEND_BATCH: usize = 64;
+
+/// Sends `data` to `to` `n` times (at most [`SEND_BATCH`]) with one `sendmmsg` call, without
+/// blocking. Returns how many datagrams the kernel took (at least one), or the error of the
+/// first (`WouldBlock` when the send buffer is full). An error after the first datagram ends the
+/// batch early; the next call reports it.
+pub(crate) fn send_repeated(sock: &impl AsRawFd, data: &[u8], to: SocketAddr, n: usize) -> io::Result<usize> {
+    let n = n.clamp(1, SEND_BATCH);
+    let addr = socket2::SockAddr::from(to);
+    let mut iov = libc::iovec { iov_base: data.as_ptr().cast_mut().cast(), iov_len: data.len() };
+    // SAFETY: a plain C struct for which all-zero bytes are a valid value.
+    let mut msgs: [libc::mmsghdr; SEND_BATCH] = unsafe { std::mem::zeroed() };
+    for m in &mut msgs[..n] {
+        // The kernel only reads through these pointers (the address and the bytes to send).
+        m.msg_hdr.msg_name = addr.as_ptr().cast_mut().cast();
+        m.msg_hdr.msg_namelen = addr.len();
+        m.msg_hdr.msg_iov = &mut iov;
+        m.msg_hdr.msg_iovlen = 1;
+    }
+    // SAFETY: the first `n` headers point at `iov` (which points into `data`) and at `addr`,
+    // all alive and unchanged during the call.
+    let sent = unsafe { libc::sendmmsg(sock.as_raw_fd(), msgs.as_mut_ptr(), n as _, libc::MSG_DONTWAIT as _) };
+    if sent < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(sent as usize)
+}
+
 /// A C socket address as a Rust one.
 fn socket_addr(s: &libc::sockaddr_storage) -> Option<SocketAddr> {
     match s.ss_family as libc::c_int {
@@ -149,6 +181,27 @@ mod tests {
         assert_eq!(seen[4], (vec![4, 4, 4], 3));
         assert_eq!(seen[10], (b"longer t".to_vec(), 17), "cut to the buffer, real length kept");
         assert!(b.get(11).is_none());
+    }
+
+    #[test]
+    fn sends_a_batch_of_the_same_datagram() {
+        let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        rx.set_nonblocking(true).unwrap();
+        let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let to = rx.local_addr().unwrap();
+        assert_eq!(send_repeated(&tx, b"again", to, 10).unwrap(), 10);
+        assert_eq!(send_repeated(&tx, b"capped", to, 1000).unwrap(), SEND_BATCH);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let mut b = Batch::new(16);
+        let mut seen = Vec::new();
+        while let Ok(n) = b.recv(&rx) {
+            seen.extend((0..n).map(|i| b.get(i).unwrap().0.to_vec()));
+        }
+        assert_eq!(seen.len(), 10 + SEND_BATCH);
+        assert!(seen[..10].iter().all(|d| d == b"again"));
+        assert!(seen[10..].iter().all(|d| d == b"capped"));
+        // An IPv4 socket cannot send to an IPv6 address: the error of the first datagram.
+        assert!(send_repeated(&tx, b"x", "[::1]:9".parse().unwrap(), 3).is_err());
     }
 
     #[test]

@@ -26,6 +26,14 @@ const QUEUE_BYTES: usize = 8 * 1024 * 1024;
 /// Kernel drops ([`Problem::KernelDrops`]) are reported at most this often.
 pub const DROPS_REPORT_INTERVAL: Duration = Duration::from_secs(1);
 
+/// The SO_RCVBUF a UDP socket asks for unless told otherwise: 4 MiB. Linux caps the request at
+/// `net.core.rmem_max` (208 KiB on a stock system) and doubles it, so the socket gets from
+/// 416 KiB to 8 MiB. A receiver that logs every datagram has to ride out the moments when it is
+/// not running: the system default, 208 KiB, holds about 270 small datagrams, under 3 ms at
+/// 100,000 datagrams/s, and a busy machine takes the CPU away for longer than that. The memory
+/// is the kernel's and is used only while datagrams wait.
+pub const DEFAULT_SO_RCVBUF: usize = 4 * 1024 * 1024;
+
 /// Test hook (debug and test builds only): a datagram with exactly these bytes makes the UDP
 /// worker that receives it panic, to check that a bug in one worker stops only that worker
 /// (see `engine::spawn_worker`). Release builds treat it as an ordinary datagram.
@@ -55,8 +63,9 @@ pub struct UdpConfig {
     /// datagram is just lost). `None` (the default): unconnected, send to anyone.
     pub connect: Option<String>,
     /// SO_RCVBUF in bytes: how much the kernel queues for this socket before it drops
-    /// datagrams (Linux doubles the value and caps it at `net.core.rmem_max`). `None`: the
-    /// system default (about 208 KiB on Linux). Drops are reported as [`Problem::KernelDrops`].
+    /// datagrams (Linux caps the value at `net.core.rmem_max` and doubles it). `None`: the
+    /// system default (about 208 KiB on Linux). The default is [`DEFAULT_SO_RCVBUF`]. Drops are
+    /// reported as [`Problem::KernelDrops`].
     pub so_rcvbuf: Option<usize>,
     /// Name of the worker thread.
     pub thread_name: String,
@@ -97,7 +106,7 @@ impl Default for UdpConfig {
             recv_buffer: super::DEFAULT_RECV_BUFFER,
             multicast: None,
             connect: None,
-            so_rcvbuf: None,
+            so_rcvbuf: Some(DEFAULT_SO_RCVBUF),
             thread_name: "udp".into(),
         }
     }
@@ -163,9 +172,13 @@ pub use super::interface_index;
 /// SO_RCVBUF and connected mode, after binding.
 fn set_up(s: &std::net::UdpSocket, cfg: &UdpConfig) -> Result<Option<SocketAddr>, Problem> {
     if let Some(bytes) = cfg.so_rcvbuf {
-        socket2::SockRef::from(s)
-            .set_recv_buffer_size(bytes)
-            .map_err(|e| Problem::from_io(Op::Option, s.local_addr().ok(), &e))?;
+        match socket2::SockRef::from(s).set_recv_buffer_size(bytes) {
+            Ok(()) => {}
+            // The default is a wish: a system that refuses that much (macOS above
+            // kern.ipc.maxsockbuf) keeps its own size. A size the user chose must work.
+            Err(_) if bytes == DEFAULT_SO_RCVBUF => {}
+            Err(e) => return Err(Problem::from_io(Op::Option, s.local_addr().ok(), &e)),
+        }
     }
     let Some(to) = &cfg.connect else { return Ok(None) };
     let peer = super::resolve(to)?;
@@ -281,6 +294,9 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
         w.sink.flush();
     }
     w.finish_generator();
+    // Drops held back by the intervals are reported before the end.
+    w.drops.flush_pending();
+    w.report_drops(Instant::now());
     let _ = poll.registry().deregister(&mut w.sock);
     w.sink.emit(None, None, EventKind::Stopped);
     w.sink.flush();
@@ -327,42 +343,73 @@ struct Worker {
 }
 
 /// Watches the kernel's count of datagrams it dropped for this socket because the receive
-/// buffer was full, and reports growth at most once per [`DROPS_REPORT_INTERVAL`].
+/// buffer was full. It looks at most every [`DROPS_LOOK_INTERVAL`] while datagrams arrive (one
+/// system call, not one per read), and reports growth at most once per
+/// [`DROPS_REPORT_INTERVAL`].
 struct Drops {
     /// The counter as last read (the kernel's is 32 bits and wraps).
     raw: u32,
     /// Drops since the socket was opened.
     total: u64,
     reported: u64,
+    last_look: Option<Instant>,
     last_report: Option<Instant>,
-    /// Datagrams came in since the last look, so the count may have grown (it only grows
-    /// while datagrams arrive, which wakes the worker).
+    /// Datagrams came in since the last look, or the last look found the count growing, so it
+    /// may have grown since.
     due: bool,
 }
 
+/// How often the drop counter is read, at most, while datagrams arrive.
+const DROPS_LOOK_INTERVAL: Duration = Duration::from_millis(100);
+
 impl Drops {
     fn new(sock: &mio::net::UdpSocket) -> Drops {
-        Drops { raw: kernel_drops(sock).unwrap_or(0), total: 0, reported: 0, last_report: None, due: false }
+        Drops {
+            raw: kernel_drops(sock).unwrap_or(0),
+            total: 0,
+            reported: 0,
+            last_look: None,
+            last_report: None,
+            due: false,
+        }
     }
 
-    /// How long until a due look is allowed (`None`: nothing due).
+    /// How long until something is to be done: a look at the counter or a held-back report
+    /// (`None`: nothing to do).
     fn wait(&self, now: Instant) -> Option<Duration> {
-        if !self.due {
-            return None;
+        let after = |last: Option<Instant>, every: Duration| {
+            last.map_or(Duration::ZERO, |t| (t + every).saturating_duration_since(now))
+        };
+        let look = self.due.then(|| after(self.last_look, DROPS_LOOK_INTERVAL));
+        let report = (self.total > self.reported).then(|| after(self.last_report, DROPS_REPORT_INTERVAL));
+        match (look, report) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
-        Some(self.last_report.map_or(Duration::ZERO, |t| (t + DROPS_REPORT_INTERVAL).saturating_duration_since(now)))
+    }
+
+    /// Lets the next check look and report at once (before the worker ends).
+    fn flush_pending(&mut self) {
+        self.due = true;
+        self.last_look = None;
+        self.last_report = None;
     }
 
     /// The new total when it grew and may be reported now.
     fn check(&mut self, sock: &mio::net::UdpSocket, now: Instant) -> Option<u64> {
-        if self.wait(now) != Some(Duration::ZERO) {
-            return None;
+        if self.due && self.last_look.is_none_or(|t| now >= t + DROPS_LOOK_INTERVAL) {
+            self.due = false;
+            self.last_look = Some(now);
+            if let Some(raw) = kernel_drops(sock) {
+                let grew = raw != self.raw;
+                self.total += u64::from(raw.wrapping_sub(self.raw));
+                self.raw = raw;
+                // Still growing: look again, datagrams or not. A datagram dropped for a full
+                // buffer wakes nobody, so the reads alone may not bring the next look.
+                self.due = grew;
+            }
         }
-        self.due = false;
-        let raw = kernel_drops(sock)?;
-        self.total += u64::from(raw.wrapping_sub(self.raw));
-        self.raw = raw;
-        if self.total <= self.reported {
+        if self.total <= self.reported || self.last_report.is_some_and(|t| now < t + DROPS_REPORT_INTERVAL) {
             return None;
         }
         self.reported = self.total;
@@ -412,6 +459,9 @@ fn kernel_drops(sock: &mio::net::UdpSocket) -> Option<u32> {
 fn kernel_drops(_sock: &mio::net::UdpSocket) -> Option<u32> {
     None
 }
+
+/// Datagrams from one read: bytes, how many did not fit the buffer, sender.
+type Received = Vec<(Vec<u8>, usize, SocketAddr)>;
 
 /// A traffic generator run in progress.
 struct Generator {
@@ -474,9 +524,11 @@ impl Worker {
     }
 
     /// Receives what is waiting: several datagrams with one `recvmmsg` on Linux, one elsewhere.
-    /// Each comes with the bytes that did not fit the buffer and its sender.
+    /// Each comes with the bytes that did not fit the buffer and its sender. The caller reads
+    /// until `WouldBlock`: epoll is edge-triggered, so the socket is reported readable again only
+    /// after its queue was read empty.
     #[cfg(target_os = "linux")]
-    fn recv_some(&mut self) -> io::Result<Vec<(Vec<u8>, usize, SocketAddr)>> {
+    fn recv_some(&mut self) -> io::Result<Received> {
         let n = self.batch.recv(&self.sock)?;
         Ok((0..n)
             .filter_map(|i| self.batch.get(i))
@@ -485,7 +537,7 @@ impl Worker {
     }
 
     #[cfg(not(target_os = "linux"))]
-    fn recv_some(&mut self) -> io::Result<Vec<(Vec<u8>, usize, SocketAddr)>> {
+    fn recv_some(&mut self) -> io::Result<Received> {
         let (n, real_len, peer) = recv_from(&self.sock, &mut self.buf)?;
         Ok(vec![(self.buf[..n].to_vec(), real_len.saturating_sub(n), peer)])
     }
@@ -574,25 +626,27 @@ impl Worker {
     fn generate(&mut self, now: Instant) {
         let Some(mut g) = self.generator.take() else { return };
         if !g.blocked && self.queue.is_empty() {
-            for _ in 0..g.pacer.due(now) {
-                match self.sock.send_to(&g.data, g.to) {
-                    Ok(_) => {
-                        g.pacer.record(g.data.len());
-                        self.alive &= self.sink.emit(None, Some(g.to), EventKind::Tx { data: g.data.clone() });
+            let mut due = g.pacer.due(now);
+            while due > 0 && self.alive {
+                match send_repeated(&self.sock, &g.data, g.to, usize::try_from(due).unwrap_or(usize::MAX)) {
+                    Ok(sent) => {
+                        for _ in 0..sent {
+                            g.pacer.record(g.data.len());
+                            self.alive &= self.sink.emit(None, Some(g.to), EventKind::Tx { data: g.data.clone() });
+                        }
+                        due = due.saturating_sub(sent as u64);
                     }
                     Err(e) if super::would_block(&e) => {
                         g.blocked = true;
                         break;
                     }
+                    Err(e) if super::interrupted(&e) => {}
                     Err(e) => {
                         let p = self.io_problem(Op::Send, Some(g.to), &e);
                         self.generator = Some(g);
                         self.problem(p);
                         return self.finish_generator();
                     }
-                }
-                if !self.alive {
-                    break;
                 }
             }
         }
@@ -615,9 +669,93 @@ impl Worker {
     }
 }
 
+/// Sends `data` to `to` up to `n` times: with one `sendmmsg` on Linux, one `sendto` elsewhere.
+#[cfg(target_os = "linux")]
+fn send_repeated(sock: &mio::net::UdpSocket, data: &[u8], to: SocketAddr, n: usize) -> io::Result<usize> {
+    super::mmsg::send_repeated(sock, data, to, n)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn send_repeated(sock: &mio::net::UdpSocket, data: &[u8], to: SocketAddr, _n: usize) -> io::Result<usize> {
+    sock.send_to(data, to).map(|_| 1)
+}
+
 /// Receives one datagram: (bytes copied, the datagram's real length, sender).
 #[cfg(not(target_os = "linux"))]
 fn recv_from(sock: &mio::net::UdpSocket, buf: &mut [u8]) -> io::Result<(usize, usize, SocketAddr)> {
     let (n, peer) = sock.recv_from(buf)?;
     Ok((n, n, peer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The receive buffer a socket got, as Linux reports it (twice the request, capped).
+    fn rcvbuf(cfg: &UdpConfig) -> usize {
+        let s = bind_socket("127.0.0.1:0".parse().unwrap(), false, false, None).unwrap();
+        set_up(&s, cfg).unwrap();
+        socket2::SockRef::from(&s).recv_buffer_size().unwrap()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn asks_for_a_large_receive_buffer_unless_told_otherwise() {
+        let sysctl = |name: &str| -> usize {
+            std::fs::read_to_string(format!("/proc/sys/net/core/{name}")).unwrap().trim().parse().unwrap()
+        };
+        let (rmem_max, rmem_default) = (sysctl("rmem_max"), sysctl("rmem_default"));
+        assert_eq!(rcvbuf(&UdpConfig::default()), 2 * DEFAULT_SO_RCVBUF.min(rmem_max), "capped, then doubled");
+        assert_eq!(rcvbuf(&UdpConfig { so_rcvbuf: None, ..UdpConfig::default() }), rmem_default);
+        assert_eq!(rcvbuf(&UdpConfig { so_rcvbuf: Some(8192), ..UdpConfig::default() }), 16384);
+    }
+
+    #[test]
+    fn drops_are_looked_at_every_100_ms_and_reported_every_second() {
+        let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let sock = mio::net::UdpSocket::from_std(rx);
+        let mut d = Drops::new(&sock);
+        let t0 = Instant::now();
+        assert_eq!(d.wait(t0), None, "nothing arrived: nothing to do");
+        d.due = true;
+        assert_eq!(d.wait(t0), Some(Duration::ZERO), "the first look is at once");
+        assert_eq!(d.check(&sock, t0), None, "no drops");
+        d.due = true;
+        assert_eq!(d.wait(t0 + Duration::from_millis(40)), Some(Duration::from_millis(60)));
+        assert_eq!(d.check(&sock, t0 + Duration::from_millis(40)), None);
+        assert!(d.due, "too early to look: still due");
+        // Growth found by a look is reported, then held back for a second.
+        d.total = 5;
+        assert_eq!(d.check(&sock, t0 + Duration::from_millis(100)), Some(5));
+        d.total = 7;
+        assert_eq!(d.wait(t0 + Duration::from_millis(600)), Some(Duration::from_millis(500)));
+        assert_eq!(d.check(&sock, t0 + Duration::from_millis(600)), None);
+        assert_eq!(d.check(&sock, t0 + Duration::from_millis(1100)), Some(7));
+        assert_eq!(d.wait(t0 + Duration::from_millis(1100)), None, "reported and looked at: nothing to do");
+        // At the end, what is held back is reported at once.
+        d.total = 9;
+        d.flush_pending();
+        assert_eq!(d.check(&sock, t0 + Duration::from_millis(1200)), Some(9));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_growing_drop_count_is_looked_at_again_without_reads() {
+        let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket2::SockRef::from(&rx).set_recv_buffer_size(1024).unwrap();
+        let to = rx.local_addr().unwrap();
+        let sock = mio::net::UdpSocket::from_std(rx);
+        let mut d = Drops::new(&sock);
+        let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        for _ in 0..50 {
+            tx.send_to(&[0; 64], to).unwrap();
+        }
+        let t0 = Instant::now();
+        d.due = true;
+        let first = d.check(&sock, t0).expect("a 2 KiB buffer drops most of 50 datagrams");
+        assert!(first > 0);
+        assert_eq!(d.wait(t0), Some(DROPS_LOOK_INTERVAL), "it grew: look again, whether datagrams come or not");
+        assert_eq!(d.check(&sock, t0 + DROPS_LOOK_INTERVAL), None, "no growth since");
+        assert!(!d.due);
+    }
 }

@@ -88,6 +88,14 @@ impl GeneratorUi {
         self.run.is_some()
     }
 
+    /// The last finished run as the worker reported it: (packets, bytes, microseconds).
+    pub fn last_done(&self) -> Option<(u64, u64, u64)> {
+        match self.last {
+            Some(Last::Done { packets, bytes, micros }) => Some((packets, bytes, micros)),
+            _ => None,
+        }
+    }
+
     /// The settings as typed, checked, for datagrams to `to` built from `payload`.
     fn spec(&self, to: &str, payload: &[u8]) -> Result<GenSpec, Problem> {
         let op = crate::engine::problem::Op::Send;

@@ -8,7 +8,7 @@ mod export;
 mod files;
 mod filter;
 pub mod fonts;
-mod generator;
+pub mod generator;
 mod icon;
 pub mod instances;
 pub mod layout;

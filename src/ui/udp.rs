@@ -76,7 +76,7 @@ impl UdpTab {
             bind: "127.0.0.1:0".into(),
             remote: "127.0.0.1:7788".into(),
             recv_buffer: engine::DEFAULT_RECV_BUFFER.to_string(),
-            so_rcvbuf: String::new(),
+            so_rcvbuf: engine::udp::DEFAULT_SO_RCVBUF.to_string(),
             connected: false,
             reply: ReplyMode::None,
             group: String::new(),
