@@ -859,6 +859,8 @@ def ratio(a, b):
 
 
 def verdict(ok):
+    if isinstance(ok, str):
+        return ok
     if ok is None:
         return "not measured"
     return "**met**" if ok else "**not met**"
@@ -926,7 +928,7 @@ def table_rows():
             rs = ratio(med("udp_rx_%d_socklab_sys" % size), med("udp_rx_%d_sockperf" % size))
             rspy = ratio(med("udp_rx_%d_socklab_sys" % size), med("udp_rx_%d_python" % size))
             row("… the same, SockLab with the system's default buffer (`--so-rcvbuf system`), as the peers have",
-                "reference", fmt(sy), "sockperf sr %s; Python %s" % (fmt(sp), fmt(py)), None if rs is None else True,
+                "reference", fmt(sy), "sockperf sr %s; Python %s" % (fmt(sp), fmt(py)), "reference",
                 "%s of sockperf; %s× Python" % (fmt(rs * 100 if rs else None, 1, " %"), fmt(rspy, 2)))
     # Round trip.
     for p in ("p50", "p99"):

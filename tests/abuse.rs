@@ -716,6 +716,65 @@ fn tcp_100_mib_without_framing_is_counted_exactly_in_bounded_memory() {
 }
 
 #[test]
+fn a_stalled_consumer_holds_back_the_worker_by_bytes_not_only_by_count() {
+    let _serial = serial();
+    // The consumer reads no event for a while; the client writes far more than EVENT_BYTES.
+    const TOTAL: usize = 256 * MIB;
+    let (sink, events) = EventSink::channel(None);
+    let cfg = TcpServerConfig { bind: "127.0.0.1:0".into(), ..TcpServerConfig::default() };
+    let mut h = engine::tcp_server::spawn(cfg, sink).unwrap();
+    let addr = loop {
+        match events.recv_timeout(LIMIT).expect("listening").kind {
+            EventKind::Listening { local } => break local,
+            EventKind::Error(p) => panic!("the server failed to start: {p}"),
+            _ => {}
+        }
+    };
+    let mut s = TcpStream::connect(addr).unwrap();
+    let writer = std::thread::spawn(move || {
+        let chunk = vec![b'b'; 64 * 1024];
+        let deadline = Instant::now() + LIMIT;
+        for _ in 0..TOTAL / chunk.len() {
+            s.write_all(&chunk).unwrap();
+            assert!(Instant::now() < deadline, "the writer took too long");
+        }
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    // What waits in the channel now, after 1.5 s of a client writing at full speed.
+    let queued = events.len();
+    let mut bytes = 0usize;
+    let mut rx = 0usize;
+    for _ in 0..queued {
+        let ev = events.recv_timeout(LIMIT).unwrap();
+        if let EventKind::Rx { data, .. } = &ev.kind {
+            bytes += data.len();
+        }
+    }
+    rx += bytes;
+    eprintln!("stalled consumer: {queued} events with {} KiB of payload waited", bytes / 1024);
+    assert!(queued > 0, "the worker queued events while the consumer stalled");
+    // An event of N bytes waits until at most EVENT_BYTES / N events are ahead of it: reads of
+    // mixed sizes can queue somewhat more than EVENT_BYTES, never the 256 MiB the count allows.
+    assert!(
+        bytes <= 2 * engine::EVENT_BYTES,
+        "{bytes} bytes waited in the channel, over twice the {} byte bound",
+        engine::EVENT_BYTES
+    );
+    // Nothing was lost: the rest arrives once the consumer reads again.
+    while rx < TOTAL {
+        let ev = events.recv_timeout(LIMIT).expect("the rest of the stream");
+        if let EventKind::Rx { data, .. } = &ev.kind {
+            rx += data.len();
+        }
+    }
+    writer.join().unwrap();
+    assert_eq!(rx, TOTAL);
+    h.request_stop();
+    while events.recv_timeout(LIMIT).is_ok_and(|ev| ev.kind != EventKind::Stopped) {}
+    h.join();
+}
+
+#[test]
 fn tcp_line_without_newline_is_delivered_in_bounded_pieces() {
     use socklab::codec::framing::{Framing, MAX_MESSAGE};
     let _serial = serial();

@@ -33,6 +33,11 @@ pub(crate) const WAKER: Token = Token(usize::MAX - 1);
 pub const COMMAND_CAPACITY: usize = 256;
 /// Capacity of an event channel. Workers block (back-pressure) when it is full.
 pub const EVENT_CAPACITY: usize = 65_536;
+/// About how many payload bytes the events waiting in a channel may hold. The count alone would
+/// allow 65,536 reads of 64 KiB (4 GiB) while a slow consumer (a terminal, a busy frame) falls
+/// behind; an event with a large payload waits instead until at most this many bytes' worth of
+/// events of its size are ahead of it. Small datagrams are limited by the count only.
+pub const EVENT_BYTES: usize = 32 << 20;
 /// Default receive buffer: the largest UDP datagram over IPv4 fits.
 pub const DEFAULT_RECV_BUFFER: usize = 65_536;
 
@@ -183,6 +188,13 @@ impl EventSink {
         peer: Option<SocketAddr>,
         kind: EventKind,
     ) -> bool {
+        let len = match &kind {
+            EventKind::Rx { data, .. } | EventKind::Tx { data } => data.len(),
+            _ => 0,
+        };
+        if len > EVENT_BYTES / EVENT_CAPACITY {
+            self.wait_for_room(EVENT_BYTES / len);
+        }
         let ev = Event {
             time: jiff::Timestamp::now(),
             tab: self.tab,
@@ -194,6 +206,22 @@ impl EventSink {
             kind,
         };
         self.tx.send(ev).is_ok()
+    }
+
+    /// Waits (back-pressure, like a full channel) until at most `ahead` events are queued, and
+    /// wakes the consumer meanwhile in case it waits for a notice. It waits at most a second at
+    /// a time: a channel whose consumer is gone keeps its events (crossbeam drops them with the
+    /// last handle), and only the send that follows can tell. A consumer that stalls for good
+    /// lets one more large event in per second.
+    fn wait_for_room(&self, ahead: usize) {
+        if self.tx.len() <= ahead {
+            return;
+        }
+        self.flush();
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        while self.tx.len() > ahead && std::time::Instant::now() < until {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
     }
 
     /// Reports that a worker could not start (bind, listen, …) and ends it.
