@@ -1053,9 +1053,15 @@ def write_report(path, started, info):
                          CHECKS["trials"] - len(CHECKS["mismatch"]), CHECKS["trials"],
                          "" if not CHECKS["mismatch"] else "; not in: " + "; ".join(CHECKS["mismatch"][:5])))
     for k, v in sorted(R.notes.items()):
-        if k == "flood_raw":
+        if k.endswith("_raw"):
             continue
-        notes.append("- `%s`: %s" % (k, "; ".join(str(x) for x in v)))
+        # The same note from several runs once, with how many runs gave it.
+        seen = []
+        for x in v:
+            if x not in seen:
+                seen.append(x)
+        notes.append("- `%s`: %s" % (k, "; ".join(
+            "%s (%d of %d runs)" % (x, v.count(x), CFG.reps) if CFG.reps > 1 else str(x) for x in seen)))
     if notes:
         out.append("### Notes from the run\n")
         out.extend(notes)
@@ -1066,11 +1072,12 @@ def write_report(path, started, info):
     for k in sorted(R.data):
         out.append("%-28s %s" % (k, ", ".join(fmt_raw(x) for x in R.data[k])))
     out.append("```")
-    flood = R.notes.get("flood_raw")
-    if flood:
-        out.append("\nLast `ui_flood` output:\n\n```")
-        out.extend(flood[-1])
-        out.append("```")
+    for key, bench in (("send_gui_raw", "ui_generator"), ("flood_raw", "ui_flood")):
+        raw = R.notes.get(key)
+        if raw:
+            out.append("\nLast `%s` output:\n\n```" % bench)
+            out.extend(raw[-1])
+            out.append("```")
     Path(path).write_text("\n".join(out) + "\n")
 
 
