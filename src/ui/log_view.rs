@@ -298,7 +298,16 @@ impl LogView {
                 .show(ui, |ui| self.detail_ui(ui, store, tabs, lang, encoding, seq));
         }
         match self.mode {
-            ViewMode::Table => self.table_ui(ui, store, tabs, lang, encoding, id),
+            ViewMode::Table => {
+                // The table draws its column lines to the bottom of its clip rectangle: keep them
+                // out of the detail pane below.
+                ui.scope(|ui| {
+                    let mut clip = ui.clip_rect();
+                    clip.max.y = clip.max.y.min(ui.available_rect_before_wrap().max.y);
+                    ui.set_clip_rect(clip);
+                    self.table_ui(ui, store, tabs, lang, encoding, id);
+                });
+            }
             ViewMode::Conversation => self.conversation_ui(ui, store, lang, encoding, id),
             ViewMode::Throughput => self.throughput_ui(ui, store, lang, id),
         }
