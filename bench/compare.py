@@ -772,48 +772,52 @@ def bench_gui():
         stop(xvfb, signal.SIGTERM)
 
 
+def app_bench_runs(name, what, raw_key):
+    """Builds `benches/NAME.rs` and runs it CFG.reps times with 60 Hz frames (`-- --vsync`);
+    yields (run number, output) for each run that succeeded, and keeps the last lines it printed
+    under `raw_key` for the report. Stops at the first failure."""
+    cmd = ["cargo", "bench", "--bench", name, "--", "--vsync"]
+    R.command(what, cmd)
+    log("%s: building (first time: several minutes) and running" % name)
+    code, out = run(["cargo", "bench", "--bench", name, "--no-run"], 1800, cwd=ROOT)
+    if code != 0:
+        log("%s build failed: %s" % (name, out[-500:]))
+        return
+    for rep in range(CFG.reps):
+        code, out = run(cmd, 300, cwd=ROOT)
+        lines = out.strip().splitlines()
+        starts = [i for i, l in enumerate(lines) if l.startswith(name + ": frames")]
+        if code != 0 or not starts:
+            log("%s failed: %s" % (name, out[-800:]))
+            return
+        R.note(raw_key, [lines[starts[-1]]] + [l for l in lines[starts[-1] + 1:] if re.match(r"  \S", l)])
+        yield rep + 1, out
+
+
 def bench_gui_generator():
     """The GUI's traffic generator: benches/ui_generator.rs, the real app headless with frames
     paced at 60 Hz, its UDP tab's generator sending 500,000 datagrams of 64 bytes as fast as
     possible into a sink. Its figure is the worker's own report, which the bench checks against
     the tab's TX counter and the datagrams counted at the sink."""
-    cmd = ["cargo", "bench", "--bench", "ui_generator", "--", "--vsync"]
-    R.command("GUI traffic generator (headless app, 60 Hz frames)", cmd)
-    log("ui_generator: building (first time: several minutes) and running")
-    code, out = run(["cargo", "bench", "--bench", "ui_generator", "--no-run"], 1800, cwd=ROOT)
-    if code != 0:
-        log("ui_generator build failed: " + out[-500:])
-        return
-    for rep in range(CFG.reps):
-        code, out = run(cmd, 300, cwd=ROOT)
+    for rep, out in app_bench_runs("ui_generator", "GUI traffic generator (headless app, 60 Hz frames)",
+                                   "send_gui_raw"):
         m = re.search(r"ui_generator: (\d+) datagrams/s", out)
-        if code != 0 or not m:
-            log("ui_generator failed: " + out[-800:])
+        fps = re.search(r"\(([\d.]+) frames/s\)", out)
+        if not m:
+            log("ui_generator printed no rate: " + out[-800:])
             return
         R.add("send_gui", int(m.group(1)))
-        fps = re.search(r"\(([\d.]+) frames/s\)", out)
         if fps:
             R.add("send_gui_fps", float(fps.group(1)))
-        lines = out.strip().splitlines()
-        first = max(i for i, l in enumerate(lines) if l.startswith("ui_generator: frames"))
-        R.note("send_gui_raw", [lines[first]] + [l for l in lines[first + 1:] if re.match(r"  \S", l)])
-        log("ui_generator run %d: %s datagrams/s, %s frames/s" % (rep + 1, m.group(1), fps.group(1) if fps else "?"))
+        log("ui_generator run %d: %s datagrams/s, %s frames/s" % (rep, m.group(1), fps.group(1) if fps else "?"))
 
 
 def bench_ui_flood():
     """The real app headless under a 100,000 datagrams/s flood: benches/ui_flood.rs, 60 Hz pacing."""
-    cmd = ["cargo", "bench", "--bench", "ui_flood", "--", "--vsync"]
-    R.command("GUI under a flood (headless app, 60 Hz frames)", cmd)
-    log("ui_flood: building (first time: several minutes) and running")
-    code, out = run(["cargo", "bench", "--bench", "ui_flood", "--no-run"], 1800, cwd=ROOT)
-    if code != 0:
-        log("ui_flood build failed: " + out[-500:])
-        return
-    for rep in range(CFG.reps):
-        code, out = run(cmd, 300, cwd=ROOT)
+    for rep, out in app_bench_runs("ui_flood", "GUI under a flood (headless app, 60 Hz frames)", "flood_raw"):
         m = re.search(r"frames, ([\d.]+) frames/s", out)
-        if code != 0 or not m:
-            log("ui_flood failed: " + out[-800:])
+        if not m:
+            log("ui_flood printed no frame rate: " + out[-800:])
             return
         R.add("flood_fps", float(m.group(1)))
         p99 = re.search(r"frame \(step \+ tessellate\): min [\d.]+ / median [\d.]+ / p99 ([\d.]+)", out)
@@ -825,10 +829,7 @@ def bench_ui_flood():
             R.add("flood_rate", int(sent.group(1)) / float(sent.group(2)))
         if sent and drops:
             R.add("flood_drop_pct", 100.0 * int(drops.group(1)) / max(1, int(sent.group(1))))
-        lines = out.strip().splitlines()
-        first = max(i for i, l in enumerate(lines) if l.startswith("ui_flood: frames"))
-        R.note("flood_raw", [lines[first]] + [l for l in lines[first + 1:] if re.match(r"  \S", l)])
-        log("ui_flood run %d: %s frames/s%s" % (rep + 1, m.group(1), (", p99 %s ms" % p99.group(1)) if p99 else ""))
+        log("ui_flood run %d: %s frames/s%s" % (rep, m.group(1), (", p99 %s ms" % p99.group(1)) if p99 else ""))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -19,9 +19,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT, Queryable};
-use socklab::i18n::Lang;
+use egui_kittest::kittest::Queryable;
 use socklab::ui::SockLabApp;
+
+mod common;
 
 const RATE: u64 = 100_000;
 const MAX_DATAGRAMS: u64 = 600_000;
@@ -31,7 +32,6 @@ const AFTER: Duration = Duration::from_secs(1);
 const SETTLE: Duration = Duration::from_secs(10);
 /// Idle frames timed before the flood, for comparison.
 const IDLE_FRAMES: usize = 300;
-const VSYNC: Duration = Duration::from_nanos(1_000_000_000 / 60);
 
 /// The kernel's count of UDP datagrams dropped for a full receive buffer (`RcvbufErrors` in the
 /// `Udp:` lines of /proc/net/snmp). Global to the network namespace. `None` where unavailable.
@@ -84,14 +84,6 @@ fn flood(to: SocketAddr, max: u64, max_time: Duration, done: Arc<AtomicBool>) ->
     (sent, failed, elapsed)
 }
 
-/// The text after `prefix` in the first label containing it (labels keep their text in the
-/// accessibility value).
-fn label_after(h: &Harness<'_, SockLabApp>, prefix: &str) -> String {
-    let node = h.get_by_label_contains(prefix);
-    let text = node.accesskit_node().value().or_else(|| node.accesskit_node().label()).unwrap_or_default();
-    text[text.find(prefix).unwrap() + prefix.len()..].trim().to_string()
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
@@ -123,13 +115,6 @@ fn frame(h: &mut Harness<'_, SockLabApp>) -> (Duration, Duration) {
     (step, t.elapsed())
 }
 
-/// Sleeps until the next multiple of `period` since `epoch`.
-fn wait_tick(epoch: Instant, period: Duration) {
-    let n = epoch.elapsed().as_nanos() / period.as_nanos() + 1;
-    let next = epoch + period * n as u32;
-    std::thread::sleep(next.saturating_duration_since(Instant::now()));
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let full = args.iter().any(|a| a == "--bench");
@@ -138,25 +123,14 @@ fn main() {
     let after = if full { AFTER } else { Duration::from_millis(200) };
     let mut failures = Vec::new();
 
-    let mut h = Harness::builder().with_size([1280.0, 800.0]).build_eframe(|cc| SockLabApp::new(cc, Some(Lang::En)));
-    h.state_mut().udp.bind = "127.0.0.1:0".into();
-    h.run_steps(3);
-    h.get_by_label("Start").click();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while h.query_by_label_contains("Bound to 127.0.0.1:").is_none() {
-        assert!(Instant::now() < deadline, "the UDP tab did not bind within 10 s");
-        h.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let to: SocketAddr = label_after(&h, "Bound to ").parse().expect("a bound address");
-    assert_ne!(to.port(), 0);
+    let (mut h, to) = common::app_with_udp_bound();
 
     // Idle frames: the app bound, nothing arriving.
     let epoch = Instant::now();
     let idle: Vec<Duration> = (0..IDLE_FRAMES)
         .map(|_| {
             if vsync {
-                wait_tick(epoch, VSYNC);
+                common::wait_tick(epoch, common::VSYNC);
             }
             let (s, t) = frame(&mut h);
             s + t
@@ -190,7 +164,7 @@ fn main() {
             rx_flood_end = h.state().log.counters().rx_packets - rx_before;
         }
         if vsync {
-            wait_tick(started, VSYNC);
+            common::wait_tick(started, common::VSYNC);
         }
         let rx0 = h.state().log.counters().rx_packets;
         let (s, t) = frame(&mut h);
@@ -218,11 +192,11 @@ fn main() {
     let rx = rx_now(&h);
     let store = &h.state().log;
     let (held, evicted, memory) = (store.len(), store.evicted(), store.memory());
-    let counters_label = label_after(&h, "RX ");
+    let counters_label = common::label_after(&h, "RX ");
     // The memory line is in the View menu.
     h.get_by_label("View").click();
     h.run_steps(2);
-    let memory_label = label_after(&h, "Log memory:");
+    let memory_label = common::label_after(&h, "Log memory:");
 
     let mode = if vsync { "paced at 60 Hz (--vsync)" } else { "back to back" };
     println!("ui_flood: frames {mode}, 1280×800, {} flood + {} after", fmt_s(flood_time), fmt_s(after));

@@ -21,13 +21,11 @@
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT, Queryable};
-use socklab::i18n::Lang;
-use socklab::ui::SockLabApp;
+use egui_kittest::kittest::Queryable;
 use socklab::ui::generator::Unit;
 
-const VSYNC: Duration = Duration::from_nanos(1_000_000_000 / 60);
+mod common;
+
 /// Longest run, after which the bench gives up.
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -39,20 +37,6 @@ fn socket_drops(addr: SocketAddr) -> Option<u64> {
     let fields =
         table.lines().map(|l| l.split_whitespace().collect::<Vec<_>>()).find(|f| f.get(1) == Some(&&*local))?;
     fields.get(12)?.parse().ok()
-}
-
-/// The text after `prefix` in the first label containing it.
-fn label_after(h: &Harness<'_, SockLabApp>, prefix: &str) -> String {
-    let node = h.get_by_label_contains(prefix);
-    let text = node.accesskit_node().value().or_else(|| node.accesskit_node().label()).unwrap_or_default();
-    text[text.find(prefix).unwrap() + prefix.len()..].trim().to_string()
-}
-
-/// Sleeps until the next multiple of `period` since `epoch`.
-fn wait_tick(epoch: Instant, period: Duration) {
-    let n = epoch.elapsed().as_nanos() / period.as_nanos() + 1;
-    let next = epoch + period * n as u32;
-    std::thread::sleep(next.saturating_duration_since(Instant::now()));
 }
 
 fn main() {
@@ -69,17 +53,7 @@ fn main() {
     let sink_addr = sink.local_addr().expect("the sink's address");
     let drops_before = socket_drops(sink_addr);
 
-    let mut h = Harness::builder().with_size([1280.0, 800.0]).build_eframe(|cc| SockLabApp::new(cc, Some(Lang::En)));
-    h.state_mut().udp.bind = "127.0.0.1:0".into();
-    h.run_steps(3);
-    h.get_by_label("Start").click();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while h.query_by_label_contains("Bound to 127.0.0.1:").is_none() {
-        assert!(Instant::now() < deadline, "the UDP tab did not bind within 10 s");
-        h.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let bound = label_after(&h, "Bound to ");
+    let (mut h, bound) = common::app_with_udp_bound();
     {
         let udp = &mut h.state_mut().udp;
         udp.remote = sink_addr.to_string();
@@ -101,7 +75,7 @@ fn main() {
             std::process::exit(1);
         }
         if vsync {
-            wait_tick(started, VSYNC);
+            common::wait_tick(started, common::VSYNC);
         }
         h.step();
         frames += 1;
