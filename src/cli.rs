@@ -504,6 +504,8 @@ struct Printer {
     quiet_data: bool,
     /// The last traffic generator run: packets, bytes, microseconds.
     generated: Option<(u64, u64, u64)>,
+    /// The local time's `HH:MM:SS` for one Unix second (see [`Printer::clock`]).
+    clock_cache: Option<(i64, String)>,
 }
 
 fn create(path: &Path) -> Result<BufWriter<File>, Failure> {
@@ -546,6 +548,7 @@ impl Printer {
             decoders: HashMap::new(),
             quiet_data: common.quiet,
             generated: None,
+            clock_cache: None,
         })
     }
 
@@ -560,35 +563,14 @@ impl Printer {
             _ => {}
         }
         self.seq += 1;
-        let Some(mut rec) = Record::from_event(ev, self.encoding, &self.tz, Some(self.seq)) else { return };
-        if let (Proto::Tcp, Some(conn)) = (ev.proto, ev.conn) {
-            match &ev.kind {
-                EventKind::Rx { data, .. } | EventKind::Tx { data } => {
-                    let key = (ev.source, conn, matches!(ev.kind, EventKind::Rx { .. }));
-                    let encoding = self.encoding;
-                    let d = self.decoders.entry(key).or_insert_with(|| codec::StreamDecoder::new(encoding));
-                    rec.text = d.decode(data, false);
-                }
-                EventKind::Closed { .. } => self.decoders.retain(|k, _| (k.0, k.1) != (ev.source, conn)),
-                _ => {}
-            }
-        }
-        self.write_files(ev, &rec);
-        let line = if self.json {
-            let mut rec = rec;
-            rec.seq = None;
-            rec.to_json()
-        } else {
-            let ts = ev.time.to_zoned(self.tz.clone());
-            let time = ts.strftime("%H:%M:%S%.3f");
-            let peer = rec.peer.as_deref().unwrap_or("-");
-            match rec.kind.as_str() {
-                "rx" | "tx" => {
-                    let arrow = if rec.kind == "rx" { ">>>" } else { "<<<" };
-                    format!("{time} {} {peer} {arrow} {} ({} bytes)", rec.kind, codec::printable(&rec.text), rec.len)
-                }
-                _ => format!("{time} {} {peer} {}", rec.kind, rec.text),
-            }
+        let line = match (&ev.kind, self.json || self.log_file.is_some()) {
+            // Data printed as text only: no record (its RFC 3339 time and hex are not needed).
+            (EventKind::Rx { data, lost }, false) => self.data_line(ev, data, *lost, true),
+            (EventKind::Tx { data }, false) => self.data_line(ev, data, 0, false),
+            _ => match self.record_line(ev) {
+                Some(line) => line,
+                None => return,
+            },
         };
         // A closed stdout (e.g. piped to `head`) must not crash the run.
         let _ = writeln!(self.out, "{line}");
@@ -599,6 +581,78 @@ impl Printer {
                 self.flush_files();
             }
         }
+    }
+
+    /// The text of received or sent bytes: TCP decoded as a stream per connection and
+    /// direction (a character split across two reads prints whole), a datagram on its own.
+    fn data_text(&mut self, ev: &Event, data: &[u8], lost: usize, rx: bool) -> String {
+        if let (Proto::Tcp, Some(conn)) = (ev.proto, ev.conn) {
+            let encoding = self.encoding;
+            let d = self.decoders.entry((ev.source, conn, rx)).or_insert_with(|| codec::StreamDecoder::new(encoding));
+            return d.decode(data, false);
+        }
+        let mut text = self.encoding.decode_lossy(data);
+        if lost > 0 {
+            text.push_str(&i18n::fill(i18n::EN.ev_truncated, &[&lost]));
+        }
+        text
+    }
+
+    /// `HH:MM:SS.mmm` in the local time zone; the part up to the second is formatted once a
+    /// second, not for every event.
+    fn clock(&mut self, t: jiff::Timestamp) -> String {
+        let second = t.as_second();
+        if self.clock_cache.as_ref().is_none_or(|(s, _)| *s != second) {
+            let hms = t.to_zoned(self.tz.clone()).strftime("%H:%M:%S").to_string();
+            self.clock_cache = Some((second, hms));
+        }
+        let hms = self.clock_cache.as_ref().map_or("", |(_, h)| h.as_str());
+        format!("{hms}.{:03}", t.subsec_millisecond().unsigned_abs())
+    }
+
+    /// One received or sent message as a text line; the capture still gets it.
+    fn data_line(&mut self, ev: &Event, data: &[u8], lost: usize, rx: bool) -> String {
+        let text = self.data_text(ev, data, lost, rx);
+        if let Some(p) = &mut self.pcap {
+            if let Err(e) = p.write(ev) {
+                self.file_error.get_or_insert_with(|| e.to_string());
+            }
+            self.unflushed = true;
+        }
+        let peer = ev.peer.map(|p| p.to_string());
+        self.text_line(ev.time, rx, peer.as_deref(), &text, data.len())
+    }
+
+    /// `12:00:00.123 rx 127.0.0.1:5000 >>> text (N bytes)`.
+    fn text_line(&mut self, time: jiff::Timestamp, rx: bool, peer: Option<&str>, text: &str, len: usize) -> String {
+        let (kind, arrow) = if rx { ("rx", ">>>") } else { ("tx", "<<<") };
+        let time = self.clock(time);
+        format!("{time} {kind} {} {arrow} {} ({len} bytes)", peer.unwrap_or("-"), codec::printable(text))
+    }
+
+    /// Any event as a record: written to the log file and capture, printed as JSON or text.
+    fn record_line(&mut self, ev: &Event) -> Option<String> {
+        let mut rec = Record::from_event(ev, self.encoding, &self.tz, Some(self.seq))?;
+        let tcp = ev.proto == Proto::Tcp && ev.conn.is_some();
+        match &ev.kind {
+            EventKind::Rx { data, lost } if tcp => rec.text = self.data_text(ev, data, *lost, true),
+            EventKind::Tx { data } if tcp => rec.text = self.data_text(ev, data, 0, false),
+            EventKind::Closed { .. } => {
+                if let Some(conn) = ev.conn {
+                    self.decoders.retain(|k, _| (k.0, k.1) != (ev.source, conn));
+                }
+            }
+            _ => {}
+        }
+        self.write_files(ev, &rec);
+        Some(if self.json {
+            rec.seq = None;
+            rec.to_json()
+        } else if matches!(ev.kind, EventKind::Rx { .. } | EventKind::Tx { .. }) {
+            self.text_line(ev.time, rec.kind == "rx", rec.peer.as_deref(), &rec.text, rec.len)
+        } else {
+            format!("{} {} {} {}", self.clock(ev.time), rec.kind, rec.peer.as_deref().unwrap_or("-"), rec.text)
+        })
     }
 
     /// Counts a datagram without printing it: the generator's hot path. Only when a log file or
@@ -1211,7 +1265,7 @@ fn print_file_chunk(p: &mut Printer, ev: &Event, len: usize) {
         rec.seq = None;
         rec.to_json()
     } else {
-        let time = ev.time.to_zoned(p.tz.clone()).strftime("%H:%M:%S%.3f");
+        let time = p.clock(ev.time);
         let peer = rec.peer.as_deref().unwrap_or("-");
         format!("{time} tx {peer} <<< {} ({len} bytes)", rec.text)
     };

@@ -91,11 +91,34 @@ fn udp_count_and_text_output() {
     assert!(c.status.success());
     let text = String::from_utf8_lossy(&c.stdout);
     assert!(text.contains(&format!("rx 127.0.0.1:{port} >>> 你好 (6 bytes)")), "{text}");
+    assert!(text.contains(&format!("tx 127.0.0.1:{port} <<< two (3 bytes)")), "{text}");
+    // Every data line starts with the local time, HH:MM:SS.mmm.
+    for line in text.lines().filter(|l| l.contains(" bytes)")) {
+        let b = line.as_bytes();
+        assert!(b.len() > 13 && b[2] == b':' && b[5] == b':' && b[8] == b'.' && b[12] == b' ', "time format: {line}");
+    }
     assert!(text.contains("summary: rx 2 packets / 9 bytes, tx 2 packets / 9 bytes"), "{text}");
     let (o, lines) = finish(srv, out);
     assert!(o.status.success());
     assert_eq!(lines.iter().filter(|v| v["kind"] == "rx").count(), 2);
     assert_eq!(lines.last().unwrap()["rx_packets"], 2);
+
+    // A datagram longer than --recv-buffer: the text line says what was cut off.
+    let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut rx = socklab()
+        .args(["udp", "--bind", &format!("127.0.0.1:{port}"), "--recv-buffer", "4", "--count", "1", "--duration", "10"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    let mut stdout = BufReader::new(rx.stdout.take().unwrap());
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.contains("listening on"), "{first}");
+    UdpSocket::bind("127.0.0.1:0").unwrap().send_to(b"abcdefgh", ("127.0.0.1", port)).unwrap();
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(rx.wait().unwrap().success());
+    assert!(rest.contains(">>> abcd [cut off: 4 more bytes did not fit the receive buffer] (4 bytes)"), "{rest}");
 }
 
 #[test]
