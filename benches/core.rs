@@ -1,4 +1,5 @@
-//! Benchmarks of the hot paths: codecs, log append, and a UDP round trip through a worker.
+//! Benchmarks of the hot paths: codecs, log append, records (the `--json` line), and a UDP
+//! round trip through a worker.
 //! Run with `cargo bench --bench core`; figures are recorded in docs/performance.md.
 
 use std::hint::black_box;
@@ -10,6 +11,7 @@ use socklab::codec::{self, Encoding};
 use socklab::engine::udp::UdpConfig;
 use socklab::engine::{self, Event, EventKind, EventSink, ReplyMode};
 use socklab::log::LogStore;
+use socklab::log::record::{self, Record};
 
 fn codecs(c: &mut Criterion) {
     let bytes: Vec<u8> = (0..1024u32).map(|i| (i * 7) as u8).collect();
@@ -39,6 +41,16 @@ fn log_append(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     let mut store = LogStore::with_budget(64 * 1024 * 1024);
     g.bench_function("push 64-byte event (evicting at 64 MiB)", |b| b.iter(|| store.push(black_box(ev.clone()))));
+    g.finish();
+
+    // One `--json` line or exported row: the record, then its JSON.
+    let tz = jiff::tz::TimeZone::system();
+    let mut g = c.benchmark_group("record");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("rfc3339 time", |b| b.iter(|| record::rfc3339(black_box(ev.time), &tz)));
+    g.bench_function("64-byte datagram to a JSON line", |b| {
+        b.iter(|| Record::from_event(black_box(&ev), Encoding::Utf8, &tz, Some(1)).map(|r| r.to_json()))
+    });
     g.finish();
 }
 
