@@ -613,11 +613,8 @@ impl Printer {
     /// One received or sent message as a text line; the capture still gets it.
     fn data_line(&mut self, ev: &Event, data: &[u8], lost: usize, rx: bool) -> String {
         let text = self.data_text(ev, data, lost, rx);
-        if let Some(p) = &mut self.pcap {
-            if let Err(e) = p.write(ev) {
-                self.file_error.get_or_insert_with(|| e.to_string());
-            }
-            self.unflushed = true;
+        if self.pcap.is_some() {
+            self.write_files(ev, None);
         }
         let peer = ev.peer.map(|p| p.to_string());
         self.text_line(ev.time, rx, peer.as_deref(), &text, data.len())
@@ -644,7 +641,7 @@ impl Printer {
             }
             _ => {}
         }
-        self.write_files(ev, &rec);
+        self.write_files(ev, Some(&rec));
         Some(if self.json {
             rec.seq = None;
             rec.to_json()
@@ -660,20 +657,23 @@ impl Printer {
     fn count_quietly(&mut self, ev: &Event) {
         self.counters.apply(ev);
         self.seq += 1;
-        if self.log_file.is_none() && self.pcap.is_none() {
-            return;
-        }
-        if let Some(rec) = Record::from_event(ev, self.encoding, &self.tz, Some(self.seq)) {
-            self.write_files(ev, &rec);
+        if self.log_file.is_some() {
+            if let Some(rec) = Record::from_event(ev, self.encoding, &self.tz, Some(self.seq)) {
+                self.write_files(ev, Some(&rec));
+            }
+        } else if self.pcap.is_some() {
+            self.write_files(ev, None);
         }
     }
 
-    fn write_files(&mut self, ev: &Event, rec: &Record) {
+    /// Writes an event to the capture and its record to the log file (`rec` is needed only when
+    /// there is a log file).
+    fn write_files(&mut self, ev: &Event, rec: Option<&Record>) {
         let mut result = Ok(());
-        match &mut self.log_file {
-            Some(LogFile::Jsonl(w)) => result = writeln!(w, "{}", rec.to_json()),
-            Some(LogFile::Csv(w)) => result = writeln!(w, "{}", rec.to_csv()),
-            None => {}
+        match (&mut self.log_file, rec) {
+            (Some(LogFile::Jsonl(w)), Some(rec)) => result = writeln!(w, "{}", rec.to_json()),
+            (Some(LogFile::Csv(w)), Some(rec)) => result = writeln!(w, "{}", rec.to_csv()),
+            _ => {}
         }
         if let (Ok(()), Some(p)) = (&result, &mut self.pcap) {
             result = p.write(ev);
@@ -1260,7 +1260,7 @@ fn print_file_chunk(p: &mut Printer, ev: &Event, len: usize) {
     let Some(mut rec) = Record::from_event(&light, p.encoding, &p.tz, Some(p.seq)) else { return };
     rec.len = len;
     rec.text = "[file data]".into();
-    p.write_files(ev, &rec);
+    p.write_files(ev, Some(&rec));
     let line = if p.json {
         rec.seq = None;
         rec.to_json()
