@@ -30,7 +30,8 @@ use crate::log::record::{self, Record};
 #[command(
     name = "socklab",
     version,
-    about = "SockLab: a network playground for UDP, TCP and broadcast. Without a subcommand it opens the GUI."
+    about = "SockLab: a network playground for UDP, TCP and broadcast. Without a subcommand it opens the GUI.",
+    after_help = EXIT_HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -39,6 +40,29 @@ pub struct Cli {
     #[arg(long, value_parser = parse_lang)]
     pub lang: Option<Lang>,
 }
+
+/// Exit codes and limits, shown by `--help`.
+const EXIT_HELP: &str = "\
+Exit codes:
+  0  done: everything asked for was sent and received (also after --count, --duration, Ctrl-C,
+     or when the reader of standard output goes away, e.g. `| head`: the summary then goes to
+     standard error)
+  1  the network said no or something failed on the way: bind/connect failed, a send failed
+     (too big, bad or unknown destination, broadcast without permission), no answer within
+     --wait with --await-reply, a log file could not be written, a worker crashed
+  2  bad flags or payloads (odd hex, text the encoding cannot hold, a malformed --to, a datagram
+     larger than UDP allows): nothing was sent
+
+Limits (defaults; a value past a limit is refused with a message):
+  UDP datagram        65507 bytes over IPv4, 65527 over IPv6
+  --recv-buffer       65536 bytes (1 to 16777216)
+  --so-rcvbuf         4194304 bytes (1024 to 1073741824, or system)
+  --rate              max, or 0.01 to 100000000 datagrams/s; needs --count or --duration
+  --gap               0 ms (up to 600000)
+  --ttl               1 (0 to 255)
+  TCP framed message  16 MiB (MAX_MESSAGE); longer unframed data is delivered in pieces
+  file-server         --max-size 1 GiB, --max-clients 64
+";
 
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
@@ -96,6 +120,8 @@ pub struct FileGetArgs {
     /// Folder to save into.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out: PathBuf,
+    /// tutorial: send the name, read bytes until the server closes (no size, no checksum);
+    /// framed: GET/OK/ERR header lines with size and SHA-256 (resumable, verified).
     #[arg(long, value_enum, default_value = "framed")]
     pub protocol: FileProtoArg,
     /// Replace an existing file of the same name.
@@ -107,6 +133,9 @@ pub struct FileGetArgs {
     /// One JSON object at the end instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Print no progress or per-message lines (the result, errors and the exit code remain).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -132,6 +161,9 @@ pub struct AddrArgs {
     /// One JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Print no progress or per-message lines (the result, errors and the exit code remain).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -145,11 +177,14 @@ pub struct PortsArgs {
     /// One JSON object per socket instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Print no progress or per-message lines (the result, errors and the exit code remain).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug, Clone)]
 pub struct Common {
-    /// Text encoding for --send and for printing received bytes.
+    /// Text encoding (utf-8 or gbk) of the text sent and of received bytes as printed.
     #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
     pub encoding: Encoding,
     /// One JSON object per line instead of text.
@@ -181,6 +216,17 @@ pub struct UdpArgs {
     /// A datagram given as hex, e.g. "48 65 6c 6c 6f" (repeatable).
     #[arg(long)]
     pub hex: Vec<String>,
+    /// Pause this many milliseconds between two sends, so the peer reads them apart (TCP
+    /// merges messages sent back to back: 粘包). 0: back to back.
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_GAP_MS))]
+    pub gap: u64,
+    /// Before each next send, wait for the peer's answer to the last one (at most --wait ms;
+    /// no answer in time ends the run with exit 1).
+    #[arg(long)]
+    pub await_reply: bool,
+    /// After the last send (without --count/--duration), wait this many ms for replies.
+    #[arg(long, value_name = "MS", default_value_t = 500)]
+    pub wait: u64,
     /// Answer every datagram automatically.
     #[arg(long, value_enum, default_value = "none")]
     pub reply: UdpReply,
@@ -198,6 +244,7 @@ pub struct UdpArgs {
     /// as the socket takes them) or N datagrams/s, until --count datagrams are sent or --duration
     /// is up (one of them is required). Prints no line per datagram, only the summary with the
     /// rate reached; --log-file and --pcap still get every datagram.
+    /// N is from 0.01 (one every 100 s) to 100000000.
     #[arg(long, value_name = "max|N", value_parser = parse_rate)]
     pub rate: Option<Rate>,
     /// Bytes one recv() reads; a larger datagram is cut off and the lost bytes are reported.
@@ -215,8 +262,8 @@ pub struct UdpArgs {
     /// this machine) or, for IPv6 groups, an interface name or index (lo).
     #[arg(long, value_name = "ADDR")]
     pub interface: Option<String>,
-    /// Multicast TTL (hops), 1 = this network only.
-    #[arg(long, default_value_t = 1)]
+    /// Multicast TTL (hops, 0-255), 1 = this network only, 0 = this machine only.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=255))]
     pub ttl: u32,
     #[command(flatten)]
     pub common: Common,
@@ -270,6 +317,14 @@ pub struct TcpClientArgs {
     /// A message given as hex (repeatable).
     #[arg(long)]
     pub hex: Vec<String>,
+    /// Pause this many milliseconds between two sends, so the peer reads them apart (TCP
+    /// merges messages sent back to back: 粘包). 0: back to back.
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_GAP_MS))]
+    pub gap: u64,
+    /// Before each next send, wait for the peer's answer to the last one (at most --wait ms;
+    /// no answer in time ends the run with exit 1).
+    #[arg(long)]
+    pub await_reply: bool,
     /// After the last send, wait this many ms for replies (or until the server closes).
     #[arg(long, default_value_t = 500)]
     pub wait: u64,
@@ -382,6 +437,13 @@ fn parse_so_rcvbuf(s: &str) -> Result<SoRcvbuf, String> {
     }
 }
 
+/// The slowest `--rate`: one datagram every 100 s.
+pub const MIN_RATE: f64 = 0.01;
+/// The fastest paced `--rate` (`max` sends as fast as the socket takes datagrams).
+pub const MAX_RATE: f64 = 100_000_000.0;
+/// The longest `--gap`: 10 minutes.
+pub const MAX_GAP_MS: u64 = 600_000;
+
 /// `--rate`: `max`, or datagrams per second.
 fn parse_rate(s: &str) -> Result<Rate, String> {
     let s = s.trim();
@@ -389,8 +451,8 @@ fn parse_rate(s: &str) -> Result<Rate, String> {
         return Ok(Rate::Max);
     }
     match s.parse::<f64>() {
-        Ok(r) if r.is_finite() && r > 0.0 => Ok(Rate::PacketsPerSec(r)),
-        _ => Err(format!("'{s}': use max or a number of datagrams per second above 0")),
+        Ok(r) if (MIN_RATE..=MAX_RATE).contains(&r) => Ok(Rate::PacketsPerSec(r)),
+        _ => Err(format!("'{s}': use max or a number of datagrams per second from {MIN_RATE} to {MAX_RATE}")),
     }
 }
 
@@ -400,6 +462,31 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
 
 /// Set by SIGINT/SIGTERM.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Writes a line to standard error; a closed stderr (e.g. `2>&1 | head -c 10`) is ignored
+/// instead of panicking the way `eprintln!` does.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// Whether the reader of standard output has gone (a pipe whose reader exited, like `head`
+/// after its lines): `poll` reports `POLLERR` on the write end of such a pipe, so the run can
+/// end even when it has nothing more to write.
+fn stdout_reader_gone() -> bool {
+    #[cfg(unix)]
+    {
+        let mut fd = libc::pollfd { fd: libc::STDOUT_FILENO, events: 0, revents: 0 };
+        // SAFETY: one valid pollfd, timeout 0 (never blocks).
+        let n = unsafe { libc::poll(&mut fd, 1, 0) };
+        n > 0 && fd.revents & (libc::POLLERR | libc::POLLHUP) != 0
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
 
 /// Runs a subcommand; `matches` are the subcommand's own, used to keep --send/--hex order.
 pub fn run(cmd: Cmd, matches: &ArgMatches) -> ExitCode {
@@ -419,11 +506,11 @@ pub fn run(cmd: Cmd, matches: &ArgMatches) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(msg)) => {
-            eprintln!("socklab: {msg}");
+            say!("socklab: {msg}");
             ExitCode::from(2)
         }
         Err(Failure::Net(p)) => {
-            eprintln!("socklab: {p}");
+            say!("socklab: {p}");
             ExitCode::FAILURE
         }
         Err(Failure::Reported) => ExitCode::FAILURE,
@@ -486,8 +573,16 @@ struct Printer {
     seq: u64,
     log_file: Option<LogFile>,
     pcap: Option<PcapWriter<BufWriter<File>>>,
-    /// The first write error of a file; reported once, at the end.
-    file_error: Option<String>,
+    /// The first write error of a file (which file, what went wrong); reported once, at the end.
+    file_error: Option<(&'static str, String)>,
+    /// Errors that make the run a failure (exit 1), see [`Printer::is_failure`].
+    failures: u64,
+    /// A server: problems of one client (it reset, it left, it does not read) are reported but
+    /// do not make the run a failure; the server goes on serving others.
+    server: bool,
+    /// Standard output could not be written (its reader is gone, e.g. `| head`): the run ends,
+    /// and the summary goes to standard error.
+    stdout_closed: bool,
     /// Events written to the files since they were last flushed, and when that was: the files
     /// are flushed at least every [`FLUSH_EVERY`], so a killed run loses at most that much.
     unflushed: bool,
@@ -541,6 +636,9 @@ impl Printer {
             log_file,
             pcap,
             file_error: None,
+            failures: 0,
+            server: false,
+            stdout_closed: false,
             unflushed: false,
             last_flush: Instant::now(),
             out: BufWriter::with_capacity(64 * 1024, std::io::stdout()),
@@ -558,7 +656,12 @@ impl Printer {
         }
         self.counters.apply(ev);
         match &ev.kind {
-            EventKind::Error(p) => eprintln!("socklab: {p}"),
+            EventKind::Error(p) => {
+                say!("socklab: {p}");
+                if self.is_failure(ev, p) {
+                    self.failures += 1;
+                }
+            }
             EventKind::GeneratorDone { packets, bytes, micros } => self.generated = Some((*packets, *bytes, *micros)),
             _ => {}
         }
@@ -572,14 +675,35 @@ impl Printer {
                 None => return,
             },
         };
-        // A closed stdout (e.g. piped to `head`) must not crash the run.
-        let _ = writeln!(self.out, "{line}");
+        self.emit_line(&line);
         let idle = self.waiting.as_ref().is_none_or(|w| w.is_empty());
         if idle || self.last_flush.elapsed() >= FLUSH_EVERY {
-            let _ = self.out.flush();
+            self.flush_out();
             if !idle {
                 self.flush_files();
             }
+        }
+    }
+
+    /// Whether an error makes the run fail (exit 1): everything but kernel drops (counted and
+    /// reported, the socket goes on) and, on a server, the problems of one client.
+    fn is_failure(&self, ev: &Event, p: &Problem) -> bool {
+        let benign = matches!(p, Problem::KernelDrops(_) | Problem::TooManyClients(_) | Problem::ClientNotReading(_));
+        let one_client = self.server && ev.conn.is_some();
+        !(benign || one_client)
+    }
+
+    /// One line to standard output (buffered). A closed stdout (e.g. piped to `head`) ends the
+    /// run instead of crashing it or running on unseen.
+    fn emit_line(&mut self, line: &str) {
+        if !self.stdout_closed && writeln!(self.out, "{line}").is_err() {
+            self.stdout_closed = true;
+        }
+    }
+
+    fn flush_out(&mut self) {
+        if !self.stdout_closed && self.out.flush().is_err() {
+            self.stdout_closed = true;
         }
     }
 
@@ -669,17 +793,15 @@ impl Printer {
     /// Writes an event to the capture and its record to the log file (`rec` is needed only when
     /// there is a log file).
     fn write_files(&mut self, ev: &Event, rec: Option<&Record>) {
-        let mut result = Ok(());
-        match (&mut self.log_file, rec) {
-            (Some(LogFile::Jsonl(w)), Some(rec)) => result = writeln!(w, "{}", rec.to_json()),
-            (Some(LogFile::Csv(w)), Some(rec)) => result = writeln!(w, "{}", rec.to_csv()),
-            _ => {}
-        }
-        if let (Ok(()), Some(p)) = (&result, &mut self.pcap) {
-            result = p.write(ev);
-        }
-        if let Err(e) = result {
-            self.file_error.get_or_insert_with(|| e.to_string());
+        let logged = match (&mut self.log_file, rec) {
+            (Some(LogFile::Jsonl(w)), Some(rec)) => writeln!(w, "{}", rec.to_json()),
+            (Some(LogFile::Csv(w)), Some(rec)) => writeln!(w, "{}", rec.to_csv()),
+            _ => Ok(()),
+        };
+        self.file_failed(LOG_FILE, logged);
+        if let Some(p) = &mut self.pcap {
+            let captured = p.write(ev);
+            self.file_failed(PCAP, captured);
         }
         self.unflushed = true;
         if self.last_flush.elapsed() >= FLUSH_EVERY {
@@ -689,40 +811,47 @@ impl Printer {
 
     /// Writes buffered log and capture lines to disk (called as events come and when idle).
     fn flush_files(&mut self) {
-        let _ = self.out.flush();
+        self.flush_out();
         if !self.unflushed {
             self.last_flush = Instant::now();
             return;
         }
-        let mut result = match &mut self.log_file {
+        let logged = match &mut self.log_file {
             Some(LogFile::Jsonl(w)) | Some(LogFile::Csv(w)) => w.flush(),
             None => Ok(()),
         };
-        if let (Ok(()), Some(p)) = (&result, &mut self.pcap) {
-            result = p.flush();
-        }
-        if let Err(e) = result {
-            self.file_error.get_or_insert_with(|| e.to_string());
+        self.file_failed(LOG_FILE, logged);
+        if let Some(p) = &mut self.pcap {
+            let captured = p.flush();
+            self.file_failed(PCAP, captured);
         }
         self.unflushed = false;
         self.last_flush = Instant::now();
     }
 
-    /// Flushes the files and prints the summary.
+    /// Keeps the first write error of a file, to report it (once) at the end.
+    fn file_failed(&mut self, which: &'static str, result: std::io::Result<()>) {
+        if let Err(e) = result {
+            self.file_error.get_or_insert_with(|| (which, e.to_string()));
+        }
+    }
+
+    /// Flushes the files and prints the summary (to standard error when standard output is
+    /// closed). A file that could not be written makes the run a failure.
     fn summary(&mut self) {
-        let _ = self.out.flush();
-        let mut flushed = match self.log_file.take() {
+        self.flush_out();
+        let logged = match self.log_file.take() {
             Some(LogFile::Jsonl(mut w)) | Some(LogFile::Csv(mut w)) => w.flush(),
             None => Ok(()),
         };
+        self.file_failed(LOG_FILE, logged);
         if let Some(p) = self.pcap.take() {
-            flushed = flushed.and(p.finish().map(|_| ()));
+            let captured = p.finish().map(|_| ());
+            self.file_failed(PCAP, captured);
         }
-        if let Err(e) = flushed {
-            self.file_error.get_or_insert_with(|| e.to_string());
-        }
-        if let Some(e) = &self.file_error {
-            eprintln!("socklab: writing the log file failed: {e}");
+        if let Some((which, e)) = &self.file_error {
+            say!("socklab: writing the {which} failed: {e}");
+            self.failures += 1;
         }
         let c = &self.counters;
         // The generator's run and the rate it reached: datagrams/s and Mbit/s of payload.
@@ -760,11 +889,17 @@ impl Printer {
             }
             line
         };
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
+        self.emit_line(&line);
+        self.flush_out();
+        if self.stdout_closed {
+            say!("{line}");
+        }
     }
 }
+
+/// Names of the files, for a write error.
+const LOG_FILE: &str = "log file (--log-file)";
+const PCAP: &str = "capture (--pcap)";
 
 /// A running worker and its events, as seen from the CLI.
 struct Session {
@@ -772,6 +907,23 @@ struct Session {
     events: Receiver<Event>,
     printer: Printer,
     stopped: bool,
+}
+
+/// How `--send` messages are spaced: `--gap` and `--await-reply` (with `--wait` as the longest
+/// wait for an answer).
+#[derive(Clone, Copy)]
+struct Pace {
+    gap: Duration,
+    await_reply: bool,
+    reply_timeout: Duration,
+}
+
+/// How [`Session::send_paced`] ended.
+#[derive(PartialEq)]
+enum Sent {
+    All,
+    /// A send failed, an answer did not come, the connection closed, or the run was ended.
+    Stopped,
 }
 
 /// What the event loop should do after an event.
@@ -794,21 +946,23 @@ impl Session {
 
     /// Waits for the socket to be ready; a failure to bind/listen/connect ends the run.
     fn wait_ready(&mut self, ready: impl Fn(&EventKind) -> bool) -> Result<(), Failure> {
-        let mut first_problem = None;
+        let mut reported = false;
         loop {
             match self.events.recv_timeout(Duration::from_millis(100)) {
                 Ok(ev) => {
                     if let EventKind::Error(p) = &ev.kind {
-                        first_problem.get_or_insert_with(|| p.clone());
-                        // Print as JSON too, so scripts see why; stderr gets the text below.
+                        // Once on stderr; with --json also as a JSON line, so scripts see why.
                         if self.printer.json {
                             self.printer.print(&ev);
+                        } else {
+                            say!("socklab: {p}");
                         }
+                        reported = true;
                         continue;
                     }
                     if ev.kind == EventKind::Stopped {
                         self.stopped = true;
-                        return Err(Failure::Net(first_problem.unwrap_or(Problem::WorkerGone)));
+                        return Err(if reported { Failure::Reported } else { Failure::Net(Problem::WorkerGone) });
                     }
                     let is_ready = ready(&ev.kind);
                     self.printer.print(&ev);
@@ -830,6 +984,60 @@ impl Session {
         self.handle.send(cmd).map_err(Failure::Net)
     }
 
+    /// Sends the commands in order, printing what arrives meanwhile: with `pace.gap`, a pause
+    /// between two of them; with `pace.await_reply`, before the next one, the peer's answer to
+    /// this one (an Rx after this send's Tx) within `pace.reply_timeout`. A failed send, a
+    /// missing answer or a closed connection stops sending; the first two make the run fail.
+    fn send_paced(&mut self, cmds: Vec<Command>, pace: Pace) -> Result<Sent, Failure> {
+        let n = cmds.len();
+        for (i, cmd) in cmds.into_iter().enumerate() {
+            self.send(cmd)?;
+            let last = i + 1 == n;
+            if pace.await_reply && !last {
+                let (mut sent, mut answered, mut ended) = (false, false, false);
+                let until = Instant::now() + pace.reply_timeout;
+                self.pump(Some(until), |ev| match ev.kind {
+                    EventKind::Tx { .. } => {
+                        sent = true;
+                        Flow::Continue
+                    }
+                    EventKind::Rx { .. } if sent => {
+                        answered = true;
+                        Flow::Done
+                    }
+                    EventKind::Error(_) | EventKind::Closed { .. } => {
+                        ended = true;
+                        Flow::Done
+                    }
+                    _ => Flow::Continue,
+                });
+                if ended || self.stopped || INTERRUPTED.load(Ordering::SeqCst) || self.printer.stdout_closed {
+                    return Ok(Sent::Stopped);
+                }
+                if !answered {
+                    say!(
+                        "socklab: no answer to message {} within {} ms (--await-reply); the rest was not sent",
+                        i + 1,
+                        pace.reply_timeout.as_millis()
+                    );
+                    self.printer.failures += 1;
+                    return Ok(Sent::Stopped);
+                }
+            }
+            if !pace.gap.is_zero() && !last {
+                let mut ended = false;
+                self.pump(Some(Instant::now() + pace.gap), |ev| {
+                    ended |= matches!(ev.kind, EventKind::Error(_) | EventKind::Closed { .. });
+                    if ended { Flow::Done } else { Flow::Continue }
+                });
+                if ended || self.stopped || INTERRUPTED.load(Ordering::SeqCst) || self.printer.stdout_closed {
+                    return Ok(Sent::Stopped);
+                }
+            }
+        }
+        Ok(Sent::All)
+    }
+
     /// Prints events until `on_event` says done, the deadline passes, a signal comes, or the
     /// worker stops.
     ///
@@ -844,7 +1052,7 @@ impl Session {
         const FLOWING: Duration = Duration::from_millis(50);
         let mut last_event: Option<Instant> = None;
         while !self.stopped {
-            if INTERRUPTED.load(Ordering::SeqCst) {
+            if INTERRUPTED.load(Ordering::SeqCst) || self.printer.stdout_closed {
                 return;
             }
             let now = Instant::now();
@@ -879,7 +1087,7 @@ impl Session {
                         return;
                     }
                 }
-                Err(RecvTimeoutError::Timeout) => self.printer.flush_files(),
+                Err(RecvTimeoutError::Timeout) => self.idle(),
                 Err(RecvTimeoutError::Disconnected) => {
                     self.stopped = true;
                     return;
@@ -888,8 +1096,18 @@ impl Session {
         }
     }
 
-    /// Stops the worker, prints what it still reports, the summary, and joins it.
-    fn finish(mut self) {
+    /// Nothing came for a while: write the files out, and notice a reader of standard output
+    /// that has gone although nothing was written to it since.
+    fn idle(&mut self) {
+        self.printer.flush_files();
+        if !self.printer.stdout_closed && stdout_reader_gone() {
+            self.printer.stdout_closed = true;
+        }
+    }
+
+    /// Stops the worker, prints what it still reports, the summary, and joins it; a run in
+    /// which something failed (see [`Printer::is_failure`]) is a failure (exit 1).
+    fn finish(mut self) -> Result<(), Failure> {
         self.handle.request_stop();
         let until = Instant::now() + Duration::from_secs(5);
         while !self.stopped && Instant::now() < until {
@@ -903,6 +1121,7 @@ impl Session {
         self.printer.summary();
         drop(self.events);
         self.handle.join();
+        if self.printer.failures > 0 { Err(Failure::Reported) } else { Ok(()) }
     }
 }
 
@@ -970,10 +1189,40 @@ fn gen_spec(a: &UdpArgs, rate: Rate, msgs: &[Vec<u8>]) -> Result<GenSpec, Failur
     Ok(spec)
 }
 
+/// The largest UDP payload to `to`: 65,535 minus the IP header (20 bytes for IPv4; none counts
+/// for IPv6, whose payload length excludes its header) and the UDP header (8). Jumbograms are
+/// not supported.
+fn max_datagram(to: SocketAddr) -> usize {
+    if to.is_ipv4() { 65_507 } else { 65_527 }
+}
+
+/// `--to` checked before anything is sent: a malformed address is a usage error (exit 2), a
+/// host name that does not resolve a network one (exit 1); and no datagram may be larger than
+/// UDP allows to that address.
+fn check_destination(to: &str, msgs: &[Vec<u8>]) -> Result<(), Failure> {
+    let addr = engine::resolve(to).map_err(|p| match p {
+        Problem::UnknownHost(_) | Problem::UnknownInterface(_) => Failure::Net(p),
+        p => Failure::Usage(format!("--to: {p}")),
+    })?;
+    let max = max_datagram(addr);
+    if let Some((i, m)) = msgs.iter().enumerate().find(|(_, m)| m.len() > max) {
+        let family = if addr.is_ipv4() { "IPv4" } else { "IPv6" };
+        return Err(Failure::Usage(format!(
+            "message {} is {} bytes: a UDP datagram over {family} holds at most {max} bytes (nothing was sent)",
+            i + 1,
+            m.len()
+        )));
+    }
+    Ok(())
+}
+
 fn run_udp(a: UdpArgs, m: Option<&ArgMatches>) -> Result<(), Failure> {
     let msgs = payloads(&a.send, &a.hex, a.common.encoding, m)?;
     if !msgs.is_empty() && a.to.is_none() {
         return Err(Failure::Usage("--send/--hex need --to ADDR:PORT (where to send)".into()));
+    }
+    if let Some(to) = &a.to {
+        check_destination(to, &msgs)?;
     }
     let spec = match a.rate {
         Some(rate) => Some(gen_spec(&a, rate, &msgs)?),
@@ -1000,17 +1249,20 @@ fn run_udp(a: UdpArgs, m: Option<&ArgMatches>) -> Result<(), Failure> {
         return run_generator(s, spec);
     }
     if let Some(to) = &a.to {
-        for data in &msgs {
-            s.send(Command::SendTo { to: to.clone(), data: data.clone() })?;
-        }
+        let cmds = msgs.iter().map(|data| Command::SendTo { to: to.clone(), data: data.clone() }).collect();
+        let pace = Pace {
+            gap: Duration::from_millis(a.gap),
+            await_reply: a.await_reply,
+            reply_timeout: Duration::from_millis(a.wait),
+        };
+        s.send_paced(cmds, pace)?;
     }
     if !msgs.is_empty() && a.count.is_none() && until.is_none() {
         // Sent and asked for nothing else: wait briefly for replies, then exit.
-        until = Some(Instant::now() + Duration::from_millis(500));
+        until = Some(Instant::now() + Duration::from_millis(a.wait));
     }
     s.pump(until, rx_counter(a.count));
-    s.finish();
-    Ok(())
+    s.finish()
 }
 
 /// `udp --rate`: the engine's traffic generator sends, the CLI counts without printing each
@@ -1038,9 +1290,9 @@ fn run_generator(mut s: Session, spec: GenSpec) -> Result<(), Failure> {
         }
         _ => Flow::Continue,
     });
-    s.finish();
+    let finished = s.finish();
     // The summary is printed either way; a run that sent nothing is a failure (exit 1).
-    if failed { Err(Failure::Reported) } else { Ok(()) }
+    if failed { Err(Failure::Reported) } else { finished }
 }
 
 fn run_tcp_server(a: TcpServerArgs) -> Result<(), Failure> {
@@ -1061,10 +1313,10 @@ fn run_tcp_server(a: TcpServerArgs) -> Result<(), Failure> {
         return Err(Failure::Usage("--max-clients must be at least 1".into()));
     }
     let mut s = Session::start(&a.common, |sink| engine::tcp_server::spawn(cfg, sink))?;
+    s.printer.server = true;
     s.wait_ready(is_listening)?;
     s.pump(until, rx_counter(a.count));
-    s.finish();
-    Ok(())
+    s.finish()
 }
 
 fn run_tcp_client(a: TcpClientArgs, m: Option<&ArgMatches>) -> Result<(), Failure> {
@@ -1079,16 +1331,21 @@ fn run_tcp_client(a: TcpClientArgs, m: Option<&ArgMatches>) -> Result<(), Failur
     };
     let mut s = Session::start(&a.common, |sink| engine::tcp_client::spawn(cfg, sink))?;
     s.wait_ready(|k| matches!(k, EventKind::Connected { .. }))?;
-    for data in msgs {
-        s.send(Command::Send { conn: None, data })?;
+    let cmds = msgs.into_iter().map(|data| Command::Send { conn: None, data }).collect();
+    let pace = Pace {
+        gap: Duration::from_millis(a.gap),
+        await_reply: a.await_reply,
+        reply_timeout: Duration::from_millis(a.wait),
+    };
+    if s.send_paced(cmds, pace)? == Sent::Stopped {
+        return s.finish();
     }
     let until = Some(Instant::now() + Duration::from_millis(a.wait));
     s.pump(until, |ev| match ev.kind {
         EventKind::Closed { .. } => Flow::Done,
         _ => Flow::Continue,
     });
-    s.finish();
-    Ok(())
+    s.finish()
 }
 
 fn run_broadcast(a: BroadcastArgs) -> Result<(), Failure> {
@@ -1098,8 +1355,7 @@ fn run_broadcast(a: BroadcastArgs) -> Result<(), Failure> {
         let mut s = Session::start(&a.common, |sink| engine::udp::spawn(cfg, sink))?;
         s.wait_ready(is_listening)?;
         s.pump(until, rx_counter(a.count));
-        s.finish();
-        return Ok(());
+        return s.finish();
     }
     let Some(port) = a.port else {
         return Err(Failure::Usage("give --listen PORT or --port PORT --send TEXT".into()));
@@ -1110,6 +1366,7 @@ fn run_broadcast(a: BroadcastArgs) -> Result<(), Failure> {
             .map_err(|_| Failure::Usage(format!("--to {}: not an IP address like 127.255.255.255", a.to)))?;
     let to = SocketAddr::new(ip, port).to_string();
     let msgs = payloads(&a.send, &[], a.common.encoding, None)?;
+    check_destination(&to, &msgs)?;
     let cfg = engine::broadcast::sender_config(a.common.encoding);
     let mut s = Session::start(&a.common, |sink| engine::udp::spawn(cfg, sink))?;
     s.wait_ready(is_listening)?;
@@ -1124,8 +1381,7 @@ fn run_broadcast(a: BroadcastArgs) -> Result<(), Failure> {
         }
         if done >= total { Flow::Done } else { Flow::Continue }
     });
-    s.finish();
-    Ok(())
+    s.finish()
 }
 
 fn run_addr(a: AddrArgs) -> Result<(), Failure> {
@@ -1269,16 +1525,16 @@ fn print_file_chunk(p: &mut Printer, ev: &Event, len: usize) {
         let peer = rec.peer.as_deref().unwrap_or("-");
         format!("{time} tx {peer} <<< {} ({len} bytes)", rec.text)
     };
-    let _ = writeln!(p.out, "{line}");
+    p.emit_line(&line);
     if p.waiting.as_ref().is_none_or(|w| w.is_empty()) {
-        let _ = p.out.flush();
+        p.flush_out();
     }
 }
 
 /// Like [`Session::pump`], with file bytes summarised. `on_signal`: return when Ctrl+C came.
 fn pump_files(s: &mut Session, until: Option<Instant>, on_signal: bool, files: &mut FileData) {
     while !s.stopped {
-        if on_signal && INTERRUPTED.load(Ordering::SeqCst) {
+        if on_signal && (INTERRUPTED.load(Ordering::SeqCst) || s.printer.stdout_closed) {
             return;
         }
         let wait = match until {
@@ -1297,7 +1553,7 @@ fn pump_files(s: &mut Session, until: Option<Instant>, on_signal: bool, files: &
                     s.printer.print(&ev);
                 }
             },
-            Err(RecvTimeoutError::Timeout) => s.printer.flush_files(),
+            Err(RecvTimeoutError::Timeout) => s.idle(),
             Err(RecvTimeoutError::Disconnected) => s.stopped = true,
         }
     }
@@ -1325,14 +1581,14 @@ fn run_file_server(a: FileServerArgs) -> Result<(), Failure> {
             other => Problem::Logged(other.to_string()),
         })
     })?;
+    s.printer.server = true;
     s.wait_ready(is_listening)?;
     let mut data = FileData { protocol, header_sent: Default::default() };
     pump_files(&mut s, until, true, &mut data);
     // Print what the server still reports while it closes its clients, then the summary.
     s.handle.request_stop();
     pump_files(&mut s, Some(Instant::now() + Duration::from_secs(5)), false, &mut data);
-    s.finish();
-    Ok(())
+    s.finish()
 }
 
 fn run_file_get(a: FileGetArgs) -> Result<(), Failure> {
@@ -1358,6 +1614,7 @@ fn run_file_get(a: FileGetArgs) -> Result<(), Failure> {
     let worker = files::spawn_download(cfg, progress.clone(), sink)
         .map_err(|e| Failure::Net(Problem::io("thread", None, &e)))?;
     let tty = std::io::stderr().is_terminal();
+    let show_progress = !a.quiet;
     let (mut printed, mut shown): (Option<Instant>, u64) = (None, 0);
     while !worker.is_finished() {
         if INTERRUPTED.load(Ordering::SeqCst) {
@@ -1366,7 +1623,7 @@ fn run_file_get(a: FileGetArgs) -> Result<(), Failure> {
         std::thread::sleep(Duration::from_millis(50));
         let got = progress.received();
         // At most 4 lines a second, and only when something changed.
-        if got == shown || printed.is_some_and(|t| t.elapsed() < Duration::from_millis(250)) {
+        if !show_progress || got == shown || printed.is_some_and(|t| t.elapsed() < Duration::from_millis(250)) {
             continue;
         }
         let line = match progress.total() {
@@ -1374,19 +1631,26 @@ fn run_file_get(a: FileGetArgs) -> Result<(), Failure> {
             _ => format!("{}: {got} bytes", a.name),
         };
         if tty {
-            eprint!("\r{line:<70}");
+            let _ = write!(std::io::stderr(), "\r{line:<70}");
         } else {
-            eprintln!("{line}");
+            say!("{line}");
         }
         (printed, shown) = (Some(Instant::now()), got);
     }
     if tty && printed.is_some() {
-        eprintln!();
+        say!();
     }
     // A panic in the download thread was already printed; say the worker is gone.
     let result = worker.join().map_err(|_| Failure::Net(Problem::WorkerGone));
     let _ = drain.join();
-    let d = result?.map_err(|e| Failure::Net(Problem::Logged(e.to_string())))?;
+    let d = result?.map_err(|e| {
+        let text = match &e {
+            // The CLI's own wording names the flag.
+            files::FileError::Exists(p) => format!("{} already exists: --overwrite replaces it", p.display()),
+            _ => e.to_string(),
+        };
+        Failure::Net(Problem::Logged(text))
+    })?;
     let line = if a.json {
         serde_json::to_string(&d).unwrap_or_default()
     } else {
@@ -1401,4 +1665,37 @@ fn run_file_get(a: FileGetArgs) -> Result<(), Failure> {
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--help`'s limits are written out by hand: they must say what the constants say.
+    #[test]
+    fn help_limits_match_the_constants() {
+        let has = |s: String| assert!(EXIT_HELP.contains(&s), "--help should say {s:?}");
+        has(format!("UDP datagram        {} bytes over IPv4, {} over IPv6", 65_507, 65_527));
+        has(format!("--recv-buffer       {} bytes", engine::DEFAULT_RECV_BUFFER));
+        has(format!("--rate              max, or {MIN_RATE} to {MAX_RATE}"));
+        has(format!("--gap               0 ms (up to {MAX_GAP_MS})"));
+        has(format!("TCP framed message  {} MiB", crate::codec::framing::MAX_MESSAGE >> 20));
+        has(format!(
+            "--max-size {} GiB, --max-clients {}",
+            engine::files::DEFAULT_MAX_FILE_SIZE >> 30,
+            engine::files::DEFAULT_MAX_CLIENTS
+        ));
+        assert_eq!(max_datagram("127.0.0.1:1".parse().unwrap()), 65_507);
+        assert_eq!(max_datagram("[::1]:1".parse().unwrap()), 65_527);
+    }
+
+    #[test]
+    fn rates_are_checked_when_parsed() {
+        assert!(matches!(parse_rate("max"), Ok(Rate::Max)));
+        assert!(matches!(parse_rate("0.01"), Ok(Rate::PacketsPerSec(_))));
+        assert!(matches!(parse_rate("100000000"), Ok(Rate::PacketsPerSec(_))));
+        for bad in ["1e-20", "1e300", "0", "-1", "nan", "inf", "abc", "100000001"] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+    }
 }
