@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use crate::engine::Problem;
-use crate::engine::problem::Op;
+use crate::engine::problem::{Field, Op};
 
 /// The UI language.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -540,6 +540,35 @@ strings! {
     files_progress_unknown,
     exposure_any,
     exposure_iface,
+    settings_no_backup,
+    settings_unusable,
+    settings_why_json,
+    settings_why_utf8,
+    settings_why_long,
+    settings_why_big,
+    settings_why_not_file,
+    notice_ok,
+    field_full,
+    p_out_of_range,
+    p_out_of_range_unit,
+    p_not_positive,
+    field_ttl,
+    field_recv_buffer,
+    field_backlog,
+    field_max_clients,
+    field_send_limit,
+    field_timeout,
+    field_repeat_every,
+    field_repeat_times,
+    field_gen_size,
+    field_gen_count,
+    field_gen_seconds,
+    field_gen_rate,
+    unit_bytes,
+    unit_ms,
+    unit_s,
+    reset_counters,
+    reset_counters_tip,
 }
 
 /// "generator done: N datagrams (TCP: messages), B bytes in S s (R datagrams/s)".
@@ -580,6 +609,11 @@ pub fn fill(template: &str, args: &[&dyn std::fmt::Display]) -> String {
 pub fn problem(lang: Lang, p: &Problem) -> String {
     let t = lang.tr();
     match p {
+        Problem::OutOfRange { field, min, max, got } => match field_name(t, *field) {
+            (name, Some(unit)) => fill(t.p_out_of_range_unit, &[&name, min, max, got, &unit]),
+            (name, None) => fill(t.p_out_of_range, &[&name, min, max, got]),
+        },
+        Problem::NotPositive { field, got } => fill(t.p_not_positive, &[&field_name(t, *field).0, got]),
         Problem::EmptyAddress => t.p_empty_address.into(),
         Problem::MissingPort(s) => fill(t.p_missing_port, &[s]),
         Problem::BadAddress(s) => fill(t.p_bad_address, &[s]),
@@ -628,6 +662,25 @@ pub fn problem(lang: Lang, p: &Problem) -> String {
             };
             fill(t.p_io, &[&what, detail])
         }
+    }
+}
+
+/// A form field's name, and the unit of its value if it has one.
+fn field_name(t: &Tr, f: Field) -> (&'static str, Option<&'static str>) {
+    match f {
+        Field::Ttl => (t.field_ttl, None),
+        Field::RecvBuffer => (t.field_recv_buffer, Some(t.unit_bytes)),
+        Field::SoRcvbuf => ("SO_RCVBUF", Some(t.unit_bytes)),
+        Field::Backlog => (t.field_backlog, None),
+        Field::MaxClients => (t.field_max_clients, None),
+        Field::SendLimit => (t.field_send_limit, Some("KiB")),
+        Field::Timeout => (t.field_timeout, Some(t.unit_ms)),
+        Field::RepeatEvery => (t.field_repeat_every, Some(t.unit_ms)),
+        Field::RepeatTimes => (t.field_repeat_times, None),
+        Field::GenSize => (t.field_gen_size, Some(t.unit_bytes)),
+        Field::GenCount => (t.field_gen_count, None),
+        Field::GenSeconds => (t.field_gen_seconds, Some(t.unit_s)),
+        Field::GenRate => (t.field_gen_rate, None),
     }
 }
 
@@ -711,6 +764,42 @@ mod tests {
         assert_eq!(EN.tab_tcp_server, "TCP Server");
         assert_eq!(ZH.tab_tcp_server, "TCP 服务器");
         assert!(std::ptr::eq(Lang::Zh.tr(), &*ZH));
+    }
+
+    /// Form errors were English sentences reported as I/O errors ("set socket option failed:
+    /// TTL: use 0 to 255, not '300'"), also in the Chinese window.
+    #[test]
+    fn form_errors_name_the_field_in_the_users_language() {
+        let p = Problem::OutOfRange { field: Field::Ttl, min: 0, max: 255, got: "300".into() };
+        assert_eq!(problem(Lang::En, &p), "TTL: use 0 to 255, not '300'.");
+        let zh = problem(Lang::Zh, &p);
+        assert!(zh.contains("0 到 255") && zh.contains("'300'") && !zh.contains("use"), "{zh}");
+        let p = Problem::OutOfRange { field: Field::SoRcvbuf, min: 1024, max: 1 << 30, got: "12".into() };
+        assert_eq!(problem(Lang::En, &p), "SO_RCVBUF: use 1024 to 1073741824 bytes, not '12'.");
+        assert!(problem(Lang::Zh, &p).contains("字节"));
+        let p = Problem::NotPositive { field: Field::GenRate, got: "x".into() };
+        assert_eq!(problem(Lang::En, &p), "rate: 'x' is not a positive number.");
+        assert!(problem(Lang::Zh, &p).contains("速率"));
+        // No field's Chinese words fall back to English.
+        for f in [
+            Field::Ttl,
+            Field::RecvBuffer,
+            Field::Backlog,
+            Field::MaxClients,
+            Field::SendLimit,
+            Field::Timeout,
+            Field::RepeatEvery,
+            Field::RepeatTimes,
+            Field::GenSize,
+            Field::GenCount,
+            Field::GenSeconds,
+            Field::GenRate,
+        ] {
+            let zh = problem(Lang::Zh, &Problem::OutOfRange { field: f, min: 1, max: 2, got: "abc".into() });
+            let en = problem(Lang::En, &Problem::OutOfRange { field: f, min: 1, max: 2, got: "abc".into() });
+            assert_ne!(zh, en);
+            assert!(!zh.contains(" use ") && !zh.contains("failed"), "{f:?}: {zh}");
+        }
     }
 
     #[test]
