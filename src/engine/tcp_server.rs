@@ -484,3 +484,50 @@ impl Server {
         }
     }
 }
+
+#[cfg(test)]
+mod hold_tests {
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// The sticky-packet demo needs the server to read after the messages have landed: with
+    /// `HoldReads` three writes made 20 ms apart come out of one read.
+    #[test]
+    fn held_reads_take_every_byte_at_once() {
+        let (sink, events) = EventSink::channel(None);
+        let h = spawn(TcpServerConfig::default(), sink).unwrap();
+        let next = |what: &str, f: &dyn Fn(&EventKind) -> bool| -> EventKind {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let ev = events.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+                let ev = ev.unwrap_or_else(|_| panic!("no {what}"));
+                if f(&ev.kind) {
+                    return ev.kind;
+                }
+            }
+        };
+        let EventKind::Listening { local } = next("listening", &|k| matches!(k, EventKind::Listening { .. })) else {
+            unreachable!()
+        };
+        let mut c = std::net::TcpStream::connect(local).unwrap();
+        next("connected", &|k| matches!(k, EventKind::Connected { .. }));
+        h.send(Command::HoldReads { conn: 1, bytes: 3 }).unwrap();
+        for b in [b"a", b"b", b"c"] {
+            c.write_all(b).unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let EventKind::Rx { data, .. } = next("rx", &|k| matches!(k, EventKind::Rx { .. })) else { unreachable!() };
+        assert_eq!(data, b"abc", "one read of all three");
+        // The hold is over: the next write is read on its own.
+        c.write_all(b"d").unwrap();
+        let EventKind::Rx { data, .. } = next("rx", &|k| matches!(k, EventKind::Rx { .. })) else { unreachable!() };
+        assert_eq!(data, b"d");
+        // An unknown connection is reported.
+        h.send(Command::HoldReads { conn: 99, bytes: 1 }).unwrap();
+        let k = next("error", &|k| matches!(k, EventKind::Error(_)));
+        assert_eq!(k, EventKind::Error(Problem::NoSuchConnection(99)));
+        h.request_stop();
+    }
+}
