@@ -569,6 +569,28 @@ strings! {
     unit_s,
     reset_counters,
     reset_counters_tip,
+    rule_line,
+    rule_column,
+    rule_position,
+    rule_match_help,
+    rule_no_arrow,
+    rule_nothing_after,
+    rule_greeting_closes,
+    rule_nothing_before,
+    rule_unknown_match,
+    rule_unknown_kind,
+    rule_bad_regex,
+    rule_empty_hex,
+    rule_bad_hex_digit,
+    rule_bad_hex_odd,
+    rule_bad_hex,
+    rule_bad_escape,
+    rule_unclosed,
+    rule_placeholder_help,
+    rule_unknown_placeholder,
+    rule_line_too_long,
+    rule_second_greeting,
+    rule_too_many,
 }
 
 /// "generator done: N datagrams (TCP: messages), B bytes in S s (R datagrams/s)".
@@ -663,6 +685,47 @@ pub fn problem(lang: Lang, p: &Problem) -> String {
             fill(t.p_io, &[&what, detail])
         }
     }
+}
+
+/// What is wrong with a rule line, in words (the English text is also `RuleError::message`).
+pub fn rule_problem(lang: Lang, p: &crate::engine::rules::RuleProblem) -> String {
+    use crate::codec::CodecError;
+    use crate::engine::rules::{MAX_LINE_CHARS, MAX_RULES, Place, RuleProblem as R};
+    let t = lang.tr();
+    let place = |at: &Place| match at {
+        Place::Column(n) => fill(t.rule_column, &[n]),
+        Place::Position(n) => fill(t.rule_position, &[n]),
+    };
+    match p {
+        R::NoArrow => t.rule_no_arrow.into(),
+        R::NothingAfter => t.rule_nothing_after.into(),
+        R::GreetingCloses => t.rule_greeting_closes.into(),
+        R::NothingBefore => fill(t.rule_nothing_before, &[&t.rule_match_help]),
+        R::UnknownMatch(m) => fill(t.rule_unknown_match, &[m, &t.rule_match_help]),
+        R::UnknownKind(k) => fill(t.rule_unknown_kind, &[k, &t.rule_match_help]),
+        R::BadRegex(e) => fill(t.rule_bad_regex, &[e]),
+        R::EmptyHex => t.rule_empty_hex.into(),
+        R::BadHex(CodecError::BadHexDigit { ch, pos }) => fill(t.rule_bad_hex_digit, &[ch, &(pos + 1)]),
+        R::BadHex(CodecError::OddHexLength { digits }) => fill(t.rule_bad_hex_odd, &[digits]),
+        R::BadHex(e) => fill(t.rule_bad_hex, &[e]),
+        R::BadEscape { esc, at } => fill(t.rule_bad_escape, &[esc, &place(at)]),
+        R::Unclosed { at } => fill(t.rule_unclosed, &[&place(at)]),
+        R::UnknownPlaceholder { name, at } => {
+            let help = fill(
+                t.rule_placeholder_help,
+                &[&"{text}, {upper}, {lower}, {raw}, {hex}, {len}, {peer}, {time}", &"{1}", &"{9}", &"{{", &"}}"],
+            );
+            fill(t.rule_unknown_placeholder, &[name, &place(at), &help])
+        }
+        R::LineTooLong { chars } => fill(t.rule_line_too_long, &[chars, &MAX_LINE_CHARS]),
+        R::SecondGreeting { first } => fill(t.rule_second_greeting, &[first]),
+        R::TooManyRules => fill(t.rule_too_many, &[&MAX_RULES]),
+    }
+}
+
+/// A rule error with its line, in words.
+pub fn rule_error(lang: Lang, e: &crate::engine::rules::RuleError) -> String {
+    fill(lang.tr().rule_line, &[&e.line, &rule_problem(lang, &e.problem)])
 }
 
 /// A form field's name, and the unit of its value if it has one.
@@ -799,6 +862,37 @@ mod tests {
             let en = problem(Lang::En, &Problem::OutOfRange { field: f, min: 1, max: 2, got: "abc".into() });
             assert_ne!(zh, en);
             assert!(!zh.contains(" use ") && !zh.contains("failed"), "{f:?}: {zh}");
+        }
+    }
+
+    /// Rule errors were English sentences in the Chinese window too.
+    #[test]
+    fn rule_errors_in_both_languages() {
+        use crate::engine::rules::Rules;
+        let cases = [
+            "ping -> pong",
+            "ping => pong",
+            "x:1 => y",
+            " => y",
+            "regex:a( => b",
+            "hex: => x",
+            "hex:0g => x",
+            "hex:012 => x",
+            "* => \\q",
+            "* => {text",
+            "* => {name}",
+            "* => ",
+            "greeting => hi ; close",
+            "greeting => a\ngreeting => b",
+        ];
+        for text in cases {
+            let Err(e) = Rules::parse(text) else { panic!("{text:?} parsed") };
+            assert_eq!(rule_error(Lang::En, &e), e.to_string(), "{text:?}: the English text is the message");
+            let zh = rule_error(Lang::Zh, &e);
+            assert!(zh.starts_with(&format!("第 {} 行:", e.line)), "{zh}");
+            for english in ["unknown", "nothing", "bad ", "use ", "needs", "greeting cannot", "second"] {
+                assert!(!zh.contains(english), "{text:?}: {zh}");
+            }
         }
     }
 
