@@ -1343,6 +1343,7 @@ fn sticky_packet_lesson_shows_merged_reads_every_time() {
     click(&h, "Sticky packets");
     h.run_steps(3);
     assert!(has(&h, "reads only once all ten have landed"), "the lesson says how");
+    assert!(has(&h, "holds its reads for at most 2 s"), "and names the limit");
     click(&h, "Connect");
     run_until(&mut h, "connected", |h| has(h, "Connected to 127.0.0.1:"));
     run_until(&mut h, "the server has the client", |h| {

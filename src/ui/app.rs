@@ -388,6 +388,8 @@ impl SockLabApp {
             Lesson::UdpChat => t.lesson_chat_text,
             Lesson::BroadcastTwo => t.lesson_broadcast_text,
         };
+        // The sticky-packet lesson names how long its server may hold its reads.
+        let text = crate::i18n::fill(text, &[&crate::engine::tcp_server::HOLD_READS_MAX.as_secs()]);
         egui::Frame::group(ui.style()).fill(super::widgets::BLUE.gamma_multiply(0.15)).show(ui, |ui| {
             // The button first: a long explanation wraps instead of pushing it off the edge.
             ui.horizontal(|ui| {

@@ -207,7 +207,9 @@ impl TcpClientTab {
             let can_half = matches!(self.state, State::Connected { .. });
             ui.separator();
             widgets::labelled_edit(ui, t.burst_count, &mut self.burst, 30.0);
-            let demo = ui.add_enabled(can_half, egui::Button::new(t.sticky_demo)).on_hover_text(t.sticky_tip);
+            let demo = ui
+                .add_enabled(can_half, egui::Button::new(t.sticky_demo))
+                .on_hover_text(i18n::fill(t.sticky_tip, &[&engine::tcp_server::HOLD_READS_MAX.as_secs()]));
             if demo.clicked() {
                 // Sent after this frame's tabs, once the app has told its server (if that is
                 // the peer) to read only when they have all landed.
