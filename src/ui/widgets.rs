@@ -207,9 +207,10 @@ pub fn encoding_combo(ui: &mut egui::Ui, lang: Lang, id_salt: impl egui::AsIdSal
 /// is cut to this with a notice under the field, so no field can grow without bound, be laid
 /// out at every frame and be written to the settings file (see `settings::MAX_FIELD_BYTES`).
 pub const MAX_FIELD_CHARS: usize = 1024;
-/// Characters the message box holds: the largest UDP datagram (65,507 bytes) typed as hex with
-/// a space after each byte fits, with room to spare.
-pub const MAX_MESSAGE_CHARS: usize = 200_000;
+/// Characters the message box holds: as many as a saved packet's payload may have
+/// (`packets::MAX_PAYLOAD`, 1,048,576), so a saved packet sent from the box is never cut; the
+/// largest UDP datagram typed as hex (3 characters a byte) fits five times over.
+pub const MAX_MESSAGE_CHARS: usize = crate::packets::MAX_PAYLOAD;
 /// How long the notice of a cut paste stays under its field, in seconds.
 const FULL_NOTICE_SECS: f64 = 6.0;
 
@@ -223,7 +224,7 @@ fn ui_lang(ctx: &egui::Context) -> Lang {
 }
 
 /// Cuts `value` to at most `cap` characters; true if it was longer.
-pub fn cut_to(value: &mut String, cap: usize) -> bool {
+fn cut_to(value: &mut String, cap: usize) -> bool {
     if value.len() <= cap {
         return false;
     }
