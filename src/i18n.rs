@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use crate::engine::Problem;
-use crate::engine::problem::Op;
+use crate::engine::problem::{Field, Op};
 
 /// The UI language.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -540,6 +540,57 @@ strings! {
     files_progress_unknown,
     exposure_any,
     exposure_iface,
+    settings_no_backup,
+    settings_unusable,
+    settings_why_json,
+    settings_why_utf8,
+    settings_why_long,
+    settings_why_big,
+    settings_why_not_file,
+    notice_ok,
+    field_full,
+    p_out_of_range,
+    p_out_of_range_unit,
+    p_not_positive,
+    field_ttl,
+    field_recv_buffer,
+    field_backlog,
+    field_max_clients,
+    field_send_limit,
+    field_timeout,
+    field_repeat_every,
+    field_repeat_times,
+    field_gen_size,
+    field_gen_count,
+    field_gen_seconds,
+    field_gen_rate,
+    unit_bytes,
+    unit_ms,
+    unit_s,
+    reset_counters,
+    reset_counters_tip,
+    rule_line,
+    rule_column,
+    rule_position,
+    rule_match_help,
+    rule_no_arrow,
+    rule_nothing_after,
+    rule_greeting_closes,
+    rule_nothing_before,
+    rule_unknown_match,
+    rule_unknown_kind,
+    rule_bad_regex,
+    rule_empty_hex,
+    rule_bad_hex_digit,
+    rule_bad_hex_odd,
+    rule_bad_hex,
+    rule_bad_escape,
+    rule_unclosed,
+    rule_placeholder_help,
+    rule_unknown_placeholder,
+    rule_line_too_long,
+    rule_second_greeting,
+    rule_too_many,
 }
 
 /// "generator done: N datagrams (TCP: messages), B bytes in S s (R datagrams/s)".
@@ -580,6 +631,11 @@ pub fn fill(template: &str, args: &[&dyn std::fmt::Display]) -> String {
 pub fn problem(lang: Lang, p: &Problem) -> String {
     let t = lang.tr();
     match p {
+        Problem::OutOfRange { field, min, max, got } => match field_name(t, *field) {
+            (name, Some(unit)) => fill(t.p_out_of_range_unit, &[&name, min, max, got, &unit]),
+            (name, None) => fill(t.p_out_of_range, &[&name, min, max, got]),
+        },
+        Problem::NotPositive { field, got } => fill(t.p_not_positive, &[&field_name(t, *field).0, got]),
         Problem::EmptyAddress => t.p_empty_address.into(),
         Problem::MissingPort(s) => fill(t.p_missing_port, &[s]),
         Problem::BadAddress(s) => fill(t.p_bad_address, &[s]),
@@ -628,6 +684,66 @@ pub fn problem(lang: Lang, p: &Problem) -> String {
             };
             fill(t.p_io, &[&what, detail])
         }
+    }
+}
+
+/// What is wrong with a rule line, in words (the English text is also `RuleError::message`).
+pub fn rule_problem(lang: Lang, p: &crate::engine::rules::RuleProblem) -> String {
+    use crate::codec::CodecError;
+    use crate::engine::rules::{MAX_LINE_CHARS, MAX_RULES, Place, RuleProblem as R};
+    let t = lang.tr();
+    let place = |at: &Place| match at {
+        Place::Column(n) => fill(t.rule_column, &[n]),
+        Place::Position(n) => fill(t.rule_position, &[n]),
+    };
+    match p {
+        R::NoArrow => t.rule_no_arrow.into(),
+        R::NothingAfter => t.rule_nothing_after.into(),
+        R::GreetingCloses => t.rule_greeting_closes.into(),
+        R::NothingBefore => fill(t.rule_nothing_before, &[&t.rule_match_help]),
+        R::UnknownMatch(m) => fill(t.rule_unknown_match, &[m, &t.rule_match_help]),
+        R::UnknownKind(k) => fill(t.rule_unknown_kind, &[k, &t.rule_match_help]),
+        R::BadRegex(e) => fill(t.rule_bad_regex, &[e]),
+        R::EmptyHex => t.rule_empty_hex.into(),
+        R::BadHex(CodecError::BadHexDigit { ch, pos }) => fill(t.rule_bad_hex_digit, &[ch, &(pos + 1)]),
+        R::BadHex(CodecError::OddHexLength { digits }) => fill(t.rule_bad_hex_odd, &[digits]),
+        R::BadHex(e) => fill(t.rule_bad_hex, &[e]),
+        R::BadEscape { esc, at } => fill(t.rule_bad_escape, &[esc, &place(at)]),
+        R::Unclosed { at } => fill(t.rule_unclosed, &[&place(at)]),
+        R::UnknownPlaceholder { name, at } => {
+            let help = fill(
+                t.rule_placeholder_help,
+                &[&"{text}, {upper}, {lower}, {raw}, {hex}, {len}, {peer}, {time}", &"{1}", &"{9}", &"{{", &"}}"],
+            );
+            fill(t.rule_unknown_placeholder, &[name, &place(at), &help])
+        }
+        R::LineTooLong { chars } => fill(t.rule_line_too_long, &[chars, &MAX_LINE_CHARS]),
+        R::SecondGreeting { first } => fill(t.rule_second_greeting, &[first]),
+        R::TooManyRules => fill(t.rule_too_many, &[&MAX_RULES]),
+    }
+}
+
+/// A rule error with its line, in words.
+pub fn rule_error(lang: Lang, e: &crate::engine::rules::RuleError) -> String {
+    fill(lang.tr().rule_line, &[&e.line, &rule_problem(lang, &e.problem)])
+}
+
+/// A form field's name, and the unit of its value if it has one.
+fn field_name(t: &Tr, f: Field) -> (&'static str, Option<&'static str>) {
+    match f {
+        Field::Ttl => (t.field_ttl, None),
+        Field::RecvBuffer => (t.field_recv_buffer, Some(t.unit_bytes)),
+        Field::SoRcvbuf => ("SO_RCVBUF", Some(t.unit_bytes)),
+        Field::Backlog => (t.field_backlog, None),
+        Field::MaxClients => (t.field_max_clients, None),
+        Field::SendLimit => (t.field_send_limit, Some("KiB")),
+        Field::Timeout => (t.field_timeout, Some(t.unit_ms)),
+        Field::RepeatEvery => (t.field_repeat_every, Some(t.unit_ms)),
+        Field::RepeatTimes => (t.field_repeat_times, None),
+        Field::GenSize => (t.field_gen_size, Some(t.unit_bytes)),
+        Field::GenCount => (t.field_gen_count, None),
+        Field::GenSeconds => (t.field_gen_seconds, Some(t.unit_s)),
+        Field::GenRate => (t.field_gen_rate, None),
     }
 }
 
@@ -711,6 +827,73 @@ mod tests {
         assert_eq!(EN.tab_tcp_server, "TCP Server");
         assert_eq!(ZH.tab_tcp_server, "TCP 服务器");
         assert!(std::ptr::eq(Lang::Zh.tr(), &*ZH));
+    }
+
+    /// Form errors were English sentences reported as I/O errors ("set socket option failed:
+    /// TTL: use 0 to 255, not '300'"), also in the Chinese window.
+    #[test]
+    fn form_errors_name_the_field_in_the_users_language() {
+        let p = Problem::OutOfRange { field: Field::Ttl, min: 0, max: 255, got: "300".into() };
+        assert_eq!(problem(Lang::En, &p), "TTL: use 0 to 255, not '300'.");
+        let zh = problem(Lang::Zh, &p);
+        assert!(zh.contains("0 到 255") && zh.contains("'300'") && !zh.contains("use"), "{zh}");
+        let p = Problem::OutOfRange { field: Field::SoRcvbuf, min: 1024, max: 1 << 30, got: "12".into() };
+        assert_eq!(problem(Lang::En, &p), "SO_RCVBUF: use 1024 to 1073741824 bytes, not '12'.");
+        assert!(problem(Lang::Zh, &p).contains("字节"));
+        let p = Problem::NotPositive { field: Field::GenRate, got: "x".into() };
+        assert_eq!(problem(Lang::En, &p), "rate: 'x' is not a positive number.");
+        assert!(problem(Lang::Zh, &p).contains("速率"));
+        // No field's Chinese words fall back to English.
+        for f in [
+            Field::Ttl,
+            Field::RecvBuffer,
+            Field::Backlog,
+            Field::MaxClients,
+            Field::SendLimit,
+            Field::Timeout,
+            Field::RepeatEvery,
+            Field::RepeatTimes,
+            Field::GenSize,
+            Field::GenCount,
+            Field::GenSeconds,
+            Field::GenRate,
+        ] {
+            let zh = problem(Lang::Zh, &Problem::OutOfRange { field: f, min: 1, max: 2, got: "abc".into() });
+            let en = problem(Lang::En, &Problem::OutOfRange { field: f, min: 1, max: 2, got: "abc".into() });
+            assert_ne!(zh, en);
+            assert!(!zh.contains(" use ") && !zh.contains("failed"), "{f:?}: {zh}");
+        }
+    }
+
+    /// Rule errors were English sentences in the Chinese window too.
+    #[test]
+    fn rule_errors_in_both_languages() {
+        use crate::engine::rules::Rules;
+        let cases = [
+            "ping -> pong",
+            "ping => pong",
+            "x:1 => y",
+            " => y",
+            "regex:a( => b",
+            "hex: => x",
+            "hex:0g => x",
+            "hex:012 => x",
+            "* => \\q",
+            "* => {text",
+            "* => {name}",
+            "* => ",
+            "greeting => hi ; close",
+            "greeting => a\ngreeting => b",
+        ];
+        for text in cases {
+            let Err(e) = Rules::parse(text) else { panic!("{text:?} parsed") };
+            assert_eq!(rule_error(Lang::En, &e), e.to_string(), "{text:?}: the English text is the message");
+            let zh = rule_error(Lang::Zh, &e);
+            assert!(zh.starts_with(&format!("第 {} 行:", e.line)), "{zh}");
+            for english in ["unknown", "nothing", "bad ", "use ", "needs", "greeting cannot", "second"] {
+                assert!(!zh.contains(english), "{text:?}: {zh}");
+            }
+        }
     }
 
     #[test]

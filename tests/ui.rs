@@ -1248,3 +1248,205 @@ fn a_crashed_worker_stops_only_its_tab_which_can_start_again() {
     click(&h, "Start");
     run_until(&mut h, "bound again", |h| h.state().udp.running() && has(h, "Bound to 127.0.0.1:"));
 }
+
+/// Issue 15, item 1: a valid settings file with one very long field made the window lay the text
+/// out at every start (20 MB: a 6.7 GB window and a wgpu crash), and the file was kept. Such a
+/// field makes the file corrupt now (notice, `.bak`); a huge paste is cut to the field's cap
+/// with a notice, and a normal quit writes a file that loads again.
+#[test]
+fn a_settings_field_too_long_is_set_aside_and_a_huge_paste_is_cut() {
+    use socklab::ui::settings::{self, Loaded, MAX_FIELD_BYTES};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("settings.json");
+    std::fs::write(&path, format!(r#"{{"udp_bind":"{}"}}"#, "1".repeat(MAX_FIELD_BYTES + 1))).unwrap();
+    let mut h = app(Lang::En);
+    let ctx = h.ctx.clone();
+    h.state_mut().restore(&ctx, path.clone(), false);
+    h.run_steps(3);
+    assert!(has(&h, "The settings file could not be read (the field udp_bind is 4097 bytes long"));
+    assert!(dir.path().join("settings.json.bak").exists());
+    assert_eq!(h.state().udp.bind, "127.0.0.1:0", "defaults");
+
+    let cap = MAX_FIELD_BYTES / 4;
+    h.get_by_role_and_label(Role::TextInput, "Local address").focus();
+    h.step();
+    h.event(egui::Event::Paste("9".repeat(1 << 20)));
+    h.run_steps(2);
+    assert_eq!(h.state().udp.bind.chars().count(), cap, "cut to the cap");
+    assert!(has(&h, &format!("This field holds at most {cap} characters")), "and said so");
+    // Set by the program (a lesson, a restored instance): cut at the next frame, too.
+    h.state_mut().udp.remote = "8".repeat(cap * 3);
+    h.run_steps(2);
+    assert_eq!(h.state().udp.remote.len(), cap);
+
+    eframe::App::on_exit(h.state_mut());
+    let loaded = settings::load(&path);
+    assert!(matches!(&loaded, Loaded::Ok(s) if s.udp_bind.as_ref().is_some_and(|b| b.len() == cap)), "{loaded:?}");
+}
+
+/// Issue 15, item 11: a file that is not UTF-8 was taken as absent and overwritten at exit; a
+/// folder in its place gave silent defaults; a notice named a `.bak` that was never made. The
+/// notice's button was an English "OK" in every language.
+#[test]
+fn settings_that_cannot_be_read_are_never_lost_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("settings.json");
+    let bak = dir.path().join("settings.json.bak");
+    let restore = |path: &std::path::Path, lang: Lang| {
+        let mut h = app(lang);
+        let ctx = h.ctx.clone();
+        h.state_mut().restore(&ctx, path.to_path_buf(), true);
+        h.run_steps(3);
+        h
+    };
+    std::fs::write(&path, b"{\"theme\":\"dark\xff\"}").unwrap();
+    let h = restore(&path, Lang::En);
+    assert!(has(&h, "not UTF-8 text from byte 14 on"), "said");
+    assert!(has(&h, "it was kept as"));
+    assert_eq!(std::fs::read(&bak).unwrap(), b"{\"theme\":\"dark\xff\"}", "kept");
+    drop(h);
+
+    // The backup cannot be made (a folder is in the way, which stops root too): the notice
+    // says so, and the file is not overwritten at exit.
+    std::fs::remove_file(&bak).unwrap();
+    std::fs::create_dir(&bak).unwrap();
+    std::fs::write(bak.join("x"), "x").unwrap();
+    std::fs::write(&path, "{ broken").unwrap();
+    let mut h = restore(&path, Lang::Zh);
+    assert!(has(&h, "也无法另存为"), "the notice says the backup failed");
+    assert!(!has(&h, "已保存为"), "and names no backup that was made");
+    assert!(!has(&h, "OK") && has(&h, "知道了"), "the button is translated");
+    click(&h, "知道了");
+    h.run_steps(2);
+    assert!(!has(&h, "也无法另存为"), "dismissed");
+    eframe::App::on_exit(h.state_mut());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "{ broken", "left as it was");
+
+    // A folder where the file should be.
+    let folder = dir.path().join("folder.json");
+    std::fs::create_dir(&folder).unwrap();
+    let mut h = restore(&folder, Lang::En);
+    assert!(has(&h, "cannot be used as the settings file (it is a folder or a device, not a file)"));
+    eframe::App::on_exit(h.state_mut());
+    assert!(folder.is_dir() && !dir.path().join("folder.json.tmp").exists(), "nothing written");
+}
+
+/// Issue 15, item 20: the sticky-packet lesson showed 4, 2 or 10 reads (10: nothing merged).
+/// Its server now reads only once the demo's messages have landed: one recv(), every time.
+#[test]
+fn sticky_packet_lesson_shows_merged_reads_every_time() {
+    use socklab::engine::EventKind;
+    let mut h = app(Lang::En);
+    h.run_steps(2);
+    click(&h, "Lessons");
+    h.run_steps(2);
+    click(&h, "Sticky packets");
+    h.run_steps(3);
+    assert!(has(&h, "reads only once all ten have landed"), "the lesson says how");
+    assert!(has(&h, "holds its reads for at most 2 s"), "and names the limit");
+    click(&h, "Connect");
+    run_until(&mut h, "connected", |h| has(h, "Connected to 127.0.0.1:"));
+    run_until(&mut h, "the server has the client", |h| {
+        h.state().tcp_server.wire.counters(&h.state().log).open_connections == 1
+    });
+    let server_reads = |h: &Harness<'_, SockLabApp>| -> Vec<usize> {
+        let tab = h.state().tcp_server.wire.tab;
+        h.state()
+            .log
+            .iter()
+            .filter(|r| r.event.tab == tab)
+            .filter_map(|r| match &r.event.kind {
+                EventKind::Rx { data, .. } => Some(data.len()),
+                _ => None,
+            })
+            .collect()
+    };
+    let burst = "msg1;msg2;msg3;msg4;msg5;msg6;msg7;msg8;msg9;msg10;".len();
+    let mut seen = Vec::new();
+    for run in 0..20 {
+        let before = server_reads(&h).len();
+        click(&h, "Sticky-packet demo");
+        run_until(&mut h, "all ten received", |h| server_reads(h)[before..].iter().sum::<usize>() == burst);
+        let reads = server_reads(&h).len() - before;
+        seen.push(reads);
+        assert_eq!(reads, 1, "run {run}: ten sends came in {reads} reads (all runs: {seen:?})");
+    }
+}
+
+/// Issue 15, item 21: counters survived Stop, Start and Clear with no way to reset them; a
+/// finished Repeat emptied the message box; a bad Repeat count was not shown at its field; a
+/// filter after Clear counted the rows Clear had hidden (and other tabs' rows).
+#[test]
+fn counters_reset_repeat_keeps_its_message_and_the_filter_counts_what_the_view_holds() {
+    let mut h = app(Lang::En);
+    h.run_steps(2);
+    click(&h, "Start");
+    run_until(&mut h, "bound", |h| has(h, "Bound to 127.0.0.1:"));
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    set_field(&mut h, "Remote address", &peer.local_addr().unwrap().to_string());
+
+    // A bad count is flagged at its field (red, with the reason), and named on Repeat even
+    // while the box is empty.
+    set_field(&mut h, "times", "abc");
+    h.get_by_role_and_label(Role::TextInput, "times").hover();
+    h.run_steps(60);
+    assert!(has(&h, "times: use 1 to 100000, not 'abc'."), "the field explains itself");
+    click(&h, "Repeat");
+    h.run_steps(2);
+    assert!(has(&h, "times: use 1 to 100000, not 'abc'."));
+    assert!(!has(&h, "Type something to send first."));
+
+    // Repeat twice, then again: the message stays in the box.
+    set_field(&mut h, "Message", "again");
+    set_field(&mut h, "every (ms)", "20");
+    set_field(&mut h, "times", "2");
+    let mut buf = [0u8; 16];
+    for round in 0..2 {
+        click(&h, "Repeat");
+        h.run_steps(1);
+        run_until(&mut h, "repeat finished", |h| !h.state().udp.send.repeating());
+        h.run_steps(2);
+        assert_eq!(h.state().udp.send.text, "again", "round {round}: the box keeps the message");
+        assert!(!has(&h, "Type something to send first."));
+        for _ in 0..2 {
+            let (n, _) = peer.recv_from(&mut buf).unwrap();
+            assert_eq!(&buf[..n], b"again");
+        }
+    }
+    run_until(&mut h, "counted", |h| has(h, "TX 4 pkts / 20 B"));
+
+    // Stop, Start, Clear: the counters stay until Reset counters.
+    click(&h, "Stop");
+    run_until(&mut h, "stopped", |h| !h.state().udp.running());
+    click(&h, "Start");
+    run_until(&mut h, "bound again", |h| has(h, "Bound to 127.0.0.1:"));
+    click(&h, "Clear");
+    h.run_steps(2);
+    assert!(has(&h, "TX 4 pkts / 20 B"));
+    // A filter counts the rows this view holds after Clear (none), not the whole log's.
+    set_field(&mut h, "Filter", "again");
+    h.run_steps(3);
+    assert!(has(&h, "0 of 0 rows"), "not the rows Clear hid");
+    set_field(&mut h, "Filter", "");
+    click(&h, "Reset counters");
+    h.run_steps(2);
+    assert!(has(&h, "TX 0 pkts / 0 B"), "from zero");
+    click(&h, "Repeat");
+    run_until(&mut h, "counted from zero", |h| has(h, "TX 2 pkts / 10 B"));
+    set_field(&mut h, "Filter", "again");
+    run_until(&mut h, "the filter counts the view", |h| has(h, "2 of 2 rows"));
+}
+
+/// Issue 15, item 21: form errors were English sentences reported as I/O errors, so the Chinese
+/// window mixed languages.
+#[test]
+fn form_errors_are_in_the_users_language() {
+    let mut h = app(Lang::Zh);
+    h.run_steps(2);
+    set_field(&mut h, "TTL", "300");
+    click(&h, "启动");
+    h.run_steps(3);
+    assert!(has(&h, "TTL(生存时间):请填写 0 到 255 之间的整数,而不是 '300'。"));
+    assert!(!has(&h, "use 0 to 255"));
+}

@@ -262,6 +262,11 @@ pub enum Command {
     Generate(Box<generator::GenSpec>),
     /// UDP: stop the traffic generator.
     StopGenerate,
+    /// TCP server: do not read from connection `conn` until at least `bytes` bytes wait in its
+    /// receive buffer (or the peer closed, or [`tcp_server::HOLD_READS_MAX`] passed), then read
+    /// them at once. The sticky-packet demo holds the server's reads so that its messages have
+    /// all landed when it reads: they always show merged into one recv().
+    HoldReads { conn: ConnId, bytes: usize },
     /// End the worker.
     Stop,
 }

@@ -19,8 +19,43 @@ pub enum Op {
     Internal,
 }
 
+/// A field of a form, to say which one holds a value that cannot be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// Multicast TTL / hop limit.
+    Ttl,
+    /// Bytes read at once (recv buffer of the worker).
+    RecvBuffer,
+    /// SO_RCVBUF, bytes.
+    SoRcvbuf,
+    /// listen() backlog.
+    Backlog,
+    /// Clients at once.
+    MaxClients,
+    /// Bytes that may wait for one client, KiB.
+    SendLimit,
+    /// Connect timeout, ms.
+    Timeout,
+    /// Repeat: time between sends, ms.
+    RepeatEvery,
+    /// Repeat: how many sends.
+    RepeatTimes,
+    /// Traffic generator: message size, bytes.
+    GenSize,
+    /// Traffic generator: how many messages.
+    GenCount,
+    /// Traffic generator: how long, seconds.
+    GenSeconds,
+    /// Traffic generator: the rate.
+    GenRate,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Problem {
+    /// A number typed in a form is not a whole number from `min` to `max` (the field's unit).
+    OutOfRange { field: Field, min: u64, max: u64, got: String },
+    /// A value typed in a form is not a positive number.
+    NotPositive { field: Field, got: String },
     /// The address field is empty.
     EmptyAddress,
     /// `127.0.0.1` without `:port`.

@@ -73,11 +73,67 @@ pub struct Rules {
     pub greeting: Option<String>,
 }
 
-/// Why a rule line cannot be used (1-based line number and a clear English message).
+/// Why a rule line cannot be used: the 1-based line number, what is wrong (as data, shown in
+/// the user's language by `crate::i18n::rule_problem`), and the same in English.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleError {
     pub line: usize,
     pub message: String,
+    pub problem: RuleProblem,
+}
+
+/// Where in a line a template problem is: a 1-based column of the line, or a 1-based position
+/// in a template given alone ([`Rule::new`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    Column(usize),
+    Position(usize),
+}
+
+/// What is wrong with a rule line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RuleProblem {
+    /// No ` => ` between the match and the reply.
+    NoArrow,
+    /// Nothing after ` => `.
+    NothingAfter,
+    /// `greeting => … ; close`.
+    GreetingCloses,
+    /// Nothing before ` => `.
+    NothingBefore,
+    /// A match that is no known kind (shortened to 40 characters).
+    UnknownMatch(String),
+    /// `kind:` of no known kind (shortened).
+    UnknownKind(String),
+    /// The regex crate's message.
+    BadRegex(String),
+    /// `hex:` with no byte.
+    EmptyHex,
+    BadHex(codec::CodecError),
+    /// A bad escape in a reply.
+    BadEscape {
+        esc: String,
+        at: Place,
+    },
+    /// A `{` with no `}`.
+    Unclosed {
+        at: Place,
+    },
+    /// `{name}` that is no placeholder (shortened).
+    UnknownPlaceholder {
+        name: String,
+        at: Place,
+    },
+    /// More than [`MAX_LINE_CHARS`] characters.
+    LineTooLong {
+        chars: usize,
+    },
+    /// A second greeting; the first is on this line.
+    SecondGreeting {
+        first: usize,
+    },
+    /// More than [`MAX_RULES`] rules.
+    TooManyRules,
 }
 
 impl std::fmt::Display for RuleError {
@@ -118,9 +174,6 @@ enum Field {
     Capture(usize),
 }
 
-const PLACEHOLDER_HELP: &str = "use {text}, {upper}, {lower}, {raw}, {hex}, {len}, {peer}, {time} or {1} to {9} \
-                                (and {{ or }} for a literal brace)";
-
 fn field_by_name(name: &str) -> Option<Field> {
     Some(match name {
         "text" => Field::Text,
@@ -156,17 +209,14 @@ enum TemplateProblem {
 }
 
 impl TemplateError {
-    /// The message, naming the place as `where_` followed by a 1-based number (`column 12`).
-    fn message(&self, where_: &str, first: usize) -> String {
-        let at = format!("{where_} {}", first + self.pos);
-        match &self.kind {
-            TemplateProblem::BadEscape(esc) => {
-                format!("bad escape `{esc}` at {at}: use \\r, \\n, \\t, \\0, \\\\ or \\xHH (two hex digits)")
-            }
-            TemplateProblem::Unclosed => format!("unclosed `{{` at {at}: write {{{{ for a literal brace"),
-            TemplateProblem::Unknown(name) => {
-                format!("unknown placeholder {{{}}} at {at}: {PLACEHOLDER_HELP}", shorten(name, 40))
-            }
+    /// The problem, placed with `place` (a column or a position) from the 1-based number `first`
+    /// where the template starts.
+    fn problem(self, place: fn(usize) -> Place, first: usize) -> RuleProblem {
+        let at = place(first + self.pos);
+        match self.kind {
+            TemplateProblem::BadEscape(esc) => RuleProblem::BadEscape { esc, at },
+            TemplateProblem::Unclosed => RuleProblem::Unclosed { at },
+            TemplateProblem::Unknown(name) => RuleProblem::UnknownPlaceholder { name: shorten(&name, 40).into(), at },
         }
     }
 }
@@ -277,7 +327,8 @@ impl Rule {
     /// A rule replying with `reply` (a template, see the module documentation); the error says
     /// what is wrong with the template.
     pub fn new(when: Match, reply: Option<String>, close: bool) -> Result<Rule, String> {
-        let template = Template::new(reply.as_deref()).map_err(|e| e.message("position", 1))?;
+        let template = Template::new(reply.as_deref())
+            .map_err(|e| crate::i18n::rule_problem(crate::i18n::Lang::En, &e.problem(Place::Position, 1)))?;
         Ok(Rule { when, reply, close, template })
     }
 
@@ -405,20 +456,16 @@ fn encode_lossy(text: &str, encoding: Encoding) -> Vec<u8> {
     }
 }
 
-const MATCH_HELP: &str = "use *, exact:TEXT, contains:TEXT, regex:PATTERN, hex:BYTES or greeting";
-
 /// What one non-blank line says.
 enum Line {
     Rule(Rule),
     Greeting(String),
 }
 
-/// Parses one line that is neither blank nor a comment. The error is the message only.
-fn parse_line(line: &str) -> Result<Line, String> {
+/// Parses one line that is neither blank nor a comment.
+fn parse_line(line: &str) -> Result<Line, RuleProblem> {
     let Some(sep) = line.find(" => ") else {
-        return Err("no ` => ` (with a space on each side) between the match and the reply, \
-                    as in `exact:ping => pong`"
-            .to_string());
+        return Err(RuleProblem::NoArrow);
     };
     let left = line[..sep].trim();
     let right_start = sep + " => ".len();
@@ -428,20 +475,20 @@ fn parse_line(line: &str) -> Result<Line, String> {
 
     let (reply, close) = split_close(right);
     if reply.is_none() && !close {
-        return Err("nothing after ` => `: write a reply, or `close`".to_string());
+        return Err(RuleProblem::NothingAfter);
     }
 
     if left.eq_ignore_ascii_case("greeting") {
         if close {
-            return Err("a greeting cannot close the connection; close in a rule for a message instead".to_string());
+            return Err(RuleProblem::GreetingCloses);
         }
         let text = reply.unwrap_or_default();
-        compile(text).map_err(|e| e.message("column", first_col))?;
+        compile(text).map_err(|e| e.problem(Place::Column, first_col))?;
         return Ok(Line::Greeting(text.to_string()));
     }
 
     let when = parse_match(left)?;
-    let template = Template::new(reply).map_err(|e| e.message("column", first_col))?;
+    let template = Template::new(reply).map_err(|e| e.problem(Place::Column, first_col))?;
     Ok(Line::Rule(Rule { when, reply: reply.map(str::to_string), close, template }))
 }
 
@@ -459,15 +506,15 @@ fn split_close(right: &str) -> (Option<&str>, bool) {
     ((!right.is_empty()).then_some(right), false)
 }
 
-fn parse_match(left: &str) -> Result<Match, String> {
+fn parse_match(left: &str) -> Result<Match, RuleProblem> {
     if left.is_empty() {
-        return Err(format!("nothing before ` => `: {MATCH_HELP}"));
+        return Err(RuleProblem::NothingBefore);
     }
     if left == "*" {
         return Ok(Match::Any);
     }
     let Some((kind, value)) = left.split_once(':') else {
-        return Err(format!("unknown match `{}`: {MATCH_HELP}", shorten(left, 40)));
+        return Err(RuleProblem::UnknownMatch(shorten(left, 40).into()));
     };
     let value = value.trim();
     match kind.trim().to_ascii_lowercase().as_str() {
@@ -477,13 +524,13 @@ fn parse_match(left: &str) -> Result<Match, String> {
             .size_limit(REGEX_SIZE_LIMIT)
             .build()
             .map(Match::Regex)
-            .map_err(|e| format!("bad regular expression: {e}")),
+            .map_err(|e| RuleProblem::BadRegex(e.to_string())),
         "hex" => match codec::parse_hex(value) {
-            Ok(bytes) if bytes.is_empty() => Err("hex: needs at least one byte, as in `hex:01 02`".to_string()),
+            Ok(bytes) if bytes.is_empty() => Err(RuleProblem::EmptyHex),
             Ok(bytes) => Ok(Match::HexPrefix(bytes)),
-            Err(e) => Err(format!("bad hex after hex: — {e}")),
+            Err(e) => Err(RuleProblem::BadHex(e)),
         },
-        _ => Err(format!("unknown match `{}:`: {MATCH_HELP}", shorten(kind.trim(), 40))),
+        _ => Err(RuleProblem::UnknownKind(shorten(kind.trim(), 40).into())),
     }
 }
 
@@ -509,10 +556,13 @@ impl Rules {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         for (index, line) in text.lines().enumerate() {
             let number = index + 1;
-            let err = |message: String| RuleError { line: number, message };
+            let err = |problem: RuleProblem| RuleError {
+                line: number,
+                message: crate::i18n::rule_problem(crate::i18n::Lang::En, &problem),
+                problem,
+            };
             if line.chars().nth(MAX_LINE_CHARS).is_some() {
-                let n = line.chars().count();
-                return Err(err(format!("the line has {n} characters; at most {MAX_LINE_CHARS} are allowed")));
+                return Err(err(RuleProblem::LineTooLong { chars: line.chars().count() }));
             }
             let trimmed = line.trim();
             if trimmed.is_empty() || trimmed.starts_with('#') {
@@ -521,14 +571,14 @@ impl Rules {
             match parse_line(line).map_err(err)? {
                 Line::Greeting(g) => {
                     if rules.greeting.is_some() {
-                        return Err(err(format!("a second greeting (the first is on line {greeting_line})")));
+                        return Err(err(RuleProblem::SecondGreeting { first: greeting_line }));
                     }
                     rules.greeting = Some(g);
                     greeting_line = number;
                 }
                 Line::Rule(rule) => {
                     if rules.rules.len() >= MAX_RULES {
-                        return Err(err(format!("too many rules: at most {MAX_RULES}")));
+                        return Err(err(RuleProblem::TooManyRules));
                     }
                     rules.rules.push(rule);
                 }
@@ -932,7 +982,8 @@ mod tests {
             e,
             RuleError {
                 line: 1,
-                message: "bad hex after hex: — 'g' at position 5 is not a hex digit (0-9, a-f)".into()
+                message: "bad hex after hex: — 'g' at position 5 is not a hex digit (0-9, a-f)".into(),
+                problem: RuleProblem::BadHex(codec::CodecError::BadHexDigit { ch: 'g', pos: 4 }),
             }
         );
         assert!(err("hex:012 => x").message.contains("odd number"));
@@ -959,7 +1010,8 @@ mod tests {
             e,
             RuleError {
                 line: 2,
-                message: "bad escape `\\q` at column 7: use \\r, \\n, \\t, \\0, \\\\ or \\xHH (two hex digits)".into()
+                message: "bad escape `\\q` at column 7: use \\r, \\n, \\t, \\0, \\\\ or \\xHH (two hex digits)".into(),
+                problem: RuleProblem::BadEscape { esc: "\\q".into(), at: Place::Column(7) },
             }
         );
         assert!(err("* => \\x4").message.starts_with("bad escape `\\x4` at column 6"));
@@ -974,7 +1026,11 @@ mod tests {
         );
         assert_eq!(
             err("greeting => a\n\ngreeting => b"),
-            RuleError { line: 3, message: "a second greeting (the first is on line 1)".into() }
+            RuleError {
+                line: 3,
+                message: "a second greeting (the first is on line 1)".into(),
+                problem: RuleProblem::SecondGreeting { first: 1 },
+            }
         );
     }
 
@@ -985,14 +1041,25 @@ mod tests {
         // Comments and the greeting do not count.
         assert_eq!(rules(&format!("# c\ngreeting => g\n{many}")).rules.len(), MAX_RULES);
         let e = err(&format!("{many}* => y"));
-        assert_eq!(e, RuleError { line: MAX_RULES + 1, message: "too many rules: at most 1000".into() });
+        assert_eq!(
+            e,
+            RuleError {
+                line: MAX_RULES + 1,
+                message: "too many rules: at most 1000".into(),
+                problem: RuleProblem::TooManyRules,
+            }
+        );
 
         let long = format!("* => {}", "é".repeat(MAX_LINE_CHARS - 5));
         assert_eq!(rules(&long).rules.len(), 1);
         let e = err(&format!("* => a\n{long}é"));
         assert_eq!(
             e,
-            RuleError { line: 2, message: "the line has 10001 characters; at most 10000 are allowed".into() }
+            RuleError {
+                line: 2,
+                message: "the line has 10001 characters; at most 10000 are allowed".into(),
+                problem: RuleProblem::LineTooLong { chars: 10_001 },
+            }
         );
     }
 
@@ -1004,7 +1071,8 @@ mod tests {
         assert_eq!(r.greeting(U, peer()).unwrap(), b"hi 10.0.0.7:5555");
         assert_eq!(
             Rule::new(Match::Any, Some("{nope}".into()), false).unwrap_err(),
-            format!("unknown placeholder {{nope}} at position 1: {PLACEHOLDER_HELP}")
+            "unknown placeholder {nope} at position 1: use {text}, {upper}, {lower}, {raw}, {hex}, {len}, \
+             {peer}, {time} or {1} to {9} (and {{ or }} for a literal brace)"
         );
         // A reply changed after parsing is still used (a bad one is sent as written).
         r.rules[0].reply = Some("now {len}".into());

@@ -220,7 +220,9 @@ fn run(cfg: &TcpClientConfig, sink: &EventSink, mut poll: Poll, cmds: Receiver<C
                         g.done(sink, peer);
                     }
                 }
-                Ok(Command::SendTo { .. } | Command::SetReply(_) | Command::SetRules(_))
+                Ok(
+                    Command::SendTo { .. } | Command::SetReply(_) | Command::SetRules(_) | Command::HoldReads { .. },
+                )
                 | Ok(Command::JoinGroup(_) | Command::LeaveGroup(_)) => {}
                 Err(TryRecvError::Empty) => break,
             }

@@ -19,6 +19,18 @@ const LISTENER: Token = Token(0);
 /// Default of [`TcpServerConfig::max_pending`]: 1 MiB per client, on top of the kernel's socket
 /// buffers (a few MiB on loopback). A thousand clients that stop reading cost at most 1 GiB.
 pub const DEFAULT_MAX_PENDING: usize = 1024 * 1024;
+/// Longest a [`Command::HoldReads`] holds a connection's reads.
+pub const HOLD_READS_MAX: Duration = Duration::from_secs(2);
+/// While a hold is on, how often the waiting bytes are looked at (besides each arrival).
+const HOLD_RECHECK: Duration = Duration::from_millis(10);
+
+/// Reads of one connection held back (see [`Command::HoldReads`]).
+struct Hold {
+    token: Token,
+    bytes: usize,
+    until: Instant,
+}
+
 /// Default of [`TcpServerConfig::not_reading_timeout`].
 pub const DEFAULT_NOT_READING_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -142,10 +154,13 @@ fn run(cfg: TcpServerConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Com
         alive: true,
         more: Vec::new(),
         waiting: HashSet::new(),
+        hold: None,
     };
     let mut events = Events::with_capacity(256);
     while s.alive {
         let timeout = if s.more.is_empty() { s.next_stall_check(Instant::now()) } else { Some(Duration::ZERO) };
+        let timeout =
+            if s.hold.is_some() { Some(timeout.map_or(HOLD_RECHECK, |t| t.min(HOLD_RECHECK))) } else { timeout };
         if let Err(e) = poll.poll(&mut events, timeout) {
             if super::interrupted(&e) {
                 continue;
@@ -179,8 +194,16 @@ fn run(cfg: TcpServerConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Com
                 Err(TryRecvError::Empty) => break,
             }
         }
+        // A held connection is looked at again at every turn, arrival or not.
+        if let Some(h) = &s.hold
+            && !readable.contains(&h.token)
+        {
+            readable.push(h.token);
+        }
         for t in readable {
-            s.read(&poll, t);
+            if !s.held(t) {
+                s.read(&poll, t);
+            }
         }
         s.drop_stalled(&poll, Instant::now());
         if s.listener.is_none() && s.conns.is_empty() {
@@ -215,6 +238,8 @@ struct Server {
     more: Vec<Token>,
     /// Connections with bytes waiting for the client to read (checked for stalls).
     waiting: HashSet<Token>,
+    /// A connection whose reads are held back, see [`Command::HoldReads`].
+    hold: Option<Hold>,
 }
 
 impl Server {
@@ -309,6 +334,24 @@ impl Server {
             Some(reason) => self.close(poll, token, reason),
             None => self.update(poll, token),
         }
+    }
+
+    /// True while `token`'s reads are held: fewer than the bytes asked for have arrived, the
+    /// peer has not closed and the hold has not run out. Ends the hold otherwise.
+    fn held(&mut self, token: Token) -> bool {
+        let Some(h) = self.hold.as_ref().filter(|h| h.token == token) else { return false };
+        let release = match self.conns.get(&token).map(|c| c.stream.peek(&mut self.buf)) {
+            // Gone, closed by the peer (nothing more comes) or failed: read as usual.
+            None | Some(Ok(0)) => true,
+            Some(Ok(n)) => n >= h.bytes,
+            Some(Err(e)) if super::would_block(&e) => false,
+            Some(Err(_)) => true,
+        };
+        if release || Instant::now() >= h.until {
+            self.hold = None;
+            return false;
+        }
+        true
     }
 
     fn flush(&mut self, poll: &Poll, token: Token) {
@@ -420,6 +463,16 @@ impl Server {
                     self.close(poll, t, CloseReason::LocalClose);
                 }
             }
+            Command::HoldReads { conn, bytes } => {
+                let token = Token(conn as usize);
+                if self.conns.contains_key(&token) {
+                    // At most what one read takes, so the hold can end by the bytes.
+                    let bytes = bytes.clamp(1, self.buf.len());
+                    self.hold = Some(Hold { token, bytes, until: Instant::now() + HOLD_READS_MAX });
+                } else {
+                    self.error(Some(conn), None, Problem::NoSuchConnection(conn));
+                }
+            }
             Command::SetReply(r) => self.reply.mode = r,
             Command::SetRules(r) => self.reply.rules = r,
             Command::SendTo { .. }
@@ -429,5 +482,52 @@ impl Server {
             | Command::StopGenerate
             | Command::Stop => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod hold_tests {
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// The sticky-packet demo needs the server to read after the messages have landed: with
+    /// `HoldReads` three writes made 20 ms apart come out of one read.
+    #[test]
+    fn held_reads_take_every_byte_at_once() {
+        let (sink, events) = EventSink::channel(None);
+        let h = spawn(TcpServerConfig::default(), sink).unwrap();
+        let next = |what: &str, f: &dyn Fn(&EventKind) -> bool| -> EventKind {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let ev = events.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+                let ev = ev.unwrap_or_else(|_| panic!("no {what}"));
+                if f(&ev.kind) {
+                    return ev.kind;
+                }
+            }
+        };
+        let EventKind::Listening { local } = next("listening", &|k| matches!(k, EventKind::Listening { .. })) else {
+            unreachable!()
+        };
+        let mut c = std::net::TcpStream::connect(local).unwrap();
+        next("connected", &|k| matches!(k, EventKind::Connected { .. }));
+        h.send(Command::HoldReads { conn: 1, bytes: 3 }).unwrap();
+        for b in [b"a", b"b", b"c"] {
+            c.write_all(b).unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let EventKind::Rx { data, .. } = next("rx", &|k| matches!(k, EventKind::Rx { .. })) else { unreachable!() };
+        assert_eq!(data, b"abc", "one read of all three");
+        // The hold is over: the next write is read on its own.
+        c.write_all(b"d").unwrap();
+        let EventKind::Rx { data, .. } = next("rx", &|k| matches!(k, EventKind::Rx { .. })) else { unreachable!() };
+        assert_eq!(data, b"d");
+        // An unknown connection is reported.
+        h.send(Command::HoldReads { conn: 99, bytes: 1 }).unwrap();
+        let k = next("error", &|k| matches!(k, EventKind::Error(_)));
+        assert_eq!(k, EventKind::Error(Problem::NoSuchConnection(99)));
+        h.request_stop();
     }
 }

@@ -181,9 +181,10 @@ impl AddressesTab {
         let t = lang.tr();
         ui.horizontal(|ui| {
             let l = ui.label(t.inspector_input);
-            let r = ui
-                .add(egui::TextEdit::singleline(&mut self.input).hint_text(t.inspector_hint).desired_width(280.0))
-                .labelled_by(l.id);
+            let r = super::widgets::capped_edit(ui, true, &mut self.input, super::widgets::MAX_FIELD_CHARS, |e| {
+                e.hint_text(t.inspector_hint).desired_width(280.0)
+            })
+            .labelled_by(l.id);
             if r.changed() {
                 self.inspection = addr::inspect(&self.input);
             }

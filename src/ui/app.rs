@@ -388,6 +388,8 @@ impl SockLabApp {
             Lesson::UdpChat => t.lesson_chat_text,
             Lesson::BroadcastTwo => t.lesson_broadcast_text,
         };
+        // The sticky-packet lesson names how long its server may hold its reads.
+        let text = crate::i18n::fill(text, &[&crate::engine::tcp_server::HOLD_READS_MAX.as_secs()]);
         egui::Frame::group(ui.style()).fill(super::widgets::BLUE.gamma_multiply(0.15)).show(ui, |ui| {
             // The button first: a long explanation wraps instead of pushing it off the edge.
             ui.horizontal(|ui| {
@@ -397,6 +399,35 @@ impl SockLabApp {
                 ui.add(egui::Label::new(egui::RichText::new(text)).wrap());
             });
         });
+    }
+
+    /// Runs the sticky-packet demos clicked this frame. A client connected to one of this app's
+    /// TCP servers first has that server hold its reads of the connection until all the demo's
+    /// bytes have landed (at most `HOLD_READS_MAX`), so they always arrive merged: one recv().
+    /// The hold is queued before the sends, and the server takes commands before it reads.
+    fn sticky_demos(&mut self) {
+        let lang = self.lang;
+        let mut clients: Vec<&mut TcpClientTab> = vec![&mut self.tcp_client];
+        let mut servers: Vec<&mut TcpServerTab> = vec![&mut self.tcp_server];
+        for i in self.extra.iter_mut() {
+            match &mut i.tab {
+                Tab::TcpClient(c) => clients.push(c),
+                Tab::TcpServer(s) => servers.push(s),
+                _ => {}
+            }
+        }
+        for c in clients {
+            if !c.take_demo() {
+                continue;
+            }
+            if let Some(local) = c.local_addr() {
+                let bytes = c.demo_bytes(lang);
+                if let Some((s, conn)) = servers.iter_mut().find_map(|s| s.conn_of(local).map(|id| (s, id))) {
+                    s.hold_reads(conn, bytes);
+                }
+            }
+            c.sticky_demo(lang);
+        }
     }
 
     /// Puts `ip` into the local address of the UDP and TCP Server tabs, keeping their ports.
@@ -411,7 +442,10 @@ impl SockLabApp {
     /// where to save them.
     pub fn restore(&mut self, ctx: &egui::Context, path: std::path::PathBuf, lang_given: bool) {
         use super::settings::{Loaded, load};
-        match load(&path) {
+        let loaded = load(&path);
+        let may_save = loaded.may_save();
+        let t = self.lang.tr();
+        match loaded {
             Loaded::Fresh => {}
             Loaded::Ok(s) => {
                 if let (false, Some(l)) = (lang_given, s.lang) {
@@ -452,9 +486,18 @@ impl SockLabApp {
                 self.also = names.iter().filter_map(|n| self.tab_by_name(n)).take(MAX_PANES - 1).collect();
                 self.arrange = s.arrange;
             }
-            Loaded::Corrupt { backup, error } => {
-                self.settings_notice =
-                    Some(crate::i18n::fill(self.lang.tr().settings_corrupt, &[&error, &backup.display()]));
+            Loaded::Corrupt { why, backup: Ok(backup) } => {
+                let why = settings_why(self.lang, &why);
+                self.settings_notice = Some(crate::i18n::fill(t.settings_corrupt, &[&why, &backup.display()]));
+            }
+            Loaded::Corrupt { why, backup: Err(e) } => {
+                let why = settings_why(self.lang, &why);
+                let bak = super::settings::backup_path(&path);
+                self.settings_notice = Some(crate::i18n::fill(t.settings_no_backup, &[&why, &bak.display(), &e]));
+            }
+            Loaded::Unusable { why } => {
+                let why = settings_why(self.lang, &why);
+                self.settings_notice = Some(crate::i18n::fill(t.settings_unusable, &[&path.display(), &why]));
             }
         }
         // Saved packets live next to the settings.
@@ -469,7 +512,8 @@ impl SockLabApp {
                 });
             }
         }
-        self.settings_path = Some(path);
+        // A file that could not be read and could not be set aside is not overwritten.
+        self.settings_path = may_save.then_some(path);
     }
 
     /// Writes the settings file (at exit).
@@ -681,6 +725,7 @@ impl eframe::App for SockLabApp {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        super::widgets::set_ui_lang(ui.ctx(), self.lang);
         // F11 or Ctrl+Shift+P toggles presentation mode (Ctrl +/-/0 zoom is built in).
         let toggle = ui.input_mut(|i| {
             i.consume_key(egui::Modifiers::NONE, egui::Key::F11)
@@ -700,9 +745,10 @@ impl eframe::App for SockLabApp {
             ui.add_space(2.0);
             let mut dismiss = false;
             if let Some(n) = &self.settings_notice {
+                // The button first: a long notice wraps instead of pushing it off the edge.
                 ui.horizontal(|ui| {
-                    ui.colored_label(super::widgets::AMBER, n);
-                    dismiss = ui.small_button("OK").clicked();
+                    dismiss = ui.small_button(self.lang.tr().notice_ok).clicked();
+                    ui.add(egui::Label::new(egui::RichText::new(n).color(super::widgets::AMBER)).wrap());
                 });
             }
             if dismiss {
@@ -789,6 +835,7 @@ impl eframe::App for SockLabApp {
         if let Some(id) = hide {
             self.also.retain(|a| *a != id);
         }
+        self.sticky_demos();
         if let Some(ip) = use_ip {
             self.use_address(ip);
         }
@@ -869,6 +916,20 @@ impl SockLabApp {
 impl Drop for SockLabApp {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// Why the settings file could not be used, in words.
+fn settings_why(lang: Lang, why: &super::settings::Why) -> String {
+    use super::settings::{MAX_FIELD_BYTES, MAX_FILE_BYTES, Why};
+    let t = lang.tr();
+    match why {
+        Why::NotJson(e) => crate::i18n::fill(t.settings_why_json, &[e]),
+        Why::NotUtf8 { valid_up_to } => crate::i18n::fill(t.settings_why_utf8, &[valid_up_to]),
+        Why::FieldTooLong { field, bytes } => crate::i18n::fill(t.settings_why_long, &[field, bytes, &MAX_FIELD_BYTES]),
+        Why::FileTooBig { bytes } => crate::i18n::fill(t.settings_why_big, &[bytes, &MAX_FILE_BYTES]),
+        Why::NotAFile => t.settings_why_not_file.to_string(),
+        Why::Unreadable(e) => e.clone(),
     }
 }
 

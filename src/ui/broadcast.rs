@@ -148,7 +148,7 @@ impl BroadcastTab {
             State::On(a) => Some(i18n::fill(t.sender_ready, &[&a])),
             _ => None,
         };
-        widgets::status_line(ui, lang, &state, color, &self.wire, shared, sender);
+        widgets::status_line(ui, lang, &state, color, &mut self.wire, shared, sender);
         ui.separator();
         ui.horizontal_wrapped(|ui| {
             widgets::labelled_edit(ui, t.broadcast_address, &mut self.address, 130.0);

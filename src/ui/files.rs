@@ -258,7 +258,7 @@ impl FilesTab {
             ServerState::Starting => (t.state_starting.to_string(), AMBER),
             ServerState::Listening(a) => (i18n::fill(t.files_sharing, &[&self.root.trim(), &a]), GREEN),
         };
-        widgets::status_line(ui, lang, &state, color, &self.wire, shared, None);
+        widgets::status_line(ui, lang, &state, color, &mut self.wire, shared, None);
         if let Some(e) = &self.server_error {
             ui.colored_label(RED, e);
         }

@@ -98,20 +98,17 @@ impl GeneratorUi {
 
     /// The settings as typed, checked, for datagrams to `to` built from `payload`.
     fn spec(&self, to: &str, payload: &[u8]) -> Result<GenSpec, Problem> {
-        let op = crate::engine::problem::Op::Send;
-        let size = if self.stream {
-            widgets::parse_number(&self.size, 1..=MAX_MESSAGE, op, "size: use 1 to 1048576 bytes, not")?
-        } else {
-            widgets::parse_number(&self.size, 1..=MAX_DATAGRAM, op, "size: use 1 to 65507 bytes, not")?
-        };
-        let count = widgets::parse_number(&self.count, 1..=100_000_000u64, op, "count: use 1 to 100000000, not")?;
-        let secs = widgets::parse_number(&self.seconds, 1..=3600u64, op, "duration: use 1 to 3600 s, not")?;
+        use crate::engine::problem::Field;
+        let max = if self.stream { MAX_MESSAGE } else { MAX_DATAGRAM };
+        let size = widgets::parse_number(&self.size, 1..=max, Field::GenSize)?;
+        let count = widgets::parse_number(&self.count, 1..=100_000_000u64, Field::GenCount)?;
+        let secs = widgets::parse_number(&self.seconds, 1..=3600u64, Field::GenSeconds)?;
         let rate = match self.unit {
             Unit::Max => Rate::Max,
             u => {
                 let r = self.rate.trim().parse::<f64>().ok().filter(|r| r.is_finite() && *r > 0.0);
-                let r =
-                    r.ok_or_else(|| Problem::Generator(format!("rate: '{}' is not a positive number", self.rate)))?;
+                let got = self.rate.trim().to_string();
+                let r = r.ok_or(Problem::NotPositive { field: Field::GenRate, got })?;
                 if u == Unit::PacketsPerSec { Rate::PacketsPerSec(r) } else { Rate::BytesPerSec(r) }
             }
         };
@@ -146,11 +143,9 @@ impl GeneratorUi {
                 ui.add_enabled_ui(self.run.is_none(), |ui| {
                     widgets::labelled_edit(ui, t.gen_size, &mut self.size, 60.0).on_hover_text(size_tip);
                     let l = ui.label(t.gen_rate);
-                    ui.add_enabled(
-                        self.unit != Unit::Max,
-                        egui::TextEdit::singleline(&mut self.rate).desired_width(70.0),
-                    )
-                    .labelled_by(l.id);
+                    let on = self.unit != Unit::Max;
+                    widgets::capped_edit(ui, on, &mut self.rate, widgets::MAX_FIELD_CHARS, |e| e.desired_width(70.0))
+                        .labelled_by(l.id);
                     egui::ComboBox::from_id_salt("gen-unit")
                         .selected_text(unit_name(t, self.unit, self.stream))
                         .show_ui(ui, |ui| {

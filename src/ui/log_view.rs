@@ -13,7 +13,7 @@ use crate::log::{FlowKey, LogStore};
 
 use super::export::ExportJob;
 use super::filter::{Direction, Filter, FilterError, FilterIndex};
-use super::widgets::{AMBER, BLUE, GREEN, RED, event_text};
+use super::widgets::{AMBER, BLUE, GREEN, MAX_FIELD_CHARS, RED, event_text};
 
 /// Characters of a payload shown in one table row; the detail pane and exports keep every byte.
 const MAX_ROW_CHARS: usize = 400;
@@ -169,7 +169,18 @@ pub struct LogView {
     filter_error: Option<FilterError>,
     /// Ctrl+F: focus the filter field on the next frame.
     focus_filter: bool,
+    /// What the log held at the last Clear, to count the rows this view still shows.
+    cleared: Option<ClearMark>,
     tz: jiff::tz::TimeZone,
+}
+
+/// Rows held and rows evicted so far, of the whole log and of each tab, when Clear was clicked.
+/// The log evicts its oldest rows first, so of the rows held then, those evicted since went
+/// first: the rows a view shows after Clear are the rows held now minus those still held from
+/// before, counted exactly without a scan.
+struct ClearMark {
+    all: (u64, u64),
+    tabs: Vec<(u16, u64, u64)>,
 }
 
 impl Default for LogView {
@@ -189,6 +200,7 @@ impl Default for LogView {
             filter_index: None,
             filter_error: None,
             focus_filter: false,
+            cleared: None,
             tz: jiff::tz::TimeZone::system(),
         }
     }
@@ -220,6 +232,10 @@ impl LogView {
     /// Hides the rows so far from this view (the log is append-only).
     fn clear(&mut self, store: &LogStore) {
         self.filter.from_seq = store.next_seq();
+        self.cleared = Some(ClearMark {
+            all: (store.len() as u64, store.evicted()),
+            tabs: store.tabs().map(|(id, t)| (id, t.held, t.evicted)).collect(),
+        });
         self.selected = None;
         self.conv = None;
     }
@@ -230,6 +246,22 @@ impl LogView {
             Some(i) => i.seqs.len(),
             None => store.len(),
         }
+    }
+
+    /// Rows of the view before the filter narrows it: of its tab (or of every tab), since the
+    /// last Clear.
+    pub fn rows_in_view(&self, store: &LogStore) -> u64 {
+        let (held, evicted) = match self.filter.tab {
+            None => (store.len() as u64, store.evicted()),
+            Some(t) => store.tab(t).map_or((0, 0), |t| (t.held, t.evicted)),
+        };
+        let mark = self.cleared.as_ref().map(|m| match self.filter.tab {
+            None => m.all,
+            Some(t) => m.tabs.iter().find(|x| x.0 == t).map_or((0, 0), |x| (x.1, x.2)),
+        });
+        let before =
+            mark.map_or(0, |(then_held, then_evicted)| then_held.saturating_sub(evicted.saturating_sub(then_evicted)));
+        held.saturating_sub(before)
     }
 
     /// Rows evicted from this view's tab (or from the whole log).
@@ -406,14 +438,10 @@ impl LogView {
                     .labelled_by(l.id);
             }
             let l = ui.label(t.filter);
-            let field = ui
-                .add(
-                    egui::TextEdit::singleline(&mut self.filter.text)
-                        .hint_text(t.filter_hint)
-                        .desired_width(200.0)
-                        .id_salt((id, "filter")),
-                )
-                .labelled_by(l.id);
+            let field = super::widgets::capped_edit(ui, true, &mut self.filter.text, MAX_FIELD_CHARS, |e| {
+                e.hint_text(t.filter_hint).desired_width(200.0).id_salt((id, "filter"))
+            })
+            .labelled_by(l.id);
             if std::mem::take(&mut self.focus_filter) {
                 field.request_focus();
             }
@@ -434,7 +462,10 @@ impl LogView {
                 (t.filter_conn, &mut self.filter.conn, 30.0, "conn"),
             ] {
                 let l = ui.label(label);
-                ui.add(egui::TextEdit::singleline(value).desired_width(width).id_salt((id, salt))).labelled_by(l.id);
+                super::widgets::capped_edit(ui, true, value, MAX_FIELD_CHARS, |e| {
+                    e.desired_width(width).id_salt((id, salt))
+                })
+                .labelled_by(l.id);
             }
             if !self.filter.is_active() {
                 self.filter_index = None;
@@ -453,6 +484,7 @@ impl LogView {
                     }
                 }
             }
+            let in_view = self.rows_in_view(store);
             if let Some(e) = &self.filter_error {
                 let msg = match e {
                     FilterError::Regex(e) => i18n::fill(t.filter_bad_regex, &[e]),
@@ -467,7 +499,7 @@ impl LogView {
                     ui.label(i18n::fill(t.filter_progress, &[&((done * 100.0) as u32)]));
                     ui.ctx().request_repaint();
                 } else if self.filter.narrows() {
-                    ui.label(i18n::fill(t.filter_count, &[&i.seqs.len(), &store.len()]));
+                    ui.label(i18n::fill(t.filter_count, &[&i.seqs.len(), &in_view]));
                 }
             }
         });

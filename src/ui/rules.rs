@@ -78,7 +78,7 @@ impl RulesEditor {
                                 self.error = None;
                                 applied = Some(r);
                             }
-                            Err(e) => self.error = Some(e.to_string()),
+                            Err(e) => self.error = Some(i18n::rule_error(lang, &e)),
                         }
                     }
                     if ui.button(t.rules_clear).clicked() {

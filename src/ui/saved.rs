@@ -229,7 +229,9 @@ fn edit_row(ui: &mut egui::Ui, p: &mut SavedPacket, i: usize, lang: Lang, remove
     });
     changed |= p.tab != before;
     changed |= ui.add_sized([130.0, h], egui::TextEdit::singleline(&mut p.destination).id_salt(("dest", i))).changed();
-    let payload = ui.add_sized([240.0, h], egui::TextEdit::singleline(&mut p.payload).id_salt(("payload", i)));
+    // As much as the message box holds (a saved packet is sent from there).
+    let edit = egui::TextEdit::singleline(&mut p.payload).id_salt(("payload", i));
+    let payload = ui.add_sized([240.0, h], edit.char_limit(super::widgets::MAX_MESSAGE_CHARS));
     changed |= payload.changed();
     ui.horizontal(|ui| {
         let (mode, enc, esc) = (p.mode, p.encoding, p.escapes);

@@ -54,28 +54,121 @@ pub fn default_path() -> Option<PathBuf> {
     Some(base.join("socklab").join("settings.json"))
 }
 
+/// Longest text one field of the settings file may hold, in bytes. Every text field of the
+/// window holds at most [`super::widgets::MAX_FIELD_CHARS`] characters (4 bytes each at most in
+/// UTF-8), so whatever the window saves loads again; a longer field was not written by SockLab
+/// and makes the file count as corrupt.
+pub const MAX_FIELD_BYTES: usize = 4 * super::widgets::MAX_FIELD_CHARS;
+/// Largest settings file read, in bytes (64 instances with fields at their limit fit).
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Why a settings file could not be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Why {
+    /// Not JSON, or not the shape of the settings (serde_json's words).
+    NotJson(String),
+    /// Not UTF-8 text: the first `valid_up_to` bytes are.
+    NotUtf8 { valid_up_to: usize },
+    /// A text field longer than [`MAX_FIELD_BYTES`].
+    FieldTooLong { field: String, bytes: usize },
+    /// A file larger than [`MAX_FILE_BYTES`].
+    FileTooBig { bytes: u64 },
+    /// The path names a folder (or a device, a pipe…), not a file.
+    NotAFile,
+    /// Reading failed (e.g. permission denied).
+    Unreadable(String),
+}
+
 /// What loading found.
 #[derive(Debug, PartialEq)]
 pub enum Loaded {
     Fresh,
     Ok(Settings),
-    /// The file could not be read as settings; it was renamed to `.bak`.
+    /// The file could not be read as settings. `backup`: where it was moved to (`.bak`), or why
+    /// that failed; then the file is left as it is and must not be overwritten at exit.
     Corrupt {
-        backup: PathBuf,
-        error: String,
+        why: Why,
+        backup: Result<PathBuf, String>,
+    },
+    /// The path cannot hold settings (a folder, unreadable): left alone, not saved to.
+    Unusable {
+        why: Why,
     },
 }
 
-pub fn load(path: &Path) -> Loaded {
-    let Ok(text) = std::fs::read_to_string(path) else { return Loaded::Fresh };
-    match serde_json::from_str::<Settings>(&text) {
-        Ok(s) => Loaded::Ok(s),
-        Err(e) => {
-            let backup = path.with_extension("json.bak");
-            // If even the backup fails, defaults are still used; the notice says where it is not.
-            let _ = std::fs::rename(path, &backup);
-            Loaded::Corrupt { backup, error: e.to_string() }
+impl Loaded {
+    /// True if settings may be written to the path at exit (nothing would be lost).
+    pub fn may_save(&self) -> bool {
+        match self {
+            Loaded::Fresh | Loaded::Ok(_) => true,
+            Loaded::Corrupt { backup, .. } => backup.is_ok(),
+            Loaded::Unusable { .. } => false,
         }
+    }
+}
+
+/// The backup name of a settings file: `settings.json.bak`.
+pub fn backup_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".bak");
+    path.with_file_name(name)
+}
+
+pub fn load(path: &Path) -> Loaded {
+    use std::io::Read;
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Fresh,
+        Err(e) => return Loaded::Unusable { why: Why::Unreadable(e.to_string()) },
+    };
+    if !meta.is_file() {
+        return Loaded::Unusable { why: Why::NotAFile };
+    }
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes));
+    if let Err(e) = read {
+        return Loaded::Unusable { why: Why::Unreadable(e.to_string()) };
+    }
+    match parse(&bytes, meta.len()) {
+        Ok(s) => Loaded::Ok(s),
+        Err(why) => {
+            let backup = backup_path(path);
+            // If even the backup fails, defaults are still used, the notice says so, and the
+            // file is not overwritten at exit.
+            let backup = std::fs::rename(path, &backup).map(|()| backup).map_err(|e| e.to_string());
+            Loaded::Corrupt { why, backup }
+        }
+    }
+}
+
+/// Checks and parses the bytes of a settings file (`len`: its size on disk).
+fn parse(bytes: &[u8], len: u64) -> Result<Settings, Why> {
+    if len > MAX_FILE_BYTES || bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Why::FileTooBig { bytes: len.max(bytes.len() as u64) });
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| Why::NotUtf8 { valid_up_to: e.valid_up_to() })?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| Why::NotJson(e.to_string()))?;
+    if let Some((field, bytes)) = too_long(&value, String::new()) {
+        return Err(Why::FieldTooLong { field, bytes });
+    }
+    serde_json::from_value(value).map_err(|e| Why::NotJson(e.to_string()))
+}
+
+/// The first text (or key) longer than [`MAX_FIELD_BYTES`], named by its place in the file
+/// (`udp_bind`, `instances[0].address`), and its length.
+fn too_long(v: &serde_json::Value, at: String) -> Option<(String, usize)> {
+    use serde_json::Value;
+    let named = |at: &str| if at.is_empty() { "(top)".to_string() } else { at.to_string() };
+    match v {
+        Value::String(s) if s.len() > MAX_FIELD_BYTES => Some((named(&at), s.len())),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, x)| too_long(x, format!("{at}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, x)| {
+            if k.len() > MAX_FIELD_BYTES {
+                return Some((named(&at), k.len()));
+            }
+            too_long(x, if at.is_empty() { k.clone() } else { format!("{at}.{k}") })
+        }),
+        _ => None,
     }
 }
 
@@ -84,6 +177,11 @@ pub fn save(path: &Path, s: &Settings) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
     }
     let text = serde_json::to_string_pretty(s).map_err(std::io::Error::other)?;
+    // Never write what could not be read back (the window's fields are capped; this is the
+    // last guard).
+    if let Err(why) = parse(text.as_bytes(), text.len() as u64) {
+        return Err(std::io::Error::other(format!("{why:?}")));
+    }
     // Write then rename, so a crash mid-write never leaves a half file.
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, text)?;
@@ -107,8 +205,74 @@ mod tests {
         std::fs::write(&path, r#"{"lang":"En","something_old":1}"#).unwrap();
         assert!(matches!(load(&path), Loaded::Ok(Settings { lang: Some(Lang::En), .. })));
         std::fs::write(&path, "{not json").unwrap();
-        let Loaded::Corrupt { backup, .. } = load(&path) else { panic!("corrupt") };
+        let Loaded::Corrupt { backup: Ok(backup), .. } = load(&path) else { panic!("corrupt") };
         assert!(backup.exists() && !path.exists());
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A valid file with one field of 20 MB crashed the window at every start (it laid the text
+    /// out); such a field (anything past 4 KiB) makes the file corrupt: moved to `.bak`.
+    #[test]
+    fn a_very_long_field_makes_the_file_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        let long = "1".repeat(MAX_FIELD_BYTES + 1);
+        std::fs::write(&path, format!(r#"{{"udp_bind":"{long}"}}"#)).unwrap();
+        let loaded = load(&path);
+        let Loaded::Corrupt { why, backup: Ok(backup) } = loaded else { panic!("{loaded:?}") };
+        assert_eq!(why, Why::FieldTooLong { field: "udp_bind".into(), bytes: MAX_FIELD_BYTES + 1 });
+        assert!(backup.exists() && !path.exists());
+        // Nested fields too, and a field at the limit is fine.
+        let ok = "1".repeat(MAX_FIELD_BYTES);
+        std::fs::write(&path, format!(r#"{{"udp_bind":"{ok}","instances":[{{"kind":"udp","address":"{long}"}}]}}"#))
+            .unwrap();
+        let loaded = load(&path);
+        assert!(
+            matches!(&loaded, Loaded::Corrupt { why: Why::FieldTooLong { field, .. }, .. } if field == "instances[0].address"),
+            "{loaded:?}"
+        );
+        std::fs::write(&path, format!(r#"{{"udp_bind":"{ok}"}}"#)).unwrap();
+        assert!(matches!(load(&path), Loaded::Ok(_)));
+        // A 20 MB file is refused by its size, whatever it holds.
+        std::fs::write(&path, format!(r#"{{"udp_bind":"{}"}}"#, "1".repeat(20 << 20))).unwrap();
+        assert!(matches!(load(&path), Loaded::Corrupt { why: Why::FileTooBig { .. }, .. }));
+        // Saving never writes such a field.
+        let s = Settings { udp_bind: Some(long), ..Settings::default() };
+        assert!(save(&path, &s).is_err());
+        assert!(matches!(load(&path), Loaded::Fresh), "nothing written");
+    }
+
+    /// A file that is not UTF-8 was taken as absent (and overwritten at exit); a folder gave
+    /// silent defaults; a failed backup was still named in the notice.
+    #[test]
+    fn not_utf8_a_folder_and_a_backup_that_fails_are_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        std::fs::write(&path, b"{\"theme\":\"dark\xff\"}").unwrap();
+        let loaded = load(&path);
+        assert!(
+            matches!(&loaded, Loaded::Corrupt { why: Why::NotUtf8 { valid_up_to: 14 }, backup: Ok(_) }),
+            "{loaded:?}"
+        );
+        assert!(loaded.may_save());
+        assert!(backup_path(&path).exists() && !path.exists());
+
+        // The backup cannot be made (a folder of that name is in the way, as good as a
+        // read-only folder even for root): the file stays and must not be overwritten.
+        std::fs::remove_file(backup_path(&path)).unwrap();
+        std::fs::create_dir(backup_path(&path)).unwrap();
+        std::fs::write(backup_path(&path).join("x"), "x").unwrap();
+        std::fs::write(&path, "{ broken").unwrap();
+        let loaded = load(&path);
+        assert!(matches!(&loaded, Loaded::Corrupt { why: Why::NotJson(_), backup: Err(_) }), "{loaded:?}");
+        assert!(!loaded.may_save());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{ broken", "left as it was");
+
+        // A folder where the file should be.
+        let folder = dir.path().join("folder.json");
+        std::fs::create_dir(&folder).unwrap();
+        let loaded = load(&folder);
+        assert_eq!(loaded, Loaded::Unusable { why: Why::NotAFile });
+        assert!(!loaded.may_save());
     }
 }

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::codec::framing::Framing;
-use crate::engine::problem::Op;
+use crate::engine::problem::Field;
 use crate::engine::tcp_client::TcpClientConfig;
 use crate::engine::{self, CloseReason, Command, EventKind, Problem};
 use crate::i18n::{self, Lang};
@@ -36,6 +36,8 @@ pub struct TcpClientTab {
     /// Local and peer address of the last connection, for the kernel-state check.
     endpoints: Option<(SocketAddr, SocketAddr)>,
     kernel: Option<String>,
+    /// The sticky-packet demo was clicked this frame.
+    demo_clicked: bool,
     pub send: SendBox,
     /// Writes a message again and again at a rate (a load test of the server).
     pub generator: super::generator::GeneratorUi,
@@ -55,6 +57,7 @@ impl TcpClientTab {
             state: State::Idle,
             endpoints: None,
             kernel: None,
+            demo_clicked: false,
             send: SendBox::default(),
             generator: super::generator::GeneratorUi::stream(),
             code: widgets::CodeView::default(),
@@ -91,8 +94,7 @@ impl TcpClientTab {
 
     /// The settings as typed, checked.
     fn config(&self) -> Result<TcpClientConfig, Problem> {
-        let ms =
-            widgets::parse_number(&self.timeout_ms, 1..=600_000u64, Op::Connect, "timeout: use 1 to 600000 ms, not")?;
+        let ms = widgets::parse_number(&self.timeout_ms, 1..=600_000u64, Field::Timeout)?;
         engine::split_host_port(&self.server)?;
         Ok(TcpClientConfig {
             connect: self.server.trim().to_string(),
@@ -133,20 +135,49 @@ impl TcpClientTab {
         }
     }
 
-    /// Sends `msg1;` … `msgN;` as N separate send() calls, back to back: the server usually
-    /// receives them merged into fewer recv() calls (sticky packets).
-    fn sticky_demo(&mut self, lang: Lang) {
+    /// The messages of the sticky-packet demo, or `None` (and the reason shown) if the count
+    /// is not 1 to 100.
+    fn burst_messages(&mut self, lang: Lang) -> Option<Vec<Vec<u8>>> {
         let n = match self.burst.trim().parse::<usize>() {
             Ok(n) if (1..=100).contains(&n) => n,
             _ => {
                 self.send.error = Some(i18n::fill(lang.tr().burst_bad, &[&self.burst.trim()]));
-                return;
+                return None;
             }
         };
         // Without framing a ';' shows where each message ended; with framing the framing does.
         let sep = if Framing::parse(&self.framing).is_ok_and(|f| f != Framing::None) { "" } else { ";" };
-        for i in 1..=n {
-            if !self.command(Command::Send { conn: None, data: format!("msg{i}{sep}").into_bytes() }, lang) {
+        Some((1..=n).map(|i| format!("msg{i}{sep}").into_bytes()).collect())
+    }
+
+    /// The demo button was clicked: the app holds the reads of its own server first (when this
+    /// client is connected to it), then calls [`TcpClientTab::sticky_demo`].
+    pub(super) fn take_demo(&mut self) -> bool {
+        std::mem::take(&mut self.demo_clicked) && matches!(self.state, State::Connected { .. })
+    }
+
+    /// Our end of the connection, as the server sees its peer.
+    pub(super) fn local_addr(&self) -> Option<SocketAddr> {
+        match self.state {
+            State::Connected { local, .. } => Some(local),
+            _ => None,
+        }
+    }
+
+    /// The bytes the demo puts on the wire (framed as this tab frames them).
+    pub(super) fn demo_bytes(&mut self, lang: Lang) -> usize {
+        let framing = Framing::parse(&self.framing).unwrap_or(Framing::None);
+        let msgs = self.burst_messages(lang).unwrap_or_default();
+        msgs.iter().map(|m| framing.encode(m).map_or(m.len(), |f| f.len())).sum()
+    }
+
+    /// Sends `msg1;` … `msgN;` as N separate send() calls, back to back. TCP is a byte stream:
+    /// a server that reads after they have landed gets them merged into one recv() (the app's
+    /// own server is told to, see `SockLabApp::sticky_demos`); another may read some alone.
+    pub(super) fn sticky_demo(&mut self, lang: Lang) {
+        let Some(msgs) = self.burst_messages(lang) else { return };
+        for data in msgs {
+            if !self.command(Command::Send { conn: None, data }, lang) {
                 return;
             }
         }
@@ -176,9 +207,13 @@ impl TcpClientTab {
             let can_half = matches!(self.state, State::Connected { .. });
             ui.separator();
             widgets::labelled_edit(ui, t.burst_count, &mut self.burst, 30.0);
-            let demo = ui.add_enabled(can_half, egui::Button::new(t.sticky_demo)).on_hover_text(t.sticky_tip);
+            let demo = ui
+                .add_enabled(can_half, egui::Button::new(t.sticky_demo))
+                .on_hover_text(i18n::fill(t.sticky_tip, &[&engine::tcp_server::HOLD_READS_MAX.as_secs()]));
             if demo.clicked() {
-                self.sticky_demo(lang);
+                // Sent after this frame's tabs, once the app has told its server (if that is
+                // the peer) to read only when they have all landed.
+                self.demo_clicked = true;
             }
             if ui.add_enabled(can_half, egui::Button::new(t.half_close)).on_hover_text(t.half_close_tip).clicked() {
                 self.command(Command::ShutdownWrite { conn: None }, lang);
@@ -202,7 +237,7 @@ impl TcpClientTab {
             }
             State::Failed => (t.state_failed.to_string(), widgets::RED),
         };
-        widgets::status_line(ui, lang, &state, color, &self.wire, shared, None);
+        widgets::status_line(ui, lang, &state, color, &mut self.wire, shared, None);
         let step = match self.state {
             State::Idle | State::Failed => None,
             State::Connecting(_) => Some(1),

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use egui::RichText;
 
-use crate::engine::problem::Op;
+use crate::engine::problem::Field;
 use crate::engine::tcp_server::TcpServerConfig;
 use crate::engine::{self, CloseReason, Command, ConnId, EventKind, Problem, ReplyMode};
 use crate::i18n::{self, Lang};
@@ -106,16 +106,10 @@ impl TcpServerTab {
 
     /// The settings as typed, checked.
     fn config(&self) -> Result<TcpServerConfig, Problem> {
-        let backlog = widgets::parse_number(&self.backlog, 1..=65_535, Op::Listen, "backlog: use 1 to 65535, not")?;
+        let backlog = widgets::parse_number(&self.backlog, 1..=65_535, Field::Backlog)?;
         engine::split_host_port(&self.bind)?;
-        let max_clients = widgets::parse_number(
-            &self.max_clients,
-            1..=100_000usize,
-            Op::Listen,
-            "max clients: use 1 to 100000, not",
-        )?;
-        let limit = "send limit: use 16 to 1048576 KiB, not";
-        let send_limit = widgets::parse_number(&self.send_limit_kib, 16..=1_048_576usize, Op::Send, limit)?;
+        let max_clients = widgets::parse_number(&self.max_clients, 1..=100_000usize, Field::MaxClients)?;
+        let send_limit = widgets::parse_number(&self.send_limit_kib, 16..=1_048_576usize, Field::SendLimit)?;
         Ok(TcpServerConfig {
             max_concurrent: Some(max_clients),
             max_pending: send_limit * 1024,
@@ -137,6 +131,21 @@ impl TcpServerTab {
         match self.state {
             State::Listening(a) => Some(a),
             _ => None,
+        }
+    }
+
+    /// The open connection whose peer is `peer`.
+    pub(super) fn conn_of(&self, peer: SocketAddr) -> Option<ConnId> {
+        let open = |c: &Client| !matches!(c.state, ClientState::Closed(_));
+        self.clients.iter().find(|(_, c)| c.peer == peer && open(c)).map(|(id, _)| *id)
+    }
+
+    /// Holds the reads of connection `conn` until `bytes` bytes have arrived (for the
+    /// sticky-packet demo); false if the server cannot be told.
+    pub(super) fn hold_reads(&mut self, conn: ConnId, bytes: usize) -> bool {
+        match (self.listening_on(), self.wire.workers.last()) {
+            (Some(_), Some(w)) => w.send(Command::HoldReads { conn, bytes }).is_ok(),
+            _ => false,
         }
     }
 
@@ -213,9 +222,9 @@ impl TcpServerTab {
             State::Starting => (t.state_starting.to_string(), widgets::AMBER),
             State::Listening(a) => (i18n::fill(t.state_listening, &[&a]), widgets::GREEN),
         };
-        let c = self.wire.counters(shared.store);
+        let c = self.wire.shown_counters(shared.store);
         let conns = i18n::fill(t.connections_count, &[&c.open_connections, &c.connections]);
-        widgets::status_line(ui, lang, &state, color, &self.wire, shared, Some(conns));
+        widgets::status_line(ui, lang, &state, color, &mut self.wire, shared, Some(conns));
         let open = self.clients.values().any(|c| !matches!(c.state, ClientState::Closed(_)));
         let step = match self.state {
             State::Stopped => None,

@@ -126,12 +126,7 @@ impl UdpTab {
             connect: self.connected.then(|| self.remote.trim().to_string()),
             so_rcvbuf: match self.so_rcvbuf.trim() {
                 "" => None,
-                n => Some(widgets::parse_number(
-                    n,
-                    1024..=1 << 30,
-                    crate::engine::problem::Op::Option,
-                    "SO_RCVBUF: use 1024 to 1073741824 bytes, not",
-                )?),
+                n => Some(widgets::parse_number(n, 1024..=1 << 30, crate::engine::problem::Field::SoRcvbuf)?),
             },
             thread_name: "udp".into(),
             ..UdpConfig::default()
@@ -166,8 +161,7 @@ impl UdpTab {
         };
         // The interface also applies without a group: datagrams sent to a group then leave
         // from it (127.0.0.1 by default, so a demo stays on this machine).
-        let ttl =
-            widgets::parse_number(&self.ttl, 0..=255u32, crate::engine::problem::Op::Option, "TTL: use 0 to 255, not")?;
+        let ttl = widgets::parse_number(&self.ttl, 0..=255u32, crate::engine::problem::Field::Ttl)?;
         let mut m = Multicast { join, ttl, ..Multicast::default() };
         if !iface.is_empty() {
             match iface.parse::<Ipv4Addr>() {
@@ -265,7 +259,7 @@ impl UdpTab {
                 (s, widgets::GREEN)
             }
         };
-        widgets::status_line(ui, lang, &state, color, &self.wire, shared, None);
+        widgets::status_line(ui, lang, &state, color, &mut self.wire, shared, None);
         ui.separator();
         ui.horizontal_wrapped(|ui| {
             widgets::address_edit(ui, lang, t.remote_address, &mut self.remote, 170.0);

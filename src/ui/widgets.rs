@@ -7,6 +7,7 @@ use egui::{Color32, RichText};
 
 pub use super::log_view::{LogView, TabInfo};
 use crate::codec::{self, Encoding, InputMode};
+use crate::engine::problem::Field;
 use crate::engine::{CloseReason, Event, EventKind, EventSink, Problem, WorkerHandle};
 use crate::i18n::{self, Lang, Tr};
 use crate::log::{Counters, LogStore};
@@ -42,6 +43,8 @@ pub struct Wire {
     /// Looks up `error_detail` off the UI thread (it scans /proc).
     detail_job: Option<std::thread::JoinHandle<Option<String>>>,
     pub encoding: Encoding,
+    /// The counters when the user last reset them; the status line shows what came since.
+    baseline: Counters,
 }
 
 impl Wire {
@@ -57,6 +60,7 @@ impl Wire {
             error_detail: None,
             detail_job: None,
             encoding: Encoding::Utf8,
+            baseline: Counters::default(),
         }
     }
 
@@ -74,6 +78,26 @@ impl Wire {
     /// This tab's counters in the shared log.
     pub fn counters(&self, store: &LogStore) -> Counters {
         store.tab(self.tab).map(|t| t.counters).unwrap_or_default()
+    }
+
+    /// The counters since the user last reset them (connections open now are counted as they
+    /// are: they are not history).
+    pub fn shown_counters(&self, store: &LogStore) -> Counters {
+        let (c, b) = (self.counters(store), &self.baseline);
+        Counters {
+            rx_packets: c.rx_packets.saturating_sub(b.rx_packets),
+            rx_bytes: c.rx_bytes.saturating_sub(b.rx_bytes),
+            tx_packets: c.tx_packets.saturating_sub(b.tx_packets),
+            tx_bytes: c.tx_bytes.saturating_sub(b.tx_bytes),
+            connections: c.connections.saturating_sub(b.connections),
+            open_connections: c.open_connections,
+            errors: c.errors.saturating_sub(b.errors),
+        }
+    }
+
+    /// Starts the shown counters from zero (the log and its exact totals stay as they are).
+    pub fn reset_counters(&mut self, store: &LogStore) {
+        self.baseline = self.counters(store);
     }
 
     /// Shows this tab's view of the shared log.
@@ -179,6 +203,78 @@ pub fn encoding_combo(ui: &mut egui::Ui, lang: Lang, id_salt: impl egui::AsIdSal
         .labelled_by(l.id);
 }
 
+/// Characters a settings field (an address, a port, a number, a filter…) holds. A longer paste
+/// is cut to this with a notice under the field, so no field can grow without bound, be laid
+/// out at every frame and be written to the settings file (see `settings::MAX_FIELD_BYTES`).
+pub const MAX_FIELD_CHARS: usize = 1024;
+/// Characters the message box holds: as many as a saved packet's payload may have
+/// (`packets::MAX_PAYLOAD`, 1,048,576), so a saved packet sent from the box is never cut; the
+/// largest UDP datagram typed as hex (3 characters a byte) fits five times over.
+pub const MAX_MESSAGE_CHARS: usize = crate::packets::MAX_PAYLOAD;
+/// How long the notice of a cut paste stays under its field, in seconds.
+const FULL_NOTICE_SECS: f64 = 6.0;
+
+/// The app's language, for widgets that are not handed it (set by the app at every frame).
+pub fn set_ui_lang(ctx: &egui::Context, lang: Lang) {
+    ctx.data_mut(|d| d.insert_temp(egui::Id::unique("socklab-lang"), lang));
+}
+
+fn ui_lang(ctx: &egui::Context) -> Lang {
+    ctx.data(|d| d.get_temp(egui::Id::unique("socklab-lang"))).unwrap_or_default()
+}
+
+/// Cuts `value` to at most `cap` characters; true if it was longer.
+fn cut_to(value: &mut String, cap: usize) -> bool {
+    if value.len() <= cap {
+        return false;
+    }
+    match value.char_indices().nth(cap) {
+        Some((i, _)) => {
+            value.truncate(i);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Adds a text edit on `value` that holds at most `cap` characters (`build` sets it up). Text
+/// beyond the cap (a huge paste, a value set by the program) is left out, and a notice floats
+/// under the field for a few seconds, so nothing around it moves.
+pub fn capped_edit(
+    ui: &mut egui::Ui,
+    enabled: bool,
+    value: &mut String,
+    cap: usize,
+    build: impl FnOnce(egui::TextEdit<'_>) -> egui::TextEdit<'_>,
+) -> egui::Response {
+    let mut cut = cut_to(value, cap);
+    let resp = ui.add_enabled(enabled, build(egui::TextEdit::singleline(value).char_limit(cap)));
+    // At the cap after an edit: what went past it (a paste) was not taken.
+    cut |= resp.changed() && value.len() >= cap && value.chars().count() >= cap;
+    cut |= cut_to(value, cap);
+    let key = resp.id.with("full");
+    let now = ui.input(|i| i.time);
+    if cut {
+        ui.data_mut(|d| d.insert_temp(key, now));
+    }
+    if let Some(at) = ui.data(|d| d.get_temp::<f64>(key)) {
+        if now - at < FULL_NOTICE_SECS {
+            let text = i18n::fill(ui_lang(ui.ctx()).tr().field_full, &[&cap]);
+            egui::Area::new(key)
+                .order(egui::Order::Tooltip)
+                .fixed_pos(resp.rect.left_bottom())
+                .interactable(false)
+                .show(ui.ctx(), |ui| {
+                    egui::Frame::popup(ui.style()).show(ui, |ui| ui.colored_label(AMBER, text));
+                });
+            ui.ctx().request_repaint_after(std::time::Duration::from_secs_f64(FULL_NOTICE_SECS - (now - at)));
+        } else {
+            ui.data_mut(|d| d.remove::<f64>(key));
+        }
+    }
+    resp
+}
+
 /// A text field with a label that screen readers (and kittest) can find.
 pub fn labelled_edit(ui: &mut egui::Ui, label: &str, value: &mut String, width: f32) -> egui::Response {
     labelled_edit_on(ui, true, label, value, width)
@@ -195,7 +291,31 @@ pub fn labelled_edit_on(
 ) -> egui::Response {
     // A label never breaks in the middle: the row wraps before it instead.
     let l = ui.add_enabled(enabled, egui::Label::new(label).extend());
-    ui.add_enabled(enabled, egui::TextEdit::singleline(value).desired_width(width)).labelled_by(l.id)
+    capped_edit(ui, enabled, value, MAX_FIELD_CHARS, |e| e.desired_width(width)).labelled_by(l.id)
+}
+
+/// Like [`labelled_edit`], in red with the problem as its tooltip while `problem` is set.
+fn checked_edit(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    label: &str,
+    value: &mut String,
+    width: f32,
+    problem: Option<&Problem>,
+) -> egui::Response {
+    let l = ui.add(egui::Label::new(label).extend());
+    let r = capped_edit(ui, true, value, MAX_FIELD_CHARS, |e| {
+        let e = e.desired_width(width);
+        if problem.is_some() { e.text_color(RED) } else { e }
+    })
+    .labelled_by(l.id);
+    match problem {
+        Some(p) => {
+            ui.painter().rect_stroke(r.rect, 2.0, egui::Stroke::new(1.5, RED), egui::StrokeKind::Outside);
+            r.on_hover_text(i18n::problem(lang, p))
+        }
+        None => r,
+    }
 }
 
 /// The message box: text or hex, an encoding, Enter to send, ↑/↓ for history, repeat.
@@ -211,9 +331,15 @@ pub struct SendBox {
     pub repeat_every: String,
     pub repeat_times: String,
     auto: Option<AutoSend>,
+    /// The bytes this frame hands out are a repeat's: the box keeps its text after them.
+    repeat_send: bool,
     /// The destination of a saved packet just sent from the Saved menu, for the tab to use.
     pub loaded_destination: Option<String>,
 }
+
+/// Repeat: milliseconds between sends, and how many sends.
+const REPEAT_EVERY: std::ops::RangeInclusive<u64> = 1..=3_600_000;
+const REPEAT_TIMES: std::ops::RangeInclusive<u32> = 1..=100_000;
 
 /// A message being sent again and again.
 struct AutoSend {
@@ -235,6 +361,7 @@ impl Default for SendBox {
             repeat_every: "1000".into(),
             repeat_times: "10".into(),
             auto: None,
+            repeat_send: false,
             loaded_destination: None,
         }
     }
@@ -256,6 +383,7 @@ impl SendBox {
         let t = lang.tr();
         let mut submit = false;
         let mut start_repeat = false;
+        self.repeat_send = false;
         let tick = self.auto_tick(ui.ctx());
         ui.horizontal_wrapped(|ui| {
             ui.radio_value(&mut self.mode, InputMode::Text, t.mode_text);
@@ -267,8 +395,11 @@ impl SendBox {
             ui.separator();
             match &self.auto {
                 None => {
-                    labelled_edit(ui, t.repeat_every, &mut self.repeat_every, 50.0);
-                    labelled_edit(ui, t.repeat_times, &mut self.repeat_times, 50.0);
+                    // A value that cannot be used is shown in red at its field, as typed.
+                    let every = parse_number(&self.repeat_every, REPEAT_EVERY, Field::RepeatEvery).err();
+                    let times = parse_number(&self.repeat_times, REPEAT_TIMES, Field::RepeatTimes).err();
+                    checked_edit(ui, lang, t.repeat_every, &mut self.repeat_every, 50.0, every.as_ref());
+                    checked_edit(ui, lang, t.repeat_times, &mut self.repeat_times, 50.0, times.as_ref());
                     start_repeat = ui.button(t.repeat).on_hover_text(t.repeat_tip).clicked();
                 }
                 Some(a) => {
@@ -309,11 +440,10 @@ impl SendBox {
                 InputMode::Hex => t.send_hint_hex,
             };
             let width = (ui.available_width() - 90.0).max(120.0);
-            let edit = egui::TextEdit::singleline(&mut self.text)
-                .hint_text(hint)
-                .desired_width(width)
-                .id_salt((id, "message"));
-            let resp = ui.add(edit).labelled_by(l.id);
+            let resp = capped_edit(ui, true, &mut self.text, MAX_MESSAGE_CHARS, |e| {
+                e.hint_text(hint).desired_width(width).id_salt((id, "message"))
+            })
+            .labelled_by(l.id);
             if resp.has_focus() {
                 let (up, down) = ui.input(|i| (i.key_pressed(egui::Key::ArrowUp), i.key_pressed(egui::Key::ArrowDown)));
                 if up || down {
@@ -335,15 +465,22 @@ impl SendBox {
             ui.colored_label(RED, e);
         }
         if tick.is_some() {
+            self.repeat_send = true;
             return tick;
         }
         if !submit && !start_repeat {
             return None;
         }
-        let bytes = self.bytes(lang, *encoding)?;
         if start_repeat {
-            let every = parse_number(&self.repeat_every, 1..=3_600_000u64, crate::engine::problem::Op::Send, "every");
-            let times = parse_number(&self.repeat_times, 1..=100_000u32, crate::engine::problem::Op::Send, "times");
+            let every = parse_number(&self.repeat_every, REPEAT_EVERY, Field::RepeatEvery);
+            let times = parse_number(&self.repeat_times, REPEAT_TIMES, Field::RepeatTimes);
+            // The counts first: a bad count is named even while the box is empty.
+            if let (Err(p), _) | (_, Err(p)) = (&every, &times) {
+                self.error = Some(i18n::problem(lang, p));
+                return None;
+            }
+            let bytes = self.bytes(lang, *encoding)?;
+            self.repeat_send = true;
             match (every, times) {
                 (Ok(ms), Ok(n)) => {
                     let every = std::time::Duration::from_millis(ms);
@@ -360,8 +497,9 @@ impl SendBox {
                     return None;
                 }
             }
+            return Some(bytes);
         }
-        Some(bytes)
+        self.bytes(lang, *encoding)
     }
 
     /// The bytes the box holds, or an error shown under it.
@@ -428,7 +566,8 @@ impl SendBox {
     }
 
     pub fn sent(&mut self) {
-        if self.auto.is_some() {
+        // A repeat's sends (its last one too) keep the message for the next repeat.
+        if self.auto.is_some() || self.repeat_send {
             self.error = None;
             return;
         }
@@ -465,13 +604,18 @@ pub fn status_line(
     lang: Lang,
     state: &str,
     color: Color32,
-    wire: &Wire,
+    wire: &mut Wire,
     shared: Shared<'_>,
     extra: Option<String>,
 ) {
     let t = lang.tr();
-    let c = wire.counters(shared.store);
+    let c = wire.shown_counters(shared.store);
     ui.horizontal_wrapped(|ui| {
+        // First in the row: the state and the counters that follow change length as traffic
+        // comes, so the button never moves under the pointer.
+        if ui.small_button(t.reset_counters).on_hover_text(t.reset_counters_tip).clicked() {
+            wire.reset_counters(shared.store);
+        }
         let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
         ui.painter().circle_filled(rect.center(), 5.0, color);
         ui.label(RichText::new(state).strong());
@@ -590,12 +734,7 @@ pub fn port_holder(addr: std::net::SocketAddr, tcp: bool) -> Option<String> {
 
 /// Parses a receive buffer size typed by the user (1 byte to 16 MiB).
 pub fn parse_recv_buffer(text: &str) -> Result<usize, Problem> {
-    parse_number(
-        text,
-        1..=16 * 1024 * 1024,
-        crate::engine::problem::Op::Option,
-        "receive buffer: use 1 to 16777216 bytes, not",
-    )
+    parse_number(text, 1..=16 * 1024 * 1024, Field::RecvBuffer)
 }
 
 /// Parses a framing typed by the user (`none`, `line`, `len16`, …).
@@ -603,16 +742,20 @@ pub fn parse_framing(text: &str) -> Result<crate::codec::framing::Framing, Probl
     crate::codec::framing::Framing::parse(text).map_err(|e| Problem::Framing(e.to_string()))
 }
 
-/// A number in `range`, or a problem naming the field.
-pub fn parse_number<T: std::str::FromStr + PartialOrd>(
+/// A number in `range`, or a problem naming the field (translated where it is shown).
+pub fn parse_number<T: std::str::FromStr + PartialOrd + Copy + TryInto<u64>>(
     text: &str,
     range: std::ops::RangeInclusive<T>,
-    op: crate::engine::problem::Op,
-    what: &str,
+    field: Field,
 ) -> Result<T, Problem> {
     match text.trim().parse::<T>() {
         Ok(n) if range.contains(&n) => Ok(n),
-        _ => Err(Problem::Io { op, addr: None, detail: format!("{what} '{}'", text.trim()) }),
+        _ => Err(Problem::OutOfRange {
+            field,
+            min: (*range.start()).try_into().unwrap_or(0),
+            max: (*range.end()).try_into().unwrap_or(u64::MAX),
+            got: text.trim().to_string(),
+        }),
     }
 }
 
