@@ -20,16 +20,26 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use super::hash::{Done, HashKey, Hasher, Job};
 use super::path::{self, PathError};
+use super::proto::ErrCode;
 use super::proto::{LineParser, MAX_LINE, Request, Response};
-use super::{CHUNK, DEFAULT_MAX_CLIENTS, DEFAULT_MAX_FILE_SIZE, FileError, FileProtocol, IoOp, MAX_NAME};
+use super::{
+    CHUNK, DEFAULT_MAX_CLIENTS, DEFAULT_MAX_FILE_SIZE, DEFAULT_MIN_SEND_RATE, FileError, FileProtocol, IoOp, MAX_NAME,
+};
 use crate::engine::problem::Op;
 use crate::engine::{self, CloseReason, Command, ConnId, EventKind, EventSink, Problem, Proto, WAKER, WorkerHandle};
 
 const LISTENER: Token = Token(0);
 /// Tutorial protocol: the name is complete when the client pauses this long.
 const PAUSE: Duration = Duration::from_millis(200);
-/// A client must have sent its request this long after connecting.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// A client must have sent its whole request this long after connecting: a total deadline, which
+/// bytes trickling in (each one within the tutorial's [`PAUSE`]) do not extend.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// A sending client's rate is measured over windows of this length; below
+/// [`FileServerConfig::min_send_rate`] it is dropped at the end of the window.
+pub const RATE_WINDOW: Duration = Duration::from_secs(10);
+/// Clients turned away because the server is full that are being told so (framed: `ERR busy`)
+/// and closed gently at the same time; more are closed at once.
+pub const MAX_TURNED_AWAY: usize = 64;
 /// A client that takes nothing for this long is dropped.
 const STALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// After the last byte, how long we wait for the client to close.
@@ -46,8 +56,12 @@ pub struct FileServerConfig {
     pub protocol: FileProtocol,
     /// Larger files are refused (`ERR too_big`).
     pub max_file_size: u64,
-    /// Clients served at once; more are turned away.
+    /// Clients served at once; more are turned away (framed: `ERR busy`).
     pub max_clients: usize,
+    /// Bytes per second a client being sent a file must take at least, measured over each
+    /// [`RATE_WINDOW`]; slower ones are dropped (`ClientTooSlow`). 0: no minimum (a client that
+    /// takes nothing for 30 s is still dropped).
+    pub min_send_rate: u64,
     pub thread_name: String,
 }
 
@@ -59,6 +73,7 @@ impl Default for FileServerConfig {
             protocol: FileProtocol::Framed,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             max_clients: DEFAULT_MAX_CLIENTS,
+            min_send_rate: DEFAULT_MIN_SEND_RATE,
             thread_name: "file-server".into(),
         }
     }
@@ -145,6 +160,7 @@ fn run(
         listener,
         local,
         clients: HashMap::new(),
+        turned_away: HashMap::new(),
         next_id: 1,
         hasher,
         unsubmitted: Vec::new(),
@@ -165,6 +181,7 @@ fn run(
             match ev.token() {
                 WAKER => {}
                 LISTENER => s.accept_all(&poll),
+                t if s.turned_away.contains_key(&t) => s.drain_turned_away(&poll, t),
                 t => {
                     let readable = ev.is_readable() || ev.is_read_closed();
                     let writable = ev.is_writable() || ev.is_write_closed() || ev.is_error();
@@ -206,6 +223,9 @@ fn run(
             s.close(&poll, c, CloseReason::LocalClose);
         }
     }
+    for (_, mut a) in s.turned_away.drain() {
+        let _ = poll.registry().deregister(&mut a.stream);
+    }
     s.hasher.stop();
     let _ = poll.registry().deregister(&mut s.listener);
     s.sink.emit(None, None, EventKind::Stopped);
@@ -225,6 +245,16 @@ struct Client {
     phase: Phase,
     /// When [`Server::timers`] must look at this client again.
     deadline: Option<Instant>,
+    /// The request must be complete by then ([`REQUEST_TIMEOUT`] after connecting).
+    request_by: Instant,
+}
+
+/// A client turned away because the server is full: told so, our side shut, its request read
+/// and dropped until it closes (closing with its request unread would reset the connection, and
+/// the reset could destroy the `ERR busy` line before it is read).
+struct TurnedAway {
+    stream: mio::net::TcpStream,
+    until: Instant,
 }
 
 enum Phase {
@@ -260,6 +290,18 @@ struct Sending {
     chunk: Vec<u8>,
     pos: usize,
     len: usize,
+    /// The client is dropped if it takes nothing until then ([`STALL_TIMEOUT`]).
+    stall_by: Instant,
+    /// The current [`RATE_WINDOW`] ends then; `window_sent` bytes were taken in it so far.
+    window_end: Instant,
+    window_sent: u64,
+}
+
+impl Sending {
+    /// When the timers must look at this client next.
+    fn deadline(&self, min_rate: u64) -> Instant {
+        if min_rate > 0 { self.stall_by.min(self.window_end) } else { self.stall_by }
+    }
 }
 
 impl Client {
@@ -283,6 +325,7 @@ struct Server {
     listener: mio::net::TcpListener,
     local: SocketAddr,
     clients: HashMap<Token, Client>,
+    turned_away: HashMap<Token, TurnedAway>,
     next_id: ConnId,
     hasher: Hasher,
     /// Hash jobs the full queue did not take yet.
@@ -313,7 +356,13 @@ impl Server {
         }
         let retry = (!self.unsubmitted.is_empty()).then_some(Duration::from_millis(20));
         let now = Instant::now();
-        let next = self.clients.values().filter_map(|c| c.deadline).min().map(|d| d.saturating_duration_since(now));
+        let next = self
+            .clients
+            .values()
+            .filter_map(|c| c.deadline)
+            .chain(self.turned_away.values().map(|a| a.until))
+            .min()
+            .map(|d| d.saturating_duration_since(now));
         match (retry, next) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -338,8 +387,7 @@ impl Server {
     fn accepted(&mut self, poll: &Poll, mut stream: mio::net::TcpStream, peer: SocketAddr) {
         let max = self.cfg.max_clients.max(1);
         if self.clients.len() >= max {
-            self.alive &= self.sink.emit(None, Some(peer), EventKind::Error(Problem::TooManyClients(max)));
-            return; // dropping the stream closes it
+            return self.turn_away(poll, stream, peer, max);
         }
         let id = self.next_id;
         self.next_id += 1;
@@ -354,6 +402,7 @@ impl Server {
             FileProtocol::Tutorial => Phase::Tutorial(Vec::new()),
             FileProtocol::Framed => Phase::Framed(LineParser::new()),
         };
+        let request_by = Instant::now() + REQUEST_TIMEOUT;
         let c = Client {
             id,
             token,
@@ -362,12 +411,45 @@ impl Server {
             stream,
             interest: Interest::READABLE,
             phase,
-            deadline: Some(Instant::now() + REQUEST_TIMEOUT),
+            deadline: Some(request_by),
+            request_by,
         };
         self.alive &= c.emit(&self.sink, EventKind::Connected { local, inbound: true });
         self.clients.insert(token, c);
         // Data may have arrived with the connection.
         self.step(poll, token, |s, c| s.read_request(c));
+    }
+
+    /// The server is full: says so (framed: `ERR busy <why>`; tutorial: nothing, as for any
+    /// refusal), shuts our side and reads the client's request until it closes, for at most
+    /// [`DRAIN_TIMEOUT`]. Never counted as connected.
+    fn turn_away(&mut self, poll: &Poll, mut stream: mio::net::TcpStream, peer: SocketAddr, max: usize) {
+        self.alive &= self.sink.emit(None, Some(peer), EventKind::Error(Problem::TooManyClients(max)));
+        if self.turned_away.len() >= MAX_TURNED_AWAY {
+            return; // dropping the stream closes it
+        }
+        if self.cfg.protocol == FileProtocol::Framed {
+            let line = Response::error(ErrCode::Busy, &FileError::Busy { max }.to_string()).encode();
+            // A fresh socket's buffer takes a short line whole; if not, the client gets less.
+            let _ = stream.write(&line);
+        }
+        if stream.shutdown(Shutdown::Write).is_err() || !drain_quietly(&mut stream, &mut self.buf) {
+            return;
+        }
+        let token = Token(self.next_id as usize);
+        self.next_id += 1;
+        if poll.registry().register(&mut stream, token, Interest::READABLE).is_ok() {
+            self.turned_away.insert(token, TurnedAway { stream, until: Instant::now() + DRAIN_TIMEOUT });
+        }
+    }
+
+    fn drain_turned_away(&mut self, poll: &Poll, t: Token) {
+        let Some(a) = self.turned_away.get_mut(&t) else { return };
+        if !drain_quietly(&mut a.stream, &mut self.buf)
+            && let Some(mut a) = self.turned_away.remove(&t)
+        {
+            let _ = poll.registry().deregister(&mut a.stream);
+        }
     }
 
     /// Runs `f` on one client, then closes it or updates its poll interest.
@@ -441,7 +523,7 @@ impl Server {
                                 let name = std::mem::take(name);
                                 return self.tutorial_request(c, name);
                             }
-                            c.deadline = Some(Instant::now() + PAUSE);
+                            c.deadline = Some((Instant::now() + PAUSE).min(c.request_by));
                         }
                         Phase::Framed(p) => match p.push(&data) {
                             Ok(None) => {}
@@ -546,6 +628,7 @@ impl Server {
             return self.refuse(c, FileError::io(IoOp::Read, None, &e));
         }
         let remaining = if file.is_some() { size - offset } else { 0 };
+        let now = Instant::now();
         c.phase = Phase::Sending(Box::new(Sending {
             head,
             head_sent: 0,
@@ -555,8 +638,11 @@ impl Server {
             chunk: Vec::new(),
             pos: 0,
             len: 0,
+            stall_by: now + STALL_TIMEOUT,
+            window_end: now + RATE_WINDOW,
+            window_sent: 0,
         }));
-        c.deadline = Some(Instant::now() + STALL_TIMEOUT);
+        c.deadline = Some(now + STALL_TIMEOUT);
         self.send_some(c)
     }
 
@@ -604,6 +690,7 @@ impl Server {
                         s.pos += n;
                     }
                     progressed = true;
+                    s.window_sent += n as u64;
                     let ev = EventKind::Tx { data: sent };
                     self.alive &= self.sink.emit_local(Some(c.local), Some(c.id), Some(c.peer), ev);
                 }
@@ -612,8 +699,9 @@ impl Server {
                 Err(e) => return Err(socket_failed(c, &self.sink, Op::Send, &e)),
             }
         };
-        if progressed {
-            c.deadline = Some(Instant::now() + STALL_TIMEOUT);
+        if progressed && let Phase::Sending(s) = &mut c.phase {
+            s.stall_by = Instant::now() + STALL_TIMEOUT;
+            c.deadline = Some(s.deadline(self.cfg.min_send_rate));
         }
         match result {
             Ok(true) => self.finish(c),
@@ -695,22 +783,67 @@ impl Server {
                 c.deadline = None;
                 let peer = Some(c.peer);
                 let secs = REQUEST_TIMEOUT.as_secs();
+                let min = s.cfg.min_send_rate;
                 match &mut c.phase {
                     // The client paused: the name is complete (the tutorial's client sends it
                     // without a newline and waits).
-                    Phase::Tutorial(name) if !name.is_empty() => {
+                    Phase::Tutorial(name) if !name.is_empty() && now < c.request_by => {
                         let name = std::mem::take(name);
                         s.tutorial_request(c, name)
                     }
                     Phase::Tutorial(_) | Phase::Framed(_) => s.refuse(c, FileError::NoRequest { peer, secs }),
+                    Phase::Sending(x) if min > 0 && now >= x.window_end => {
+                        let window = RATE_WINDOW.as_secs().max(1);
+                        let rate = x.window_sent / window;
+                        if rate < min {
+                            let e = FileError::ClientTooSlow { peer, rate, min, secs: window };
+                            s.log(c, &e);
+                            return Err(reset(c));
+                        }
+                        (x.window_end, x.window_sent) = (now + RATE_WINDOW, 0);
+                        c.deadline = Some(x.deadline(min));
+                        Ok(())
+                    }
+                    Phase::Sending(x) if now < x.stall_by => {
+                        c.deadline = Some(x.deadline(min));
+                        Ok(())
+                    }
                     Phase::Sending(_) => {
                         s.log(c, &FileError::ClientStalled { peer, secs: STALL_TIMEOUT.as_secs() });
-                        Err(CloseReason::LocalClose)
+                        Err(reset(c))
                     }
                     Phase::Draining => Err(CloseReason::LocalClose),
                     Phase::Hashing(_) => Ok(()),
                 }
             });
         }
+        let gone: Vec<Token> = self.turned_away.iter().filter(|(_, a)| a.until <= now).map(|(t, _)| *t).collect();
+        for t in gone {
+            if let Some(mut a) = self.turned_away.remove(&t) {
+                let _ = poll.registry().deregister(&mut a.stream);
+            }
+        }
     }
+}
+
+/// Makes the coming close a reset (SO_LINGER 0): a client that does not read would otherwise
+/// still be sent the bytes waiting in the kernel, for minutes, after we closed.
+fn reset(c: &Client) -> CloseReason {
+    let _ = socket2::SockRef::from(&c.stream).set_linger(Some(Duration::ZERO));
+    CloseReason::LocalClose
+}
+
+/// Reads and drops what a turned-away client sends. False when it is done: closed, reset, or
+/// more than a request's worth (it is then simply closed).
+fn drain_quietly(stream: &mut mio::net::TcpStream, buf: &mut [u8]) -> bool {
+    for _ in 0..4 {
+        match stream.read(buf) {
+            Ok(0) => return false,
+            Ok(_) => {}
+            Err(e) if engine::would_block(&e) => return true,
+            Err(e) if engine::interrupted(&e) => {}
+            Err(_) => return false,
+        }
+    }
+    false
 }
