@@ -855,3 +855,64 @@ fn clients_reading_slower_than_the_minimum_rate_are_dropped() {
     h.request_stop();
     h.join();
 }
+
+/// Runs the test `name` of this test binary alone in a child process with `SOCKLAB_CHILD` set
+/// (for tests that change process-wide state, like the file descriptor limit).
+fn run_alone_in_a_child(name: &str) {
+    let exe = std::env::current_exe().unwrap();
+    let o = output_within(
+        Command::new(exe).args(["--exact", name, "--nocapture", "--test-threads=1"]).env("SOCKLAB_CHILD", name),
+    );
+    let (out, err) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success() && out.contains("1 passed"), "the child failed:\n{out}\n{err}");
+    eprint!("{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn accept_is_retried_after_running_out_of_file_descriptors() {
+    use socklab::engine::Problem;
+    const NAME: &str = "accept_is_retried_after_running_out_of_file_descriptors";
+    if std::env::var("SOCKLAB_CHILD").as_deref() != Ok(NAME) {
+        return run_alone_in_a_child(NAME);
+    }
+    // From here on, in a process of its own.
+    let d = dirs();
+    std::fs::write(d.share.join("a.txt"), "abc").unwrap();
+    let (mut h, local, events) = lib_server(FileServerConfig { root: d.share.clone(), ..Default::default() });
+    // Lower (never raise) the soft limit, like `ulimit -n 256`, then use up every descriptor.
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
+    lim.rlim_cur = lim.rlim_cur.min(256);
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0);
+    let client = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    let mut hog = Vec::new();
+    let full = loop {
+        match std::fs::File::open("/dev/null") {
+            Ok(f) => hog.push(f),
+            Err(e) => break e,
+        }
+        assert!(hog.len() < 1000, "the limit did not apply");
+    };
+    assert_eq!(full.raw_os_error(), Some(libc::EMFILE));
+    // The kernel completes the connection into the listen queue; the server cannot accept it.
+    client.connect(&local.into()).unwrap();
+    let mut stream: TcpStream = client.into();
+    stream.write_all(b"GET 0 a.txt\n").unwrap();
+    let mut seen = Vec::new();
+    wait_event(&events, &mut seen, LIMIT, "an accept error", |e| matches!(e.kind, EventKind::Error(_)));
+    // Several retries fail meanwhile.
+    std::thread::sleep(Duration::from_millis(500));
+    let freed_at = Instant::now();
+    drop(hog);
+    stream.set_read_timeout(Some(LIMIT)).unwrap();
+    let mut got = Vec::new();
+    stream.read_to_end(&mut got).unwrap();
+    eprintln!("served {:?} after the descriptors were freed", freed_at.elapsed());
+    assert_eq!(String::from_utf8_lossy(&got), format!("OK 3 {}\nabc", sha_hex(b"abc")));
+    h.request_stop();
+    h.join();
+    seen.extend(events.try_iter());
+    let errors: Vec<&EventKind> = seen.iter().map(|e| &e.kind).filter(|k| matches!(k, EventKind::Error(_))).collect();
+    assert_eq!(errors, [&EventKind::Error(Problem::TooManyOpenFiles)], "reported once, not at every retry");
+}

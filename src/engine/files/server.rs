@@ -40,6 +40,13 @@ pub const RATE_WINDOW: Duration = Duration::from_secs(10);
 /// Clients turned away because the server is full that are being told so (framed: `ERR busy`)
 /// and closed gently at the same time; more are closed at once.
 pub const MAX_TURNED_AWAY: usize = 64;
+/// Accepting failed (e.g. the process ran out of file descriptors, EMFILE): the first retry comes
+/// this long after, then twice as long each time, up to [`ACCEPT_RETRY_MAX`]. Edge-triggered
+/// readiness does not fire again for clients already waiting, so without the retry they would
+/// wait until yet another client connects.
+pub const ACCEPT_RETRY_MIN: Duration = Duration::from_millis(50);
+/// The longest wait between two accept retries.
+pub const ACCEPT_RETRY_MAX: Duration = Duration::from_secs(1);
 /// A client that takes nothing for this long is dropped.
 const STALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// After the last byte, how long we wait for the client to close.
@@ -161,6 +168,9 @@ fn run(
         local,
         clients: HashMap::new(),
         turned_away: HashMap::new(),
+        accept_retry: None,
+        accept_backoff: ACCEPT_RETRY_MIN,
+        accept_failing: false,
         next_id: 1,
         hasher,
         unsubmitted: Vec::new(),
@@ -215,6 +225,9 @@ fn run(
             s.step(&poll, t, |s, c| s.send_some(c));
         }
         s.timers(&poll);
+        if s.accept_retry.is_some_and(|t| t <= Instant::now()) {
+            s.accept_all(&poll);
+        }
         s.sink.flush();
     }
     let all: Vec<Token> = s.clients.keys().copied().collect();
@@ -326,6 +339,11 @@ struct Server {
     local: SocketAddr,
     clients: HashMap<Token, Client>,
     turned_away: HashMap<Token, TurnedAway>,
+    /// Accepting failed: try again then ([`ACCEPT_RETRY_MIN`]…[`ACCEPT_RETRY_MAX`]).
+    accept_retry: Option<Instant>,
+    accept_backoff: Duration,
+    /// The accept failure was reported; not again until an accept succeeds.
+    accept_failing: bool,
     next_id: ConnId,
     hasher: Hasher,
     /// Hash jobs the full queue did not take yet.
@@ -361,6 +379,7 @@ impl Server {
             .values()
             .filter_map(|c| c.deadline)
             .chain(self.turned_away.values().map(|a| a.until))
+            .chain(self.accept_retry)
             .min()
             .map(|d| d.saturating_duration_since(now));
         match (retry, next) {
@@ -370,14 +389,26 @@ impl Server {
     }
 
     fn accept_all(&mut self, poll: &Poll) {
+        self.accept_retry = None;
         loop {
             match self.listener.accept() {
-                Ok((stream, peer)) => self.accepted(poll, stream, peer),
+                Ok((stream, peer)) => {
+                    (self.accept_failing, self.accept_backoff) = (false, ACCEPT_RETRY_MIN);
+                    self.accepted(poll, stream, peer);
+                }
                 Err(e) if engine::would_block(&e) => return,
-                Err(e) if engine::interrupted(&e) => {}
+                // That one client gave up before we accepted it; the others are still queued.
+                Err(e) if engine::interrupted(&e) || e.kind() == io::ErrorKind::ConnectionAborted => {}
                 Err(e) => {
-                    let p = Problem::from_io(Op::Accept, Some(self.local), &e);
-                    self.alive &= self.sink.emit(None, None, EventKind::Error(p));
+                    // EMFILE and the like: the clients stay queued, and no new readiness comes
+                    // for them, so try again later; say it once, not at every retry.
+                    if !self.accept_failing {
+                        self.accept_failing = true;
+                        let p = Problem::from_io(Op::Accept, Some(self.local), &e);
+                        self.alive &= self.sink.emit(None, None, EventKind::Error(p));
+                    }
+                    self.accept_retry = Some(Instant::now() + self.accept_backoff);
+                    self.accept_backoff = (self.accept_backoff * 2).min(ACCEPT_RETRY_MAX);
                     return;
                 }
             }
