@@ -916,3 +916,93 @@ fn accept_is_retried_after_running_out_of_file_descriptors() {
     let errors: Vec<&EventKind> = seen.iter().map(|e| &e.kind).filter(|k| matches!(k, EventKind::Error(_))).collect();
     assert_eq!(errors, [&EventKind::Error(Problem::TooManyOpenFiles)], "reported once, not at every retry");
 }
+
+/// A folder for big sparse files: tmpfs when there is one (holes are read without allocating).
+fn sparse_dir() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir_in("/dev/shm").or_else(|_| tempfile::tempdir()).unwrap();
+    let base = std::fs::canonicalize(tmp.path()).unwrap();
+    (tmp, base)
+}
+
+fn count_closed(seen: &[socklab::engine::Event]) -> usize {
+    seen.iter().filter(|e| matches!(e.kind, EventKind::Closed { .. })).count()
+}
+
+#[test]
+fn departed_clients_free_their_slots_and_their_hashing_at_once() {
+    let (_tmp, share) = sparse_dir();
+    for i in 0..10 {
+        std::fs::File::create(share.join(format!("big{i}.bin"))).unwrap().set_len(64 << 30).unwrap();
+    }
+    std::fs::write(share.join("tiny.txt"), "abc").unwrap();
+    let cfg = FileServerConfig { root: share.clone(), max_clients: 10, max_file_size: u64::MAX, ..Default::default() };
+    let (mut h, local, events) = lib_server(cfg);
+    let mut seen = Vec::new();
+    let clients: Vec<TcpStream> = (0..10)
+        .map(|i| {
+            let mut s = TcpStream::connect(local).unwrap();
+            s.write_all(format!("GET 0 big{i}.bin\n").as_bytes()).unwrap();
+            s
+        })
+        .collect();
+    for i in 0..10 {
+        let line = format!("GET 0 big{i}.bin\n").into_bytes();
+        wait_event(
+            &events,
+            &mut seen,
+            LIMIT,
+            "a request",
+            |e| matches!(&e.kind, EventKind::Rx { data, .. } if *data == line),
+        );
+    }
+    // All ten leave at once, with a reset (as a cancelled `file-get` does).
+    for s in clients {
+        socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO)).unwrap();
+    }
+    let left = Instant::now();
+    let deadline = left + LIMIT;
+    while count_closed(&seen) < 10 {
+        match events.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(e) => seen.push(e),
+            Err(_) => panic!("{} of 10 departed clients closed within {LIMIT:?}", count_closed(&seen)),
+        }
+    }
+    eprintln!("the 10 departed clients were closed {:?} after they left", left.elapsed());
+    // The next client gets a slot, and its 3-byte file without waiting for 640 GiB of hashing.
+    let asked = Instant::now();
+    let got = raw(&local.to_string(), b"GET 0 tiny.txt\n");
+    eprintln!("the next client's 3-byte file came in {:?}", asked.elapsed());
+    assert_eq!(String::from_utf8_lossy(&got), format!("OK 3 {}\nabc", sha_hex(b"abc")));
+    h.request_stop();
+    h.join();
+}
+
+#[test]
+fn a_cancelled_download_frees_the_server_at_once() {
+    let (_tmp, share) = sparse_dir();
+    std::fs::File::create(share.join("big.bin")).unwrap().set_len(64 << 30).unwrap();
+    let d = dirs();
+    let cfg = FileServerConfig { root: share.clone(), max_file_size: u64::MAX, ..Default::default() };
+    let (mut h, local, events) = lib_server(cfg);
+    let progress = Arc::new(Progress::new());
+    let (sink, _client_events) = EventSink::channel(None);
+    let cfg = DownloadConfig {
+        connect: local.to_string(),
+        name: "big.bin".into(),
+        out_dir: d.out.clone(),
+        max_size: u64::MAX,
+        ..DownloadConfig::default()
+    };
+    let p = progress.clone();
+    let worker = std::thread::spawn(move || files::download(&cfg, &p, &sink));
+    let mut seen = Vec::new();
+    wait_event(&events, &mut seen, LIMIT, "the request", |e| matches!(&e.kind, EventKind::Rx { .. }));
+    progress.cancel();
+    assert_eq!(worker.join().unwrap(), Err(FileError::Cancelled));
+    let closed = wait_event(&events, &mut seen, LIMIT, "the server closing the cancelled client", |e| {
+        matches!(e.kind, EventKind::Closed { .. })
+    });
+    assert_eq!(closed.kind, EventKind::Closed { reason: socklab::engine::CloseReason::Reset });
+    h.request_stop();
+    h.join();
+}

@@ -278,7 +278,13 @@ impl<'a> Download<'a> {
             Err(FileError::Net(_)) => CloseReason::Failed,
             Err(_) => CloseReason::LocalClose,
         };
-        let _ = stream.shutdown(Shutdown::Both);
+        if matches!(result, Err(FileError::Cancelled)) {
+            // Abort with a reset: a server still hashing the file for us cannot tell a polite
+            // close from a half-close, but it sees a reset, and stops working for us at once.
+            let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+        } else {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
         self.emit(peer, EventKind::Closed { reason });
         result
     }

@@ -18,7 +18,7 @@ use crossbeam_channel::{Receiver, TryRecvError};
 use mio::{Events, Interest, Poll, Token, Waker};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use super::hash::{Done, HashKey, Hasher, Job};
+use super::hash::{Done, HashKey, Hasher, Job, Msg};
 use super::path::{self, PathError};
 use super::proto::ErrCode;
 use super::proto::{LineParser, MAX_LINE, Request, Response};
@@ -346,8 +346,8 @@ struct Server {
     accept_failing: bool,
     next_id: ConnId,
     hasher: Hasher,
-    /// Hash jobs the full queue did not take yet.
-    unsubmitted: Vec<Job>,
+    /// Hash jobs and cancellations the full queue did not take yet.
+    unsubmitted: Vec<Msg>,
     /// Clients that used up their write batch and can take more.
     more: Vec<Token>,
     buf: Vec<u8>,
@@ -504,6 +504,9 @@ impl Server {
     }
 
     fn close(&mut self, poll: &Poll, mut c: Client, reason: CloseReason) {
+        if matches!(c.phase, Phase::Hashing(_)) {
+            self.cancel_hashing(c.token);
+        }
         let _ = poll.registry().deregister(&mut c.stream);
         if reason == CloseReason::LocalClose {
             let _ = c.stream.shutdown(Shutdown::Both);
@@ -516,6 +519,7 @@ impl Server {
             match c.phase {
                 Phase::Tutorial(_) | Phase::Framed(_) if readable => s.read_request(c)?,
                 Phase::Draining if readable => s.drain(c)?,
+                Phase::Hashing(_) if readable => s.watch(c)?,
                 _ => {}
             }
             match c.phase {
@@ -622,7 +626,7 @@ impl Server {
             let head = Response::Ok { size, sha256 }.encode();
             return self.start_sending(c, head, Some(file), offset, size, name);
         }
-        if let Err(job) = self.hasher.submit(Job { token: c.token, key: key.clone() }) {
+        if let Err(job) = self.hasher.submit(Msg::Job(Job { token: c.token, key: key.clone() })) {
             self.unsubmitted.push(job);
         }
         c.phase = Phase::Hashing(Box::new(Prepared { name, file, size, offset, key }));
@@ -745,6 +749,31 @@ impl Server {
         }
     }
 
+    /// While its file is hashed: notices a client that resets (it has gone: its job is
+    /// cancelled as it is closed) and logs anything it sends after its request. A client that
+    /// only closes its sending side (SockLab's own, `nc -N`) may still be waiting for the file.
+    fn watch(&mut self, c: &mut Client) -> Step {
+        loop {
+            match c.stream.read(&mut self.buf) {
+                // After its FIN, a reset is no longer returned by reads, only left as the
+                // socket's error (EPIPE).
+                Ok(0) => {
+                    return match c.stream.take_error() {
+                        Ok(None) => Ok(()),
+                        Ok(Some(_)) | Err(_) => Err(CloseReason::Reset),
+                    };
+                }
+                Ok(n) => {
+                    let data = self.buf[..n].to_vec();
+                    self.alive &= c.emit(&self.sink, EventKind::Rx { data, lost: 0 });
+                }
+                Err(e) if engine::would_block(&e) => return Ok(()),
+                Err(e) if engine::interrupted(&e) => {}
+                Err(e) => return Err(socket_failed(c, &self.sink, Op::Recv, &e)),
+            }
+        }
+    }
+
     /// Everything is sent: shut our side (the client's recv returns b'') and wait for its close.
     fn finish(&mut self, c: &mut Client) -> Step {
         match c.stream.shutdown(Shutdown::Write) {
@@ -794,13 +823,28 @@ impl Server {
     }
 
     fn retry_jobs(&mut self) {
-        for job in std::mem::take(&mut self.unsubmitted) {
-            if !self.clients.contains_key(&job.token) {
+        for msg in std::mem::take(&mut self.unsubmitted) {
+            if let Msg::Job(job) = &msg
+                && !self.clients.contains_key(&job.token)
+            {
                 continue;
             }
-            if let Err(job) = self.hasher.submit(job) {
-                self.unsubmitted.push(job);
+            if let Err(msg) = self.hasher.submit(msg) {
+                self.unsubmitted.push(msg);
             }
+        }
+    }
+
+    /// The client waiting for a sum has gone: its job is withdrawn, or cancelled (the hashing
+    /// thread closes the file, unless other clients wait for the same one).
+    fn cancel_hashing(&mut self, token: Token) {
+        let queued = self.unsubmitted.len();
+        self.unsubmitted.retain(|m| !matches!(m, Msg::Job(j) if j.token == token));
+        if self.unsubmitted.len() < queued {
+            return;
+        }
+        if let Err(msg) = self.hasher.submit(Msg::Cancel(token)) {
+            self.unsubmitted.push(msg);
         }
     }
 
