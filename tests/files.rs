@@ -1006,3 +1006,41 @@ fn a_cancelled_download_frees_the_server_at_once() {
     h.request_stop();
     h.join();
 }
+
+#[test]
+fn a_small_file_is_not_kept_waiting_behind_big_files_of_clients_that_closed() {
+    let (_tmp, share) = sparse_dir();
+    for i in 0..10 {
+        std::fs::File::create(share.join(format!("big{i}.bin"))).unwrap().set_len(64 << 30).unwrap();
+    }
+    std::fs::write(share.join("tiny.txt"), "abc").unwrap();
+    let cfg = FileServerConfig { root: share.clone(), max_file_size: u64::MAX, ..Default::default() };
+    let (mut h, local, events) = lib_server(cfg);
+    let mut seen = Vec::new();
+    let clients: Vec<TcpStream> = (0..10)
+        .map(|i| {
+            let mut s = TcpStream::connect(local).unwrap();
+            s.write_all(format!("GET 0 big{i}.bin\n").as_bytes()).unwrap();
+            s
+        })
+        .collect();
+    for i in 0..10 {
+        let line = format!("GET 0 big{i}.bin\n").into_bytes();
+        wait_event(
+            &events,
+            &mut seen,
+            LIMIT,
+            "a request",
+            |e| matches!(&e.kind, EventKind::Rx { data, .. } if *data == line),
+        );
+    }
+    // They close politely: the server cannot tell that from a half-close (see
+    // docs/reliability.md), so their files are still hashed, but by turns.
+    drop(clients);
+    let asked = Instant::now();
+    let got = raw(&local.to_string(), b"GET 0 tiny.txt\n");
+    eprintln!("behind 10 x 64 GiB being hashed, the 3-byte file came in {:?}", asked.elapsed());
+    assert_eq!(String::from_utf8_lossy(&got), format!("OK 3 {}\nabc", sha_hex(b"abc")));
+    h.request_stop();
+    h.join();
+}
