@@ -1602,6 +1602,7 @@ fn run_file_get(a: FileGetArgs) -> Result<(), Failure> {
         protocol,
         overwrite: a.overwrite,
         resume: !a.no_resume,
+        max_size: files::DEFAULT_MAX_FILE_SIZE,
     };
     let progress = std::sync::Arc::new(Progress::new());
     let (sink, events) = EventSink::channel(None);

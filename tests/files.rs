@@ -567,3 +567,480 @@ fn cancel_stops_a_download_promptly_and_saves_nothing() {
     finished.send(()).unwrap();
     server.join().unwrap();
 }
+
+/// A hand-written server for one connection: reads the request (up to its newline or a pause),
+/// then lets `answer` write whatever it likes.
+fn fake_server(answer: impl FnOnce(&mut TcpStream) + Send + 'static) -> (String, std::thread::JoinHandle<()>) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    let t = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+        s.set_write_timeout(Some(LIMIT)).unwrap();
+        let mut req = [0u8; 256];
+        let _ = s.read(&mut req);
+        answer(&mut s);
+    });
+    (addr, t)
+}
+
+fn lib_download(cfg: &DownloadConfig) -> (Result<files::Downloaded, FileError>, Progress) {
+    let (sink, _events) = EventSink::channel(None);
+    let progress = Progress::new();
+    let r = files::download(cfg, &progress, &sink);
+    (r, progress)
+}
+
+#[test]
+fn tutorial_download_stops_at_the_size_limit() {
+    let d = dirs();
+    const MAX: u64 = 1 << 20;
+    // A hostile server: streams up to 64 MiB (or until the client goes), never saying how much.
+    let (addr, server) = fake_server(|s| {
+        let chunk = vec![0x5au8; 64 * 1024];
+        for _ in 0..1024 {
+            if s.write_all(&chunk).is_err() {
+                return;
+            }
+        }
+    });
+    let cfg = DownloadConfig {
+        connect: addr,
+        name: "endless.bin".into(),
+        out_dir: d.out.clone(),
+        protocol: FileProtocol::Tutorial,
+        max_size: MAX,
+        ..DownloadConfig::default()
+    };
+    let (r, progress) = lib_download(&cfg);
+    assert_eq!(r, Err(FileError::DownloadOverLimit { max: MAX }));
+    assert!(progress.received() <= MAX, "{} bytes kept", progress.received());
+    assert!(!d.out.join("endless.bin").exists());
+    assert!(!d.out.join("endless.bin.socklab-part").exists(), "the partial file is deleted");
+    server.join().unwrap();
+    let text = r.unwrap_err().to_string();
+    assert_eq!(
+        text,
+        "the server sent more than the download limit of 1048576 bytes; stopped and deleted the partial file"
+    );
+
+    // Exactly the limit is fine.
+    let (addr, server) = fake_server(|s| s.write_all(&vec![1u8; MAX as usize]).unwrap());
+    let (r, _) = lib_download(&DownloadConfig { connect: addr, ..cfg });
+    assert_eq!(r.unwrap().bytes, MAX);
+    server.join().unwrap();
+    assert_eq!(DownloadConfig::default().max_size, files::DEFAULT_MAX_FILE_SIZE);
+}
+
+#[test]
+fn framed_download_refuses_an_announced_size_over_the_limit() {
+    let d = dirs();
+    let (addr, server) = fake_server(|s| {
+        let _ = s.write_all(format!("OK 2147483648 {}\n", "ab".repeat(32)).as_bytes());
+        let _ = s.write_all(&[0u8; 64 * 1024]);
+    });
+    let cfg =
+        DownloadConfig { connect: addr, name: "huge.bin".into(), out_dir: d.out.clone(), ..DownloadConfig::default() };
+    let (r, _) = lib_download(&cfg);
+    assert_eq!(r, Err(FileError::DownloadTooBig { size: 2_147_483_648, max: files::DEFAULT_MAX_FILE_SIZE }));
+    assert!(!d.out.join("huge.bin.socklab-part").exists(), "nothing was written");
+    server.join().unwrap();
+}
+
+#[test]
+fn a_server_sending_more_than_it_announced_leaves_no_oversize_part_file() {
+    let d = dirs();
+    let (addr, server) = fake_server(|s| {
+        let _ = s.write_all(format!("OK 10 {}\n", sha_hex(b"0123456789")).as_bytes());
+        let _ = s.write_all(b"0123456789 and ten more");
+    });
+    let cfg =
+        DownloadConfig { connect: addr, name: "ten.txt".into(), out_dir: d.out.clone(), ..DownloadConfig::default() };
+    let (r, _) = lib_download(&cfg);
+    // `actual` counts what had arrived when the client stopped reading: 11 to 23 bytes.
+    assert!(matches!(r, Err(FileError::SizeMismatch { expected: 10, actual: 11..=23 })), "{r:?}");
+    let part = std::fs::metadata(d.out.join("ten.txt.socklab-part")).map(|m| m.len()).unwrap_or(0);
+    assert!(part <= 10, "the part file has {part} bytes, more than the file's 10: resuming would fail");
+    server.join().unwrap();
+}
+
+#[test]
+fn a_part_file_longer_than_the_file_is_started_over() {
+    let d = dirs();
+    let body = random_bytes(100, 3);
+    std::fs::write(d.share.join("a.bin"), &body).unwrap();
+    std::fs::write(d.out.join("a.bin.socklab-part"), random_bytes(150, 4)).unwrap();
+    let srv = Server::start(&d.share, &[]);
+    let v = json_of(&file_get(&srv.addr(), "a.bin", &d.out, &[]));
+    assert_eq!((v["resumed_from"].as_u64(), v["verified"].as_bool()), (Some(0), Some(true)));
+    assert!(std::fs::read(d.out.join("a.bin")).unwrap() == body);
+    assert!(!d.out.join("a.bin.socklab-part").exists());
+}
+
+#[test]
+fn download_creates_its_output_folder() {
+    let d = dirs();
+    std::fs::write(d.share.join("a.txt"), "into a new folder\n").unwrap();
+    let srv = Server::start(&d.share, &[]);
+    let out = d.out.join("new").join("sub");
+    let v = json_of(&file_get(&srv.addr(), "a.txt", &out, &[]));
+    assert_eq!(v["verified"], true);
+    assert_eq!(std::fs::read_to_string(out.join("a.txt")).unwrap(), "into a new folder\n");
+    // A file where the folder should be is an error, before connecting.
+    let err = stderr_of(&file_get(&srv.addr(), "a.txt", &out.join("a.txt"), &["--overwrite"]));
+    assert!(err.contains("cannot create"), "{err}");
+}
+
+/// A library file server on `127.0.0.1:0` and its events.
+fn lib_server(
+    cfg: FileServerConfig,
+) -> (socklab::engine::WorkerHandle, std::net::SocketAddr, crossbeam_channel::Receiver<socklab::engine::Event>) {
+    let (sink, events) = EventSink::channel(None);
+    let h = files::start(FileServerConfig { bind: "127.0.0.1:0".into(), ..cfg }, sink).unwrap();
+    let local = match events.recv_timeout(LIMIT).unwrap().kind {
+        EventKind::Listening { local } => local,
+        other => panic!("{other:?}"),
+    };
+    (h, local, events)
+}
+
+/// Waits (at most `within`) for an event that `f` picks, keeping the others in `seen`.
+fn wait_event(
+    events: &crossbeam_channel::Receiver<socklab::engine::Event>,
+    seen: &mut Vec<socklab::engine::Event>,
+    within: Duration,
+    what: &str,
+    f: impl Fn(&socklab::engine::Event) -> bool,
+) -> socklab::engine::Event {
+    if let Some(e) = seen.iter().find(|e| f(e)) {
+        return e.clone();
+    }
+    let deadline = Instant::now() + within;
+    loop {
+        match events.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(e) => {
+                seen.push(e.clone());
+                if f(&e) {
+                    return e;
+                }
+            }
+            Err(_) => {
+                panic!("no {what} within {within:?}; saw {:#?}", seen.iter().map(|e| &e.kind).collect::<Vec<_>>())
+            }
+        }
+    }
+}
+
+fn file_error(e: &socklab::engine::Event) -> Option<&FileError> {
+    match &e.kind {
+        EventKind::Error(socklab::engine::Problem::File(f)) => Some(f),
+        _ => None,
+    }
+}
+
+#[test]
+fn tutorial_request_deadline_is_total_however_the_bytes_trickle() {
+    let d = dirs();
+    std::fs::write(d.share.join("aaaa"), "x").unwrap();
+    let cfg = FileServerConfig { root: d.share.clone(), protocol: FileProtocol::Tutorial, ..Default::default() };
+    let (mut h, local, events) = lib_server(cfg);
+    let mut s = TcpStream::connect(local).unwrap();
+    // One byte every 100 ms, each within the tutorial's 200 ms pause, for at most 14 s.
+    s.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let start = Instant::now();
+    let closed_after = loop {
+        assert!(start.elapsed() < Duration::from_secs(14), "the server still listens after {:?}", start.elapsed());
+        if s.write_all(b"a").is_err() {
+            break start.elapsed();
+        }
+        let mut b = [0u8; 16];
+        match s.read(&mut b) {
+            Ok(0) => break start.elapsed(),
+            Ok(n) => panic!("the server answered {:?}", &b[..n]),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(_) => break start.elapsed(),
+        }
+    };
+    eprintln!("the trickling client was closed after {closed_after:?}");
+    assert!(closed_after >= files::server::REQUEST_TIMEOUT - Duration::from_millis(300), "{closed_after:?}");
+    let mut seen = Vec::new();
+    let e = wait_event(&events, &mut seen, LIMIT, "a NoRequest error", |e| {
+        matches!(file_error(e), Some(FileError::NoRequest { secs: 10, .. }))
+    });
+    assert!(e.conn.is_some());
+    h.request_stop();
+    h.join();
+}
+
+#[test]
+fn a_client_turned_away_because_the_server_is_full_reads_err_busy() {
+    let d = dirs();
+    std::fs::write(d.share.join("a.txt"), "abc").unwrap();
+    for protocol in [FileProtocol::Framed, FileProtocol::Tutorial] {
+        let cfg = FileServerConfig { root: d.share.clone(), protocol, max_clients: 1, ..Default::default() };
+        let (mut h, local, events) = lib_server(cfg);
+        let mut seen = Vec::new();
+        // The only slot: a client that says nothing yet.
+        let holder = TcpStream::connect(local).unwrap();
+        wait_event(&events, &mut seen, LIMIT, "the first client", |e| matches!(e.kind, EventKind::Connected { .. }));
+        for _ in 0..3 {
+            let mut s = TcpStream::connect(local).unwrap();
+            s.set_read_timeout(Some(LIMIT)).unwrap();
+            let req: &[u8] = if protocol == FileProtocol::Framed { b"GET 0 a.txt\n" } else { b"a.txt" };
+            s.write_all(req).unwrap();
+            let mut got = Vec::new();
+            let r = s.read_to_end(&mut got);
+            assert!(
+                r.is_ok(),
+                "{protocol:?}: {r:?} after {:?} (a reset instead of a close)",
+                String::from_utf8_lossy(&got)
+            );
+            let got = String::from_utf8_lossy(&got).to_string();
+            if protocol == FileProtocol::Framed {
+                assert_eq!(got, "ERR busy the server is already serving 1 clients, its limit; try again later\n");
+            } else {
+                assert_eq!(got, "", "the tutorial protocol has no error messages");
+            }
+        }
+        let turned = seen
+            .iter()
+            .chain(events.try_iter().collect::<Vec<_>>().iter())
+            .filter(|e| e.kind == EventKind::Error(socklab::engine::Problem::TooManyClients(1)))
+            .count();
+        assert!(turned >= 1, "{protocol:?}: the server logs TooManyClients");
+        drop(holder);
+        h.request_stop();
+        h.join();
+    }
+}
+
+#[test]
+fn clients_reading_slower_than_the_minimum_rate_are_dropped() {
+    let d = dirs();
+    std::fs::File::create(d.share.join("big.bin")).unwrap().set_len(256 << 20).unwrap();
+    assert_eq!(FileServerConfig::default().min_send_rate, files::DEFAULT_MIN_SEND_RATE);
+    // 1 MiB/s minimum; the client takes about 20 KiB/s.
+    let min = 1 << 20;
+    let cfg = FileServerConfig {
+        root: d.share.clone(),
+        protocol: FileProtocol::Tutorial,
+        min_send_rate: min,
+        ..Default::default()
+    };
+    let (mut h, local, events) = lib_server(cfg);
+    let mut s = TcpStream::connect(local).unwrap();
+    s.write_all(b"big.bin").unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let start = Instant::now();
+    let mut got = 0u64;
+    let mut b = [0u8; 2048];
+    let ended = loop {
+        assert!(start.elapsed() < 3 * files::server::RATE_WINDOW, "still served after {:?}", start.elapsed());
+        match s.read(&mut b) {
+            Ok(0) => break start.elapsed(),
+            Ok(n) => got += n as u64,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(_) => break start.elapsed(),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    eprintln!("the slow reader got {got} bytes and was dropped after {ended:?}");
+    let mut seen = Vec::new();
+    let e = wait_event(&events, &mut seen, LIMIT, "a ClientTooSlow error", |e| {
+        matches!(file_error(e), Some(FileError::ClientTooSlow { .. }))
+    });
+    let Some(FileError::ClientTooSlow { rate, min: m, secs, .. }) = file_error(&e) else { unreachable!() };
+    assert!(*rate < min && *m == min && *secs == files::server::RATE_WINDOW.as_secs(), "{e:?}");
+    h.request_stop();
+    h.join();
+}
+
+/// Runs the test `name` of this test binary alone in a child process with `SOCKLAB_CHILD` set
+/// (for tests that change process-wide state, like the file descriptor limit).
+fn run_alone_in_a_child(name: &str) {
+    let exe = std::env::current_exe().unwrap();
+    let o = output_within(
+        Command::new(exe).args(["--exact", name, "--nocapture", "--test-threads=1"]).env("SOCKLAB_CHILD", name),
+    );
+    let (out, err) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success() && out.contains("1 passed"), "the child failed:\n{out}\n{err}");
+    eprint!("{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn accept_is_retried_after_running_out_of_file_descriptors() {
+    use socklab::engine::Problem;
+    const NAME: &str = "accept_is_retried_after_running_out_of_file_descriptors";
+    if std::env::var("SOCKLAB_CHILD").as_deref() != Ok(NAME) {
+        return run_alone_in_a_child(NAME);
+    }
+    // From here on, in a process of its own.
+    let d = dirs();
+    std::fs::write(d.share.join("a.txt"), "abc").unwrap();
+    let (mut h, local, events) = lib_server(FileServerConfig { root: d.share.clone(), ..Default::default() });
+    // Lower (never raise) the soft limit, like `ulimit -n 256`, then use up every descriptor.
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
+    lim.rlim_cur = lim.rlim_cur.min(256);
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0);
+    let client = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    let mut hog = Vec::new();
+    let full = loop {
+        match std::fs::File::open("/dev/null") {
+            Ok(f) => hog.push(f),
+            Err(e) => break e,
+        }
+        assert!(hog.len() < 1000, "the limit did not apply");
+    };
+    assert_eq!(full.raw_os_error(), Some(libc::EMFILE));
+    // The kernel completes the connection into the listen queue; the server cannot accept it.
+    client.connect(&local.into()).unwrap();
+    let mut stream: TcpStream = client.into();
+    stream.write_all(b"GET 0 a.txt\n").unwrap();
+    let mut seen = Vec::new();
+    wait_event(&events, &mut seen, LIMIT, "an accept error", |e| matches!(e.kind, EventKind::Error(_)));
+    // Several retries fail meanwhile.
+    std::thread::sleep(Duration::from_millis(500));
+    let freed_at = Instant::now();
+    drop(hog);
+    stream.set_read_timeout(Some(LIMIT)).unwrap();
+    let mut got = Vec::new();
+    stream.read_to_end(&mut got).unwrap();
+    eprintln!("served {:?} after the descriptors were freed", freed_at.elapsed());
+    assert_eq!(String::from_utf8_lossy(&got), format!("OK 3 {}\nabc", sha_hex(b"abc")));
+    h.request_stop();
+    h.join();
+    seen.extend(events.try_iter());
+    let errors: Vec<&EventKind> = seen.iter().map(|e| &e.kind).filter(|k| matches!(k, EventKind::Error(_))).collect();
+    assert_eq!(errors, [&EventKind::Error(Problem::TooManyOpenFiles)], "reported once, not at every retry");
+}
+
+/// A folder for big sparse files: tmpfs when there is one (holes are read without allocating).
+fn sparse_dir() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir_in("/dev/shm").or_else(|_| tempfile::tempdir()).unwrap();
+    let base = std::fs::canonicalize(tmp.path()).unwrap();
+    (tmp, base)
+}
+
+fn count_closed(seen: &[socklab::engine::Event]) -> usize {
+    seen.iter().filter(|e| matches!(e.kind, EventKind::Closed { .. })).count()
+}
+
+#[test]
+fn departed_clients_free_their_slots_and_their_hashing_at_once() {
+    let (_tmp, share) = sparse_dir();
+    for i in 0..10 {
+        std::fs::File::create(share.join(format!("big{i}.bin"))).unwrap().set_len(64 << 30).unwrap();
+    }
+    std::fs::write(share.join("tiny.txt"), "abc").unwrap();
+    let cfg = FileServerConfig { root: share.clone(), max_clients: 10, max_file_size: u64::MAX, ..Default::default() };
+    let (mut h, local, events) = lib_server(cfg);
+    let mut seen = Vec::new();
+    let clients: Vec<TcpStream> = (0..10)
+        .map(|i| {
+            let mut s = TcpStream::connect(local).unwrap();
+            s.write_all(format!("GET 0 big{i}.bin\n").as_bytes()).unwrap();
+            s
+        })
+        .collect();
+    for i in 0..10 {
+        let line = format!("GET 0 big{i}.bin\n").into_bytes();
+        wait_event(
+            &events,
+            &mut seen,
+            LIMIT,
+            "a request",
+            |e| matches!(&e.kind, EventKind::Rx { data, .. } if *data == line),
+        );
+    }
+    // All ten leave at once, with a reset (as a cancelled `file-get` does).
+    for s in clients {
+        socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO)).unwrap();
+    }
+    let left = Instant::now();
+    let deadline = left + LIMIT;
+    while count_closed(&seen) < 10 {
+        match events.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(e) => seen.push(e),
+            Err(_) => panic!("{} of 10 departed clients closed within {LIMIT:?}", count_closed(&seen)),
+        }
+    }
+    eprintln!("the 10 departed clients were closed {:?} after they left", left.elapsed());
+    // The next client gets a slot, and its 3-byte file without waiting for 640 GiB of hashing.
+    let asked = Instant::now();
+    let got = raw(&local.to_string(), b"GET 0 tiny.txt\n");
+    eprintln!("the next client's 3-byte file came in {:?}", asked.elapsed());
+    assert_eq!(String::from_utf8_lossy(&got), format!("OK 3 {}\nabc", sha_hex(b"abc")));
+    h.request_stop();
+    h.join();
+}
+
+#[test]
+fn a_cancelled_download_frees_the_server_at_once() {
+    let (_tmp, share) = sparse_dir();
+    std::fs::File::create(share.join("big.bin")).unwrap().set_len(64 << 30).unwrap();
+    let d = dirs();
+    let cfg = FileServerConfig { root: share.clone(), max_file_size: u64::MAX, ..Default::default() };
+    let (mut h, local, events) = lib_server(cfg);
+    let progress = Arc::new(Progress::new());
+    let (sink, _client_events) = EventSink::channel(None);
+    let cfg = DownloadConfig {
+        connect: local.to_string(),
+        name: "big.bin".into(),
+        out_dir: d.out.clone(),
+        max_size: u64::MAX,
+        ..DownloadConfig::default()
+    };
+    let p = progress.clone();
+    let worker = std::thread::spawn(move || files::download(&cfg, &p, &sink));
+    let mut seen = Vec::new();
+    wait_event(&events, &mut seen, LIMIT, "the request", |e| matches!(&e.kind, EventKind::Rx { .. }));
+    progress.cancel();
+    assert_eq!(worker.join().unwrap(), Err(FileError::Cancelled));
+    let closed = wait_event(&events, &mut seen, LIMIT, "the server closing the cancelled client", |e| {
+        matches!(e.kind, EventKind::Closed { .. })
+    });
+    assert_eq!(closed.kind, EventKind::Closed { reason: socklab::engine::CloseReason::Reset });
+    h.request_stop();
+    h.join();
+}
+
+#[test]
+fn a_small_file_is_not_kept_waiting_behind_big_files_of_clients_that_closed() {
+    let (_tmp, share) = sparse_dir();
+    for i in 0..10 {
+        std::fs::File::create(share.join(format!("big{i}.bin"))).unwrap().set_len(64 << 30).unwrap();
+    }
+    std::fs::write(share.join("tiny.txt"), "abc").unwrap();
+    let cfg = FileServerConfig { root: share.clone(), max_file_size: u64::MAX, ..Default::default() };
+    let (mut h, local, events) = lib_server(cfg);
+    let mut seen = Vec::new();
+    let clients: Vec<TcpStream> = (0..10)
+        .map(|i| {
+            let mut s = TcpStream::connect(local).unwrap();
+            s.write_all(format!("GET 0 big{i}.bin\n").as_bytes()).unwrap();
+            s
+        })
+        .collect();
+    for i in 0..10 {
+        let line = format!("GET 0 big{i}.bin\n").into_bytes();
+        wait_event(
+            &events,
+            &mut seen,
+            LIMIT,
+            "a request",
+            |e| matches!(&e.kind, EventKind::Rx { data, .. } if *data == line),
+        );
+    }
+    // They close politely: the server cannot tell that from a half-close (see
+    // docs/reliability.md), so their files are still hashed, but by turns.
+    drop(clients);
+    let asked = Instant::now();
+    let got = raw(&local.to_string(), b"GET 0 tiny.txt\n");
+    eprintln!("behind 10 x 64 GiB being hashed, the 3-byte file came in {:?}", asked.elapsed());
+    assert_eq!(String::from_utf8_lossy(&got), format!("OK 3 {}\nabc", sha_hex(b"abc")));
+    h.request_stop();
+    h.join();
+}

@@ -107,6 +107,8 @@ pub enum Problem {
     /// UDP: the kernel dropped this many datagrams in total (since the socket was opened)
     /// because the socket's receive buffer was full.
     KernelDrops(u64),
+    /// Accept: the process ran out of file descriptors (EMFILE/ENFILE); accepting is retried.
+    TooManyOpenFiles,
     /// A bug: the worker panicked with this message and stopped; other workers are unaffected.
     WorkerPanicked(String),
     /// The worker's command queue is full.
@@ -131,6 +133,9 @@ impl Problem {
         use io::ErrorKind as K;
         let raw = e.raw_os_error();
         match (op, e.kind(), addr) {
+            _ if op == Op::Accept && matches!(raw, Some(libc::EMFILE) | Some(libc::ENFILE)) => {
+                Problem::TooManyOpenFiles
+            }
             (Op::Bind, K::AddrInUse, Some(a)) => Problem::AddrInUse(a),
             (Op::Bind, K::PermissionDenied, Some(a)) if a.port() < 1024 => Problem::PrivilegedPort(a),
             (Op::Bind, K::AddrNotAvailable, Some(a)) => Problem::AddrNotAvailable(a),

@@ -137,6 +137,7 @@ impl FilesTab {
             protocol: self.protocol,
             max_file_size: max_size << 20,
             max_clients,
+            min_send_rate: files::DEFAULT_MIN_SEND_RATE,
             thread_name: format!("file-server-{}", self.wire.tab),
         };
         match files::start(cfg, self.wire.sink_with_source(SERVER)) {
@@ -173,6 +174,7 @@ impl FilesTab {
             protocol: self.get_protocol,
             overwrite,
             resume: self.resume,
+            max_size: files::DEFAULT_MAX_FILE_SIZE,
         };
         let resumed = match &target {
             Ok(t) if self.resume && self.get_protocol == FileProtocol::Framed => part_len(t),

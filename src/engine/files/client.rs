@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use super::error::{FileError, IoOp, Malformed, Refusal};
-use super::proto::{LineParser, Request, Response};
-use super::{CHUNK, FileProtocol, MAX_NAME, PART_SUFFIX, hex, path};
+use super::proto::{ErrCode, LineParser, Request, Response};
+use super::{CHUNK, DEFAULT_MAX_FILE_SIZE, FileProtocol, MAX_NAME, PART_SUFFIX, hex, path};
 use crate::engine::problem::Op;
 use crate::engine::{self, CloseReason, EventKind, EventSink, Problem, Proto};
 
@@ -41,6 +41,11 @@ pub struct DownloadConfig {
     pub overwrite: bool,
     /// Framed only: continue from an existing `.socklab-part` file.
     pub resume: bool,
+    /// The largest file accepted, in bytes (default [`DEFAULT_MAX_FILE_SIZE`], 1 GiB, the same
+    /// as the server's). Framed: a larger announced size is refused before any byte is written.
+    /// Tutorial (no size announced): the download stops with an error, and the partial file is
+    /// deleted, as soon as the server sends more.
+    pub max_size: u64,
 }
 
 impl Default for DownloadConfig {
@@ -52,6 +57,7 @@ impl Default for DownloadConfig {
             protocol: FileProtocol::Framed,
             overwrite: false,
             resume: true,
+            max_size: DEFAULT_MAX_FILE_SIZE,
         }
     }
 }
@@ -191,10 +197,8 @@ impl<'a> Download<'a> {
     fn new(cfg: &'a DownloadConfig, progress: &'a Progress, sink: &EventSink) -> Result<Self, FileError> {
         let refused = |why| FileError::Refused { name: Some(cfg.name.clone()), peer: None, why };
         let name = local_name(&cfg.name).map_err(refused)?;
-        if !cfg.out_dir.is_dir() {
-            let e = io::Error::new(io::ErrorKind::NotFound, "not a folder");
-            return Err(FileError::io(IoOp::Write, Some(cfg.out_dir.clone()), &e));
-        }
+        // A folder that does not exist yet is made (with its parents), like `mkdir -p`.
+        fs::create_dir_all(&cfg.out_dir).map_err(write_err(IoOp::Create, &cfg.out_dir))?;
         let real = cfg.out_dir.join(&name);
         let part = cfg.out_dir.join(format!("{name}{PART_SUFFIX}"));
         if !cfg.overwrite && fs::symlink_metadata(&real).is_ok() {
@@ -223,6 +227,31 @@ impl<'a> Download<'a> {
     }
 
     fn run(mut self) -> Result<Downloaded, FileError> {
+        loop {
+            let result = self.attempt();
+            // The part file is longer than the file (left by a download of an older or larger
+            // version, or by a server that sent too much): resuming from it can never work, so
+            // it is deleted and the download starts over, once (`resumed_from` is then 0).
+            if self.resumed_from > 0
+                && matches!(
+                    result,
+                    Err(FileError::Server { code: ErrCode::BadOffset, .. } | FileError::BadOffset { .. })
+                )
+            {
+                let _ = fs::remove_file(&self.part);
+                self.resumed_from = 0;
+                self.received = 0;
+                self.sha = Sha256::new();
+                self.expected = None;
+                continue;
+            }
+            result?;
+            return self.save();
+        }
+    }
+
+    /// One connection: sends the request and receives the file into the part file.
+    fn attempt(&mut self) -> Result<(), FileError> {
         // The resumed part counts towards the sum of the whole file.
         if self.resumed_from > 0 {
             let mut f = File::open(&self.part).map_err(write_err(IoOp::Read, &self.part))?;
@@ -249,10 +278,15 @@ impl<'a> Download<'a> {
             Err(FileError::Net(_)) => CloseReason::Failed,
             Err(_) => CloseReason::LocalClose,
         };
-        let _ = stream.shutdown(Shutdown::Both);
+        if matches!(result, Err(FileError::Cancelled)) {
+            // Abort with a reset: a server still hashing the file for us cannot tell a polite
+            // close from a half-close, but it sees a reset, and stops working for us at once.
+            let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+        } else {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
         self.emit(peer, EventKind::Closed { reason });
-        result?;
-        self.save()
+        result
     }
 
     fn emit(&self, peer: SocketAddr, kind: EventKind) {
@@ -331,6 +365,9 @@ impl<'a> Download<'a> {
                             Response::Ok { size, .. } if size < self.resumed_from => {
                                 return Err(FileError::BadOffset { offset: self.resumed_from, size });
                             }
+                            Response::Ok { size, .. } if size > self.cfg.max_size => {
+                                return Err(FileError::DownloadTooBig { size, max: self.cfg.max_size });
+                            }
                             Response::Ok { size, sha256 } => {
                                 self.progress.set_total(size);
                                 self.expected = Some((size, sha256));
@@ -344,6 +381,20 @@ impl<'a> Download<'a> {
                 continue;
             }
             self.emit(peer, EventKind::Rx { data: data.to_vec(), lost: 0 });
+            // Never more than the announced size (framed) or the limit (tutorial) goes to disk.
+            let room = match self.expected {
+                Some((size, _)) => size,
+                None => self.cfg.max_size,
+            }
+            .saturating_sub(self.received);
+            let over = data.len() as u64 > room;
+            if over && self.expected.is_none() {
+                drop(file.take());
+                let _ = fs::remove_file(&self.part);
+                return Err(FileError::DownloadOverLimit { max: self.cfg.max_size });
+            }
+            let arrived = data.len() as u64;
+            let data = &data[..data.len().min(usize::try_from(room).unwrap_or(usize::MAX))];
             if file.is_none() {
                 file = Some(self.open_part()?);
             }
@@ -352,10 +403,9 @@ impl<'a> Download<'a> {
             self.sha.update(data);
             self.received += data.len() as u64;
             self.progress.received.store(self.received, Ordering::Relaxed);
-            if let Some((size, _)) = self.expected
-                && self.received > size
-            {
-                return Err(FileError::SizeMismatch { expected: size, actual: self.received });
+            if over && let Some((size, _)) = self.expected {
+                let actual = self.received - data.len() as u64 + arrived;
+                return Err(FileError::SizeMismatch { expected: size, actual });
             }
         }
         match (self.cfg.protocol, self.expected) {
@@ -478,7 +528,10 @@ mod tests {
         let r = download(&cfg, &Progress::new(), &sink);
         assert_eq!(r, Err(FileError::Exists(dir.path().join("a.txt"))));
         assert!(events.try_recv().is_err(), "nothing was logged: no connection was tried");
-        let missing = DownloadConfig { out_dir: dir.path().join("nope"), name: "b".into(), ..cfg };
-        assert!(matches!(download(&missing, &Progress::new(), &sink), Err(FileError::Io { .. })));
+        // An output "folder" that is a file cannot be made.
+        let not_dir = DownloadConfig { out_dir: dir.path().join("a.txt"), name: "b".into(), ..cfg };
+        let r = download(&not_dir, &Progress::new(), &sink);
+        assert!(matches!(r, Err(FileError::Io { op: IoOp::Create, .. })), "{r:?}");
+        assert!(events.try_recv().is_err(), "no connection was tried");
     }
 }

@@ -58,6 +58,10 @@ pub const KEYS: &[&str] = &[
     "file_err_size_long",
     "file_err_nothing_received",
     "file_err_stalled",
+    "file_err_busy",
+    "file_err_client_too_slow",
+    "file_err_download_too_big",
+    "file_err_download_over_limit",
     "file_err_no_root",
     "file_err_root_missing",
     "file_err_root_not_dir",
@@ -211,6 +215,15 @@ pub enum FileError {
     NothingReceived,
     /// No data from the server for `secs` seconds.
     Stalled { secs: u64 },
+    /// The server is serving `max` clients, its limit, and turned this one away (`ERR busy`).
+    Busy { max: usize },
+    /// The client took only `rate` bytes/s over the last `secs` seconds, less than the server's
+    /// minimum of `min` bytes/s.
+    ClientTooSlow { peer: Option<SocketAddr>, rate: u64, min: u64, secs: u64 },
+    /// Framed download: the server announces `size` bytes, more than the download's limit `max`.
+    DownloadTooBig { size: u64, max: u64 },
+    /// Tutorial download: the server sent more than the download's limit of `max` bytes.
+    DownloadOverLimit { max: u64 },
     /// No shared folder was chosen.
     NoRoot,
     /// The shared folder does not exist.
@@ -232,6 +245,7 @@ impl FileError {
             FileError::TooBig { .. } => ErrCode::TooBig,
             FileError::BadOffset { .. } => ErrCode::BadOffset,
             FileError::BadRequest { .. } | FileError::NoRequest { .. } => ErrCode::BadRequest,
+            FileError::Busy { .. } => ErrCode::Busy,
             _ => ErrCode::IoError,
         }
     }
@@ -245,7 +259,8 @@ impl FileError {
             | FileError::TooBig { peer, .. }
             | FileError::BadRequest { peer, .. }
             | FileError::NoRequest { peer, .. }
-            | FileError::ClientStalled { peer, .. } => *peer = None,
+            | FileError::ClientStalled { peer, .. }
+            | FileError::ClientTooSlow { peer, .. } => *peer = None,
             _ => {}
         }
         e
@@ -378,6 +393,12 @@ impl FileError {
             FileError::SizeMismatch { expected, actual } => fill(&t("file_err_size_long"), &[actual, expected]),
             FileError::NothingReceived => t("file_err_nothing_received").into_owned(),
             FileError::Stalled { secs } => fill(&t("file_err_stalled"), &[secs]),
+            FileError::Busy { max } => fill(&t("file_err_busy"), &[max]),
+            FileError::ClientTooSlow { peer, rate, min, secs } => {
+                fill(&t("file_err_client_too_slow"), &[rate, secs, min, &asked_by(lang, peer)])
+            }
+            FileError::DownloadTooBig { size, max } => fill(&t("file_err_download_too_big"), &[size, max]),
+            FileError::DownloadOverLimit { max } => fill(&t("file_err_download_over_limit"), &[max]),
             FileError::NoRoot => t("file_err_no_root").into_owned(),
             FileError::RootMissing(p) => fill(&t("file_err_root_missing"), &[&p.display()]),
             FileError::RootNotDir(p) => fill(&t("file_err_root_not_dir"), &[&p.display()]),
@@ -524,6 +545,19 @@ mod tests {
                                            refused (the tutorial protocol cannot say which)"
                 .to_string(),
             FileError::Stalled { secs } => format!("no data from the server for {secs} s; giving up"),
+            FileError::Busy { max } => {
+                format!("the server is already serving {max} clients, its limit; try again later")
+            }
+            FileError::ClientTooSlow { peer, rate, min, secs } => format!(
+                "the client took only {rate} bytes/s over {secs} s, less than the minimum of {min} bytes/s{}; closing",
+                asked(peer)
+            ),
+            FileError::DownloadTooBig { size, max } => {
+                format!("the server announces {size} bytes, more than the download limit of {max} bytes")
+            }
+            FileError::DownloadOverLimit { max } => format!(
+                "the server sent more than the download limit of {max} bytes; stopped and deleted the partial file"
+            ),
             FileError::NoRoot => "choose a shared folder first".to_string(),
             FileError::RootMissing(p) => format!("the shared folder {} does not exist", p.display()),
             FileError::RootNotDir(p) => format!("the shared folder {} is a file, not a folder", p.display()),
@@ -605,6 +639,7 @@ mod tests {
             }
             v.push(FileError::NoRequest { peer, secs: 10 });
             v.push(FileError::ClientStalled { peer, secs: 30 });
+            v.push(FileError::ClientTooSlow { peer, rate: 2048, min: 16384, secs: 10 });
         }
         for why in MALFORMED {
             v.push(FileError::BadResponse(why));
@@ -628,6 +663,9 @@ mod tests {
             FileError::SizeMismatch { expected: 100, actual: 140 },
             FileError::NothingReceived,
             FileError::Stalled { secs: 15 },
+            FileError::Busy { max: 64 },
+            FileError::DownloadTooBig { size: 2_147_483_648, max: 1_073_741_824 },
+            FileError::DownloadOverLimit { max: 1_073_741_824 },
             FileError::NoRoot,
             FileError::RootMissing("/no/such/dir".into()),
             FileError::RootNotDir("/etc/hostname".into()),

@@ -31,6 +31,10 @@ pub const MAX_NAME: usize = 1024;
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 1 << 30;
 /// Default for [`FileServerConfig::max_clients`].
 pub const DEFAULT_MAX_CLIENTS: usize = 64;
+/// Default for [`FileServerConfig::min_send_rate`]: 16 KiB/s. A client being sent a file that
+/// takes fewer bytes per second than this, over a whole [`server::RATE_WINDOW`], is dropped, so
+/// slow readers cannot hold every slot for ever.
+pub const DEFAULT_MIN_SEND_RATE: u64 = 16 * 1024;
 /// A download in progress is written to `<name>` + this suffix and renamed when it is complete
 /// and verified.
 pub const PART_SUFFIX: &str = ".socklab-part";

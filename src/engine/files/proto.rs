@@ -28,16 +28,19 @@ pub enum ErrCode {
     BadOffset,
     /// The server could not read the file (permissions, disk error).
     IoError,
+    /// The server is serving as many clients as it may; try again later.
+    Busy,
 }
 
 impl ErrCode {
-    pub const ALL: [ErrCode; 6] = [
+    pub const ALL: [ErrCode; 7] = [
         ErrCode::BadRequest,
         ErrCode::NotFound,
         ErrCode::Refused,
         ErrCode::TooBig,
         ErrCode::BadOffset,
         ErrCode::IoError,
+        ErrCode::Busy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +51,7 @@ impl ErrCode {
             ErrCode::TooBig => "too_big",
             ErrCode::BadOffset => "bad_offset",
             ErrCode::IoError => "io_error",
+            ErrCode::Busy => "busy",
         }
     }
 

@@ -18,18 +18,35 @@ use crossbeam_channel::{Receiver, TryRecvError};
 use mio::{Events, Interest, Poll, Token, Waker};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use super::hash::{Done, HashKey, Hasher, Job};
+use super::hash::{Done, HashKey, Hasher, Job, Msg};
 use super::path::{self, PathError};
+use super::proto::ErrCode;
 use super::proto::{LineParser, MAX_LINE, Request, Response};
-use super::{CHUNK, DEFAULT_MAX_CLIENTS, DEFAULT_MAX_FILE_SIZE, FileError, FileProtocol, IoOp, MAX_NAME};
+use super::{
+    CHUNK, DEFAULT_MAX_CLIENTS, DEFAULT_MAX_FILE_SIZE, DEFAULT_MIN_SEND_RATE, FileError, FileProtocol, IoOp, MAX_NAME,
+};
 use crate::engine::problem::Op;
 use crate::engine::{self, CloseReason, Command, ConnId, EventKind, EventSink, Problem, Proto, WAKER, WorkerHandle};
 
 const LISTENER: Token = Token(0);
 /// Tutorial protocol: the name is complete when the client pauses this long.
 const PAUSE: Duration = Duration::from_millis(200);
-/// A client must have sent its request this long after connecting.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// A client must have sent its whole request this long after connecting: a total deadline, which
+/// bytes trickling in (each one within the tutorial's [`PAUSE`]) do not extend.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// A sending client's rate is measured over windows of this length; below
+/// [`FileServerConfig::min_send_rate`] it is dropped at the end of the window.
+pub const RATE_WINDOW: Duration = Duration::from_secs(10);
+/// Clients turned away because the server is full that are being told so (framed: `ERR busy`)
+/// and closed gently at the same time; more are closed at once.
+pub const MAX_TURNED_AWAY: usize = 64;
+/// Accepting failed (e.g. the process ran out of file descriptors, EMFILE): the first retry comes
+/// this long after, then twice as long each time, up to [`ACCEPT_RETRY_MAX`]. Edge-triggered
+/// readiness does not fire again for clients already waiting, so without the retry they would
+/// wait until yet another client connects.
+pub const ACCEPT_RETRY_MIN: Duration = Duration::from_millis(50);
+/// The longest wait between two accept retries.
+pub const ACCEPT_RETRY_MAX: Duration = Duration::from_secs(1);
 /// A client that takes nothing for this long is dropped.
 const STALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// After the last byte, how long we wait for the client to close.
@@ -46,8 +63,12 @@ pub struct FileServerConfig {
     pub protocol: FileProtocol,
     /// Larger files are refused (`ERR too_big`).
     pub max_file_size: u64,
-    /// Clients served at once; more are turned away.
+    /// Clients served at once; more are turned away (framed: `ERR busy`).
     pub max_clients: usize,
+    /// Bytes per second a client being sent a file must take at least, measured over each
+    /// [`RATE_WINDOW`]; slower ones are dropped (`ClientTooSlow`). 0: no minimum (a client that
+    /// takes nothing for 30 s is still dropped).
+    pub min_send_rate: u64,
     pub thread_name: String,
 }
 
@@ -59,6 +80,7 @@ impl Default for FileServerConfig {
             protocol: FileProtocol::Framed,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             max_clients: DEFAULT_MAX_CLIENTS,
+            min_send_rate: DEFAULT_MIN_SEND_RATE,
             thread_name: "file-server".into(),
         }
     }
@@ -145,6 +167,10 @@ fn run(
         listener,
         local,
         clients: HashMap::new(),
+        turned_away: HashMap::new(),
+        accept_retry: None,
+        accept_backoff: ACCEPT_RETRY_MIN,
+        accept_failing: false,
         next_id: 1,
         hasher,
         unsubmitted: Vec::new(),
@@ -165,6 +191,7 @@ fn run(
             match ev.token() {
                 WAKER => {}
                 LISTENER => s.accept_all(&poll),
+                t if s.turned_away.contains_key(&t) => s.drain_turned_away(&poll, t),
                 t => {
                     let readable = ev.is_readable() || ev.is_read_closed();
                     let writable = ev.is_writable() || ev.is_write_closed() || ev.is_error();
@@ -198,6 +225,9 @@ fn run(
             s.step(&poll, t, |s, c| s.send_some(c));
         }
         s.timers(&poll);
+        if s.accept_retry.is_some_and(|t| t <= Instant::now()) {
+            s.accept_all(&poll);
+        }
         s.sink.flush();
     }
     let all: Vec<Token> = s.clients.keys().copied().collect();
@@ -205,6 +235,9 @@ fn run(
         if let Some(c) = s.clients.remove(&t) {
             s.close(&poll, c, CloseReason::LocalClose);
         }
+    }
+    for (_, mut a) in s.turned_away.drain() {
+        let _ = poll.registry().deregister(&mut a.stream);
     }
     s.hasher.stop();
     let _ = poll.registry().deregister(&mut s.listener);
@@ -225,6 +258,16 @@ struct Client {
     phase: Phase,
     /// When [`Server::timers`] must look at this client again.
     deadline: Option<Instant>,
+    /// The request must be complete by then ([`REQUEST_TIMEOUT`] after connecting).
+    request_by: Instant,
+}
+
+/// A client turned away because the server is full: told so, our side shut, its request read
+/// and dropped until it closes (closing with its request unread would reset the connection, and
+/// the reset could destroy the `ERR busy` line before it is read).
+struct TurnedAway {
+    stream: mio::net::TcpStream,
+    until: Instant,
 }
 
 enum Phase {
@@ -260,6 +303,18 @@ struct Sending {
     chunk: Vec<u8>,
     pos: usize,
     len: usize,
+    /// The client is dropped if it takes nothing until then ([`STALL_TIMEOUT`]).
+    stall_by: Instant,
+    /// The current [`RATE_WINDOW`] ends then; `window_sent` bytes were taken in it so far.
+    window_end: Instant,
+    window_sent: u64,
+}
+
+impl Sending {
+    /// When the timers must look at this client next.
+    fn deadline(&self, min_rate: u64) -> Instant {
+        if min_rate > 0 { self.stall_by.min(self.window_end) } else { self.stall_by }
+    }
 }
 
 impl Client {
@@ -283,10 +338,16 @@ struct Server {
     listener: mio::net::TcpListener,
     local: SocketAddr,
     clients: HashMap<Token, Client>,
+    turned_away: HashMap<Token, TurnedAway>,
+    /// Accepting failed: try again then ([`ACCEPT_RETRY_MIN`]…[`ACCEPT_RETRY_MAX`]).
+    accept_retry: Option<Instant>,
+    accept_backoff: Duration,
+    /// The accept failure was reported; not again until an accept succeeds.
+    accept_failing: bool,
     next_id: ConnId,
     hasher: Hasher,
-    /// Hash jobs the full queue did not take yet.
-    unsubmitted: Vec<Job>,
+    /// Hash jobs and cancellations the full queue did not take yet.
+    unsubmitted: Vec<Msg>,
     /// Clients that used up their write batch and can take more.
     more: Vec<Token>,
     buf: Vec<u8>,
@@ -313,7 +374,14 @@ impl Server {
         }
         let retry = (!self.unsubmitted.is_empty()).then_some(Duration::from_millis(20));
         let now = Instant::now();
-        let next = self.clients.values().filter_map(|c| c.deadline).min().map(|d| d.saturating_duration_since(now));
+        let next = self
+            .clients
+            .values()
+            .filter_map(|c| c.deadline)
+            .chain(self.turned_away.values().map(|a| a.until))
+            .chain(self.accept_retry)
+            .min()
+            .map(|d| d.saturating_duration_since(now));
         match (retry, next) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -321,14 +389,26 @@ impl Server {
     }
 
     fn accept_all(&mut self, poll: &Poll) {
+        self.accept_retry = None;
         loop {
             match self.listener.accept() {
-                Ok((stream, peer)) => self.accepted(poll, stream, peer),
+                Ok((stream, peer)) => {
+                    (self.accept_failing, self.accept_backoff) = (false, ACCEPT_RETRY_MIN);
+                    self.accepted(poll, stream, peer);
+                }
                 Err(e) if engine::would_block(&e) => return,
-                Err(e) if engine::interrupted(&e) => {}
+                // That one client gave up before we accepted it; the others are still queued.
+                Err(e) if engine::interrupted(&e) || e.kind() == io::ErrorKind::ConnectionAborted => {}
                 Err(e) => {
-                    let p = Problem::from_io(Op::Accept, Some(self.local), &e);
-                    self.alive &= self.sink.emit(None, None, EventKind::Error(p));
+                    // EMFILE and the like: the clients stay queued, and no new readiness comes
+                    // for them, so try again later; say it once, not at every retry.
+                    if !self.accept_failing {
+                        self.accept_failing = true;
+                        let p = Problem::from_io(Op::Accept, Some(self.local), &e);
+                        self.alive &= self.sink.emit(None, None, EventKind::Error(p));
+                    }
+                    self.accept_retry = Some(Instant::now() + self.accept_backoff);
+                    self.accept_backoff = (self.accept_backoff * 2).min(ACCEPT_RETRY_MAX);
                     return;
                 }
             }
@@ -338,8 +418,7 @@ impl Server {
     fn accepted(&mut self, poll: &Poll, mut stream: mio::net::TcpStream, peer: SocketAddr) {
         let max = self.cfg.max_clients.max(1);
         if self.clients.len() >= max {
-            self.alive &= self.sink.emit(None, Some(peer), EventKind::Error(Problem::TooManyClients(max)));
-            return; // dropping the stream closes it
+            return self.turn_away(poll, stream, peer, max);
         }
         let id = self.next_id;
         self.next_id += 1;
@@ -354,6 +433,7 @@ impl Server {
             FileProtocol::Tutorial => Phase::Tutorial(Vec::new()),
             FileProtocol::Framed => Phase::Framed(LineParser::new()),
         };
+        let request_by = Instant::now() + REQUEST_TIMEOUT;
         let c = Client {
             id,
             token,
@@ -362,12 +442,45 @@ impl Server {
             stream,
             interest: Interest::READABLE,
             phase,
-            deadline: Some(Instant::now() + REQUEST_TIMEOUT),
+            deadline: Some(request_by),
+            request_by,
         };
         self.alive &= c.emit(&self.sink, EventKind::Connected { local, inbound: true });
         self.clients.insert(token, c);
         // Data may have arrived with the connection.
         self.step(poll, token, |s, c| s.read_request(c));
+    }
+
+    /// The server is full: says so (framed: `ERR busy <why>`; tutorial: nothing, as for any
+    /// refusal), shuts our side and reads the client's request until it closes, for at most
+    /// [`DRAIN_TIMEOUT`]. Never counted as connected.
+    fn turn_away(&mut self, poll: &Poll, mut stream: mio::net::TcpStream, peer: SocketAddr, max: usize) {
+        self.alive &= self.sink.emit(None, Some(peer), EventKind::Error(Problem::TooManyClients(max)));
+        if self.turned_away.len() >= MAX_TURNED_AWAY {
+            return; // dropping the stream closes it
+        }
+        if self.cfg.protocol == FileProtocol::Framed {
+            let line = Response::error(ErrCode::Busy, &FileError::Busy { max }.to_string()).encode();
+            // A fresh socket's buffer takes a short line whole; if not, the client gets less.
+            let _ = stream.write(&line);
+        }
+        if stream.shutdown(Shutdown::Write).is_err() || !drain_quietly(&mut stream, &mut self.buf) {
+            return;
+        }
+        let token = Token(self.next_id as usize);
+        self.next_id += 1;
+        if poll.registry().register(&mut stream, token, Interest::READABLE).is_ok() {
+            self.turned_away.insert(token, TurnedAway { stream, until: Instant::now() + DRAIN_TIMEOUT });
+        }
+    }
+
+    fn drain_turned_away(&mut self, poll: &Poll, t: Token) {
+        let Some(a) = self.turned_away.get_mut(&t) else { return };
+        if !drain_quietly(&mut a.stream, &mut self.buf)
+            && let Some(mut a) = self.turned_away.remove(&t)
+        {
+            let _ = poll.registry().deregister(&mut a.stream);
+        }
     }
 
     /// Runs `f` on one client, then closes it or updates its poll interest.
@@ -391,6 +504,9 @@ impl Server {
     }
 
     fn close(&mut self, poll: &Poll, mut c: Client, reason: CloseReason) {
+        if matches!(c.phase, Phase::Hashing(_)) {
+            self.cancel_hashing(c.token);
+        }
         let _ = poll.registry().deregister(&mut c.stream);
         if reason == CloseReason::LocalClose {
             let _ = c.stream.shutdown(Shutdown::Both);
@@ -403,6 +519,7 @@ impl Server {
             match c.phase {
                 Phase::Tutorial(_) | Phase::Framed(_) if readable => s.read_request(c)?,
                 Phase::Draining if readable => s.drain(c)?,
+                Phase::Hashing(_) if readable => s.watch(c)?,
                 _ => {}
             }
             match c.phase {
@@ -441,7 +558,7 @@ impl Server {
                                 let name = std::mem::take(name);
                                 return self.tutorial_request(c, name);
                             }
-                            c.deadline = Some(Instant::now() + PAUSE);
+                            c.deadline = Some((Instant::now() + PAUSE).min(c.request_by));
                         }
                         Phase::Framed(p) => match p.push(&data) {
                             Ok(None) => {}
@@ -509,7 +626,7 @@ impl Server {
             let head = Response::Ok { size, sha256 }.encode();
             return self.start_sending(c, head, Some(file), offset, size, name);
         }
-        if let Err(job) = self.hasher.submit(Job { token: c.token, key: key.clone() }) {
+        if let Err(job) = self.hasher.submit(Msg::Job(Job { token: c.token, key: key.clone() })) {
             self.unsubmitted.push(job);
         }
         c.phase = Phase::Hashing(Box::new(Prepared { name, file, size, offset, key }));
@@ -546,6 +663,7 @@ impl Server {
             return self.refuse(c, FileError::io(IoOp::Read, None, &e));
         }
         let remaining = if file.is_some() { size - offset } else { 0 };
+        let now = Instant::now();
         c.phase = Phase::Sending(Box::new(Sending {
             head,
             head_sent: 0,
@@ -555,8 +673,11 @@ impl Server {
             chunk: Vec::new(),
             pos: 0,
             len: 0,
+            stall_by: now + STALL_TIMEOUT,
+            window_end: now + RATE_WINDOW,
+            window_sent: 0,
         }));
-        c.deadline = Some(Instant::now() + STALL_TIMEOUT);
+        c.deadline = Some(now + STALL_TIMEOUT);
         self.send_some(c)
     }
 
@@ -604,6 +725,7 @@ impl Server {
                         s.pos += n;
                     }
                     progressed = true;
+                    s.window_sent += n as u64;
                     let ev = EventKind::Tx { data: sent };
                     self.alive &= self.sink.emit_local(Some(c.local), Some(c.id), Some(c.peer), ev);
                 }
@@ -612,8 +734,9 @@ impl Server {
                 Err(e) => return Err(socket_failed(c, &self.sink, Op::Send, &e)),
             }
         };
-        if progressed {
-            c.deadline = Some(Instant::now() + STALL_TIMEOUT);
+        if progressed && let Phase::Sending(s) = &mut c.phase {
+            s.stall_by = Instant::now() + STALL_TIMEOUT;
+            c.deadline = Some(s.deadline(self.cfg.min_send_rate));
         }
         match result {
             Ok(true) => self.finish(c),
@@ -623,6 +746,31 @@ impl Server {
                 Err(CloseReason::LocalClose)
             }
             Err(None) => Err(CloseReason::Failed),
+        }
+    }
+
+    /// While its file is hashed: notices a client that resets (it has gone: its job is
+    /// cancelled as it is closed) and logs anything it sends after its request. A client that
+    /// only closes its sending side (SockLab's own, `nc -N`) may still be waiting for the file.
+    fn watch(&mut self, c: &mut Client) -> Step {
+        loop {
+            match c.stream.read(&mut self.buf) {
+                // After its FIN, a reset is no longer returned by reads, only left as the
+                // socket's error (EPIPE).
+                Ok(0) => {
+                    return match c.stream.take_error() {
+                        Ok(None) => Ok(()),
+                        Ok(Some(_)) | Err(_) => Err(CloseReason::Reset),
+                    };
+                }
+                Ok(n) => {
+                    let data = self.buf[..n].to_vec();
+                    self.alive &= c.emit(&self.sink, EventKind::Rx { data, lost: 0 });
+                }
+                Err(e) if engine::would_block(&e) => return Ok(()),
+                Err(e) if engine::interrupted(&e) => {}
+                Err(e) => return Err(socket_failed(c, &self.sink, Op::Recv, &e)),
+            }
         }
     }
 
@@ -675,13 +823,28 @@ impl Server {
     }
 
     fn retry_jobs(&mut self) {
-        for job in std::mem::take(&mut self.unsubmitted) {
-            if !self.clients.contains_key(&job.token) {
+        for msg in std::mem::take(&mut self.unsubmitted) {
+            if let Msg::Job(job) = &msg
+                && !self.clients.contains_key(&job.token)
+            {
                 continue;
             }
-            if let Err(job) = self.hasher.submit(job) {
-                self.unsubmitted.push(job);
+            if let Err(msg) = self.hasher.submit(msg) {
+                self.unsubmitted.push(msg);
             }
+        }
+    }
+
+    /// The client waiting for a sum has gone: its job is withdrawn, or cancelled (the hashing
+    /// thread closes the file, unless other clients wait for the same one).
+    fn cancel_hashing(&mut self, token: Token) {
+        let queued = self.unsubmitted.len();
+        self.unsubmitted.retain(|m| !matches!(m, Msg::Job(j) if j.token == token));
+        if self.unsubmitted.len() < queued {
+            return;
+        }
+        if let Err(msg) = self.hasher.submit(Msg::Cancel(token)) {
+            self.unsubmitted.push(msg);
         }
     }
 
@@ -695,22 +858,67 @@ impl Server {
                 c.deadline = None;
                 let peer = Some(c.peer);
                 let secs = REQUEST_TIMEOUT.as_secs();
+                let min = s.cfg.min_send_rate;
                 match &mut c.phase {
                     // The client paused: the name is complete (the tutorial's client sends it
                     // without a newline and waits).
-                    Phase::Tutorial(name) if !name.is_empty() => {
+                    Phase::Tutorial(name) if !name.is_empty() && now < c.request_by => {
                         let name = std::mem::take(name);
                         s.tutorial_request(c, name)
                     }
                     Phase::Tutorial(_) | Phase::Framed(_) => s.refuse(c, FileError::NoRequest { peer, secs }),
+                    Phase::Sending(x) if min > 0 && now >= x.window_end => {
+                        let window = RATE_WINDOW.as_secs().max(1);
+                        let rate = x.window_sent / window;
+                        if rate < min {
+                            let e = FileError::ClientTooSlow { peer, rate, min, secs: window };
+                            s.log(c, &e);
+                            return Err(reset(c));
+                        }
+                        (x.window_end, x.window_sent) = (now + RATE_WINDOW, 0);
+                        c.deadline = Some(x.deadline(min));
+                        Ok(())
+                    }
+                    Phase::Sending(x) if now < x.stall_by => {
+                        c.deadline = Some(x.deadline(min));
+                        Ok(())
+                    }
                     Phase::Sending(_) => {
                         s.log(c, &FileError::ClientStalled { peer, secs: STALL_TIMEOUT.as_secs() });
-                        Err(CloseReason::LocalClose)
+                        Err(reset(c))
                     }
                     Phase::Draining => Err(CloseReason::LocalClose),
                     Phase::Hashing(_) => Ok(()),
                 }
             });
         }
+        let gone: Vec<Token> = self.turned_away.iter().filter(|(_, a)| a.until <= now).map(|(t, _)| *t).collect();
+        for t in gone {
+            if let Some(mut a) = self.turned_away.remove(&t) {
+                let _ = poll.registry().deregister(&mut a.stream);
+            }
+        }
     }
+}
+
+/// Makes the coming close a reset (SO_LINGER 0): a client that does not read would otherwise
+/// still be sent the bytes waiting in the kernel, for minutes, after we closed.
+fn reset(c: &Client) -> CloseReason {
+    let _ = socket2::SockRef::from(&c.stream).set_linger(Some(Duration::ZERO));
+    CloseReason::LocalClose
+}
+
+/// Reads and drops what a turned-away client sends. False when it is done: closed, reset, or
+/// more than a request's worth (it is then simply closed).
+fn drain_quietly(stream: &mut mio::net::TcpStream, buf: &mut [u8]) -> bool {
+    for _ in 0..4 {
+        match stream.read(buf) {
+            Ok(0) => return false,
+            Ok(_) => {}
+            Err(e) if engine::would_block(&e) => return true,
+            Err(e) if engine::interrupted(&e) => {}
+            Err(_) => return false,
+        }
+    }
+    false
 }
