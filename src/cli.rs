@@ -61,7 +61,8 @@ Limits (defaults; a value past a limit is refused with a message):
   --gap               0 ms (up to 600000)
   --ttl               1 (0 to 255)
   TCP framed message  16 MiB (MAX_MESSAGE); longer unframed data is delivered in pieces
-  file-server         --max-size 1 GiB, --max-clients 64
+  file-server         --max-size 1 GiB, --max-clients 64, --min-rate 16384 bytes/s
+  file-get            --max-size 1 GiB
 ";
 
 #[derive(Subcommand, Debug)]
@@ -99,9 +100,13 @@ pub struct FileServerArgs {
     /// Refuse files larger than this.
     #[arg(long, value_name = "BYTES", default_value_t = engine::files::DEFAULT_MAX_FILE_SIZE)]
     pub max_size: u64,
-    /// Clients served at once; more are turned away.
+    /// Clients served at once; more are turned away (framed: with `ERR busy`).
     #[arg(long, value_name = "N", default_value_t = engine::files::DEFAULT_MAX_CLIENTS)]
     pub max_clients: usize,
+    /// A client that takes its file slower than this many bytes/s (over 10 s) is dropped, so
+    /// slow readers cannot hold every slot; 0 turns the check off.
+    #[arg(long, value_name = "BYTES_PER_SEC", default_value_t = engine::files::DEFAULT_MIN_SEND_RATE)]
+    pub min_rate: u64,
     /// Exit after this many seconds.
     #[arg(long)]
     pub duration: Option<f64>,
@@ -130,6 +135,9 @@ pub struct FileGetArgs {
     /// Start over instead of continuing an existing .socklab-part file.
     #[arg(long)]
     pub no_resume: bool,
+    /// Refuse a file larger than this (framed: as announced; tutorial: stop when more arrives).
+    #[arg(long, value_name = "BYTES", default_value_t = engine::files::DEFAULT_MAX_FILE_SIZE)]
+    pub max_size: u64,
     /// One JSON object at the end instead of text.
     #[arg(long)]
     pub json: bool,
@@ -1572,6 +1580,7 @@ fn run_file_server(a: FileServerArgs) -> Result<(), Failure> {
         root: a.root.clone(),
         protocol,
         max_file_size: a.max_size,
+        min_send_rate: a.min_rate,
         max_clients: a.max_clients,
         ..FileServerConfig::default()
     };
@@ -1602,7 +1611,7 @@ fn run_file_get(a: FileGetArgs) -> Result<(), Failure> {
         protocol,
         overwrite: a.overwrite,
         resume: !a.no_resume,
-        max_size: files::DEFAULT_MAX_FILE_SIZE,
+        max_size: a.max_size,
     };
     let progress = std::sync::Arc::new(Progress::new());
     let (sink, events) = EventSink::channel(None);
@@ -1686,6 +1695,7 @@ mod tests {
             engine::files::DEFAULT_MAX_FILE_SIZE >> 30,
             engine::files::DEFAULT_MAX_CLIENTS
         ));
+        has(format!("--min-rate {} bytes/s", engine::files::DEFAULT_MIN_SEND_RATE));
         assert_eq!(max_datagram("127.0.0.1:1".parse().unwrap()), 65_507);
         assert_eq!(max_datagram("[::1]:1".parse().unwrap()), 65_527);
     }

@@ -949,3 +949,49 @@ fn gap_keeps_messages_apart_and_await_reply_waits_for_each_answer() {
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(t.join().unwrap(), vec![b"one".to_vec(), b"two".to_vec()]);
 }
+
+#[test]
+fn file_get_creates_its_out_folder_and_keeps_to_max_size() {
+    // The README's file transfer lines, in a scratch folder: ./downloads does not exist yet.
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::write(shared.join("notes.txt"), "hello notes\n").unwrap();
+    std::fs::write(shared.join("big.bin"), vec![7u8; 5000]).unwrap();
+    for protocol in ["framed", "tutorial"] {
+        let (mut server, port, _out) = {
+            let mut child = socklab()
+                .current_dir(dir.path())
+                .args(["file-server", "--root", "./shared", "--bind", "127.0.0.1:0", "--protocol", protocol, "--json"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let mut out = BufReader::new(child.stdout.take().unwrap());
+            let mut line = String::new();
+            out.read_line(&mut line).unwrap();
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            let local: std::net::SocketAddr = v["local"].as_str().unwrap().parse().unwrap();
+            (child, local.port(), out)
+        };
+        let get = |name: &str, extra: &[&str]| {
+            socklab()
+                .current_dir(dir.path())
+                .args(["file-get", "--connect", &format!("127.0.0.1:{port}"), name, "--protocol", protocol])
+                .args(["--out", &format!("./downloads-{protocol}/sub"), "--json"])
+                .args(extra)
+                .output()
+                .unwrap()
+        };
+        let o = get("notes.txt", &[]);
+        assert_eq!(o.status.code(), Some(0), "{protocol}: {}", String::from_utf8_lossy(&o.stderr));
+        let saved = dir.path().join(format!("downloads-{protocol}/sub/notes.txt"));
+        assert_eq!(std::fs::read_to_string(saved).unwrap(), "hello notes\n");
+        // Over --max-size: refused (framed) or stopped (tutorial), exit 1, no file saved.
+        let o = get("big.bin", &["--max-size", "1000"]);
+        assert_eq!(o.status.code(), Some(1), "{protocol}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(!dir.path().join(format!("downloads-{protocol}/sub/big.bin")).exists());
+        let _ = server.kill();
+        let _ = server.wait();
+    }
+}
