@@ -200,20 +200,11 @@ fn sniff(magic: &[u8]) -> FileKind {
     }
 }
 
-/// The first bytes of a stream (up to 4), without consuming them.
+/// The first bytes of a stream (up to 4), without consuming them: what the first read gave
+/// (a file or a decompressor gives at least 4 bytes when it has them).
 fn peek_magic(r: &mut impl BufRead) -> io::Result<Vec<u8>> {
-    let mut magic = r.fill_buf()?.to_vec();
-    magic.truncate(4);
-    // A reader may hand out fewer bytes at first (a pipe, a decompressor): look further.
-    if magic.len() < 4 && !magic.is_empty() {
-        let mut more = Vec::with_capacity(4);
-        let got = r.fill_buf()?;
-        more.extend_from_slice(&got[..got.len().min(4)]);
-        if more.len() > magic.len() {
-            magic = more;
-        }
-    }
-    Ok(magic)
+    let buffered = r.fill_buf()?;
+    Ok(buffered[..buffered.len().min(4)].to_vec())
 }
 
 const PCAPNG_MESSAGE: &str = "this is a pcapng file, which socklab cannot import yet; save it as pcap \
