@@ -10,8 +10,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use socklab::codec::{self, Encoding};
 use socklab::engine::udp::UdpConfig;
 use socklab::engine::{self, Event, EventKind, EventSink, ReplyMode};
-use socklab::log::LogStore;
 use socklab::log::record::{self, Record};
+use socklab::log::{LogStore, MAX_FLOWS, MAX_OPEN_FLOWS};
 
 fn codecs(c: &mut Criterion) {
     let bytes: Vec<u8> = (0..1024u32).map(|i| (i * 7) as u8).collect();
@@ -54,6 +54,67 @@ fn log_append(c: &mut Criterion) {
     g.finish();
 }
 
+/// Issue 15 item 4: flow counting with a million flows, most of them open TCP connections
+/// that never close (a capture of unclosed connections), then a million UDP peers.
+fn flows(c: &mut Criterion) {
+    const FLOWS: u64 = 1_000_000;
+    let local = "127.0.0.1:9000".parse().unwrap();
+    let ev = |conn: u64, kind: EventKind| Event {
+        time: jiff::Timestamp::now(),
+        tab: 0,
+        source: 0,
+        proto: engine::Proto::Tcp,
+        conn: Some(conn),
+        local: None,
+        peer: Some("127.0.0.1:40000".parse().unwrap()),
+        kind,
+    };
+    let connected: Vec<Event> = (1..=FLOWS).map(|c| ev(c, EventKind::Connected { local, inbound: true })).collect();
+    let udp: Vec<Event> = (0..FLOWS)
+        .map(|i| Event {
+            proto: engine::Proto::Udp,
+            conn: None,
+            peer: Some(std::net::SocketAddr::from(([127, (i >> 16) as u8, (i >> 8) as u8, i as u8], 5000))),
+            ..ev(0, EventKind::Rx { data: vec![1; 16], lost: 0 })
+        })
+        .collect();
+    let mut g = c.benchmark_group("flows");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(FLOWS));
+    g.bench_function("1M unclosed TCP connections into a fresh store", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let mut store = LogStore::with_budget(64 * 1024 * 1024);
+                let start = std::time::Instant::now();
+                for e in &connected {
+                    store.push(e.clone());
+                }
+                total += start.elapsed();
+                assert_eq!(store.flows_kept(), MAX_OPEN_FLOWS);
+                assert!(store.flow_probes() <= 2 * FLOWS);
+            }
+            total
+        })
+    });
+    g.bench_function("1M UDP peers into a fresh store", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let mut store = LogStore::with_budget(64 * 1024 * 1024);
+                let start = std::time::Instant::now();
+                for e in &udp {
+                    store.push(e.clone());
+                }
+                total += start.elapsed();
+                assert_eq!(store.flows_kept(), MAX_FLOWS);
+            }
+            total
+        })
+    });
+    g.finish();
+}
+
 fn udp_round_trip(c: &mut Criterion) {
     let (sink, events) = EventSink::channel(None);
     let cfg = UdpConfig { bind: "127.0.0.1:0".into(), reply: ReplyMode::Echo, ..UdpConfig::default() };
@@ -87,6 +148,6 @@ fn udp_round_trip(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = codecs, log_append, udp_round_trip
+    targets = codecs, log_append, flows, udp_round_trip
 }
 criterion_main!(benches);

@@ -386,6 +386,8 @@ strings! {
     export_done,
     export_failed,
     export_cancelled,
+    export_no_peer,
+    export_split,
     cancel,
     ev_listening,
     ev_connecting,

@@ -276,3 +276,110 @@ fn cli_writes_jsonl_csv_and_pcap() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("cannot write /nonexistent-dir/x.pcap"));
 }
+
+fn udp_event(ms: i64, peer: Option<&str>, kind: EventKind) -> Event {
+    Event {
+        time: jiff::Timestamp::from_millisecond(1_790_000_000_000 + ms).unwrap(),
+        tab: 0,
+        source: 0,
+        proto: socklab::engine::Proto::Udp,
+        conn: None,
+        local: None,
+        peer: peer.map(|p| p.parse().unwrap()),
+        kind,
+    }
+}
+
+#[test]
+fn pcap_export_splits_udp_payloads_too_big_for_one_datagram_and_counts_honestly() {
+    // Issue 15 item 10: a 100,000-byte UDP payload (an imported log can hold one) was written
+    // with a UDP length of 100,008 mod 65,536 and came back as 34,464 bytes; an rx without a
+    // peer address was counted as exported but not written.
+    use socklab::log::export::{self, Format, Progress};
+    use socklab::log::import;
+    let dir = tempfile::tempdir().unwrap();
+    let big: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let v6_big: Vec<u8> = vec![0x5a; 65_528];
+    let local = "127.0.0.1:9000".parse().unwrap();
+    let events: Vec<(u64, Event)> = [
+        udp_event(0, None, EventKind::Listening { local }),
+        udp_event(1, Some("127.0.0.1:5000"), EventKind::Rx { data: big.clone(), lost: 0 }),
+        udp_event(2, Some("127.0.0.1:5000"), EventKind::Tx { data: vec![7; 65_507] }),
+        udp_event(3, None, EventKind::Rx { data: b"who sent this?".to_vec(), lost: 0 }),
+        udp_event(4, Some("[::1]:5001"), EventKind::Rx { data: v6_big.clone(), lost: 0 }),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, e)| (i as u64 + 1, e))
+    .collect();
+    let path = dir.path().join("big.pcap");
+    let report =
+        export::write_file(&events, &path, Format::Pcap, socklab::codec::Encoding::Utf8, &Progress::default()).unwrap();
+    assert_eq!((report.written, report.not_traffic, report.no_peer, report.split), (3, 1, 1, 2), "{report:?}");
+    assert_eq!(report.written + report.not_traffic + report.no_peer, events.len() as u64);
+    // 100,000 = 65,507 + 34,493; one 65,507; 65,528 over IPv6 = 65,527 + 1.
+    assert_eq!(report.packets, 5, "{report:?}");
+    let frames = read_pcap(&path); // checks the IPv4 header checksums
+    let sizes: Vec<usize> = frames.iter().map(|f| f.payload.len()).collect();
+    assert_eq!(sizes, [65_507, 34_493, 65_507, 65_527, 1]);
+    let first: Vec<u8> = frames[..2].iter().flat_map(|f| f.payload.clone()).collect();
+    assert_eq!(first, big, "the pieces are the payload, in order");
+
+    // Re-imported, the bytes are all there.
+    let imported = import::read_file(&path).unwrap();
+    assert_eq!(imported.skipped, 0, "{imported:?}");
+    let rx: Vec<usize> = imported
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Rx { data, .. } => Some(data.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(rx, [65_507, 34_493, 65_527, 1]);
+    if have_tshark() {
+        let out = tshark(&["-r", path.to_str().unwrap(), "-T", "fields", "-e", "udp.length", "-e", "_ws.expert"]);
+        let lengths: Vec<&str> = out.lines().map(|l| l.split('\t').next().unwrap_or_default()).collect();
+        assert_eq!(lengths, ["65515", "34501", "65515", "65535", "9"], "{out}");
+    }
+
+    // JSONL keeps the event without a peer and the big payload whole.
+    let jsonl = dir.path().join("big.jsonl");
+    let report =
+        export::write_file(&events, &jsonl, Format::Jsonl, socklab::codec::Encoding::Utf8, &Progress::default())
+            .unwrap();
+    assert_eq!((report.written, report.no_peer, report.split, report.packets), (5, 0, 0, 0));
+}
+
+#[test]
+fn a_16_mib_message_written_as_jsonl_reads_back() {
+    // Issue 15 item 9: a framed TCP message may be 16 MiB (MAX_MESSAGE); its JSONL line (hex
+    // and text) is up to 9 times that, and the importer skipped every line over 16 MiB. The
+    // worst case: control bytes, each escaped as \u0001 in the text.
+    use socklab::log::export::{self, Format, Progress};
+    use socklab::log::import;
+    let dir = tempfile::tempdir().unwrap();
+    let data = vec![0x01u8; socklab::codec::framing::MAX_MESSAGE];
+    let ev = Event {
+        proto: socklab::engine::Proto::Tcp,
+        conn: Some(1),
+        ..udp_event(0, Some("127.0.0.1:5000"), EventKind::Rx { data, lost: 0 })
+    };
+    let path = dir.path().join("big.jsonl");
+    let report = export::write_file(
+        &[(1, ev.clone())],
+        &path,
+        Format::Jsonl,
+        socklab::codec::Encoding::Utf8,
+        &Progress::default(),
+    )
+    .unwrap();
+    assert_eq!(report.written, 1);
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!(size > 9 * (16 << 20) - 1024, "the worst case was written: {size} bytes");
+    assert!(size <= import::MAX_LINE as u64, "{size} bytes");
+    let imported = import::read_file(&path).unwrap();
+    assert_eq!((imported.skipped, imported.events.len()), (0, 1), "{:?}", imported.warnings);
+    assert_eq!(imported.events[0].kind, ev.kind);
+    assert_eq!(imported.events[0].conn, Some(1));
+}

@@ -830,3 +830,204 @@ fn generator_runs_round_trip_through_jsonl() {
     let imported = import::read_jsonl(text.as_bytes()).unwrap();
     assert_eq!(imported.events[0].kind, kind);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Streaming, compressed files, snap lengths (issue 15 items 14 and 19)
+
+/// A UDP datagram from 10.0.0.2:40000 to 10.0.0.1:80 in an Ethernet frame, as a pcap record.
+fn udp_record(payload: &[u8]) -> Vec<u8> {
+    let mut frame = Vec::new();
+    PacketBuilder::ethernet2([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 1])
+        .ipv4(CLIENT.0, SERVER.0, 64)
+        .udp(CLIENT.1, SERVER.1)
+        .write(&mut frame, payload)
+        .unwrap();
+    let mut f = PcapFile::new(1, false, false);
+    f.packet(1_000, &frame);
+    f.bytes[24..].to_vec()
+}
+
+/// Writes all of `bytes` to a non-blocking pipe, waiting while it is full, until `deadline`.
+/// False if the reader went away or the time ran out.
+fn write_to_pipe(w: &mut std::fs::File, mut bytes: &[u8], deadline: std::time::Instant) -> bool {
+    use std::io::Write;
+    while !bytes.is_empty() {
+        match w.write(bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            Err(_) => return false,
+        }
+    }
+    true
+}
+
+#[test]
+fn import_streams_the_file_so_progress_and_cancel_work_while_it_is_read() {
+    // Issue 15 item 14: the importer read the whole file before parsing it (a 2 GB capture:
+    // 2.1 GB of memory, and neither progress nor Cancel worked during the read). Through a
+    // named pipe the importer only gets bytes as they are written: reading it to the end would
+    // wait for the writer to finish, so progress would stay at 0 while the writer waits.
+    use socklab::log::export::Progress;
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("live.pcap");
+    let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
+    let progress = Arc::new(Progress::default());
+    let (path, p) = (fifo.clone(), progress.clone());
+    let reader = std::thread::Builder::new()
+        .name("test-import".into())
+        .spawn(move || import::read_file_with(&path, &p))
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // Opening a pipe's write end without blocking fails until the reader has opened it.
+    let mut w = loop {
+        match std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&fifo) {
+            Ok(w) => break w,
+            Err(_) if Instant::now() < deadline && !reader.is_finished() => {
+                std::thread::sleep(Duration::from_millis(5))
+            }
+            Err(e) => panic!("the importer did not open the pipe: {e}"),
+        }
+    };
+    let header = PcapFile::new(1, false, false).bytes;
+    let record = udp_record(b"streamed");
+    let mut burst = header.clone();
+    for _ in 0..500 {
+        burst.extend_from_slice(&record);
+    }
+    assert!(write_to_pipe(&mut w, &burst, deadline));
+    // Without closing the pipe, the importer must show progress.
+    let wait_until = Instant::now() + Duration::from_secs(10);
+    while progress.done.load(Ordering::Relaxed) == 0 && Instant::now() < wait_until {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let seen = progress.done.load(Ordering::Relaxed);
+    progress.cancel.store(true, Ordering::Relaxed);
+    // Keep the pipe going: the importer looks at the flag every 1,024 packets.
+    let mut more = Vec::new();
+    for _ in 0..100 {
+        more.extend_from_slice(&record);
+    }
+    for _ in 0..1_000 {
+        if reader.is_finished() || !write_to_pipe(&mut w, &more, deadline) {
+            break;
+        }
+    }
+    drop(w);
+    let result = reader.join().unwrap();
+    assert!(seen > 0, "no progress while the writer still had the pipe open");
+    assert!(matches!(result, Err(ImportError::Cancelled)), "{result:?}");
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    z.write_all(bytes).unwrap();
+    z.finish().unwrap()
+}
+
+#[test]
+fn gzip_files_are_read_transparently() {
+    // Issue 15 item 19: a .gz file was reported as "not UTF-8 text".
+    let dir = tempfile::tempdir().unwrap();
+    let (events, _) = udp();
+    let pcap = to_pcap(events);
+    let jsonl = jsonl_lines(events, &jiff::tz::TimeZone::UTC);
+    for (name, plain) in [("a.pcap.gz", pcap.clone()), ("a.jsonl.gz", jsonl.clone().into_bytes())] {
+        let path = dir.path().join(name);
+        let z = gzip(&plain);
+        std::fs::write(&path, &z).unwrap();
+        let plain_path = dir.path().join(name.trim_end_matches(".gz"));
+        std::fs::write(&plain_path, &plain).unwrap();
+        let p = socklab::log::export::Progress::default();
+        let got = import::read_file_with(&path, &p).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(got, import::read_file(&plain_path).unwrap(), "{name}");
+        assert!(!got.events.is_empty(), "{name}");
+        let done = p.done.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(done, z.len() as u64, "{name}: progress counts the compressed bytes read");
+    }
+    // A damaged one says so.
+    let bad = dir.path().join("bad.gz");
+    let mut z = gzip(&pcap);
+    z.truncate(z.len() / 2);
+    std::fs::write(&bad, &z).unwrap();
+    match import::read_file(&bad) {
+        Err(e) => assert!(!e.to_string().contains("UTF-8"), "{e}"),
+        Ok(got) => assert!(!got.warnings.is_empty() || got.events.len() < events.len(), "{got:?}"),
+    }
+}
+
+/// A TCP segment with a timestamp option (a 32-byte header, as Linux sends them).
+fn segment_with_options(from_client: bool, seq: u32, flags: &str, payload: &[u8]) -> Vec<u8> {
+    let ((sip, sport), (dip, dport)) = if from_client { (CLIENT, SERVER) } else { (SERVER, CLIENT) };
+    let mut h = TcpHeader::new(sport, dport, seq, 65_535);
+    h.set_options(&[etherparse::TcpOptionElement::Timestamp(7, 9)]).unwrap();
+    for flag in flags.chars() {
+        match flag {
+            'S' => h.syn = true,
+            'A' => {
+                h.ack = true;
+                h.acknowledgment_number = 1;
+            }
+            'F' => h.fin = true,
+            'P' => h.psh = true,
+            other => panic!("flag {other}"),
+        }
+    }
+    assert_eq!(h.header_len(), 32);
+    let mut out = Vec::new();
+    PacketBuilder::ethernet2([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 1])
+        .ipv4(sip, dip, 64)
+        .tcp_header(h)
+        .write(&mut out, payload)
+        .unwrap();
+    out
+}
+
+#[test]
+fn a_small_snap_length_keeps_tcp_connections_and_the_captured_bytes() {
+    // Issue 15 item 19: a snap length that cuts into the TCP options lost every TCP packet
+    // with "bad TCP data offset 32".
+    let mut f = PcapFile::new(1, false, false);
+    let keep = 14 + 20 + 24; // Ethernet, IPv4, and 24 of the 32 bytes of TCP header
+    let (c, s) = (100u32, 5_000u32);
+    let mut t = 0;
+    let mut seg = |from_client, seq, flags, payload: &[u8], keep: usize| {
+        t += 1_000;
+        let frame = segment_with_options(from_client, seq, flags, payload);
+        let keep = keep.min(frame.len());
+        f.packet_cut(t, &frame, keep);
+    };
+    seg(true, c, "S", b"", keep);
+    seg(false, s, "SA", b"", keep);
+    seg(true, c + 1, "A", b"", keep);
+    seg(true, c + 1, "PA", b"hello", keep); // no payload byte captured
+    seg(true, c + 6, "PA", b"world!", 14 + 20 + 32 + 3); // 3 of 6 captured
+    seg(true, c + 12, "FA", b"", keep);
+    seg(false, s + 1, "FA", b"", keep);
+    let imported = import::read_pcap(&f.bytes).unwrap();
+    assert_eq!(imported.skipped, 0, "{:?}", imported.warnings);
+    let kinds: Vec<&EventKind> = imported.events.iter().map(|e| &e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            &EventKind::Connected { local: (SERVER.0, SERVER.1).into(), inbound: true },
+            &EventKind::Rx { data: b"wor".to_vec(), lost: 3 },
+            &EventKind::Closed { reason: CloseReason::PeerClosed },
+        ],
+        "{:?}",
+        imported.warnings
+    );
+    let w = &imported.warnings;
+    assert!(w.iter().all(|w| !w.contains("data offset") && !w.contains("are missing from the capture")), "{w:?}");
+    assert!(w.iter().any(|w| w.contains("packet 5") && w.contains("snap length") && w.contains("3 missing")), "{w:?}");
+    assert!(w.iter().any(|w| w.contains("packet 4") && w.contains("snap length") && w.contains("5 missing")), "{w:?}");
+}

@@ -6,7 +6,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use super::pcap::PcapWriter;
+use super::pcap::{PcapWriter, Written};
 use super::record::Record;
 use crate::codec::Encoding;
 use crate::engine::Event;
@@ -36,15 +36,36 @@ pub struct Progress {
     pub cancel: AtomicBool,
 }
 
-/// Writes `events` (with their sequence numbers) to `path`. Returns the events written, or
-/// `ErrorKind::Interrupted` if cancelled; a cancelled or failed export leaves no file behind.
+/// What an export wrote, and what it left out (every event is in exactly one of `written`,
+/// `not_traffic` and `no_peer`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Events written: as one line (JSONL, CSV) or as one or more packets (pcap).
+    pub written: u64,
+    /// Events the format has no place for: in pcap, what is not traffic on the wire
+    /// (listening, errors, …); in every format, a worker's internal "stopped".
+    pub not_traffic: u64,
+    /// Payloads left out of a pcap because their peer address is unknown (a packet needs both
+    /// ends). JSONL and CSV write them.
+    pub no_peer: u64,
+    /// Of the written events, UDP payloads too big for one datagram (more than
+    /// [`super::pcap::MAX_UDP_V4`] / [`super::pcap::MAX_UDP_V6`] bytes), written to a pcap as
+    /// several datagrams.
+    pub split: u64,
+    /// Packets in the pcap (0 for JSONL and CSV).
+    pub packets: u64,
+}
+
+/// Writes `events` (with their sequence numbers) to `path`. Returns what was written and left
+/// out, or `ErrorKind::Interrupted` if cancelled; a cancelled or failed export leaves no file
+/// behind.
 pub fn write_file(
     events: &[(u64, Event)],
     path: &Path,
     format: Format,
     encoding: Encoding,
     progress: &Progress,
-) -> io::Result<u64> {
+) -> io::Result<Report> {
     let result = write_inner(events, path, format, encoding, progress);
     if result.is_err() {
         let _ = std::fs::remove_file(path);
@@ -58,14 +79,16 @@ fn write_inner(
     format: Format,
     encoding: Encoding,
     progress: &Progress,
-) -> io::Result<u64> {
+) -> io::Result<Report> {
     let tz = jiff::tz::TimeZone::system();
     let out = BufWriter::new(File::create(path)?);
-    let mut written = 0u64;
-    let step = |written: &mut u64| -> io::Result<()> {
-        *written += 1;
-        if written.is_multiple_of(1024) {
-            progress.done.store(*written, Ordering::Relaxed);
+    let mut report = Report::default();
+    // Events looked at, for the progress bar.
+    let mut done = 0u64;
+    let step = |done: &mut u64| -> io::Result<()> {
+        *done += 1;
+        if done.is_multiple_of(1024) {
+            progress.done.store(*done, Ordering::Relaxed);
             if progress.cancel.load(Ordering::Relaxed) {
                 return Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
             }
@@ -76,9 +99,18 @@ fn write_inner(
         Format::Pcap => {
             let mut w = PcapWriter::new(out)?;
             for (_, ev) in events {
-                w.write(ev)?;
-                step(&mut written)?;
+                match w.write_event(ev)? {
+                    Written::Packets(_) => report.written += 1,
+                    Written::Split { .. } => {
+                        report.written += 1;
+                        report.split += 1;
+                    }
+                    Written::NotTraffic => report.not_traffic += 1,
+                    Written::NoPeer => report.no_peer += 1,
+                }
+                step(&mut done)?;
             }
+            report.packets = w.packets();
             w.finish()?;
         }
         Format::Jsonl | Format::Csv => {
@@ -87,17 +119,21 @@ fn write_inner(
                 writeln!(out, "{}", Record::CSV_HEADER)?;
             }
             for (seq, ev) in events {
-                if let Some(r) = Record::from_event(ev, encoding, &tz, Some(*seq)) {
-                    let line = if format == Format::Csv { r.to_csv() } else { r.to_json() };
-                    writeln!(out, "{line}")?;
+                match Record::from_event(ev, encoding, &tz, Some(*seq)) {
+                    Some(r) => {
+                        let line = if format == Format::Csv { r.to_csv() } else { r.to_json() };
+                        writeln!(out, "{line}")?;
+                        report.written += 1;
+                    }
+                    None => report.not_traffic += 1,
                 }
-                step(&mut written)?;
+                step(&mut done)?;
             }
             out.flush()?;
         }
     }
-    progress.done.store(written, Ordering::Relaxed);
-    Ok(written)
+    progress.done.store(done, Ordering::Relaxed);
+    Ok(report)
 }
 
 #[cfg(test)]
@@ -134,7 +170,7 @@ mod tests {
         assert_eq!(r.unwrap_err().kind(), io::ErrorKind::Interrupted);
         assert!(!path.exists());
         let p = Progress::default();
-        assert_eq!(write_file(&events, &path, Format::Csv, Encoding::Utf8, &p).unwrap(), 5000);
+        assert_eq!(write_file(&events, &path, Format::Csv, Encoding::Utf8, &p).unwrap().written, 5000);
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 5001);
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -18,7 +18,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Seek};
+use std::io::{self, BufRead, BufReader, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -35,8 +35,21 @@ use crate::log::record::close_text;
 /// At most this many warnings are kept; one more line then says how many were left out.
 pub const MAX_WARNINGS: usize = 20;
 
-/// Longest JSONL line read; longer ones are skipped (a guard against huge binary files).
-const MAX_LINE: usize = 16 * 1024 * 1024;
+/// Largest payload of one event that an import accepts: the largest SockLab itself logs (a
+/// framed TCP message, [`codec::framing::MAX_MESSAGE`], 16 MiB). Bigger rx/tx records are
+/// skipped with a warning, so that whatever an import holds, an export writes and an import
+/// reads back.
+pub const MAX_PAYLOAD: usize = codec::framing::MAX_MESSAGE;
+
+/// Longest JSONL line read (longer ones are skipped: a guard against huge binary files): the
+/// longest line the JSONL export writes for a [`MAX_PAYLOAD`] payload. Its `hex` takes 3 bytes
+/// per payload byte and its `text` at most 6 (a control byte is escaped as `\u0001`), plus
+/// room for the other fields: 144 MiB + 64 KiB.
+pub const MAX_LINE: usize = 9 * MAX_PAYLOAD + 64 * 1024;
+
+/// Largest packet record read from a pcap file (real captures stop at a snap length of
+/// 262,144 bytes); a bigger length means a corrupt file, and reading stops there.
+pub const MAX_RECORD: usize = 16 * 1024 * 1024;
 
 /// What an import produced.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -86,16 +99,37 @@ impl From<io::Error> for ImportError {
     }
 }
 
-/// Collects the result: events, skips and a bounded list of warnings.
-#[derive(Default)]
-struct Output {
-    events: Vec<Event>,
+/// What a streaming import ([`read_file_into`]) produced besides the events it handed over.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// Events handed to the sink.
+    pub events: usize,
+    /// As [`Imported::skipped`].
+    pub skipped: usize,
+    /// As [`Imported::warnings`].
+    pub warnings: Vec<String>,
+}
+
+/// Collects the result: events (handed to the sink as they come), skips and a bounded list
+/// of warnings.
+struct Output<'s> {
+    sink: &'s mut dyn FnMut(Event),
+    events: usize,
     skipped: usize,
     warnings: Vec<String>,
     warnings_left_out: usize,
 }
 
-impl Output {
+impl<'s> Output<'s> {
+    fn new(sink: &'s mut dyn FnMut(Event)) -> Output<'s> {
+        Output { sink, events: 0, skipped: 0, warnings: Vec::new(), warnings_left_out: 0 }
+    }
+
+    fn emit(&mut self, event: Event) {
+        self.events += 1;
+        (self.sink)(event);
+    }
+
     fn warn(&mut self, msg: String) {
         if self.warnings.len() < MAX_WARNINGS {
             self.warnings.push(msg);
@@ -112,11 +146,34 @@ impl Output {
         }
     }
 
-    fn finish(mut self) -> Imported {
+    fn finish(mut self) -> ImportSummary {
         if self.warnings_left_out > 0 {
             self.warnings.push(format!("… and {} more warnings", self.warnings_left_out));
         }
-        Imported { events: self.events, skipped: self.skipped, warnings: self.warnings }
+        ImportSummary { events: self.events, skipped: self.skipped, warnings: self.warnings }
+    }
+}
+
+/// Runs a streaming import, collecting its events.
+fn collect(
+    read: impl FnOnce(&mut dyn FnMut(Event)) -> Result<ImportSummary, ImportError>,
+) -> Result<Imported, ImportError> {
+    let mut events = Vec::new();
+    let summary = read(&mut |ev| events.push(ev))?;
+    Ok(Imported { events, skipped: summary.skipped, warnings: summary.warnings })
+}
+
+/// Counts the bytes read through it, for the progress bar.
+struct Counting<'p, R> {
+    inner: R,
+    progress: &'p Progress,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.done.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
     }
 }
 
@@ -128,6 +185,8 @@ impl Output {
 enum FileKind {
     Pcap,
     Pcapng,
+    /// gzip-compressed: read through a decompressor (`capture.pcap.gz`, `log.jsonl.gz`).
+    Gzip,
     /// Anything else: tried as JSONL.
     Other,
 }
@@ -136,8 +195,16 @@ fn sniff(magic: &[u8]) -> FileKind {
     match magic.get(..4) {
         Some([0x0a, 0x0d, 0x0d, 0x0a]) => FileKind::Pcapng,
         Some(m) if PcapFormat::from_magic(m).is_some() => FileKind::Pcap,
+        _ if magic.starts_with(&[0x1f, 0x8b]) => FileKind::Gzip,
         _ => FileKind::Other,
     }
+}
+
+/// The first bytes of a stream (up to 4), without consuming them: what the first read gave
+/// (a file or a decompressor gives at least 4 bytes when it has them).
+fn peek_magic(r: &mut impl BufRead) -> io::Result<Vec<u8>> {
+    let buffered = r.fill_buf()?;
+    Ok(buffered[..buffered.len().min(4)].to_vec())
 }
 
 const PCAPNG_MESSAGE: &str = "this is a pcapng file, which socklab cannot import yet; save it as pcap \
@@ -151,21 +218,44 @@ pub fn read_file(path: &Path) -> Result<Imported, ImportError> {
 /// Like [`read_file`], reporting the bytes read so far in `progress.done` and stopping with
 /// [`ImportError::Cancelled`] soon after `progress.cancel` is set.
 pub fn read_file_with(path: &Path, progress: &Progress) -> Result<Imported, ImportError> {
-    let mut file = File::open(path)?;
-    let mut magic = Vec::with_capacity(4);
-    (&mut file).take(4).read_to_end(&mut magic)?;
+    collect(|sink| read_file_into(path, progress, sink))
+}
+
+/// Buffer of the file reader.
+const READ_BUFFER: usize = 256 * 1024;
+
+/// Streams a pcap capture or a JSONL log (either of them gzip-compressed, too) into `sink`,
+/// event by event: the file is never held in memory, `progress.done` counts the bytes read
+/// from the file as they are read, and `progress.cancel` is looked at every
+/// [`CHECK_EVERY`] packets or lines.
+pub fn read_file_into(
+    path: &Path,
+    progress: &Progress,
+    sink: &mut dyn FnMut(Event),
+) -> Result<ImportSummary, ImportError> {
+    let file = File::open(path)?;
+    let mut r = BufReader::with_capacity(READ_BUFFER, Counting { inner: file, progress });
+    let mut magic = peek_magic(&mut r)?;
+    let mut gz;
+    let mut r: &mut dyn BufRead = &mut r;
+    if sniff(&magic) == FileKind::Gzip {
+        gz = BufReader::with_capacity(READ_BUFFER, flate2::bufread::MultiGzDecoder::new(r));
+        r = &mut gz;
+        magic = peek_magic(&mut r).map_err(|e| match e.kind() {
+            io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => {
+                ImportError::Format(format!("a damaged gzip file: {e}"))
+            }
+            _ => ImportError::Io(e),
+        })?;
+    }
     if magic.is_empty() {
         return Err(ImportError::Format("the file is empty".into()));
     }
-    file.rewind()?;
     match sniff(&magic) {
         FileKind::Pcapng => Err(ImportError::Format(PCAPNG_MESSAGE.into())),
-        FileKind::Pcap => {
-            let mut bytes = Vec::new();
-            file.read_to_end(&mut bytes)?;
-            read_pcap_with(&bytes, progress)
-        }
-        FileKind::Other => read_jsonl_with(BufReader::new(file), progress).map_err(|e| match e {
+        FileKind::Gzip => Err(ImportError::Format("a gzip file inside a gzip file: decompress it first".into())),
+        FileKind::Pcap => read_pcap_stream(r, progress, sink),
+        FileKind::Other => read_jsonl_stream(r, progress, sink).map_err(|e| match e {
             ImportError::Format(m) => ImportError::Format(format!("not a pcap capture or a socklab log: {m}")),
             io => io,
         }),
@@ -213,10 +303,13 @@ enum Line {
 struct JsonlContext {
     /// Addresses seen in `listening` events: a connection on one of their ports was accepted.
     listening: HashSet<SocketAddr>,
-    /// Events whose protocol was not in the line (old format) and was guessed to be UDP.
-    guessed: Vec<usize>,
     /// Some event was certainly TCP.
     saw_tcp: bool,
+    /// Events held back since the first one whose protocol was not in the line (old format)
+    /// and was guessed to be UDP, with whether it was guessed: old-format logs hold one
+    /// socket's events, so if a later one is TCP, the guessed ones are too. New-format logs
+    /// (every line names its protocol) never wait here.
+    held: Vec<(Event, bool)>,
 }
 
 impl JsonlContext {
@@ -224,22 +317,33 @@ impl JsonlContext {
         self.listening.iter().any(|l| l.port() == local.port() && (l.ip() == local.ip() || l.ip().is_unspecified()))
     }
 
-    /// Old-format logs hold one socket's events: if any is TCP, the guessed ones are too.
-    fn fix_guessed(&self, events: &mut [Event]) {
-        if self.saw_tcp {
-            for &i in &self.guessed {
-                if let Some(ev) = events.get_mut(i) {
-                    ev.proto = Proto::Tcp;
-                }
+    /// Passes an event on, or holds it back while an earlier guess is open.
+    fn event(&mut self, out: &mut Output<'_>, mut event: Event, proto_guessed: bool) {
+        if proto_guessed && self.saw_tcp {
+            event.proto = Proto::Tcp;
+        } else if proto_guessed || !self.held.is_empty() {
+            self.held.push((event, proto_guessed));
+            return;
+        }
+        self.release(out);
+        out.emit(event);
+    }
+
+    /// Passes on the held events, as TCP if a TCP event was seen since.
+    fn release(&mut self, out: &mut Output<'_>) {
+        for (mut ev, guessed) in self.held.drain(..) {
+            if guessed && self.saw_tcp {
+                ev.proto = Proto::Tcp;
             }
+            out.emit(ev);
         }
     }
 }
 
 /// Imports a JSONL log: one record per line, as written by the log export or the CLI's
 /// `--json`. Bad lines are skipped with a warning; if no line is a record, that is an error.
-pub fn read_jsonl(r: impl BufRead) -> Result<Imported, ImportError> {
-    read_jsonl_with(r, &Progress::default())
+pub fn read_jsonl(mut r: impl BufRead) -> Result<Imported, ImportError> {
+    collect(|sink| read_jsonl_stream(&mut r, &Progress::default(), sink))
 }
 
 /// Lines or packets read between two looks at the cancel flag.
@@ -249,8 +353,15 @@ fn cancelled(progress: &Progress) -> bool {
     progress.cancel.load(Ordering::Relaxed)
 }
 
-fn read_jsonl_with(mut r: impl BufRead, progress: &Progress) -> Result<Imported, ImportError> {
-    let mut out = Output::default();
+/// Lines longer than this give their buffer back after use.
+const KEEP_LINE_BUFFER: usize = 1024 * 1024;
+
+fn read_jsonl_stream(
+    r: &mut dyn BufRead,
+    progress: &Progress,
+    sink: &mut dyn FnMut(Event),
+) -> Result<ImportSummary, ImportError> {
+    let mut out = Output::new(sink);
     let mut ctx = JsonlContext::default();
     let mut buf = Vec::new();
     let mut records = 0usize;
@@ -259,18 +370,17 @@ fn read_jsonl_with(mut r: impl BufRead, progress: &Progress) -> Result<Imported,
         if line_no.is_multiple_of(CHECK_EVERY) && cancelled(progress) {
             return Err(ImportError::Cancelled);
         }
-        let Some(complete) = read_line(&mut r, &mut buf)? else { break };
-        progress.done.fetch_add(buf.len() as u64 + 1, Ordering::Relaxed);
+        let Some(complete) = read_line(r, &mut buf)? else { break };
         let parsed = if complete { parse_line(&buf, &mut ctx) } else { Err(format!("longer than {MAX_LINE} bytes")) };
+        if buf.capacity() > KEEP_LINE_BUFFER {
+            buf = Vec::new();
+        }
         match parsed {
             Ok(Line::Blank) => {}
             Ok(Line::Summary) => records += 1,
             Ok(Line::Event { event, proto_guessed }) => {
                 records += 1;
-                if proto_guessed {
-                    ctx.guessed.push(out.events.len());
-                }
-                out.events.push(event);
+                ctx.event(&mut out, event, proto_guessed);
             }
             Err(why) => {
                 let msg = format!("line {line_no}: {why}");
@@ -285,15 +395,15 @@ fn read_jsonl_with(mut r: impl BufRead, progress: &Progress) -> Result<Imported,
             None => "the log is empty".into(),
         }));
     }
-    ctx.fix_guessed(&mut out.events);
+    ctx.release(&mut out);
     Ok(out.finish())
 }
 
 /// Reads one line (without its newline) into `buf`. `None` at the end of input; `Some(false)`
 /// if the line was longer than [`MAX_LINE`] (the rest of it is consumed and dropped).
-fn read_line(r: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<Option<bool>> {
+fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>) -> io::Result<Option<bool>> {
     buf.clear();
-    let n = r.by_ref().take(MAX_LINE as u64 + 1).read_until(b'\n', buf)?;
+    let n = Read::take(&mut *r, MAX_LINE as u64 + 1).read_until(b'\n', buf)?;
     if n == 0 {
         return Ok(None);
     }
@@ -331,11 +441,15 @@ fn parse_line(bytes: &[u8], ctx: &mut JsonlContext) -> Result<Line, String> {
     if text.is_empty() {
         return Ok(Line::Blank);
     }
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    if value.get("kind").and_then(serde_json::Value::as_str) == Some("summary") {
+    // Straight into the record (no `serde_json::Value` in between: a line may hold a 16 MiB
+    // payload, whose text and hex should not be copied once more).
+    let rec: LineRecord = serde_json::from_str(text).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => format!("not a log record: {e}"),
+        _ => format!("not JSON: {e}"),
+    })?;
+    if rec.kind.as_deref() == Some("summary") {
         return Ok(Line::Summary);
     }
-    let rec: LineRecord = serde_json::from_value(value).map_err(|e| format!("not a log record: {e}"))?;
     record_to_event(&rec, ctx)
 }
 
@@ -420,11 +534,15 @@ fn event_kind(rec: &LineRecord, name: &str, peer: Option<SocketAddr>, ctx: &Json
 
 /// The bytes of an rx/tx record: from `hex`, or the text for a record without hex.
 fn payload(rec: &LineRecord) -> Result<Vec<u8>, String> {
-    match (&rec.hex, &rec.text) {
-        (Some(hex), _) => codec::parse_hex(hex).map_err(|e| format!("bad hex: {e}")),
-        (None, Some(text)) => Ok(text.as_bytes().to_vec()),
-        (None, None) => Err("rx/tx without \"hex\"".into()),
+    let data = match (&rec.hex, &rec.text) {
+        (Some(hex), _) => codec::parse_hex(hex).map_err(|e| format!("bad hex: {e}"))?,
+        (None, Some(text)) => text.as_bytes().to_vec(),
+        (None, None) => return Err("rx/tx without \"hex\"".into()),
+    };
+    if data.len() > MAX_PAYLOAD {
+        return Err(format!("a payload of {} bytes, more than the {MAX_PAYLOAD} an event may hold", data.len()));
     }
+    Ok(data)
 }
 
 /// The local address: the `local` field, else the address in the text after `prefix`.
@@ -531,45 +649,79 @@ const RECORD_HEADER: usize = 16;
 /// Imports a classic pcap capture (either byte order, micro- or nanosecond time stamps).
 /// UDP datagrams and TCP segments over IPv4/IPv6 become events; other packets are counted in
 /// `skipped`. A truncated last record gives a warning, not an error.
-pub fn read_pcap(bytes: &[u8]) -> Result<Imported, ImportError> {
-    read_pcap_with(bytes, &Progress::default())
+pub fn read_pcap(mut bytes: &[u8]) -> Result<Imported, ImportError> {
+    collect(|sink| read_pcap_stream(&mut bytes, &Progress::default(), sink))
 }
 
-fn read_pcap_with(bytes: &[u8], progress: &Progress) -> Result<Imported, ImportError> {
-    let (format, link) = pcap_header(bytes)?;
-    let mut out = Output::default();
-    let mut flows = Flows::default();
-    let mut at = FILE_HEADER;
-    let mut number = 0usize;
-    while at < bytes.len() {
-        number += 1;
-        if number.is_multiple_of(CHECK_EVERY) {
-            progress.done.store(at as u64, Ordering::Relaxed);
-            if cancelled(progress) {
-                return Err(ImportError::Cancelled);
-            }
+/// Reads as many bytes as there are up to `buf.len()`: fewer only at the end of the input.
+fn read_full(r: &mut dyn BufRead, buf: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
-        let Some(rec) = pcap_record(bytes, at, format) else {
+    }
+    Ok(got)
+}
+
+fn read_pcap_stream(
+    r: &mut dyn BufRead,
+    progress: &Progress,
+    sink: &mut dyn FnMut(Event),
+) -> Result<ImportSummary, ImportError> {
+    let mut header = [0u8; FILE_HEADER];
+    let got = read_full(r, &mut header)?;
+    let (format, link) = pcap_header(&header[..got])?;
+    let mut out = Output::new(sink);
+    let mut flows = Flows::default();
+    let mut record = [0u8; RECORD_HEADER];
+    let mut data = Vec::new();
+    for number in 1usize.. {
+        if number.is_multiple_of(CHECK_EVERY) && cancelled(progress) {
+            return Err(ImportError::Cancelled);
+        }
+        let got = read_full(r, &mut record)?;
+        if got == 0 {
+            break;
+        }
+        let (Some(secs), Some(frac), Some(incl_len)) =
+            (format.u32_at(&record[..got], 0), format.u32_at(&record[..got], 4), format.u32_at(&record[..got], 8))
+        else {
             out.skip(Some(format!("packet {number}: cut off at the end of the file")));
             break;
         };
-        at = rec.next;
-        match decode_frame(link, rec.data) {
+        let incl_len = incl_len as usize;
+        if incl_len > MAX_RECORD {
+            out.skip(Some(format!(
+                "packet {number}: a record of {incl_len} bytes (more than {MAX_RECORD}): the file is damaged here, \
+                 the rest is not read"
+            )));
+            break;
+        }
+        data.resize(incl_len, 0);
+        if read_full(r, &mut data)? < incl_len {
+            out.skip(Some(format!("packet {number}: cut off at the end of the file")));
+            break;
+        }
+        let time = format.time(secs, frac);
+        match decode_frame(link, &data) {
             Ok(Some(pkt)) => {
                 if pkt.missing > 0 {
                     out.warn(format!(
-                        "packet {number}: only {} payload bytes were captured, {} are missing (snap length)",
+                        "packet {number}: truncated by the capture's snap length: {} payload bytes kept, {} missing",
                         pkt.payload.len(),
                         pkt.missing
                     ));
                 }
-                flows.packet(&mut out, number, rec.time, &pkt);
+                flows.packet(&mut out, number, time, &pkt);
             }
             Ok(None) => out.skip(None),
             Err(why) => out.skip(Some(format!("packet {number}: {why}"))),
         }
     }
-    progress.done.store(bytes.len() as u64, Ordering::Relaxed);
     Ok(out.finish())
 }
 
@@ -585,24 +737,6 @@ fn pcap_header(bytes: &[u8]) -> Result<(PcapFormat, LinkType), ImportError> {
         .u32_at(bytes, 20)
         .ok_or_else(|| ImportError::Format("not a pcap file: the file header is cut off".into()))?;
     Ok((format, LinkType::from_header(link)?))
-}
-
-/// One packet record: its time, captured bytes, and where the next record starts.
-struct PcapRecord<'a> {
-    time: Timestamp,
-    data: &'a [u8],
-    next: usize,
-}
-
-/// The record at `at`, or `None` if the file ends inside it.
-fn pcap_record(bytes: &[u8], at: usize, format: PcapFormat) -> Option<PcapRecord<'_>> {
-    let secs = format.u32_at(bytes, at)?;
-    let frac = format.u32_at(bytes, at + 4)?;
-    let incl_len = format.u32_at(bytes, at + 8)? as usize;
-    let start = at.checked_add(RECORD_HEADER)?;
-    let next = start.checked_add(incl_len)?;
-    let data = bytes.get(start..next)?;
-    Some(PcapRecord { time: format.time(secs, frac), data, next })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -798,12 +932,18 @@ fn skip_ipv6_extensions(mut next: u8, mut rest: &[u8]) -> Result<Option<(u8, &[u
     Ok(None) // an absurd chain of extension headers: not something we show
 }
 
+/// Said of a header that the capture's snap length cut off.
+const SNAPPED: &str = "truncated by the capture's snap length";
+
 fn decode_transport<'a>(ip: &IpPacket<'a>) -> Result<Option<Packet<'a>>, String> {
     let p = ip.payload;
+    let snapped = ip.missing > 0;
+    let cut = |what: &str| if snapped { format!("{what} header {SNAPPED}") } else { format!("{what} header cut off") };
+    let mut missing = ip.missing;
     let (transport, payload) = match ip.protocol {
         IPPROTO_UDP => {
             if p.len() < 8 {
-                return Err("UDP header cut off".into());
+                return Err(cut("UDP"));
             }
             let len = be16(p, 4).unwrap_or(0);
             // The UDP length bounds the payload (0 happens with offload; then use what is there).
@@ -811,13 +951,22 @@ fn decode_transport<'a>(ip: &IpPacket<'a>) -> Result<Option<Packet<'a>>, String>
             (Transport::Udp, &p[8..end])
         }
         IPPROTO_TCP => {
-            let flags = *p.get(13).ok_or("TCP header cut off")?;
+            // The sequence number and flags are in the first 14 bytes; options may follow.
+            let (Some(&flags), Some(seq)) = (p.get(13), be32(p, 4)) else { return Err(cut("TCP")) };
             let offset = usize::from(p[12] >> 4) * 4;
-            if offset < 20 || offset > p.len() {
+            // The whole segment as sent: what was captured and what the snap length cut off.
+            let sent = p.len() + ip.missing;
+            if offset < 20 || offset > sent {
                 return Err(format!("bad TCP data offset {offset}"));
             }
-            let seq = be32(p, 4).ok_or("TCP header cut off")?;
-            (Transport::Tcp { seq, flags }, &p[offset..])
+            if offset > p.len() {
+                // The snap length cut into the options: no payload byte was kept, but the
+                // segment still tells the connection's state and how many bytes it carried.
+                missing = sent - offset;
+                (Transport::Tcp { seq, flags }, &p[p.len()..])
+            } else {
+                (Transport::Tcp { seq, flags }, &p[offset..])
+            }
         }
         _ => return Ok(None),
     };
@@ -828,7 +977,7 @@ fn decode_transport<'a>(ip: &IpPacket<'a>) -> Result<Option<Packet<'a>>, String>
         dst: SocketAddr::new(ip.dst, dport),
         transport,
         payload,
-        missing: ip.missing,
+        missing,
     }))
 }
 
@@ -857,7 +1006,7 @@ struct Flows {
 }
 
 impl Flows {
-    fn packet(&mut self, out: &mut Output, number: usize, time: Timestamp, pkt: &Packet<'_>) {
+    fn packet(&mut self, out: &mut Output<'_>, number: usize, time: Timestamp, pkt: &Packet<'_>) {
         match pkt.transport {
             Transport::Udp => self.udp(out, time, pkt),
             Transport::Tcp { seq, flags } => {
@@ -873,14 +1022,14 @@ impl Flows {
                         conn
                     }
                 };
-                if let Some(note) = conn.segment(&seg, &mut self.last_conn, &mut out.events) {
+                if let Some(note) = conn.segment(&seg, &mut self.last_conn, out) {
                     out.warn(format!("packet {number}: {note}"));
                 }
             }
         }
     }
 
-    fn udp(&mut self, out: &mut Output, time: Timestamp, pkt: &Packet<'_>) {
+    fn udp(&mut self, out: &mut Output<'_>, time: Timestamp, pkt: &Packet<'_>) {
         let local = *self.udp.entry(flow_key(pkt.src, pkt.dst)).or_insert(pkt.dst);
         let data = pkt.payload.to_vec();
         let (peer, kind) = if pkt.dst == local {
@@ -888,7 +1037,7 @@ impl Flows {
         } else {
             (pkt.dst, EventKind::Tx { data })
         };
-        out.events.push(Event {
+        out.emit(Event {
             time,
             tab: 0,
             source: 0,
@@ -1020,8 +1169,8 @@ impl TcpConn {
         }
     }
 
-    fn emit(&self, events: &mut Vec<Event>, time: Timestamp, kind: EventKind) {
-        events.push(Event {
+    fn emit(&self, out: &mut Output<'_>, time: Timestamp, kind: EventKind) {
+        out.emit(Event {
             time,
             tab: 0,
             source: 0,
@@ -1034,7 +1183,7 @@ impl TcpConn {
     }
 
     /// Follows one segment, adding events. Returns a note worth a warning, if any.
-    fn segment(&mut self, seg: &Segment<'_>, last_conn: &mut ConnId, events: &mut Vec<Event>) -> Option<String> {
+    fn segment(&mut self, seg: &Segment<'_>, last_conn: &mut ConnId, events: &mut Output<'_>) -> Option<String> {
         if self.closed {
             return None; // late packets: the last ACK, retransmitted FINs
         }
@@ -1066,7 +1215,7 @@ impl TcpConn {
     }
 
     /// Reports the new payload bytes of a segment; returns what was odd about them.
-    fn data(&mut self, side: Side, seg: &Segment<'_>, events: &mut Vec<Event>) -> Option<Anomaly> {
+    fn data(&mut self, side: Side, seg: &Segment<'_>, events: &mut Output<'_>) -> Option<Anomaly> {
         if seg.payload.is_empty() && seg.missing == 0 {
             return None;
         }
@@ -1093,7 +1242,7 @@ impl TcpConn {
     }
 
     /// A FIN from `side`: half-close, or the end of the connection if the other side sent one.
-    fn fin(&mut self, side: Side, time: Timestamp, events: &mut Vec<Event>) {
+    fn fin(&mut self, side: Side, time: Timestamp, events: &mut Output<'_>) {
         if self.direction(side).fin {
             return; // retransmitted
         }

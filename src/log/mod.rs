@@ -2,6 +2,7 @@
 //! when old rows are evicted. No egui here.
 
 pub mod export;
+pub mod flows;
 pub mod import;
 pub mod pcap;
 pub mod rates;
@@ -9,8 +10,6 @@ pub mod record;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-
-use rustc_hash::FxHashMap;
 
 use crate::engine::{ConnId, Event, EventKind, Proto};
 
@@ -76,9 +75,7 @@ impl FlowKey {
     }
 }
 
-/// Flows whose counters are kept; past this the longest-known flows that are not open TCP
-/// connections are forgotten first (a UDP flood from random ports must not grow memory).
-pub const MAX_FLOWS: usize = 65_536;
+pub use flows::{MAX_FLOWS, MAX_OPEN_FLOWS};
 
 /// Totals of one tab: counters and rates exact whatever the log evicted, plus how many of its
 /// rows are held and how many were evicted.
@@ -125,10 +122,7 @@ pub struct LogStore {
     rates: rates::Rates,
     /// Indexed by tab number (tab numbers are small).
     tabs: Vec<Option<TabTotals>>,
-    flows: FxHashMap<FlowKey, Counters>,
-    /// Flows in the order they were first seen, to forget the oldest past [`MAX_FLOWS`].
-    flow_order: VecDeque<FlowKey>,
-    flows_forgotten: u64,
+    flows: flows::FlowTable,
 }
 
 impl Default for LogStore {
@@ -148,9 +142,7 @@ impl LogStore {
             counters: Counters::default(),
             rates: rates::Rates::default(),
             tabs: Vec::new(),
-            flows: FxHashMap::default(),
-            flow_order: VecDeque::new(),
-            flows_forgotten: 0,
+            flows: flows::FlowTable::default(),
         }
     }
 
@@ -197,37 +189,13 @@ impl LogStore {
         tab.counters.apply(&event);
         tab.rates.apply(&event);
         tab.held += 1;
-        self.count_flow(&event);
+        self.flows.apply(&event);
         let seq = self.next_seq;
         self.next_seq += 1;
         self.bytes += Self::cost(&event);
         self.rows.push_back(Row { seq, mono: monotonic(), event });
         self.evict();
         seq
-    }
-
-    fn count_flow(&mut self, event: &Event) {
-        let Some(key) = FlowKey::of(event) else { return };
-        if let Some(c) = self.flows.get_mut(&key) {
-            c.apply(event);
-            return;
-        }
-        let mut c = Counters::default();
-        c.apply(event);
-        self.flows.insert(key, c);
-        self.flow_order.push_back(key);
-        // Forget the oldest flows that are not open connections; each is looked at once.
-        let mut turns = self.flow_order.len();
-        while self.flows.len() > MAX_FLOWS && turns > 0 {
-            turns -= 1;
-            let Some(old) = self.flow_order.pop_front() else { break };
-            if self.flows.get(&old).is_some_and(|c| c.open_connections > 0) {
-                self.flow_order.push_back(old);
-            } else {
-                self.flows.remove(&old);
-                self.flows_forgotten += 1;
-            }
-        }
     }
 
     /// Counters of one tab (all zero if it logged nothing).
@@ -242,14 +210,25 @@ impl LogStore {
     }
 
     /// Counters of one flow, exact whatever was evicted (unless more than [`MAX_FLOWS`] flows
-    /// came after it).
+    /// were active after it, or it is one of more than [`MAX_OPEN_FLOWS`] open connections).
     pub fn flow(&self, key: &FlowKey) -> Option<&Counters> {
         self.flows.get(key)
     }
 
-    /// Flows whose counters were forgotten to stay within [`MAX_FLOWS`].
+    /// Flows whose counters were forgotten to stay within [`MAX_FLOWS`] and
+    /// [`MAX_OPEN_FLOWS`].
     pub fn flows_forgotten(&self) -> u64 {
-        self.flows_forgotten
+        self.flows.forgotten()
+    }
+
+    /// Flows whose counters are kept now.
+    pub fn flows_kept(&self) -> usize {
+        self.flows.len()
+    }
+
+    /// Flows looked at so far to find ones to forget: the work the flow bound costs.
+    pub fn flow_probes(&self) -> u64 {
+        self.flows.probes()
     }
 
     pub fn len(&self) -> usize {
@@ -412,11 +391,33 @@ mod tests {
             s.push(Event { tab: 1, peer: Some(peer), ..rx(1) });
         }
         s.push(tcp(2, 7, EventKind::Rx { data: vec![0; 5], lost: 0 }));
-        assert!(s.flows.len() <= MAX_FLOWS);
+        assert!(s.flows_kept() <= MAX_FLOWS);
         assert_eq!(s.flows_forgotten(), 5_001);
         let open = s.flow(&FlowKey { tab: 2, source: 0, conn: Some(7), peer: None }).unwrap();
         assert_eq!((open.connections, open.rx_bytes), (1, 5), "an open connection is never forgotten");
         assert_eq!(s.tab(1).unwrap().counters.rx_packets, MAX_FLOWS as u64 + 5_000);
+    }
+
+    #[test]
+    fn forgetting_flows_is_o1_per_event_past_max_flows_open_connections() {
+        // Issue 15 item 4: with more open connections than MAX_FLOWS, every new flow used to
+        // look at all of them (119 s in one frame for a capture of 100k unclosed connections).
+        let mut s = LogStore::with_budget(1 << 20);
+        let local = "127.0.0.1:9000".parse().unwrap();
+        let conns = MAX_FLOWS as u64 + 300;
+        for c in 1..=conns {
+            s.push(tcp(2, c, EventKind::Connected { local, inbound: true }));
+        }
+        for i in 0..100u16 {
+            s.push(Event { tab: 1, peer: Some(SocketAddr::from(([127, 0, 0, 1], 1000 + i))), ..rx(1) });
+        }
+        let events = conns + 100;
+        assert!(s.flow_probes() <= 2 * events, "{} flows looked at for {events} events", s.flow_probes());
+        let key = |conn| FlowKey { tab: 2, source: 0, conn: Some(conn), peer: None };
+        for c in [1, conns / 2, conns] {
+            assert_eq!(s.flow(&key(c)).map(|f| f.open_connections), Some(1), "open connection {c} is kept");
+        }
+        assert_eq!(s.flows_forgotten(), 100, "the UDP flows go first");
     }
 
     #[test]

@@ -11,6 +11,25 @@ use crate::engine::{CloseReason, Event, EventKind, Proto};
 const LINKTYPE_ETHERNET: u32 = 1;
 /// Largest TCP payload per synthesized segment (keeps IPv4 total length under 65,535).
 const MAX_SEGMENT: usize = 65_000;
+/// Largest UDP payload of one IPv4 datagram: 65,535 − 20 (IP header) − 8 (UDP header).
+pub const MAX_UDP_V4: usize = 65_507;
+/// Largest UDP payload of one IPv6 datagram without jumbograms: 65,535 − 8 (UDP header).
+pub const MAX_UDP_V6: usize = 65_527;
+
+/// What one event became in the capture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// This many packets (a TCP connect is three, a payload over 65,000 bytes several segments).
+    Packets(u64),
+    /// A UDP payload bigger than one datagram can carry (an imported log can hold one): written
+    /// as this many datagrams of at most `max` bytes each, in order, rather than with lengths
+    /// that wrap around.
+    Split { datagrams: u64, max: usize },
+    /// Not traffic on the wire (listening, errors, a generator's summary, …): nothing written.
+    NotTraffic,
+    /// Traffic whose peer address is unknown: a packet needs both ends, so nothing is written.
+    NoPeer,
+}
 const MAC_LOCAL: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
 const MAC_PEER: [u8; 6] = [0x02, 0, 0, 0, 0, 0x02];
 
@@ -74,32 +93,56 @@ impl<W: Write> PcapWriter<W> {
 
     /// Adds the packets an event stands for (none for events that are not on the wire).
     pub fn write(&mut self, ev: &Event) -> io::Result<()> {
-        match ev.proto {
-            Proto::Udp => self.write_udp(ev),
-            Proto::Tcp => self.write_tcp(ev),
-        }
+        self.write_event(ev).map(|_| ())
     }
 
-    fn write_udp(&mut self, ev: &Event) -> io::Result<()> {
+    /// Like [`PcapWriter::write`], saying what it wrote.
+    pub fn write_event(&mut self, ev: &Event) -> io::Result<Written> {
+        let before = self.packets;
+        let written = match ev.proto {
+            Proto::Udp => self.write_udp(ev)?,
+            Proto::Tcp => self.write_tcp(ev)?,
+        };
+        Ok(match written {
+            Some(w) => w,
+            None if self.packets > before => Written::Packets(self.packets - before),
+            None => Written::NotTraffic,
+        })
+    }
+
+    /// `Some` when the event is not written as plain packets.
+    fn write_udp(&mut self, ev: &Event) -> io::Result<Option<Written>> {
         match &ev.kind {
             EventKind::Listening { local } => {
                 self.udp_local.insert(ev.source, *local);
             }
             EventKind::Rx { data, .. } | EventKind::Tx { data } => {
-                let Some(peer) = ev.peer else { return Ok(()) };
+                let Some(peer) = ev.peer else { return Ok(Some(Written::NoPeer)) };
                 let local = self.udp_local.get(&ev.source).copied().unwrap_or_else(|| unspecified(peer));
                 let (local, peer) = endpoints(local, peer);
                 let (src, dst) = if matches!(ev.kind, EventKind::Rx { .. }) { (peer, local) } else { (local, peer) };
                 let outbound = matches!(ev.kind, EventKind::Tx { .. });
-                self.packet(ev, outbound, src, dst, Transport::Udp, data)?;
+                let max = if src.is_ipv4() { MAX_UDP_V4 } else { MAX_UDP_V6 };
+                if data.len() <= max {
+                    self.packet(ev, outbound, src, dst, Transport::Udp, data)?;
+                    return Ok(None);
+                }
+                for chunk in data.chunks(max) {
+                    self.packet(ev, outbound, src, dst, Transport::Udp, chunk)?;
+                }
+                return Ok(Some(Written::Split { datagrams: data.len().div_ceil(max) as u64, max }));
             }
             _ => {}
         }
-        Ok(())
+        Ok(None)
     }
 
-    fn write_tcp(&mut self, ev: &Event) -> io::Result<()> {
-        let (Some(conn), Some(peer)) = (ev.conn, ev.peer) else { return Ok(()) };
+    /// `Some` when the event is not written as plain packets.
+    fn write_tcp(&mut self, ev: &Event) -> io::Result<Option<Written>> {
+        let (Some(conn), Some(peer)) = (ev.conn, ev.peer) else {
+            let traffic = matches!(ev.kind, EventKind::Rx { .. } | EventKind::Tx { .. });
+            return Ok(traffic.then_some(Written::NoPeer));
+        };
         let key = (ev.source, conn);
         if let EventKind::Connected { local, inbound } = ev.kind {
             let (local, peer) = endpoints(local, peer);
@@ -117,7 +160,7 @@ impl<W: Write> PcapWriter<W> {
                 self.tcp_seg(ev, true, &st, l_isn + 1, p_isn + 1, ACK, &[])?;
             }
             self.tcp.insert(key, st);
-            return Ok(());
+            return Ok(None);
         }
         // Traffic whose connect was not seen (e.g. evicted from the log): no handshake.
         let st = self.tcp.entry(key).or_insert_with(|| {
@@ -189,7 +232,7 @@ impl<W: Write> PcapWriter<W> {
                 self.tcp.insert(key, st);
             }
         }
-        Ok(())
+        Ok(None)
     }
 
     #[allow(clippy::too_many_arguments)]

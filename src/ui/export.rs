@@ -24,9 +24,9 @@ pub enum ExportJob {
         path: PathBuf,
         total: u64,
         progress: Arc<Progress>,
-        thread: Option<JoinHandle<std::io::Result<u64>>>,
+        thread: Option<JoinHandle<std::io::Result<export::Report>>>,
     },
-    Done(Result<(u64, PathBuf), String>),
+    Done(Result<(export::Report, PathBuf), String>),
 }
 
 fn dialog_thread(ctx: egui::Context) -> Option<Receiver<Option<PathBuf>>> {
@@ -123,9 +123,16 @@ pub fn export_status(ui: &mut egui::Ui, lang: Lang, view: &mut LogView) {
                 }
             });
         }
-        Some(ExportJob::Done(Ok((n, path)))) => {
-            let msg = i18n::fill(t.export_done, &[n, &path.display()]);
+        Some(ExportJob::Done(Ok((report, path)))) => {
+            let msg = i18n::fill(t.export_done, &[&report.written, &path.display()]);
             ui.label(msg);
+            // What a capture could not hold as it was: said, never silently dropped.
+            if report.no_peer > 0 {
+                ui.colored_label(RED, i18n::fill(t.export_no_peer, &[&report.no_peer]));
+            }
+            if report.split > 0 {
+                ui.label(i18n::fill(t.export_split, &[&report.split]));
+            }
         }
         Some(ExportJob::Done(Err(e))) => {
             let msg = if e == "cancelled" { t.export_cancelled.to_string() } else { i18n::fill(t.export_failed, &[e]) };

@@ -13,7 +13,7 @@ use crate::codec::Encoding;
 use crate::i18n::{self, Lang};
 use crate::log::LogStore;
 use crate::log::export::Progress;
-use crate::log::import::{self, ImportError, Imported};
+use crate::log::import::{self, ImportError, ImportSummary};
 
 use super::log_view::LogView;
 use super::widgets::RED;
@@ -26,7 +26,9 @@ enum Job {
         /// File size, for the progress bar.
         total: u64,
         progress: Arc<Progress>,
-        thread: JoinHandle<Result<Imported, ImportError>>,
+        /// The reader fills a store of its own, so that opening it costs the UI thread
+        /// nothing however many events and flows the file holds.
+        thread: JoinHandle<Result<(LogStore, ImportSummary), ImportError>>,
     },
 }
 
@@ -66,10 +68,14 @@ impl ViewerTab {
         let progress = Arc::new(Progress::default());
         let total = std::fs::metadata(&path).map_or(0, |m| m.len());
         let (p, ctx, prog) = (path.clone(), ctx.clone(), progress.clone());
+        let budget = self.store.budget();
         let t = std::thread::Builder::new().name("import".into()).spawn(move || {
-            let r = import::read_file_with(&p, &prog);
+            let mut store = LogStore::with_budget(budget);
+            let r = import::read_file_into(&p, &prog, &mut |ev| {
+                store.push(ev);
+            });
             ctx.request_repaint();
-            r
+            r.map(|summary| (store, summary))
         });
         match t {
             Ok(thread) => self.job = Some(Job::Reading { path, total, progress, thread }),
@@ -104,15 +110,11 @@ impl ViewerTab {
             Some(Job::Reading { path, thread, .. }) if thread.is_finished() => {
                 let name = display_name(&path);
                 match thread.join() {
-                    Ok(Ok(imported)) => {
+                    Ok(Ok((store, summary))) => {
                         self.log = LogView::default();
-                        self.store = LogStore::with_budget(self.store.budget());
-                        let n = imported.events.len();
-                        for ev in imported.events {
-                            self.store.push(ev);
-                        }
-                        self.warnings = imported.warnings;
-                        self.status = Some(Status::Opened { name, events: n, skipped: imported.skipped });
+                        self.store = store;
+                        self.warnings = summary.warnings;
+                        self.status = Some(Status::Opened { name, events: summary.events, skipped: summary.skipped });
                     }
                     Ok(Err(ImportError::Cancelled)) => self.status = Some(Status::Cancelled { name }),
                     Ok(Err(e)) => self.status = Some(Status::Failed { name, error: e.to_string() }),
