@@ -488,9 +488,12 @@ strings! {
     p_time_wait,
     p_nobody_listening,
     p_kernel_drops,
+    p_too_many_open_files,
     p_panicked,
     p_not_multicast,
     p_framing,
+    p_unencodable,
+    p_unfinished_budget,
     p_busy,
     p_gone,
     p_io,
@@ -550,6 +553,19 @@ pub fn generated_text(t: &Tr, proto: crate::engine::Proto, packets: u64, bytes: 
     fill(template, &[&packets, &bytes, &format!("{secs:.3}"), &format!("{rate:.0}")])
 }
 
+/// `65507` as `65,507`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Fills `{0}`, `{1}`, … in a template.
 pub fn fill(template: &str, args: &[&dyn std::fmt::Display]) -> String {
     // One pass: a value that itself contains "{1}" (a host name, a received file name) is
@@ -595,7 +611,9 @@ pub fn problem(lang: Lang, p: &Problem) -> String {
         Problem::ConnectTimeout(a, ms) => fill(t.p_timeout, &[a, ms]),
         Problem::Unreachable(a) => fill(t.p_unreachable, &[a]),
         Problem::Reset(a) => fill(t.p_reset, &[a]),
-        Problem::TooBig(n) => fill(t.p_too_big, &[n]),
+        Problem::TooBig { len, max, ipv6 } => {
+            fill(t.p_too_big, &[len, &thousands(*max), &if *ipv6 { "IPv6" } else { "IPv4" }])
+        }
         Problem::NoDestination => t.p_no_destination.into(),
         Problem::NotConnected => t.p_not_connected.into(),
         Problem::NoSuchConnection(id) => fill(t.p_no_such_conn, &[id]),
@@ -604,12 +622,15 @@ pub fn problem(lang: Lang, p: &Problem) -> String {
         Problem::AddrInTimeWait(a) => fill(t.p_time_wait, &[a, &a.port()]),
         Problem::NobodyListening(a) => fill(t.p_nobody_listening, &[a]),
         Problem::KernelDrops(n) => fill(t.p_kernel_drops, &[n]),
+        Problem::TooManyOpenFiles => t.p_too_many_open_files.into(),
         Problem::WorkerPanicked(m) => fill(t.p_panicked, &[m]),
         Problem::Busy => t.p_busy.into(),
         Problem::WorkerGone => t.p_gone.into(),
         Problem::Logged(text) => text.clone(),
         Problem::File(e) => e.text(lang),
         Problem::Framing(e) => fill(t.p_framing, &[e]),
+        Problem::Unencodable(ch, encoding) => fill(t.p_unencodable, &[ch, &encoding.name()]),
+        Problem::UnfinishedOverBudget { held, total, budget } => fill(t.p_unfinished_budget, &[held, total, budget]),
         Problem::NotMulticast(g) => fill(t.p_not_multicast, &[g]),
         Problem::Io { op, addr, detail } => {
             let op = match op {

@@ -553,6 +553,9 @@ impl Worker {
             self.sink.flush();
             panic!("test panic requested by a datagram from {peer}");
         }
+        if let Some(p) = action.problem {
+            self.problem(p);
+        }
         if let Some(r) = action.reply {
             self.send(peer, r);
         }
@@ -585,7 +588,7 @@ impl Worker {
             }
             Err(e) => {
                 let p = match self.io_problem(Op::Send, Some(to), &e) {
-                    Problem::TooBig(_) => Problem::TooBig(data.len()),
+                    Problem::TooBig { .. } => Problem::too_big(data.len(), Some(to)),
                     p => p,
                 };
                 self.problem(p);
