@@ -295,9 +295,10 @@ fn gbk_upper_mode_is_pythons_bytes_upper_and_a_case_rule_reports_what_gbk_cannot
     let addr = sev.listening();
     let mut c = TcpStream::connect(addr).unwrap();
     c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    // "nǐ hǎo", a UTF-8 BOM and bytes that look like a UTF-16 BOM: 22 bytes.
+    // "nǐ hǎo", a UTF-8 BOM and bytes that look like a UTF-16 BOM, and a GBK character whose
+    // trail byte is a letter (Python changes that byte too).
     let data = [&Encoding::Gbk.encode("nǐ hǎo").unwrap()[..], b"\xef\xbb\xbfab\xff\xfeab\x81\x61"].concat();
-    assert_eq!(data.len(), 22);
+    assert_eq!(data.len(), 19);
     c.write_all(&data).unwrap();
     let mut back = vec![0u8; data.len()];
     c.read_exact(&mut back).unwrap();
