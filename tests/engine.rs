@@ -363,6 +363,9 @@ fn broadcast_reaches_two_receivers_on_one_port() {
         let got = e.wait_for("broadcast", |e| matches!(e.kind, EventKind::Rx { .. }));
         assert_eq!(got.kind, EventKind::Rx { data: b"to everyone".to_vec(), lost: 0 });
         assert_eq!(got.peer.map(|p| p.port()), Some(sender.port()));
+        // The receivers are bound to 0.0.0.0: the event says where the datagram was sent (the
+        // capture's destination), not 127.0.0.1.
+        assert_eq!(got.local, Some(format!("127.255.255.255:{port}").parse().unwrap()));
     }
     assert!(!et.seen.iter().any(is_error));
     stop(tx, &mut et);
@@ -452,6 +455,11 @@ fn multicast_on_loopback_reaches_two_members() {
     tx.send(Command::SendTo { to: format!("{group}:{port}"), data: b"to the group".to_vec() }).unwrap();
     assert_eq!(e1.rx_bytes(12), b"to the group");
     assert_eq!(e2.rx_bytes(12), b"to the group");
+    // Each member's event says the datagram went to the group (its capture's destination).
+    for e in [&e1, &e2] {
+        let rx = e.seen.iter().find(|e| matches!(e.kind, EventKind::Rx { .. })).unwrap();
+        assert_eq!(rx.local, Some(std::net::SocketAddr::new(group, port)));
+    }
     // Joining something that is not a group is explained.
     let (sb, mut eb) = Events::new();
     let bad = UdpConfig {
