@@ -61,6 +61,7 @@ Limits (defaults; a value past a limit is refused with a message):
   --gap               0 ms (up to 600000)
   --ttl               1 (0 to 255)
   TCP framed message  16 MiB (MAX_MESSAGE); longer unframed data is delivered in pieces
+  tcp-server          --max-unfinished 64 MiB of unfinished framed messages, all clients
   file-server         --max-size 1 GiB, --max-clients 64, --min-rate 16384 bytes/s
   file-get            --max-size 1 GiB
 ";
@@ -301,6 +302,10 @@ pub struct TcpServerArgs {
     /// listen() backlog.
     #[arg(long, default_value_t = 1024)]
     pub backlog: i32,
+    /// All clients together may hold this many bytes of framed messages not yet complete; past
+    /// it, the client holding the most is told and disconnected.
+    #[arg(long, value_name = "BYTES", default_value_t = engine::tcp_server::DEFAULT_MAX_UNFINISHED)]
+    pub max_unfinished: usize,
     /// Message framing: none | line | fixed:N | len8 | len16 | len32 | delim:HEX.
     #[arg(long, default_value = "none", value_parser = parse_framing)]
     pub framing: Framing,
@@ -1201,7 +1206,12 @@ fn gen_spec(a: &UdpArgs, rate: Rate, msgs: &[Vec<u8>]) -> Result<GenSpec, Failur
 /// for IPv6, whose payload length excludes its header) and the UDP header (8). Jumbograms are
 /// not supported.
 fn max_datagram(to: SocketAddr) -> usize {
-    if to.is_ipv4() { 65_507 } else { 65_527 }
+    use engine::generator::{MAX_DATAGRAM, MAX_DATAGRAM_V6};
+    let v4 = match to.ip() {
+        std::net::IpAddr::V4(_) => true,
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().is_some(),
+    };
+    if v4 { MAX_DATAGRAM } else { MAX_DATAGRAM_V6 }
 }
 
 /// `--to` checked before anything is sent: a malformed address is a usage error (exit 2), a
@@ -1315,6 +1325,7 @@ fn run_tcp_server(a: TcpServerArgs) -> Result<(), Failure> {
         framing: a.framing,
         nodelay: a.nodelay,
         recv_buffer: a.recv_buffer,
+        max_unfinished: a.max_unfinished,
         ..TcpServerConfig::default()
     };
     if a.max_clients == Some(0) {
@@ -1685,11 +1696,16 @@ mod tests {
     #[test]
     fn help_limits_match_the_constants() {
         let has = |s: String| assert!(EXIT_HELP.contains(&s), "--help should say {s:?}");
-        has(format!("UDP datagram        {} bytes over IPv4, {} over IPv6", 65_507, 65_527));
+        has(format!(
+            "UDP datagram        {} bytes over IPv4, {} over IPv6",
+            engine::generator::MAX_DATAGRAM,
+            engine::generator::MAX_DATAGRAM_V6
+        ));
         has(format!("--recv-buffer       {} bytes", engine::DEFAULT_RECV_BUFFER));
         has(format!("--rate              max, or {MIN_RATE} to {MAX_RATE}"));
         has(format!("--gap               0 ms (up to {MAX_GAP_MS})"));
         has(format!("TCP framed message  {} MiB", crate::codec::framing::MAX_MESSAGE >> 20));
+        has(format!("--max-unfinished {} MiB", engine::tcp_server::DEFAULT_MAX_UNFINISHED >> 20));
         has(format!(
             "--max-size {} GiB, --max-clients {}",
             engine::files::DEFAULT_MAX_FILE_SIZE >> 30,

@@ -494,6 +494,8 @@ strings! {
     p_panicked,
     p_not_multicast,
     p_framing,
+    p_unencodable,
+    p_unfinished_budget,
     p_busy,
     p_gone,
     p_io,
@@ -604,6 +606,19 @@ pub fn generated_text(t: &Tr, proto: crate::engine::Proto, packets: u64, bytes: 
     fill(template, &[&packets, &bytes, &format!("{secs:.3}"), &format!("{rate:.0}")])
 }
 
+/// `65507` as `65,507`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Fills `{0}`, `{1}`, … in a template.
 pub fn fill(template: &str, args: &[&dyn std::fmt::Display]) -> String {
     // One pass: a value that itself contains "{1}" (a host name, a received file name) is
@@ -654,7 +669,9 @@ pub fn problem(lang: Lang, p: &Problem) -> String {
         Problem::ConnectTimeout(a, ms) => fill(t.p_timeout, &[a, ms]),
         Problem::Unreachable(a) => fill(t.p_unreachable, &[a]),
         Problem::Reset(a) => fill(t.p_reset, &[a]),
-        Problem::TooBig(n) => fill(t.p_too_big, &[n]),
+        Problem::TooBig { len, max, ipv6 } => {
+            fill(t.p_too_big, &[len, &thousands(*max), &if *ipv6 { "IPv6" } else { "IPv4" }])
+        }
         Problem::NoDestination => t.p_no_destination.into(),
         Problem::NotConnected => t.p_not_connected.into(),
         Problem::NoSuchConnection(id) => fill(t.p_no_such_conn, &[id]),
@@ -670,6 +687,8 @@ pub fn problem(lang: Lang, p: &Problem) -> String {
         Problem::Logged(text) => text.clone(),
         Problem::File(e) => e.text(lang),
         Problem::Framing(e) => fill(t.p_framing, &[e]),
+        Problem::Unencodable(ch, encoding) => fill(t.p_unencodable, &[ch, &encoding.name()]),
+        Problem::UnfinishedOverBudget { held, total, budget } => fill(t.p_unfinished_budget, &[held, total, budget]),
         Problem::NotMulticast(g) => fill(t.p_not_multicast, &[g]),
         Problem::Io { op, addr, detail } => {
             let op = match op {
@@ -717,7 +736,13 @@ pub fn rule_problem(lang: Lang, p: &crate::engine::rules::RuleProblem) -> String
         R::UnknownPlaceholder { name, at } => {
             let help = fill(
                 t.rule_placeholder_help,
-                &[&"{text}, {upper}, {lower}, {raw}, {hex}, {len}, {peer}, {time}", &"{1}", &"{9}", &"{{", &"}}"],
+                &[
+                    &"{text}, {upper}, {lower}, {ascii_upper}, {ascii_lower}, {raw}, {hex}, {len}, {peer}, {time}",
+                    &"{1}",
+                    &"{9}",
+                    &"{{",
+                    &"}}",
+                ],
             );
             fill(t.rule_unknown_placeholder, &[name, &place(at), &help])
         }

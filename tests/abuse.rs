@@ -831,6 +831,235 @@ fn tcp_line_without_newline_is_delivered_in_bounded_pieces() {
 }
 
 #[test]
+fn tcp_unfinished_framed_messages_have_a_server_wide_budget() {
+    use socklab::codec::framing::Framing;
+    let _serial = serial();
+    const KIB: usize = 1024;
+    let cfg = TcpServerConfig {
+        bind: "127.0.0.1:0".into(),
+        reply: ReplyMode::Echo,
+        framing: Framing::Line,
+        max_unfinished: MIB,
+        ..TcpServerConfig::default()
+    };
+    let (h, c, addr) = tcp_server(cfg, false);
+    let pinger = Pinger::start(addr, false);
+    c.wait("the good client", LIMIT, |t| t.connected == 1);
+    // Three clients start a line and never end it: 600 + 300 + 200 KiB, 1,100 KiB in all, over
+    // the 1 MiB budget. Whatever order the server reads them in, when the total first passes
+    // 1,024 KiB the first holds at least 524 KiB, more than either other: it is the one told and
+    // disconnected; the other two keep their unfinished lines.
+    let sizes = [600 * KIB, 300 * KIB, 200 * KIB];
+    let mut clients: Vec<TcpStream> = Vec::new();
+    for size in sizes {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(&vec![b'u'; size]).unwrap();
+        clients.push(s);
+    }
+    c.wait("the biggest holder told", LIMIT, |t| !t.errors.is_empty());
+    c.wait("and disconnected", LIMIT, |t| t.close_of(2).is_some());
+    let (errors, closed) = c.with(|t| (t.errors.clone(), t.closed.clone()));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let (conn, problem) = &errors[0];
+    assert_eq!(*conn, Some(2), "the 600 KiB client (the good client is 1)");
+    let Problem::UnfinishedOverBudget { held, total, budget } = *problem else { panic!("{problem:?}") };
+    assert_eq!(budget, MIB);
+    assert!((MIB + 1..=1100 * KIB).contains(&total), "{total}");
+    assert!((524 * KIB..=600 * KIB).contains(&held), "{held}");
+    assert!(problem.to_string().contains("held the most"), "{problem}");
+    assert_eq!(closed, vec![(Some(2), CloseReason::LocalClose)]);
+    let mut buf = [0u8; 64];
+    let end = loop {
+        match clients[0].read(&mut buf) {
+            Ok(0) | Err(_) => break true,
+            Ok(_) => {}
+        }
+    };
+    assert!(end, "the first client sees its connection end");
+    // The others are still served: their lines end now and come back whole.
+    for (s, size) in clients.iter_mut().zip(sizes).skip(1) {
+        s.write_all(b"\n").unwrap();
+        let mut back = vec![0u8; size + 1];
+        s.read_exact(&mut back).unwrap();
+        assert!(back[..size].iter().all(|&b| b == b'u') && back[size] == b'\n');
+    }
+    drop(clients);
+    let rtts = pinger.finish();
+    assert!(rtts.len() > 0);
+    let t = stop_server(h, c);
+    assert_eq!(t.errors.len(), 1, "{}", t.summary());
+}
+
+/// The figure of issue 15 item 13: 30 clients each start a 16 MiB line and never end it. Before
+/// the budget the server held all of them (511 MB resident); now at most 64 MiB.
+#[test]
+fn tcp_30_clients_with_16_mib_unfinished_lines_stay_within_the_default_budget() {
+    use socklab::codec::framing::{Framing, MAX_MESSAGE};
+    use socklab::engine::tcp_server::DEFAULT_MAX_UNFINISHED;
+    let _serial = serial();
+    const CLIENTS: usize = 30;
+    let cfg = TcpServerConfig {
+        bind: "127.0.0.1:0".into(),
+        reply: ReplyMode::Echo,
+        framing: Framing::Line,
+        ..TcpServerConfig::default()
+    };
+    let (h, c, addr) = tcp_server(cfg, false);
+    let rss = RssSampler::start();
+    let rss_before = rss_kib();
+    let start = Instant::now();
+    // Each writes just under 16 MiB (one byte short of a piece being delivered); a client the
+    // server disconnects sees its write fail.
+    let writers: Vec<JoinHandle<usize>> = (0..CLIENTS)
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).unwrap();
+            std::thread::spawn(move || {
+                let chunk = vec![b'x'; 64 * 1024];
+                let mut sent = 0;
+                while sent + chunk.len() < MAX_MESSAGE {
+                    match s.write(&chunk) {
+                        Ok(n) => sent += n,
+                        Err(_) => return sent,
+                    }
+                }
+                // Keep the connection open until the server has decided.
+                s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+                let mut b = [0u8; 1];
+                let _ = s.read(&mut b);
+                sent
+            })
+        })
+        .collect();
+    let over = |t: &Tally| t.errors.len();
+    // 30 × 16 MiB = 480 MiB against a 64 MiB budget: at least 26 are disconnected.
+    c.wait("clients over the budget disconnected", Duration::from_secs(60), |t| over(t) >= CLIENTS - 4);
+    let secs = start.elapsed().as_secs_f64();
+    let growth_mib = rss.peak_kib().saturating_sub(rss_before) as f64 / 1024.0;
+    let t = stop_server(h, c);
+    let sent: usize = writers.into_iter().map(|w| w.join().unwrap()).sum();
+    eprintln!(
+        "{CLIENTS} clients × 16 MiB unfinished lines: {} disconnected over the {} MiB budget after {:.0} MiB sent, \
+         in {secs:.2} s; peak RSS growth {growth_mib:.1} MiB",
+        t.errors.len(),
+        DEFAULT_MAX_UNFINISHED / MIB,
+        sent as f64 / MIB as f64
+    );
+    assert!(
+        t.errors.iter().all(|(_, p)| matches!(p, Problem::UnfinishedOverBudget { budget: DEFAULT_MAX_UNFINISHED, .. })),
+        "{}",
+        t.summary()
+    );
+    assert!(t.errors.len() >= CLIENTS - 4, "{}", t.summary());
+    // The budget (64 MiB) plus buffers, not 30 × 16 MiB.
+    assert!(growth_mib < 200.0, "peak RSS growth {growth_mib:.1} MiB");
+}
+
+/// Set in the child process of the test below: only the child lowers its file-descriptor limit.
+const LOW_NOFILE_CHILD: &str = "SOCKLAB_TEST_LOW_NOFILE_CHILD";
+
+/// A client waits in the backlog while the server has no file descriptor left: once some are
+/// closed it is accepted and served, without another client having to connect (edge-triggered
+/// readiness does not fire again by itself), and "too many open files" is said once. The limit
+/// is lowered (never raised) in a child process running this same test, so no other test of
+/// this process runs short of descriptors.
+#[test]
+fn tcp_accept_is_retried_after_running_out_of_file_descriptors() {
+    if std::env::var_os(LOW_NOFILE_CHILD).is_some() {
+        return out_of_file_descriptors_child();
+    }
+    let _serial = serial();
+    let name = "tcp_accept_is_retried_after_running_out_of_file_descriptors";
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(LOW_NOFILE_CHILD, "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            // SAFETY: kill(2) on the child this test started (it has not been waited for yet).
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            panic!("the child test did not end within 60 s");
+        }
+    };
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && stdout.contains("1 passed"), "child failed:\n{stdout}\n{stderr}");
+    eprintln!("{}", stdout.lines().filter(|l| l.contains("out of fds:")).collect::<Vec<_>>().join("\n"));
+}
+
+fn out_of_file_descriptors_child() {
+    let (sink, mut ev) = Events::new();
+    let cfg = TcpServerConfig { reply: ReplyMode::Echo, ..TcpServerConfig::default() };
+    let h = engine::tcp_server::spawn(cfg, sink).unwrap();
+    let addr = ev.listening();
+    // The waiting client's socket is made while descriptors are left; it connects later.
+    let waiting = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    // Lower the soft limit to a little above the highest descriptor in use, then use up the rest.
+    let highest = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
+        .max()
+        .unwrap();
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit with a valid pointer to an rlimit.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim), 0);
+        lim.rlim_cur = (highest + 16).min(lim.rlim_cur);
+        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lim), 0);
+    }
+    let mut hold = Vec::new();
+    for _ in 0..10_000 {
+        match std::fs::File::open("/dev/null") {
+            Ok(f) => hold.push(f),
+            Err(e) if e.raw_os_error() == Some(libc::EMFILE) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(std::fs::File::open("/dev/null").is_err(), "no descriptor left");
+    // The kernel completes the handshake (no descriptor needed); the server cannot accept.
+    waiting.connect(&addr.into()).unwrap();
+    let start = Instant::now();
+    ev.wait_for("too many open files", |e| e.kind == EventKind::Error(Problem::TooManyOpenFiles));
+    let told = start.elapsed();
+    // Out of descriptors for a while: accepting is retried, and the problem said only once.
+    ev.settle(Duration::from_millis(300));
+    let errors: Vec<&Event> = ev.seen.iter().filter(|e| matches!(e.kind, EventKind::Error(_))).collect();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(!ev.seen.iter().any(|e| matches!(e.kind, EventKind::Connected { .. })));
+    let text = Problem::TooManyOpenFiles.to_string();
+    assert!(text.starts_with("Too many open files"), "{text}");
+    // Descriptors are freed; no other client connects: the waiting one is accepted and served.
+    drop(hold);
+    let freed = Instant::now();
+    ev.wait_for("the waiting client accepted", |e| matches!(e.kind, EventKind::Connected { .. }));
+    let accepted = freed.elapsed();
+    let mut s: TcpStream = waiting.into();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"served").unwrap();
+    let mut back = [0u8; 6];
+    s.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"served");
+    println!(
+        "out of fds: told after {:.1} ms, accepted {:.1} ms after descriptors were freed",
+        told.as_secs_f64() * 1e3,
+        accepted.as_secs_f64() * 1e3
+    );
+    drop(s);
+    let mut h = h;
+    h.request_stop();
+    ev.wait_for("stopped", |e| e.kind == EventKind::Stopped);
+    h.join();
+}
+
+#[test]
 fn tcp_clients_beyond_the_limit_are_turned_away() {
     let _serial = serial();
     let cfg = TcpServerConfig {
@@ -984,12 +1213,40 @@ fn udp_65507_byte_datagrams_round_trip_and_65508_is_too_big() {
     // One byte more does not fit in an IPv4 UDP datagram: a clear error, and the worker goes on.
     for size in [MAX + 1, 65_535, 70_000] {
         h.send(Command::SendTo { to: peer.local_addr().unwrap().to_string(), data: vec![0; size] }).unwrap();
-        ev.wait_for("too big", |e| e.kind == EventKind::Error(Problem::TooBig(size)));
+        let too_big = EventKind::Error(Problem::TooBig { len: size, max: MAX, ipv6: false });
+        ev.wait_for("too big", |e| e.kind == too_big);
     }
-    assert!(Problem::TooBig(MAX + 1).to_string().contains("65,507"));
+    assert!(Problem::too_big(MAX + 1, Some(addr)).to_string().contains("at most 65,507 bytes over IPv4"));
     peer.send_to(b"still here", addr).unwrap();
     let (n, _) = peer.recv_from(&mut buf).unwrap();
     assert_eq!(&buf[..n], b"still here");
+    stop(h, &mut ev);
+}
+
+#[test]
+fn udp_65527_byte_datagrams_over_ipv6_and_65528_is_too_big_with_the_ipv6_limit() {
+    let _serial = serial();
+    const MAX: usize = 65_527;
+    let Ok(peer) = UdpSocket::bind("[::1]:0") else {
+        eprintln!("SKIP: no IPv6 loopback here");
+        return;
+    };
+    let (h, mut ev, _) = udp_worker(UdpConfig { bind: "[::1]:0".into(), ..UdpConfig::default() });
+    peer.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let to = peer.local_addr().unwrap().to_string();
+    // 20 bytes more than IPv4 allows still fit over IPv6.
+    h.send(Command::SendTo { to: to.clone(), data: vec![6; MAX] }).unwrap();
+    let mut buf = vec![0u8; 70_000];
+    let (n, _) = peer.recv_from(&mut buf).unwrap();
+    assert_eq!(n, MAX);
+    for size in [MAX + 1, 70_000] {
+        h.send(Command::SendTo { to: to.clone(), data: vec![0; size] }).unwrap();
+        let too_big = EventKind::Error(Problem::TooBig { len: size, max: MAX, ipv6: true });
+        ev.wait_for("too big", |e| e.kind == too_big);
+    }
+    let text = Problem::TooBig { len: MAX + 1, max: MAX, ipv6: true }.to_string();
+    assert!(text.contains("65,528 bytes") || text.contains("65528 bytes"), "{text}");
+    assert!(text.contains("at most 65,527 bytes over IPv6"), "{text}");
     stop(h, &mut ev);
 }
 

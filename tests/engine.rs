@@ -75,7 +75,7 @@ fn udp_bad_destination_and_too_big_keep_worker_alive() {
     a.send(Command::SendTo { to: "127.0.0.1".into(), data: b"x".to_vec() }).unwrap();
     ea.wait_for("missing port", |e| e.kind == EventKind::Error(Problem::MissingPort("127.0.0.1".into())));
     a.send(Command::SendTo { to: "127.0.0.1:9".into(), data: vec![0; 70_000] }).unwrap();
-    ea.wait_for("too big", |e| e.kind == EventKind::Error(Problem::TooBig(70_000)));
+    ea.wait_for("too big", |e| e.kind == EventKind::Error(Problem::TooBig { len: 70_000, max: 65_507, ipv6: false }));
     // Still alive: a normal datagram goes out.
     let r = UdpSocket::bind("127.0.0.1:0").unwrap();
     a.send(Command::SendTo { to: r.local_addr().unwrap().to_string(), data: b"ok".to_vec() }).unwrap();
@@ -288,6 +288,64 @@ fn tcp_gbk_text_survives() {
 }
 
 #[test]
+fn gbk_upper_mode_is_pythons_bytes_upper_and_a_case_rule_reports_what_gbk_cannot_write() {
+    let (sink, mut sev) = Events::new();
+    let cfg = TcpServerConfig { reply: ReplyMode::Upper, encoding: Encoding::Gbk, ..TcpServerConfig::default() };
+    let srv = engine::tcp_server::spawn(cfg, sink).unwrap();
+    let addr = sev.listening();
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    // "nǐ hǎo", a UTF-8 BOM and bytes that look like a UTF-16 BOM, and a GBK character whose
+    // trail byte is a letter (Python changes that byte too).
+    let data = [&Encoding::Gbk.encode("nǐ hǎo").unwrap()[..], b"\xef\xbb\xbfab\xff\xfeab\x81\x61"].concat();
+    assert_eq!(data.len(), 19);
+    c.write_all(&data).unwrap();
+    let mut back = vec![0u8; data.len()];
+    c.read_exact(&mut back).unwrap();
+    // What Python's `data.upper()` sends back.
+    assert_eq!(back, b"N\xa8\xab H\xa8\xa3O\xef\xbb\xbfAB\xff\xfeAB\x81\x41");
+
+    let rules = engine::rules::Rules::parse("* => {upper}").unwrap();
+    srv.send(Command::SetRules(std::sync::Arc::new(rules))).unwrap();
+    // Ask until the new rules answer (the command and the bytes travel separately).
+    let sigma = Encoding::Gbk.encode("σ").unwrap();
+    let mut got = Vec::new();
+    for _ in 0..50 {
+        c.write_all(&sigma).unwrap();
+        got = vec![0u8; sigma.len()];
+        c.read_exact(&mut got).unwrap();
+        if got != sigma {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(got, Encoding::Gbk.encode("Σ").unwrap(), "Unicode case change in the rules");
+    c.write_all(&Encoding::Gbk.encode("nǐ").unwrap()).unwrap();
+    let unencodable = EventKind::Error(Problem::Unencodable('Ǐ', Encoding::Gbk));
+    sev.wait_for("unencodable", |e| e.kind == unencodable);
+    let text = Problem::Unencodable('Ǐ', Encoding::Gbk).to_string();
+    assert!(text.contains("'Ǐ'") && text.contains("GBK") && text.contains("not sent"), "{text}");
+    // Nothing was sent for it (before: the entity `N&#463;`): the next bytes back answer "ok".
+    c.write_all(b"ok").unwrap();
+    let mut ok = [0u8; 2];
+    c.read_exact(&mut ok).unwrap();
+    assert_eq!(&ok, b"OK");
+    let at = sev.seen.iter().position(|e| e.kind == unencodable).unwrap();
+    sev.wait_for("tx OK", |e| e.kind == EventKind::Tx { data: b"OK".to_vec() });
+    let sent: Vec<u8> = sev.seen[at..]
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Tx { data } => Some(data.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(sent, b"OK");
+    drop(c);
+    stop(srv, &mut sev);
+}
+
+#[test]
 fn broadcast_reaches_two_receivers_on_one_port() {
     // Find a port free for UDP on 0.0.0.0 (below the ephemeral range).
     let port = (20_000..20_500).find(|p| UdpSocket::bind(("0.0.0.0", *p)).is_ok()).expect("a free UDP port");
@@ -305,6 +363,9 @@ fn broadcast_reaches_two_receivers_on_one_port() {
         let got = e.wait_for("broadcast", |e| matches!(e.kind, EventKind::Rx { .. }));
         assert_eq!(got.kind, EventKind::Rx { data: b"to everyone".to_vec(), lost: 0 });
         assert_eq!(got.peer.map(|p| p.port()), Some(sender.port()));
+        // The receivers are bound to 0.0.0.0: the event says where the datagram was sent (the
+        // capture's destination), not 127.0.0.1.
+        assert_eq!(got.local, Some(format!("127.255.255.255:{port}").parse().unwrap()));
     }
     assert!(!et.seen.iter().any(is_error));
     stop(tx, &mut et);
@@ -394,6 +455,11 @@ fn multicast_on_loopback_reaches_two_members() {
     tx.send(Command::SendTo { to: format!("{group}:{port}"), data: b"to the group".to_vec() }).unwrap();
     assert_eq!(e1.rx_bytes(12), b"to the group");
     assert_eq!(e2.rx_bytes(12), b"to the group");
+    // Each member's event says the datagram went to the group (its capture's destination).
+    for e in [&e1, &e2] {
+        let rx = e.seen.iter().find(|e| matches!(e.kind, EventKind::Rx { .. })).unwrap();
+        assert_eq!(rx.local, Some(std::net::SocketAddr::new(group, port)));
+    }
     // Joining something that is not a group is explained.
     let (sb, mut eb) = Events::new();
     let bad = UdpConfig {
@@ -666,6 +732,51 @@ fn udp_traffic_generator_paces_counts_and_stops() {
     let unbounded = GenSpec { count: None, duration: None, ..spec_of(&to) };
     h.send(Command::Generate(Box::new(unbounded))).unwrap();
     ev.wait_for("refused", |e| matches!(&e.kind, EventKind::Error(Problem::Generator(m)) if m.contains("count")));
+    stop(h, &mut ev);
+}
+
+#[test]
+fn udp_generator_survives_extreme_rates() {
+    use engine::generator::{GenSpec, Rate};
+    let (h, mut ev, _) = udp_worker(ReplyMode::None);
+    let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let to = rx.local_addr().unwrap().to_string();
+    let done = |ev: &mut Events, n: usize| {
+        let k = std::cell::Cell::new(0);
+        let got = ev.wait_for("generator done", |e| {
+            k.set(k.get() + usize::from(matches!(e.kind, EventKind::GeneratorDone { .. })));
+            k.get() == n
+        });
+        assert!(
+            !ev.seen.iter().any(|e| matches!(e.kind, EventKind::Error(Problem::WorkerPanicked(_)))),
+            "{:#?}",
+            ev.seen
+        );
+        match got.kind {
+            EventKind::GeneratorDone { packets, .. } => packets,
+            _ => unreachable!(),
+        }
+    };
+    // 1e-20 datagrams/s: the first goes at once, the second is due in 1e20 s (before: a panic
+    // converting that to a Duration, which stopped the worker).
+    let tiny = GenSpec { rate: Rate::PacketsPerSec(1e-20), count: Some(2), ..spec_of(&to) };
+    h.send(Command::Generate(Box::new(tiny.clone()))).unwrap();
+    ev.wait_for("the first datagram", |e| matches!(e.kind, EventKind::Tx { .. }));
+    h.send(Command::StopGenerate).unwrap();
+    assert_eq!(done(&mut ev, 1), 1);
+    let timed = GenSpec { duration: Some(Duration::from_millis(200)), ..tiny };
+    h.send(Command::Generate(Box::new(timed))).unwrap();
+    assert_eq!(done(&mut ev, 2), 1, "the time is up after one datagram");
+    // 1e300 datagrams/s: as fast as possible (before: nothing sent, the worker spinning at
+    // 100 % CPU until killed; in debug builds an overflow panic).
+    let huge = GenSpec { rate: Rate::PacketsPerSec(1e300), count: Some(1000), ..spec_of(&to) };
+    h.send(Command::Generate(Box::new(huge))).unwrap();
+    assert_eq!(done(&mut ev, 3), 1000);
+    let huge_bytes = GenSpec { rate: Rate::BytesPerSec(f64::MAX), count: Some(100), ..spec_of(&to) };
+    h.send(Command::Generate(Box::new(huge_bytes))).unwrap();
+    assert_eq!(done(&mut ev, 4), 100);
+    let tx = ev.seen.iter().filter(|e| matches!(e.kind, EventKind::Tx { .. })).count();
+    assert_eq!(tx, 1 + 1 + 1000 + 100);
     stop(h, &mut ev);
 }
 

@@ -184,6 +184,12 @@ impl Conn {
         ReadStatus::More
     }
 
+    /// Bytes of an unfinished framed message the deframer holds, waiting for the rest (0 without
+    /// framing). At most the framing's message limit plus 8 bytes.
+    pub fn unfinished(&self) -> usize {
+        self.deframer.as_ref().map_or(0, Deframer::pending)
+    }
+
     /// Bytes queued and not yet taken by the kernel.
     pub fn pending(&self) -> usize {
         self.out.len()

@@ -8,6 +8,9 @@ use super::Problem;
 
 /// The largest datagram over IPv4 (65,535 − 8 UDP − 20 IP header bytes).
 pub const MAX_DATAGRAM: usize = 65_507;
+/// The largest datagram over IPv6 without jumbograms (65,535 − 8 UDP bytes: IPv6's payload
+/// length does not count its 40-byte header).
+pub const MAX_DATAGRAM_V6: usize = 65_527;
 /// The largest message the TCP generator writes at a time (1 MiB).
 pub const MAX_MESSAGE: usize = 1 << 20;
 /// At most this many datagrams in one run…
@@ -114,8 +117,9 @@ impl Pacer {
         }
         let by_time = match self.interval {
             None => u64::MAX,
-            // Whole intervals elapsed, plus the one sent at the start.
-            Some(i) => ((now - self.start).as_secs_f64() / i) as u64 + 1,
+            // Whole intervals elapsed, plus the one sent at the start. A huge rate makes the
+            // quotient infinite: `as` saturates it to u64::MAX, and the `+ 1` saturates too.
+            Some(i) => (((now - self.start).as_secs_f64() / i) as u64).saturating_add(1),
         };
         let by_count = self.count.unwrap_or(u64::MAX);
         by_time.min(by_count).saturating_sub(self.sent).min(BATCH)
@@ -131,17 +135,25 @@ impl Pacer {
         self.count.is_some_and(|c| self.sent >= c) || self.end.is_some_and(|e| now >= e)
     }
 
-    /// How long the worker may sleep before the next datagram is due (or the run ends).
+    /// How long the worker may sleep before the next datagram is due (or the run ends), at
+    /// most [`MAX_DURATION`]: a rate so small that the next datagram is due later than any run
+    /// may last (1e-20/s: in 1e20 s, more than a `Duration` holds) sleeps an hour at a time
+    /// instead of overflowing.
     pub fn wait(&self, now: Instant) -> Duration {
         if self.due(now) > 0 || self.finished(now) {
             return Duration::ZERO;
         }
         let next = match self.interval {
-            Some(i) => self.start + Duration::from_secs_f64(i * self.sent as f64),
-            None => now,
+            Some(i) => Duration::try_from_secs_f64(i * self.sent as f64).ok().and_then(|d| self.start.checked_add(d)),
+            None => Some(now),
         };
-        let next = self.end.map_or(next, |e| next.min(e));
-        next.saturating_duration_since(now)
+        let next = match (next, self.end) {
+            (Some(n), Some(e)) => n.min(e),
+            (Some(n), None) => n,
+            (None, Some(e)) => e,
+            (None, None) => return MAX_DURATION,
+        };
+        next.saturating_duration_since(now).min(MAX_DURATION)
     }
 
     pub fn elapsed(&self, now: Instant) -> Duration {
@@ -213,5 +225,43 @@ mod tests {
         assert!(!p.finished(t0 + Duration::from_secs(1)));
         assert!(p.finished(t0 + Duration::from_secs(2)), "the time is up");
         assert_eq!(p.wait(t0 + Duration::from_secs(2)), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_tiny_rate_saturates_the_wait_instead_of_panicking() {
+        let t0 = Instant::now();
+        for rate in [Rate::PacketsPerSec(1e-20), Rate::BytesPerSec(1e-300), Rate::PacketsPerSec(f64::MIN_POSITIVE)] {
+            // The second datagram is due in 1e20 s or more: later than any run may last.
+            let mut p = Pacer::new(&spec(rate, Some(2), None), t0);
+            assert_eq!(p.due(t0), 1, "{rate:?}: the first one at once");
+            p.record(100);
+            assert_eq!(p.due(t0 + MAX_DURATION), 0, "{rate:?}");
+            let w = p.wait(t0);
+            assert!(w > Duration::ZERO && w <= MAX_DURATION, "{rate:?}: a bounded sleep, not a panic: {w:?}");
+            // With a duration the run ends on time.
+            let mut p = Pacer::new(&spec(rate, Some(2), Some(Duration::from_secs(2))), t0);
+            p.record(100);
+            assert_eq!(p.wait(t0 + Duration::from_secs(1)), Duration::from_secs(1), "{rate:?}");
+            assert!(p.finished(t0 + Duration::from_secs(2)));
+        }
+    }
+
+    #[test]
+    fn a_huge_rate_saturates_to_as_fast_as_possible() {
+        let t0 = Instant::now();
+        for rate in [Rate::PacketsPerSec(1e300), Rate::BytesPerSec(f64::MAX), Rate::PacketsPerSec(1e20)] {
+            let mut p = Pacer::new(&spec(rate, Some(10_000), None), t0);
+            assert_eq!(p.due(t0), 1, "{rate:?}");
+            p.record(100);
+            // Every datagram is overdue a moment later: a full batch each turn, like Rate::Max.
+            let later = t0 + Duration::from_millis(1);
+            assert_eq!(p.due(later), BATCH, "{rate:?}: sends, never stalls at zero");
+            assert_eq!(p.wait(later), Duration::ZERO, "{rate:?}");
+            for _ in 0..9_999 {
+                p.record(100);
+            }
+            assert!(p.finished(later));
+            assert_eq!(p.due(later), 0);
+        }
     }
 }

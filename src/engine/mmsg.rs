@@ -1,9 +1,13 @@
 //! Receiving several datagrams with one system call (`recvmmsg`, Linux): under a flood the UDP
 //! worker spends its time on the datagrams, not on one `recvfrom` call each. The traffic
 //! generator sends the same way (`sendmmsg`).
+//!
+//! Each datagram comes with the address it was sent to (IP_PKTINFO / IPV6_PKTINFO control
+//! messages, see [`want_destination`]): a socket bound to `0.0.0.0` learns whether a datagram
+//! came to 127.0.0.1, to a multicast group or to a broadcast address.
 
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::AsRawFd;
 
 /// Room for this many bytes of datagrams per call: 64 datagrams of the default 64 KiB buffer.
@@ -12,6 +16,30 @@ use std::os::fd::AsRawFd;
 const BATCH_BYTES: usize = 4 * 1024 * 1024;
 /// At most this many datagrams per call.
 const MAX_BATCH: usize = 64;
+/// Room for the control messages of one datagram, in 8-byte words: an `in_pktinfo` (12 bytes)
+/// and an `in6_pktinfo` (20 bytes), each with its 16-byte header, fit in 80 bytes.
+const CONTROL_WORDS: usize = 16;
+
+/// Asks the kernel to tell the destination address of every datagram (IP_PKTINFO, and for an
+/// IPv6 socket IPV6_RECVPKTINFO too: a dual-stack socket gets IPv4 datagrams with IP_PKTINFO).
+pub(crate) fn want_destination(sock: &impl AsRawFd, ipv6: bool) -> io::Result<()> {
+    let on: libc::c_int = 1;
+    let set = |level: libc::c_int, name: libc::c_int| {
+        // SAFETY: setsockopt reads `size_of::<c_int>()` bytes from `&on`, which lives across the call.
+        let r = unsafe {
+            libc::setsockopt(
+                sock.as_raw_fd(),
+                level,
+                name,
+                (&on as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if r == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+    };
+    let v4 = set(libc::IPPROTO_IP, libc::IP_PKTINFO);
+    if ipv6 { set(libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO) } else { v4 }
+}
 
 /// Buffers for one `recvmmsg` call and what it received.
 pub(crate) struct Batch {
@@ -22,6 +50,8 @@ pub(crate) struct Batch {
     addrs: Vec<libc::sockaddr_storage>,
     iovs: Vec<libc::iovec>,
     msgs: Vec<libc::mmsghdr>,
+    /// Control-message buffers, one per slot (8-byte words, for the alignment cmsghdr needs).
+    controls: Vec<[u64; CONTROL_WORDS]>,
     /// Datagrams in the buffers after the last call.
     got: usize,
 }
@@ -47,6 +77,7 @@ impl Batch {
             addrs: vec![addr; slots],
             iovs: vec![iov; slots],
             msgs: vec![msg; slots],
+            controls: vec![[0; CONTROL_WORDS]; slots],
             got: 0,
         }
     }
@@ -67,8 +98,8 @@ impl Batch {
             hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
             hdr.msg_iov = &mut self.iovs[i];
             hdr.msg_iovlen = 1;
-            hdr.msg_control = std::ptr::null_mut();
-            hdr.msg_controllen = 0;
+            hdr.msg_control = self.controls[i].as_mut_ptr().cast();
+            hdr.msg_controllen = std::mem::size_of::<[u64; CONTROL_WORDS]>() as _;
             hdr.msg_flags = 0;
             self.msgs[i].msg_len = 0;
         }
@@ -91,17 +122,62 @@ impl Batch {
         Ok(self.got)
     }
 
-    /// Datagram `i` of the last call: its bytes (cut to the buffer), its real length and who
-    /// sent it (`None` for an address that is not IP, which UDP sockets never report).
-    pub fn get(&self, i: usize) -> Option<(&[u8], usize, Option<SocketAddr>)> {
+    /// Datagram `i` of the last call: its bytes (cut to the buffer), its real length, who
+    /// sent it (`None` for an address that is not IP, which UDP sockets never report) and the
+    /// address it was sent to (`None` unless [`want_destination`] was set on the socket).
+    pub fn get(&self, i: usize) -> Option<Received<'_>> {
         if i >= self.got {
             return None;
         }
         let real = self.msgs[i].msg_len as usize;
         let start = i * self.size;
         let data = self.bufs.get(start..start + real.min(self.size))?;
-        Some((data, real, socket_addr(&self.addrs[i])))
+        Some(Received { data, real, peer: socket_addr(&self.addrs[i]), dst: destination(&self.msgs[i].msg_hdr) })
     }
+}
+
+/// One datagram of a [`Batch`].
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Received<'a> {
+    /// Its bytes, cut to the buffer.
+    pub data: &'a [u8],
+    /// Its real length.
+    pub real: usize,
+    /// Who sent it.
+    pub peer: Option<SocketAddr>,
+    /// The address it was sent to: ours, a multicast group or a broadcast address.
+    pub dst: Option<IpAddr>,
+}
+
+/// The destination address in a received message's IP_PKTINFO / IPV6_PKTINFO control message.
+fn destination(hdr: &libc::msghdr) -> Option<IpAddr> {
+    // SAFETY: `hdr` is a header the kernel filled in: its control pointer and length describe
+    // the control messages it wrote into our buffer (its length was cut to what fits).
+    // CMSG_FIRSTHDR/CMSG_NXTHDR stay within that length, and each message's data is read only
+    // when its length covers the struct read (unaligned reads, so alignment does not matter).
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(hdr);
+        while !c.is_null() {
+            let (level, kind, len) = ((*c).cmsg_level, (*c).cmsg_type, (*c).cmsg_len as usize);
+            let data = libc::CMSG_DATA(c);
+            if level == libc::IPPROTO_IP
+                && kind == libc::IP_PKTINFO
+                && len >= libc::CMSG_LEN(std::mem::size_of::<libc::in_pktinfo>() as u32) as usize
+            {
+                let info = std::ptr::read_unaligned(data.cast::<libc::in_pktinfo>());
+                return Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(info.ipi_addr.s_addr))));
+            }
+            if level == libc::IPPROTO_IPV6
+                && kind == libc::IPV6_PKTINFO
+                && len >= libc::CMSG_LEN(std::mem::size_of::<libc::in6_pktinfo>() as u32) as usize
+            {
+                let info = std::ptr::read_unaligned(data.cast::<libc::in6_pktinfo>());
+                return Some(IpAddr::V6(Ipv6Addr::from(info.ipi6_addr.s6_addr)));
+            }
+            c = libc::CMSG_NXTHDR(hdr, c);
+        }
+    }
+    None
 }
 
 /// The largest batch [`send_repeated`] sends with one call.
@@ -172,9 +248,10 @@ mod tests {
         let mut seen = Vec::new();
         while let Ok(n) = b.recv(&rx) {
             for i in 0..n {
-                let (data, real, peer) = b.get(i).unwrap();
-                assert_eq!(peer, Some(tx.local_addr().unwrap()));
-                seen.push((data.to_vec(), real));
+                let got = b.get(i).unwrap();
+                assert_eq!(got.peer, Some(tx.local_addr().unwrap()));
+                assert_eq!(got.dst, None, "not asked for");
+                seen.push((got.data.to_vec(), got.real));
             }
         }
         assert_eq!(seen.len(), 11, "every datagram, in order");
@@ -195,7 +272,7 @@ mod tests {
         let mut b = Batch::new(16);
         let mut seen = Vec::new();
         while let Ok(n) = b.recv(&rx) {
-            seen.extend((0..n).map(|i| b.get(i).unwrap().0.to_vec()));
+            seen.extend((0..n).map(|i| b.get(i).unwrap().data.to_vec()));
         }
         assert_eq!(seen.len(), 10 + SEND_BATCH);
         assert!(seen[..10].iter().all(|d| d == b"again"));
@@ -213,6 +290,53 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(20));
         let mut b = Batch::new(65_536);
         assert_eq!(b.recv(&rx).unwrap(), 1);
-        assert_eq!(b.get(0).unwrap(), (&b"six"[..], 3, Some(tx.local_addr().unwrap())));
+        let got = b.get(0).unwrap();
+        assert_eq!((got.data, got.real, got.peer), (&b"six"[..], 3, Some(tx.local_addr().unwrap())));
+    }
+
+    #[test]
+    fn each_datagram_says_where_it_was_sent() {
+        // Bound to the wildcard address: unicast and broadcast datagrams both reach it.
+        let rx = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+        rx.set_nonblocking(true).unwrap();
+        want_destination(&rx, false).unwrap();
+        let port = rx.local_addr().unwrap().port();
+        let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        tx.set_broadcast(true).unwrap();
+        tx.send_to(b"unicast", ("127.0.0.1", port)).unwrap();
+        tx.send_to(b"to all", ("127.255.255.255", port)).unwrap();
+        tx.send_to(b"other", ("127.0.0.2", port)).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let mut b = Batch::new(64);
+        let mut seen = Vec::new();
+        while let Ok(n) = b.recv(&rx) {
+            seen.extend((0..n).map(|i| b.get(i).map(|g| (g.data.to_vec(), g.dst)).unwrap()));
+        }
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        assert_eq!(
+            seen,
+            vec![
+                (b"unicast".to_vec(), ip("127.0.0.1")),
+                (b"to all".to_vec(), ip("127.255.255.255")),
+                (b"other".to_vec(), ip("127.0.0.2")),
+            ]
+        );
+        // IPv6, and IPv4 on a dual-stack socket.
+        let Ok(rx6) = std::net::UdpSocket::bind("[::]:0") else { return };
+        rx6.set_nonblocking(true).unwrap();
+        want_destination(&rx6, true).unwrap();
+        let port = rx6.local_addr().unwrap().port();
+        if let Ok(tx6) = std::net::UdpSocket::bind("[::1]:0") {
+            tx6.send_to(b"six", ("::1", port)).unwrap();
+        }
+        tx.send_to(b"four", ("127.0.0.1", port)).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let mut seen = Vec::new();
+        while let Ok(n) = b.recv(&rx6) {
+            seen.extend((0..n).map(|i| b.get(i).map(|g| (g.data.to_vec(), g.dst)).unwrap()));
+        }
+        // The kernel gives it as the IPv4-mapped address, like the peer's.
+        assert!(seen.contains(&(b"four".to_vec(), ip("::ffff:127.0.0.1"))), "{seen:?}");
+        assert!(seen.iter().all(|(d, dst)| d != b"six" || *dst == ip("::1")), "{seen:?}");
     }
 }

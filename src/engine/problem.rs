@@ -86,8 +86,9 @@ pub enum Problem {
     Unreachable(SocketAddr),
     /// The peer reset the connection.
     Reset(SocketAddr),
-    /// A datagram larger than UDP allows.
-    TooBig(usize),
+    /// A datagram of `len` bytes, larger than UDP allows: at most `max` bytes over IPv4
+    /// (65,507) or, `ipv6`, over IPv6 (65,527). `len` is 0 when unknown.
+    TooBig { len: usize, max: usize, ipv6: bool },
     /// UDP send with no destination filled in.
     NoDestination,
     /// TCP send while not connected.
@@ -125,6 +126,12 @@ pub enum Problem {
     NotMulticast(std::net::IpAddr),
     /// A message cannot be framed (too long for its length header, contains the delimiter, …).
     Framing(String),
+    /// A reply (a response rule's template or its `{upper}` / `{lower}`) has a character the
+    /// encoding cannot write: it was not sent.
+    Unencodable(char, crate::codec::Encoding),
+    /// TCP server: the unfinished framed messages of all clients together (`total` bytes) went
+    /// over the server's budget; this client held the most (`held` bytes) and was disconnected.
+    UnfinishedOverBudget { held: usize, total: usize, budget: usize },
 }
 
 impl Problem {
@@ -143,9 +150,17 @@ impl Problem {
             (_, K::ConnectionRefused, Some(a)) if op != Op::Send => Problem::Refused(a),
             (_, K::ConnectionReset, Some(a)) => Problem::Reset(a),
             (_, K::HostUnreachable | K::NetworkUnreachable, Some(a)) => Problem::Unreachable(a),
-            _ if is_emsgsize(raw) => Problem::TooBig(0),
+            _ if is_emsgsize(raw) => Problem::too_big(0, addr),
             _ => Problem::Io { op, addr, detail: e.to_string() },
         }
+    }
+
+    /// A datagram of `len` bytes too big for UDP towards `to` (IPv4 when unknown; an
+    /// IPv4-mapped IPv6 address travels as IPv4).
+    pub fn too_big(len: usize, to: Option<SocketAddr>) -> Problem {
+        let ipv6 = matches!(to, Some(SocketAddr::V6(a)) if a.ip().to_ipv4_mapped().is_none());
+        let max = if ipv6 { super::generator::MAX_DATAGRAM_V6 } else { super::generator::MAX_DATAGRAM };
+        Problem::TooBig { len, max, ipv6 }
     }
 
     /// Short form for internal failures (poll, waker, thread spawn).
@@ -203,7 +218,16 @@ mod tests {
             Problem::BroadcastDenied(a8080)
         );
         #[cfg(unix)]
-        assert_eq!(Problem::from_io(Op::Send, None, &io::Error::from_raw_os_error(libc::EMSGSIZE)), Problem::TooBig(0));
+        assert_eq!(
+            Problem::from_io(Op::Send, None, &io::Error::from_raw_os_error(libc::EMSGSIZE)),
+            Problem::TooBig { len: 0, max: 65_507, ipv6: false }
+        );
+        let v6: SocketAddr = "[::1]:9".parse().unwrap();
+        let mapped: SocketAddr = "[::ffff:127.0.0.1]:9".parse().unwrap();
+        assert_eq!(Problem::too_big(65_528, Some(v6)), Problem::TooBig { len: 65_528, max: 65_527, ipv6: true });
+        assert_eq!(Problem::too_big(65_508, Some(mapped)), Problem::TooBig { len: 65_508, max: 65_507, ipv6: false });
+        assert!(Problem::too_big(65_528, Some(v6)).to_string().contains("at most 65,527 bytes over IPv6"));
+        assert!(Problem::too_big(65_508, None).to_string().contains("at most 65,507 bytes over IPv4"));
         let text = Problem::PrivilegedPort(a80).to_string();
         assert!(text.contains("Port 80 is below 1024"), "{text}");
     }

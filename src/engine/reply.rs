@@ -10,7 +10,9 @@ pub enum ReplyMode {
     None,
     /// The same bytes back.
     Echo,
-    /// The text in upper case (the tutorial's first server: `conn.send(data.upper())`).
+    /// The bytes `a`–`z` in upper case, every other byte unchanged, in every encoding: byte for
+    /// byte what the tutorial's first server sends (`conn.send(data.upper())` on `bytes`).
+    /// Unicode case changes are the rules' `{upper}` / `{lower}`.
     Upper,
     /// `[YYYY-MM-DD HH:MM:SS]:text` (the tutorial's second server).
     Timestamp,
@@ -25,6 +27,9 @@ pub struct ReplyAction {
     pub reply: Option<Vec<u8>>,
     /// Close the connection after sending `reply`.
     pub close: bool,
+    /// The answer could not be made (a character the encoding cannot write): nothing is sent,
+    /// the worker reports this.
+    pub problem: Option<super::Problem>,
 }
 
 impl ReplyMode {
@@ -57,7 +62,7 @@ impl ReplyMode {
         let reply = match self {
             ReplyMode::None => None,
             ReplyMode::Echo => Some(data.to_vec()),
-            ReplyMode::Upper => Some(upper(data, encoding)),
+            ReplyMode::Upper => Some(data.to_ascii_uppercase()),
             ReplyMode::Timestamp => {
                 let now = jiff::Zoned::now().strftime("%Y-%m-%d %H:%M:%S").to_string();
                 let text = encoding.decode_lossy(data);
@@ -67,12 +72,12 @@ impl ReplyMode {
                 let text = encoding.decode_lossy(data);
                 // The tutorial compares with 'exit' exactly; a trailing newline from nc counts too.
                 if text.trim_end_matches(['\r', '\n']) == "exit" {
-                    return ReplyAction { reply: None, close: true };
+                    return ReplyAction { reply: None, close: true, problem: None };
                 }
                 Some(encode_lossy(&format!("hello, {text}!"), encoding))
             }
         };
-        ReplyAction { reply, close: false }
+        ReplyAction { reply, close: false, problem: None }
     }
 }
 
@@ -88,33 +93,19 @@ impl Replier {
         Replier { mode, rules }
     }
 
-    /// Sent to a TCP client as soon as it connects.
-    pub fn greeting(&self, encoding: Encoding, peer: Option<std::net::SocketAddr>) -> Option<Vec<u8>> {
-        if self.rules.is_empty() { self.mode.greeting() } else { self.rules.greeting(encoding, peer) }
+    /// Sent to a TCP client as soon as it connects (an error: the rules' greeting has a
+    /// character `encoding` cannot write).
+    pub fn greeting(
+        &self,
+        encoding: Encoding,
+        peer: Option<std::net::SocketAddr>,
+    ) -> Result<Option<Vec<u8>>, super::Problem> {
+        if self.rules.is_empty() { Ok(self.mode.greeting()) } else { self.rules.greeting(encoding, peer) }
     }
 
     /// The answer to one received message.
     pub fn respond(&self, data: &[u8], encoding: Encoding, peer: Option<std::net::SocketAddr>) -> ReplyAction {
         if self.rules.is_empty() { self.mode.respond(data, encoding) } else { self.rules.respond(data, encoding, peer) }
-    }
-}
-
-/// Upper-cases text; bytes that are not valid text keep their value (ASCII letters still change).
-fn upper(data: &[u8], encoding: Encoding) -> Vec<u8> {
-    match encoding {
-        // ASCII upper-casing never touches UTF-8 multi-byte sequences.
-        Encoding::Utf8 => match std::str::from_utf8(data) {
-            Ok(s) => s.to_uppercase().into_bytes(),
-            Err(_) => data.to_ascii_uppercase(),
-        },
-        // GBK trail bytes can be ASCII letters, so go through text.
-        Encoding::Gbk => {
-            let (text, _, had_errors) = encoding_rs::GB18030.decode(data);
-            if had_errors {
-                return data.to_vec();
-            }
-            encode_lossy(&text.to_uppercase(), encoding)
-        }
     }
 }
 
@@ -150,5 +141,37 @@ mod tests {
         let g = Encoding::Gbk;
         let data = g.encode("ab你好").unwrap();
         assert_eq!(ReplyMode::Upper.respond(&data, g).reply.unwrap(), g.encode("AB你好").unwrap());
+    }
+
+    /// Python's `bytes.upper()`: b'a'..=b'z' become upper case, every other byte stays.
+    fn python_upper(data: &[u8]) -> Vec<u8> {
+        data.iter().map(|&b| if b.is_ascii_lowercase() { b - 32 } else { b }).collect()
+    }
+
+    #[test]
+    fn upper_is_byte_exact_with_pythons_bytes_upper_in_every_encoding() {
+        let all: Vec<u8> = (0..=255).collect();
+        let cases: Vec<(Vec<u8>, Vec<u8>)> = vec![
+            // What `python3 -c 'print(X.upper())'` prints for each input.
+            ("nǐ hǎo, ß é".as_bytes().to_vec(), b"N\xc7\x90 H\xc7\x8eO, \xc3\x9f \xc3\xa9".to_vec()),
+            (Encoding::Gbk.encode("nǐ hǎo").unwrap(), b"N\xa8\xab H\xa8\xa3O".to_vec()),
+            // A leading BOM, and data that starts like a UTF-16 BOM.
+            (vec![0xef, 0xbb, 0xbf, b'a'], vec![0xef, 0xbb, 0xbf, b'A']),
+            (vec![0xff, 0xfe, b'a', 0], vec![0xff, 0xfe, b'A', 0]),
+            (vec![0xfe, 0xff, 0, b'a'], vec![0xfe, 0xff, 0, b'A']),
+            // A GBK character whose trail byte is a letter (0x81 0x61): Python changes it too.
+            (vec![0x81, 0x61], vec![0x81, 0x41]),
+            // A GB18030 four-byte sequence (U+0080) GBK cannot encode again.
+            (vec![0x81, 0x30, 0x81, 0x30, b'x'], vec![0x81, 0x30, 0x81, 0x30, b'X']),
+            (all.clone(), python_upper(&all)),
+        ];
+        for enc in Encoding::ALL {
+            for (data, want) in &cases {
+                let got = ReplyMode::Upper.respond(data, enc).reply.unwrap();
+                assert_eq!(&got, want, "{enc:?} {data:x?}");
+                assert_eq!(got, python_upper(data), "{enc:?} {data:x?}");
+                assert_eq!(got.len(), data.len(), "{enc:?}: never longer (no &#NNN; entities)");
+            }
+        }
     }
 }

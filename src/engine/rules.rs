@@ -17,17 +17,25 @@
 //! The first rule that matches answers; later rules are not looked at. The text after `exact:`,
 //! `contains:`, `regex:` and `hex:` is taken without the spaces around it. A reply is a template:
 //! escapes `\r \n \t \0 \\ \xHH` (`\xHH` is one raw byte), placeholders `{text}`, `{upper}`,
-//! `{lower}`, `{raw}`, `{hex}`, `{len}`, `{peer}`, `{time}`, `{1}`..`{9}` (regex captures), and
-//! `{{` `}}` for literal braces. Spaces at the end of a reply are dropped (write `\x20` for one
+//! `{lower}`, `{ascii_upper}`, `{ascii_lower}`, `{raw}`, `{hex}`, `{len}`, `{peer}`, `{time}`,
+//! `{1}`..`{9}` (regex captures), and `{{` `}}` for literal braces. Spaces at the end of a reply are dropped (write `\x20` for one
 //! that matters). To reply with the word `close` itself, write `\x63lose`.
 //!
+//! `{upper}` and `{lower}` change the case of the text (Unicode: `ß` → `SS`, `é` → `É`); bytes
+//! that are not text in the encoding and characters without case keep their bytes. When a
+//! changed character (or a character of the template) cannot be written in the encoding (GBK has
+//! `ǐ` but not `Ǐ`), nothing is sent and the answer carries [`Problem::Unencodable`]: never an
+//! HTML entity. `{ascii_upper}` and `{ascii_lower}` change the bytes `a`–`z` / `A`–`Z` only, like
+//! Python's `bytes.upper()` and the `upper` reply mode, in every encoding.
+//!
 //! Templates are checked and split into parts by [`Rules::parse`], so [`Rules::respond`] only
-//! copies bytes and cannot fail.
+//! copies bytes and changes case; it never panics.
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::net::SocketAddr;
 
+use super::Problem;
 use super::reply::{ReplyAction, ReplyMode};
 use crate::codec::{self, Encoding};
 
@@ -165,6 +173,8 @@ enum Field {
     Text,
     Upper,
     Lower,
+    AsciiUpper,
+    AsciiLower,
     Raw,
     Hex,
     Len,
@@ -179,6 +189,8 @@ fn field_by_name(name: &str) -> Option<Field> {
         "text" => Field::Text,
         "upper" => Field::Upper,
         "lower" => Field::Lower,
+        "ascii_upper" => Field::AsciiUpper,
+        "ascii_lower" => Field::AsciiLower,
         "raw" => Field::Raw,
         "hex" => Field::Hex,
         "len" => Field::Len,
@@ -377,14 +389,16 @@ fn strip_newline(text: &str) -> &str {
     text.strip_suffix("\r\n").or_else(|| text.strip_suffix('\n')).unwrap_or(text)
 }
 
-/// The bytes of a template for one message.
-fn render(parts: &[Part], msg: &Message<'_>, groups: &[Option<&str>; 9]) -> Vec<u8> {
+/// The bytes of a template for one message; an error when a character cannot be written in
+/// the message's encoding (from the template or made by a case change).
+fn render(parts: &[Part], msg: &Message<'_>, groups: &[Option<&str>; 9]) -> Result<Vec<u8>, Problem> {
     let mut out = Vec::new();
     let encoding = msg.encoding;
     let has_message = msg.data.is_some();
+    let unencodable = |ch: char| Problem::Unencodable(ch, encoding);
     for part in parts {
         match part {
-            Part::Text(t) => out.extend(encode_lossy(t, encoding)),
+            Part::Text(t) => out.extend(encoding.encode(t).map_err(|e| unencodable(codec_char(&e)))?),
             Part::Bytes(b) => out.extend_from_slice(b),
             Part::Field(field) => match field {
                 Field::Peer => {
@@ -398,8 +412,10 @@ fn render(parts: &[Part], msg: &Message<'_>, groups: &[Option<&str>; 9]) -> Vec<
                 }
                 _ if !has_message => {}
                 Field::Text => out.extend(encode_lossy(msg.text(), encoding)),
-                Field::Upper => out.extend(upper(msg.bytes(), encoding)),
-                Field::Lower => out.extend(lower(msg.bytes(), encoding)),
+                Field::Upper => out.extend(change_case(msg.bytes(), encoding, Case::Upper).map_err(unencodable)?),
+                Field::Lower => out.extend(change_case(msg.bytes(), encoding, Case::Lower).map_err(unencodable)?),
+                Field::AsciiUpper => out.extend(msg.bytes().to_ascii_uppercase()),
+                Field::AsciiLower => out.extend(msg.bytes().to_ascii_lowercase()),
                 Field::Raw => out.extend_from_slice(msg.bytes()),
                 Field::Hex => out.extend_from_slice(codec::to_hex(msg.bytes()).as_bytes()),
                 Field::Len => out.extend_from_slice(msg.bytes().len().to_string().as_bytes()),
@@ -411,44 +427,91 @@ fn render(parts: &[Part], msg: &Message<'_>, groups: &[Option<&str>; 9]) -> Vec<
             },
         }
     }
-    out
+    Ok(out)
 }
 
-/// Upper-cases text exactly like `ReplyMode::Upper`: bytes that are not valid text keep their
-/// value (ASCII letters still change in UTF-8).
-fn upper(data: &[u8], encoding: Encoding) -> Vec<u8> {
-    change_case(data, encoding, str::to_uppercase, <[u8]>::to_ascii_uppercase)
+/// The character a codec error names (encoding text only fails on an unencodable character).
+fn codec_char(e: &codec::CodecError) -> char {
+    match e {
+        codec::CodecError::Unencodable { ch, .. } => *ch,
+        _ => '\u{fffd}',
+    }
 }
 
-/// Lower-cases text the same way as [`upper`].
-fn lower(data: &[u8], encoding: Encoding) -> Vec<u8> {
-    change_case(data, encoding, str::to_lowercase, <[u8]>::to_ascii_lowercase)
+/// Which way `{upper}` / `{lower}` change letters.
+#[derive(Clone, Copy)]
+enum Case {
+    Upper,
+    Lower,
 }
 
-fn change_case(
-    data: &[u8],
-    encoding: Encoding,
-    text_case: fn(&str) -> String,
-    ascii_case: fn(&[u8]) -> Vec<u8>,
-) -> Vec<u8> {
-    match encoding {
-        // ASCII case changes never touch UTF-8 multi-byte sequences.
-        Encoding::Utf8 => match std::str::from_utf8(data) {
-            Ok(s) => text_case(s).into_bytes(),
-            Err(_) => ascii_case(data),
-        },
-        // GBK trail bytes can be ASCII letters, so go through text.
-        Encoding::Gbk => {
-            let (text, _, had_errors) = encoding_rs::GB18030.decode(data);
-            if had_errors {
-                return data.to_vec();
-            }
-            encode_lossy(&text_case(&text), encoding)
+impl Case {
+    fn apply(self, s: &str) -> String {
+        match self {
+            Case::Upper => s.to_uppercase(),
+            Case::Lower => s.to_lowercase(),
         }
     }
 }
 
-/// Encodes like the fixed reply modes do (GBK writes what it cannot represent as `&#NNNN;`).
+/// Unicode case change of the text in `data`. Bytes that are not text in `encoding` are copied
+/// as they are, and so are the bytes of every character the change leaves alone (no BOM is
+/// sniffed, a GB18030 four-byte character GBK lacks is kept). `Err(ch)`: the changed character
+/// `ch` cannot be written in `encoding`.
+fn change_case(data: &[u8], encoding: Encoding, case: Case) -> Result<Vec<u8>, char> {
+    let mut out = Vec::with_capacity(data.len());
+    match encoding {
+        // UTF-8 can write every character; invalid bytes stay as they are.
+        Encoding::Utf8 => {
+            for chunk in data.utf8_chunks() {
+                out.extend_from_slice(case.apply(chunk.valid()).as_bytes());
+                out.extend_from_slice(chunk.invalid());
+            }
+        }
+        // GBK trail bytes can be ASCII letters, so go character by character.
+        Encoding::Gbk => {
+            let mut rest = data;
+            while let Some(&first) = rest.first() {
+                let (unit, tail) = rest.split_at(gb18030_unit_len(rest));
+                rest = tail;
+                if first.is_ascii() {
+                    out.push(match case {
+                        Case::Upper => first.to_ascii_uppercase(),
+                        Case::Lower => first.to_ascii_lowercase(),
+                    });
+                    continue;
+                }
+                let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(unit);
+                let mut chars = text.chars();
+                let (Some(c), None, false) = (chars.next(), chars.next(), had_errors) else {
+                    out.extend_from_slice(unit);
+                    continue;
+                };
+                let changed = case.apply(c.encode_utf8(&mut [0; 4]));
+                if changed.chars().eq([c]) {
+                    out.extend_from_slice(unit);
+                } else {
+                    out.extend(Encoding::Gbk.encode(&changed).map_err(|e| codec_char(&e))?);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The length of the GB18030 unit `bytes` starts with: 1 (ASCII, or a byte that starts no
+/// character), 2 (a two-byte character) or 4 (a four-byte one). `bytes` is not empty.
+fn gb18030_unit_len(bytes: &[u8]) -> usize {
+    let lead = |b: u8| (0x81..=0xfe).contains(&b);
+    let digit = |b: u8| b.is_ascii_digit();
+    match *bytes {
+        [a, b, c, d, ..] if lead(a) && digit(b) && lead(c) && digit(d) => 4,
+        [a, b, ..] if lead(a) && matches!(b, 0x40..=0x7e | 0x80..=0xfe) => 2,
+        _ => 1,
+    }
+}
+
+/// Encodes `{text}` and regex captures like the fixed reply modes do.
 fn encode_lossy(text: &str, encoding: Encoding) -> Vec<u8> {
     match encoding {
         Encoding::Utf8 => text.as_bytes().to_vec(),
@@ -588,7 +651,7 @@ impl Rules {
     }
 
     /// The rules equivalent to a built-in mode (for the UI's presets): None → empty; Echo →
-    /// `* => {raw}`; Upper → `* => {upper}`; Timestamp → `* => [{time}]:{text}`; Hello →
+    /// `* => {raw}`; Upper → `* => {ascii_upper}`; Timestamp → `* => [{time}]:{text}`; Hello →
     /// greeting `welcome!`, `exact:exit => close`, `* => hello, {text}!`.
     pub fn preset(mode: ReplyMode) -> Rules {
         let any = |template: &str| Rule::lenient(Match::Any, Some(template), false);
@@ -596,7 +659,7 @@ impl Rules {
         match mode {
             ReplyMode::None => Rules::default(),
             ReplyMode::Echo => rules(vec![any("{raw}")]),
-            ReplyMode::Upper => rules(vec![any("{upper}")]),
+            ReplyMode::Upper => rules(vec![any("{ascii_upper}")]),
             ReplyMode::Timestamp => rules(vec![any("[{time}]:{text}")]),
             ReplyMode::Hello => Rules {
                 rules: vec![Rule::lenient(Match::Exact("exit".to_string()), None, true), any("hello, {text}!")],
@@ -610,7 +673,7 @@ impl Rules {
         match mode {
             ReplyMode::None => "",
             ReplyMode::Echo => "* => {raw}\n",
-            ReplyMode::Upper => "* => {upper}\n",
+            ReplyMode::Upper => "* => {ascii_upper}\n",
             ReplyMode::Timestamp => "* => [{time}]:{text}\n",
             ReplyMode::Hello => "greeting => welcome!\nexact:exit => close\n* => hello, {text}!\n",
         }
@@ -623,14 +686,17 @@ impl Rules {
     }
 
     /// The greeting's bytes (template expanded with no message: {peer} and {time} work, others
-    /// empty). None when there is no greeting or it comes out empty.
-    pub fn greeting(&self, encoding: Encoding, peer: Option<SocketAddr>) -> Option<Vec<u8>> {
-        let parts = compile_lenient(self.greeting.as_deref()?);
-        let bytes = render(&parts, &Message::new(None, encoding, peer), &[None; 9]);
-        (!bytes.is_empty()).then_some(bytes)
+    /// empty). None when there is no greeting or it comes out empty; an error when it has a
+    /// character `encoding` cannot write.
+    pub fn greeting(&self, encoding: Encoding, peer: Option<SocketAddr>) -> Result<Option<Vec<u8>>, Problem> {
+        let Some(greeting) = self.greeting.as_deref() else { return Ok(None) };
+        let bytes = render(&compile_lenient(greeting), &Message::new(None, encoding, peer), &[None; 9])?;
+        Ok((!bytes.is_empty()).then_some(bytes))
     }
 
-    /// The answer of the first matching rule; `ReplyAction::default()` if none matches.
+    /// The answer of the first matching rule; `ReplyAction::default()` if none matches. A reply
+    /// that cannot be written in `encoding` is not sent: the action carries the problem instead
+    /// (and still closes if the rule says so).
     pub fn respond(&self, data: &[u8], encoding: Encoding, peer: Option<SocketAddr>) -> ReplyAction {
         let msg = Message::new(Some(data), encoding, peer);
         for rule in &self.rules {
@@ -660,8 +726,10 @@ impl Rules {
                 }
             };
             if hit {
-                let reply = rule.parts().map(|p| render(&p, &msg, &groups));
-                return ReplyAction { reply, close: rule.close };
+                return match rule.parts().map(|p| render(&p, &msg, &groups)).transpose() {
+                    Ok(reply) => ReplyAction { reply, close: rule.close, problem: None },
+                    Err(p) => ReplyAction { reply: None, close: rule.close, problem: Some(p) },
+                };
             }
         }
         ReplyAction::default()
@@ -806,44 +874,50 @@ mod tests {
     #[test]
     fn greeting() {
         let r = rules("greeting => welcome {peer}!\\r\\n");
-        assert_eq!(r.greeting(U, peer()).unwrap(), b"welcome 10.0.0.7:5555!\r\n");
-        assert_eq!(r.greeting(U, None).unwrap(), b"welcome !\r\n");
+        assert_eq!(r.greeting(U, peer()).unwrap().unwrap(), b"welcome 10.0.0.7:5555!\r\n");
+        assert_eq!(r.greeting(U, None).unwrap().unwrap(), b"welcome !\r\n");
         assert!(r.rules.is_empty());
         assert!(!r.is_empty());
         assert_eq!(r.respond(b"x", U, None), ReplyAction::default());
         // Without a message only {peer} and {time} say something.
         let r = rules("greeting => [{text}{upper}{lower}{raw}{hex}{len}{1}] {time}");
-        let g = String::from_utf8(r.greeting(U, None).unwrap()).unwrap();
+        let g = String::from_utf8(r.greeting(U, None).unwrap().unwrap()).unwrap();
         assert_eq!(g.len(), "[] 2026-01-01 00:00:00".len(), "{g}");
         assert!(g.starts_with("[] "), "{g}");
-        assert_eq!(Rules::default().greeting(U, None), None);
+        assert_eq!(Rules::default().greeting(U, None), Ok(None));
         assert!(Rules::default().is_empty());
         let r = rules("greeting => 欢迎");
-        assert_eq!(r.greeting(G, None).unwrap(), G.encode("欢迎").unwrap());
+        assert_eq!(r.greeting(G, None).unwrap().unwrap(), G.encode("欢迎").unwrap());
         // A greeting that comes out empty is not sent.
         let r = rules("greeting => {text}");
-        assert_eq!(r.greeting(U, peer()), None);
+        assert_eq!(r.greeting(U, peer()), Ok(None));
     }
 
     #[test]
     fn close_with_and_without_reply() {
         let r = rules("exact:exit => close\nexact:bye => see you {peer} ; close\nexact:quit => bye;close\n* => ok");
-        assert_eq!(r.respond(b"exit\n", U, peer()), ReplyAction { reply: None, close: true });
+        assert_eq!(r.respond(b"exit\n", U, peer()), ReplyAction { reply: None, close: true, problem: None });
         assert_eq!(
             r.respond(b"bye", U, peer()),
-            ReplyAction { reply: Some(b"see you 10.0.0.7:5555".to_vec()), close: true }
+            ReplyAction { reply: Some(b"see you 10.0.0.7:5555".to_vec()), close: true, problem: None }
         );
-        assert_eq!(r.respond(b"quit", U, None), ReplyAction { reply: Some(b"bye".to_vec()), close: true });
-        assert_eq!(r.respond(b"x", U, None), ReplyAction { reply: Some(b"ok".to_vec()), close: false });
+        assert_eq!(
+            r.respond(b"quit", U, None),
+            ReplyAction { reply: Some(b"bye".to_vec()), close: true, problem: None }
+        );
+        assert_eq!(r.respond(b"x", U, None), ReplyAction { reply: Some(b"ok".to_vec()), close: false, problem: None });
         assert!(r.rules[0].reply.is_none() && r.rules[0].close);
         assert_eq!(r.rules[1].reply.as_deref(), Some("see you {peer}"));
         // `; close` alone is a close without reply; `close` inside a reply is text.
         let r = rules("* =>  ; close");
-        assert_eq!(r.respond(b"x", U, None), ReplyAction { reply: None, close: true });
+        assert_eq!(r.respond(b"x", U, None), ReplyAction { reply: None, close: true, problem: None });
         let r = rules("* => please close the door\nexact:c => \\x63lose");
         assert_eq!(r.respond(b"x", U, None).reply.unwrap(), b"please close the door");
         let r = rules("exact:c => \\x63lose\n");
-        assert_eq!(r.respond(b"c", U, None), ReplyAction { reply: Some(b"close".to_vec()), close: false });
+        assert_eq!(
+            r.respond(b"c", U, None),
+            ReplyAction { reply: Some(b"close".to_vec()), close: false, problem: None }
+        );
     }
 
     #[test]
@@ -896,6 +970,50 @@ mod tests {
     }
 
     #[test]
+    fn case_placeholders_keep_every_other_byte_and_never_write_entities() {
+        let r = rules("* => {upper}|{lower}");
+        let both = |data: &[u8], enc: Encoding| r.respond(data, enc, None);
+        // Unicode case in UTF-8 (Python's str.upper()), invalid bytes kept around it.
+        assert_eq!(both("ß é\u{feff}a".as_bytes(), U).reply.unwrap(), "SS É\u{feff}A|ß é\u{feff}a".as_bytes());
+        assert_eq!(both(b"\xe9a\xff", U).reply.unwrap(), b"\xe9A\xff|\xe9a\xff");
+        // GBK: a leading UTF-8 BOM or UTF-16 BOM is data, not a hint to decode otherwise.
+        let bom = [0xef, 0xbb, 0xbf, b'a', b'b'];
+        assert_eq!(both(&bom, G).reply.unwrap(), [&bom[..3], b"aB|", &bom[..3], b"ab"].concat());
+        let utf16 = [0xff, 0xfe, b'a', b'b', 0];
+        assert_eq!(both(&utf16, G).reply.unwrap(), b"\xff\xfeaB\0|\xff\xfeab\0");
+        // A four-byte GB18030 character (U+0080) GBK cannot write is kept as it came.
+        let four = [0x81, 0x30, 0x81, 0x30, b'x'];
+        assert_eq!(both(&four, G).reply.unwrap(), b"\x81\x30\x81\x30X|\x81\x30\x81\x30x");
+        // Letters GBK has in both cases change; Chinese and invalid bytes stay.
+        let data = G.encode("abc中文 Σя").unwrap();
+        let want = [G.encode("ABC中文 ΣЯ").unwrap(), b"|".to_vec(), G.encode("abc中文 σя").unwrap()].concat();
+        assert_eq!(both(&data, G).reply.unwrap(), want);
+        // GBK has ǐ and ǎ but not Ǐ: an error naming the character, nothing sent, no `&#463;`.
+        let nihao = G.encode("nǐ hǎo").unwrap();
+        assert_eq!(
+            both(&nihao, G),
+            ReplyAction { reply: None, close: false, problem: Some(Problem::Unencodable('Ǐ', G)) }
+        );
+        let lower = rules("* => {lower} ; close").respond(&nihao, G, None);
+        assert_eq!(lower, ReplyAction { reply: Some(nihao.clone()), close: true, problem: None });
+        // A template character GBK lacks is an error too, in a reply and in a greeting.
+        let r = rules("greeting => hi 😀\n* => {raw} 😀 ; close");
+        assert_eq!(
+            r.respond(b"x", G, None),
+            ReplyAction { reply: None, close: true, problem: Some(Problem::Unencodable('😀', G)) }
+        );
+        assert_eq!(r.greeting(G, None), Err(Problem::Unencodable('😀', G)));
+        assert_eq!(r.greeting(U, None).unwrap().unwrap(), "hi 😀".as_bytes());
+        // The ASCII forms are Python's bytes.upper() / bytes.lower(), whatever the encoding.
+        let r = rules("* => {ascii_upper}|{ascii_lower}");
+        for enc in Encoding::ALL {
+            let data = [&nihao[..], "ß É".as_bytes(), &[0x81, 0x61, 0xff, 0xfe]].concat();
+            let want = [data.to_ascii_uppercase(), b"|".to_vec(), data.to_ascii_lowercase()].concat();
+            assert_eq!(r.respond(&data, enc, None).reply.unwrap(), want, "{enc:?}");
+        }
+    }
+
+    #[test]
     fn presets_behave_like_reply_modes() {
         let inputs: Vec<Vec<u8>> = vec![
             b"hello".to_vec(),
@@ -912,14 +1030,14 @@ mod tests {
         for mode in [ReplyMode::None, ReplyMode::Echo, ReplyMode::Upper, ReplyMode::Hello] {
             let r = Rules::preset(mode);
             for enc in Encoding::ALL {
-                assert_eq!(r.greeting(enc, peer()), mode.greeting(), "{mode:?}");
+                assert_eq!(r.greeting(enc, peer()), Ok(mode.greeting()), "{mode:?}");
                 for data in &inputs {
                     assert_eq!(r.respond(data, enc, peer()), mode.respond(data, enc), "{mode:?} {enc:?} {data:?}");
                 }
             }
         }
         let r = Rules::preset(ReplyMode::Timestamp);
-        assert_eq!(r.greeting(U, None), None);
+        assert_eq!(r.greeting(U, None), Ok(None));
         for enc in Encoding::ALL {
             for data in &inputs {
                 let want = ReplyMode::Timestamp.respond(data, enc);
@@ -993,8 +1111,8 @@ mod tests {
         assert_eq!(e.line, 2);
         assert_eq!(
             e.message,
-            "unknown placeholder {name} at column 9: use {text}, {upper}, {lower}, {raw}, {hex}, {len}, \
-             {peer}, {time} or {1} to {9} (and {{ or }} for a literal brace)"
+            "unknown placeholder {name} at column 9: use {text}, {upper}, {lower}, {ascii_upper}, {ascii_lower}, \
+             {raw}, {hex}, {len}, {peer}, {time} or {1} to {9} (and {{ or }} for a literal brace)"
         );
         assert!(err("* => {0}").message.starts_with("unknown placeholder {0}"));
         assert!(err("* => {10}").message.starts_with("unknown placeholder {10}"));
@@ -1068,7 +1186,7 @@ mod tests {
         let rule = Rule::new(Match::Contains("a".into()), Some("got {text}".into()), false).unwrap();
         let mut r = Rules { rules: vec![rule], greeting: Some("hi {peer}".into()) };
         assert_eq!(reply(&r, b"xa").unwrap(), b"got xa");
-        assert_eq!(r.greeting(U, peer()).unwrap(), b"hi 10.0.0.7:5555");
+        assert_eq!(r.greeting(U, peer()).unwrap().unwrap(), b"hi 10.0.0.7:5555");
         assert_eq!(
             Rule::new(Match::Any, Some("{nope}".into()), false).unwrap_err(),
             "unknown placeholder {nope} at position 1: use {text}, {upper}, {lower}, {raw}, {hex}, {len}, \
@@ -1081,6 +1199,6 @@ mod tests {
         assert_eq!(reply(&r, b"xa").unwrap(), b"bad {");
         r.rules[0].reply = None;
         r.rules[0].close = true;
-        assert_eq!(r.respond(b"a", U, None), ReplyAction { reply: None, close: true });
+        assert_eq!(r.respond(b"a", U, None), ReplyAction { reply: None, close: true, problem: None });
     }
 }

@@ -33,6 +33,18 @@ struct Hold {
 
 /// Default of [`TcpServerConfig::not_reading_timeout`].
 pub const DEFAULT_NOT_READING_TIMEOUT: Duration = Duration::from_secs(10);
+/// After `accept()` failed for lack of resources (no file descriptor left: EMFILE/ENFILE;
+/// ENOBUFS, ENOMEM), it is tried again after this long, then twice as long each time it fails
+/// again, up to [`ACCEPT_RETRY_MAX`]. Readiness alone would not bring it back: the listening
+/// socket is reported readable again only when another client connects, so a client that is
+/// already waiting would wait for that.
+pub const ACCEPT_RETRY_MIN: Duration = Duration::from_millis(10);
+/// The longest wait between two tries of a failing `accept()`.
+pub const ACCEPT_RETRY_MAX: Duration = Duration::from_millis(500);
+/// Default of [`TcpServerConfig::max_unfinished`]: 64 MiB for all clients together, four
+/// messages of the framing limit (`codec::framing::MAX_MESSAGE`, 16 MiB) on their way. Without
+/// it, 1,000 clients that each start a 16 MiB message and never end it would hold 16 GiB.
+pub const DEFAULT_MAX_UNFINISHED: usize = 64 << 20;
 
 #[derive(Clone, Debug)]
 pub struct TcpServerConfig {
@@ -66,6 +78,11 @@ pub struct TcpServerConfig {
     /// A client with bytes waiting that has taken none of them for this long is not reading
     /// either: reported and reset the same way. Default [`DEFAULT_NOT_READING_TIMEOUT`].
     pub not_reading_timeout: Duration,
+    /// Bytes of unfinished framed messages (received, waiting for the rest of their message)
+    /// the server holds for all its clients together. Past it, the client holding the most is
+    /// told why ([`Problem::UnfinishedOverBudget`]) and disconnected, until the rest fit.
+    /// Default [`DEFAULT_MAX_UNFINISHED`]; without framing nothing is held.
+    pub max_unfinished: usize,
     pub thread_name: String,
 }
 
@@ -85,6 +102,7 @@ impl Default for TcpServerConfig {
             nodelay: false,
             max_pending: DEFAULT_MAX_PENDING,
             not_reading_timeout: DEFAULT_NOT_READING_TIMEOUT,
+            max_unfinished: DEFAULT_MAX_UNFINISHED,
             thread_name: "tcp-server".into(),
         }
     }
@@ -155,10 +173,19 @@ fn run(cfg: TcpServerConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Com
         more: Vec::new(),
         waiting: HashSet::new(),
         hold: None,
+        unfinished: HashMap::new(),
+        unfinished_total: 0,
+        accept_retry: None,
+        accept_failing: false,
     };
     let mut events = Events::with_capacity(256);
     while s.alive {
-        let timeout = if s.more.is_empty() { s.next_stall_check(Instant::now()) } else { Some(Duration::ZERO) };
+        let now = Instant::now();
+        let timeout = if s.more.is_empty() { s.next_stall_check(now) } else { Some(Duration::ZERO) };
+        let timeout = match (timeout, s.accept_retry.map(|(at, _)| at.saturating_duration_since(now))) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let timeout =
             if s.hold.is_some() { Some(timeout.map_or(HOLD_RECHECK, |t| t.min(HOLD_RECHECK))) } else { timeout };
         if let Err(e) = poll.poll(&mut events, timeout) {
@@ -169,6 +196,9 @@ fn run(cfg: TcpServerConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Com
             break;
         }
         let mut readable: Vec<Token> = std::mem::take(&mut s.more);
+        if s.accept_retry.is_some_and(|(at, _)| Instant::now() >= at) {
+            s.accept_all(&poll);
+        }
         for ev in events.iter() {
             match ev.token() {
                 WAKER => {}
@@ -240,6 +270,14 @@ struct Server {
     waiting: HashSet<Token>,
     /// A connection whose reads are held back, see [`Command::HoldReads`].
     hold: Option<Hold>,
+    /// Bytes of unfinished framed messages each connection holds (only those holding some).
+    unfinished: HashMap<Token, usize>,
+    /// Their sum, kept within `cfg.max_unfinished`.
+    unfinished_total: usize,
+    /// `accept()` failed for lack of resources: when to try again, and the wait after that.
+    accept_retry: Option<(Instant, Duration)>,
+    /// Its problem was reported; reported again only after an accept worked in between.
+    accept_failing: bool,
 }
 
 impl Server {
@@ -247,16 +285,30 @@ impl Server {
         self.alive &= self.sink.emit(conn, peer, EventKind::Error(p));
     }
 
+    /// Accepts every waiting client (edge-triggered readiness: until `WouldBlock`). When
+    /// accepting fails for lack of resources, the clients stay in the backlog and accepting is
+    /// tried again with a growing wait ([`ACCEPT_RETRY_MIN`] to [`ACCEPT_RETRY_MAX`]), the problem
+    /// reported once ([`Problem::TooManyOpenFiles`] when no file descriptor is left).
     fn accept_all(&mut self, poll: &Poll) {
         loop {
             let Some(listener) = &self.listener else { return };
             match listener.accept() {
-                Ok((stream, peer)) => self.accepted_one(poll, stream, peer),
-                Err(e) if super::would_block(&e) => return,
-                Err(e) if super::interrupted(&e) => {}
+                Ok((stream, peer)) => {
+                    self.accept_retry = None;
+                    self.accept_failing = false;
+                    self.accepted_one(poll, stream, peer);
+                }
+                Err(e) if super::would_block(&e) => {
+                    self.accept_retry = None;
+                    return;
+                }
+                Err(e) if super::interrupted(&e) || e.kind() == std::io::ErrorKind::ConnectionAborted => {}
                 Err(e) => {
-                    // E.g. out of file descriptors: report and try again on the next wake-up.
-                    self.error(None, None, Problem::from_io(Op::Accept, Some(self.local), &e));
+                    let wait = self.accept_retry.map_or(ACCEPT_RETRY_MIN, |(_, w)| (w * 2).min(ACCEPT_RETRY_MAX));
+                    self.accept_retry = Some((Instant::now() + wait, wait));
+                    if !std::mem::replace(&mut self.accept_failing, true) {
+                        self.error(None, None, Problem::from_io(Op::Accept, Some(self.local), &e));
+                    }
                     return;
                 }
             }
@@ -288,11 +340,15 @@ impl Server {
         }
         self.alive &=
             self.sink.emit_local(Some(local), Some(id), Some(peer), EventKind::Connected { local, inbound: true });
-        if let Some(greeting) = self.reply.greeting(self.cfg.encoding, Some(peer))
-            && let Err(reason) = conn.send(&greeting, &self.sink)
-        {
-            conn.close(poll.registry(), reason, &self.sink);
-            return;
+        match self.reply.greeting(self.cfg.encoding, Some(peer)) {
+            Ok(Some(greeting)) => {
+                if let Err(reason) = conn.send(&greeting, &self.sink) {
+                    conn.close(poll.registry(), reason, &self.sink);
+                    return;
+                }
+            }
+            Ok(None) => {}
+            Err(p) => self.alive &= conn.emit_problem(&self.sink, p),
         }
         self.conns.insert(token, conn);
         self.update(poll, token);
@@ -310,6 +366,9 @@ impl Server {
         let mut failed = None;
         let status = conn.read(&mut self.buf, sink, |conn, data| {
             let action = reply.respond(data, encoding, Some(conn.peer));
+            if let Some(p) = action.problem {
+                conn.emit_problem(sink, p);
+            }
             if let Some(r) = action.reply
                 && let Err(reason) = conn.send(&r, sink)
             {
@@ -330,9 +389,37 @@ impl Server {
             }
             ReadStatus::Dead(reason) => failed = Some(reason),
         }
+        let held = conn.unfinished();
         match failed {
             Some(reason) => self.close(poll, token, reason),
-            None => self.update(poll, token),
+            None => {
+                self.hold(token, held);
+                self.update(poll, token);
+                self.keep_unfinished_in_budget(poll);
+            }
+        }
+    }
+
+    /// Records that the connection of `token` now holds `bytes` of unfinished messages.
+    fn hold(&mut self, token: Token, bytes: usize) {
+        let before = if bytes == 0 { self.unfinished.remove(&token) } else { self.unfinished.insert(token, bytes) };
+        self.unfinished_total = self.unfinished_total - before.unwrap_or(0) + bytes;
+    }
+
+    /// While the unfinished messages of all clients together are over the budget, disconnects
+    /// the client holding the most, saying why.
+    fn keep_unfinished_in_budget(&mut self, poll: &Poll) {
+        let budget = self.cfg.max_unfinished;
+        while self.unfinished_total > budget {
+            let Some((&token, &held)) = self.unfinished.iter().max_by_key(|&(t, held)| (*held, std::cmp::Reverse(*t)))
+            else {
+                return;
+            };
+            let total = self.unfinished_total;
+            if let Some(c) = self.conns.get(&token) {
+                self.alive &= c.emit_problem(&self.sink, Problem::UnfinishedOverBudget { held, total, budget });
+            }
+            self.close(poll, token, CloseReason::LocalClose);
         }
     }
 
@@ -380,6 +467,7 @@ impl Server {
 
     fn close(&mut self, poll: &Poll, token: Token, reason: CloseReason) {
         self.waiting.remove(&token);
+        self.hold(token, 0);
         if let Some(conn) = self.conns.remove(&token) {
             conn.close(poll.registry(), reason, &self.sink);
         }

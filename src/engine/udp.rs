@@ -206,7 +206,13 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
     sink.emit(None, None, EventKind::Listening { local });
     sink.flush();
 
+    // Each datagram's destination (its group or broadcast address) for the log and capture.
+    #[cfg(target_os = "linux")]
+    if let Err(e) = super::mmsg::want_destination(&sock, local.is_ipv6()) {
+        sink.emit(None, None, EventKind::Error(Problem::from_io(Op::Option, Some(local), &e)));
+    }
     let mut w = Worker {
+        local,
         drops: Drops::new(&sock),
         connected,
         #[cfg(not(target_os = "linux"))]
@@ -322,6 +328,8 @@ impl Worker {
 
 struct Worker {
     sock: mio::net::UdpSocket,
+    /// The address the socket is bound to.
+    local: SocketAddr,
     sink: EventSink,
     #[cfg(not(target_os = "linux"))]
     buf: Vec<u8>,
@@ -460,8 +468,9 @@ fn kernel_drops(_sock: &mio::net::UdpSocket) -> Option<u32> {
     None
 }
 
-/// Datagrams from one read: bytes, how many did not fit the buffer, sender.
-type Received = Vec<(Vec<u8>, usize, SocketAddr)>;
+/// Datagrams from one read: bytes, how many did not fit the buffer, sender, and the address it
+/// was sent to when known (a multicast group, a broadcast address, or ours).
+type Received = Vec<(Vec<u8>, usize, SocketAddr, Option<IpAddr>)>;
 
 /// A traffic generator run in progress.
 struct Generator {
@@ -503,8 +512,8 @@ impl Worker {
             match self.recv_some() {
                 Ok(got) => {
                     read += got.len().max(1);
-                    for (data, lost, peer) in got {
-                        self.received(data, lost, peer);
+                    for (data, lost, peer, dst) in got {
+                        self.received(data, lost, peer, dst);
                         if !self.alive {
                             return false;
                         }
@@ -532,26 +541,38 @@ impl Worker {
         let n = self.batch.recv(&self.sock)?;
         Ok((0..n)
             .filter_map(|i| self.batch.get(i))
-            .filter_map(|(data, real, peer)| Some((data.to_vec(), real.saturating_sub(data.len()), peer?)))
+            .filter_map(|g| Some((g.data.to_vec(), g.real.saturating_sub(g.data.len()), g.peer?, g.dst)))
             .collect())
     }
 
     #[cfg(not(target_os = "linux"))]
     fn recv_some(&mut self) -> io::Result<Received> {
         let (n, real_len, peer) = recv_from(&self.sock, &mut self.buf)?;
-        Ok(vec![(self.buf[..n].to_vec(), real_len.saturating_sub(n), peer)])
+        Ok(vec![(self.buf[..n].to_vec(), real_len.saturating_sub(n), peer, None)])
     }
 
-    /// One datagram: logged, answered by the rules or the auto-reply.
-    fn received(&mut self, data: Vec<u8>, lost: usize, peer: SocketAddr) {
+    /// One datagram: logged (its event's `local` is the address it was sent to: the group, the
+    /// broadcast address or ours, with our port), answered by the rules or the auto-reply.
+    fn received(&mut self, data: Vec<u8>, lost: usize, peer: SocketAddr, dst: Option<IpAddr>) {
         let action = self.reply.respond(&data, self.encoding, Some(peer));
         #[cfg(any(test, debug_assertions))]
         let test_panic = data == TEST_PANIC_PAYLOAD;
-        self.alive &= self.sink.emit(None, Some(peer), EventKind::Rx { data, lost });
+        let local = match dst {
+            // A dual-stack socket sees IPv4 peers as ::ffff:a.b.c.d: the destination too.
+            Some(IpAddr::V4(ip)) if self.local.is_ipv6() => {
+                SocketAddr::new(ip.to_ipv6_mapped().into(), self.local.port())
+            }
+            Some(ip) => SocketAddr::new(ip, self.local.port()),
+            None => self.local,
+        };
+        self.alive &= self.sink.emit_local(Some(local), None, Some(peer), EventKind::Rx { data, lost });
         #[cfg(any(test, debug_assertions))]
         if test_panic {
             self.sink.flush();
             panic!("test panic requested by a datagram from {peer}");
+        }
+        if let Some(p) = action.problem {
+            self.problem(p);
         }
         if let Some(r) = action.reply {
             self.send(peer, r);
@@ -585,7 +606,7 @@ impl Worker {
             }
             Err(e) => {
                 let p = match self.io_problem(Op::Send, Some(to), &e) {
-                    Problem::TooBig(_) => Problem::TooBig(data.len()),
+                    Problem::TooBig { .. } => Problem::too_big(data.len(), Some(to)),
                     p => p,
                 };
                 self.problem(p);

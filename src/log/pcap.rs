@@ -118,7 +118,14 @@ impl<W: Write> PcapWriter<W> {
             }
             EventKind::Rx { data, .. } | EventKind::Tx { data } => {
                 let Some(peer) = ev.peer else { return Ok(Some(Written::NoPeer)) };
-                let local = self.udp_local.get(&ev.source).copied().unwrap_or_else(|| unspecified(peer));
+                // A received datagram's event says where it was sent (IP_PKTINFO): the group or
+                // broadcast address for a receiver bound to 0.0.0.0.
+                let dst = match ev.kind {
+                    EventKind::Rx { .. } => ev.local.filter(|l| !l.ip().is_unspecified()),
+                    _ => None,
+                };
+                let local =
+                    dst.or_else(|| self.udp_local.get(&ev.source).copied()).unwrap_or_else(|| unspecified(peer));
                 let (local, peer) = endpoints(local, peer);
                 let (src, dst) = if matches!(ev.kind, EventKind::Rx { .. }) { (peer, local) } else { (local, peer) };
                 let outbound = matches!(ev.kind, EventKind::Tx { .. });
@@ -436,6 +443,31 @@ mod tests {
         let mut with = ip;
         with[10..12].copy_from_slice(&c.to_be_bytes());
         assert_eq!(checksum(&[&with]), 0);
+    }
+
+    #[test]
+    fn a_received_datagram_is_recorded_to_its_real_destination() {
+        let bound: SocketAddr = "0.0.0.0:7788".parse().unwrap();
+        let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let mut w = PcapWriter::new(Vec::new()).unwrap();
+        let mut listening = Event::now(Proto::Udp, EventKind::Listening { local: bound });
+        listening.local = Some(bound);
+        w.write(&listening).unwrap();
+        for dst in ["127.255.255.255:7788", "239.255.0.1:7788", "0.0.0.0:7788"] {
+            let mut rx = Event::now(Proto::Udp, EventKind::Rx { data: b"hi".to_vec(), lost: 0 });
+            (rx.local, rx.peer) = (Some(dst.parse().unwrap()), Some(peer));
+            w.write(&rx).unwrap();
+        }
+        let bytes = w.finish().unwrap();
+        // Each record: 16-byte header, 14 Ethernet, 20 IPv4 (destination at 16), 8 UDP, 2 data.
+        let record = 16 + 14 + 20 + 8 + 2;
+        let dst_of = |i: usize| {
+            let at = 24 + i * record + 16 + 14 + 16;
+            std::net::Ipv4Addr::new(bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3])
+        };
+        assert_eq!(dst_of(0), std::net::Ipv4Addr::new(127, 255, 255, 255));
+        assert_eq!(dst_of(1), std::net::Ipv4Addr::new(239, 255, 0, 1));
+        assert_eq!(dst_of(2), std::net::Ipv4Addr::LOCALHOST, "a wildcard destination stays loopback");
     }
 
     #[test]
