@@ -58,23 +58,30 @@ impl ReplyMode {
     }
 
     /// The answer to one received chunk.
-    pub fn respond(self, data: &[u8], encoding: Encoding) -> ReplyAction {
+    /// Every mode is byte for byte: `encoding` is not needed to answer (the tutorial's text
+    /// around the message is ASCII, the same in UTF-8 and GBK).
+    pub fn respond(self, data: &[u8], _encoding: Encoding) -> ReplyAction {
         let reply = match self {
             ReplyMode::None => None,
             ReplyMode::Echo => Some(data.to_vec()),
             ReplyMode::Upper => Some(data.to_ascii_uppercase()),
+            // The message's bytes go into the answer as they came: ASCII around them is the
+            // same in UTF-8 and GBK, and nothing is decoded and encoded again (which could turn
+            // a byte that is not text into U+FFFD or an HTML entity).
             ReplyMode::Timestamp => {
                 let now = jiff::Zoned::now().strftime("%Y-%m-%d %H:%M:%S").to_string();
-                let text = encoding.decode_lossy(data);
-                Some(encode_lossy(&format!("[{now}]:{text}"), encoding))
+                Some([format!("[{now}]:").as_bytes(), data].concat())
             }
             ReplyMode::Hello => {
-                let text = encoding.decode_lossy(data);
                 // The tutorial compares with 'exit' exactly; a trailing newline from nc counts too.
-                if text.trim_end_matches(['\r', '\n']) == "exit" {
+                let mut trimmed = data;
+                while let [rest @ .., b'\r' | b'\n'] = trimmed {
+                    trimmed = rest;
+                }
+                if trimmed == b"exit" {
                     return ReplyAction { reply: None, close: true, problem: None };
                 }
-                Some(encode_lossy(&format!("hello, {text}!"), encoding))
+                Some([b"hello, ".as_slice(), data, b"!"].concat())
             }
         };
         ReplyAction { reply, close: false, problem: None }
@@ -109,13 +116,6 @@ impl Replier {
     }
 }
 
-fn encode_lossy(text: &str, encoding: Encoding) -> Vec<u8> {
-    match encoding {
-        Encoding::Utf8 => text.as_bytes().to_vec(),
-        Encoding::Gbk => encoding_rs::GBK.encode(text).0.into_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +141,24 @@ mod tests {
         let g = Encoding::Gbk;
         let data = g.encode("ab你好").unwrap();
         assert_eq!(ReplyMode::Upper.respond(&data, g).reply.unwrap(), g.encode("AB你好").unwrap());
+    }
+
+    #[test]
+    fn hello_and_timestamp_keep_the_message_bytes_in_every_encoding() {
+        // Bytes that are not GBK (a lone lead byte), a GB18030 four-byte character GBK cannot
+        // encode again, invalid UTF-8: they come back unchanged, never as U+FFFD or &#NNN;.
+        for data in [vec![0x81, b'a'], vec![0x81, 0x30, 0x81, 0x30], vec![0xff, 0xfe, b'x'], "你好".as_bytes().to_vec()]
+        {
+            for enc in Encoding::ALL {
+                let hello = ReplyMode::Hello.respond(&data, enc).reply.unwrap();
+                assert_eq!(hello, [b"hello, ".as_slice(), &data, b"!"].concat(), "{enc:?} {data:x?}");
+                let ts = ReplyMode::Timestamp.respond(&data, enc).reply.unwrap();
+                assert!(ts.ends_with(&[b"]:".as_slice(), &data].concat()), "{enc:?} {data:x?}");
+                assert_eq!(ts.len(), 22 + data.len());
+            }
+        }
+        assert!(ReplyMode::Hello.respond(b"exit\r\n", Encoding::Gbk).close);
+        assert!(!ReplyMode::Hello.respond(b"exit!", Encoding::Gbk).close);
     }
 
     /// Python's `bytes.upper()`: b'a'..=b'z' become upper case, every other byte stays.

@@ -411,7 +411,9 @@ fn render(parts: &[Part], msg: &Message<'_>, groups: &[Option<&str>; 9]) -> Resu
                     out.extend_from_slice(now.as_bytes());
                 }
                 _ if !has_message => {}
-                Field::Text => out.extend(encode_lossy(msg.text(), encoding)),
+                // The message's own bytes: decoding and encoding again could only lose (a byte
+                // that is not text, a character GBK cannot write back), never add.
+                Field::Text => out.extend_from_slice(msg.bytes()),
                 Field::Upper => out.extend(change_case(msg.bytes(), encoding, Case::Upper).map_err(unencodable)?),
                 Field::Lower => out.extend(change_case(msg.bytes(), encoding, Case::Lower).map_err(unencodable)?),
                 Field::AsciiUpper => out.extend(msg.bytes().to_ascii_uppercase()),
@@ -421,7 +423,7 @@ fn render(parts: &[Part], msg: &Message<'_>, groups: &[Option<&str>; 9]) -> Resu
                 Field::Len => out.extend_from_slice(msg.bytes().len().to_string().as_bytes()),
                 Field::Capture(n) => {
                     if let Some(Some(g)) = n.checked_sub(1).and_then(|k| groups.get(k)) {
-                        out.extend(encode_lossy(g, encoding));
+                        out.extend(encoding.encode(g).map_err(|e| unencodable(codec_char(&e)))?);
                     }
                 }
             },
@@ -508,14 +510,6 @@ fn gb18030_unit_len(bytes: &[u8]) -> usize {
         [a, b, c, d, ..] if lead(a) && digit(b) && lead(c) && digit(d) => 4,
         [a, b, ..] if lead(a) && matches!(b, 0x40..=0x7e | 0x80..=0xfe) => 2,
         _ => 1,
-    }
-}
-
-/// Encodes `{text}` and regex captures like the fixed reply modes do.
-fn encode_lossy(text: &str, encoding: Encoding) -> Vec<u8> {
-    match encoding {
-        Encoding::Utf8 => text.as_bytes().to_vec(),
-        Encoding::Gbk => encoding_rs::GBK.encode(text).0.into_owned(),
     }
 }
 
@@ -948,7 +942,7 @@ mod tests {
         assert_eq!(reply(&r, &bytes).unwrap(), bytes);
         assert_eq!(r.respond(&bytes, G, None).reply.unwrap(), bytes);
         let r = rules("* => {upper}|{lower}|{text}");
-        assert_eq!(reply(&r, &[0xff, b'a', b'B']).unwrap(), b"\xffAB|\xffab|\xef\xbf\xbdaB");
+        assert_eq!(reply(&r, &[0xff, b'a', b'B']).unwrap(), b"\xffAB|\xffab|\xffaB", "{{text}} keeps the bytes");
     }
 
     #[test]
@@ -967,6 +961,23 @@ mod tests {
         assert_eq!(reply(&r, "你好".as_bytes()).unwrap(), "再见".as_bytes());
         // GBK bytes read as UTF-8 are not 你好.
         assert_eq!(reply(&r, &G.encode("你好").unwrap()).unwrap(), G.encode("你好").unwrap());
+    }
+
+    #[test]
+    fn text_is_the_message_bytes_and_a_capture_gbk_cannot_write_is_reported() {
+        let r = rules("* => <{text}>");
+        for data in [vec![0x81, b'a'], vec![0x81, 0x30, 0x81, 0x30], vec![0xff, 0xfe, b'x']] {
+            for enc in Encoding::ALL {
+                let got = r.respond(&data, enc, None).reply.unwrap();
+                assert_eq!(got, [b"<".as_slice(), &data, b">"].concat(), "{enc:?} {data:x?}");
+            }
+        }
+        // A capture of text that is not valid GBK holds U+FFFD, which GBK cannot write: reported.
+        let r = rules("regex:^(.*)$ => [{1}]");
+        let a = r.respond(&[0x81], Encoding::Gbk, None);
+        assert_eq!(a.reply, None);
+        assert_eq!(a.problem, Some(Problem::Unencodable('\u{fffd}', Encoding::Gbk)));
+        assert_eq!(r.respond("你好".as_bytes(), Encoding::Utf8, None).reply.unwrap(), "[你好]".as_bytes());
     }
 
     #[test]
@@ -1189,7 +1200,8 @@ mod tests {
         assert_eq!(r.greeting(U, peer()).unwrap().unwrap(), b"hi 10.0.0.7:5555");
         assert_eq!(
             Rule::new(Match::Any, Some("{nope}".into()), false).unwrap_err(),
-            "unknown placeholder {nope} at position 1: use {text}, {upper}, {lower}, {raw}, {hex}, {len}, \
+            "unknown placeholder {nope} at position 1: use {text}, {upper}, {lower}, {ascii_upper}, {ascii_lower}, \
+             {raw}, {hex}, {len}, \
              {peer}, {time} or {1} to {9} (and {{ or }} for a literal brace)"
         );
         // A reply changed after parsing is still used (a bad one is sent as written).
