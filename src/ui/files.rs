@@ -240,9 +240,17 @@ impl FilesTab {
             widgets::address_edit_on(ui, lang, on, t.local_address, &mut self.bind, 170.0);
             protocol_combo(ui, lang, on, ("files-server-proto", self.wire.tab), &mut self.protocol);
             widgets::labelled_edit_on(ui, on, t.files_max_size, &mut self.max_size_mib, 60.0)
-                .on_hover_text(t.files_max_size_tip);
-            widgets::labelled_edit_on(ui, on, t.files_max_clients, &mut self.max_clients, 50.0)
-                .on_hover_text(t.files_max_clients_tip);
+                .on_hover_text(i18n::fill(t.files_max_size_tip, &[&(files::DEFAULT_MAX_FILE_SIZE >> 20)]));
+            widgets::labelled_edit_on(ui, on, t.files_max_clients, &mut self.max_clients, 50.0).on_hover_text(
+                i18n::fill(
+                    t.files_max_clients_tip,
+                    &[
+                        &files::server::REQUEST_TIMEOUT.as_secs(),
+                        &(files::DEFAULT_MIN_SEND_RATE / 1024),
+                        &files::server::RATE_WINDOW.as_secs(),
+                    ],
+                ),
+            );
             if on {
                 let ready = !self.root.trim().is_empty();
                 let b = ui.add_enabled(ready, egui::Button::new(t.start)).on_disabled_hover_text(t.files_no_root);

@@ -193,7 +193,7 @@ impl TcpServerTab {
             widgets::address_edit_on(ui, lang, on, t.local_address, &mut self.bind, 170.0).on_hover_text(t.port0_hint);
             widgets::labelled_edit_on(ui, on, t.backlog, &mut self.backlog, 50.0).on_hover_text(t.backlog_tip);
             widgets::labelled_edit_on(ui, on, t.max_clients, &mut self.max_clients, 50.0)
-                .on_hover_text(t.max_clients_tip);
+                .on_hover_text(i18n::fill(t.max_clients_tip, &[&(engine::tcp_server::DEFAULT_MAX_UNFINISHED >> 20)]));
             widgets::labelled_edit_on(ui, on, t.send_limit, &mut self.send_limit_kib, 60.0)
                 .on_hover_text(t.send_limit_tip);
             widgets::labelled_edit_on(ui, on, t.recv_buffer, &mut self.recv_buffer, 60.0)
