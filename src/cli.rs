@@ -244,7 +244,7 @@ pub struct UdpArgs {
     #[arg(long = "rule", value_name = "RULE")]
     pub rules: Vec<String>,
     /// Exit after this many received datagrams (with --rate: send this many).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
     /// Exit after this many seconds (with --rate: send for this long).
     #[arg(long)]
@@ -294,7 +294,7 @@ pub struct TcpServerArgs {
     #[arg(long)]
     pub max_clients: Option<u64>,
     /// Exit after this many received messages (reads).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
     /// Exit after this many seconds.
     #[arg(long)]
@@ -373,7 +373,7 @@ pub struct BroadcastArgs {
     #[arg(long)]
     pub send: Vec<String>,
     /// Exit after this many received datagrams.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
     /// Exit after this many seconds.
     #[arg(long)]
@@ -622,6 +622,15 @@ fn create(path: &Path) -> Result<BufWriter<File>, Failure> {
 
 impl Printer {
     fn new(common: &Common) -> Result<Printer, Failure> {
+        if let (Some(log), Some(pcap)) = (&common.log_file, &common.pcap) {
+            let same = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+            if same(log) == same(pcap) {
+                return Err(Failure::Usage(format!(
+                    "--log-file and --pcap are the same file ({}): give each its own",
+                    log.display()
+                )));
+            }
+        }
         let log_file = match &common.log_file {
             None => None,
             Some(p) => {
@@ -1005,9 +1014,9 @@ impl Session {
         let n = cmds.len();
         for (i, cmd) in cmds.into_iter().enumerate() {
             self.send(cmd)?;
-            let last = i + 1 == n;
-            if pace.await_reply && !last {
-                let (mut sent, mut answered, mut ended) = (false, false, false);
+            let left = n - i - 1;
+            if pace.await_reply {
+                let (mut sent, mut answered, mut failed, mut closed) = (false, false, false, false);
                 let until = Instant::now() + pace.reply_timeout;
                 self.pump(Some(until), |ev| match ev.kind {
                     EventKind::Tx { .. } => {
@@ -1018,18 +1027,23 @@ impl Session {
                         answered = true;
                         Flow::Done
                     }
-                    EventKind::Error(_) | EventKind::Closed { .. } => {
-                        ended = true;
+                    EventKind::Error(_) => {
+                        failed = true;
+                        Flow::Done
+                    }
+                    EventKind::Closed { .. } => {
+                        closed = true;
                         Flow::Done
                     }
                     _ => Flow::Continue,
                 });
-                if ended || self.stopped || INTERRUPTED.load(Ordering::SeqCst) || self.printer.stdout_closed {
+                if self.ended(failed, closed, left) {
                     return Ok(Sent::Stopped);
                 }
                 if !answered {
+                    let rest = if left > 0 { "; the rest was not sent" } else { "" };
                     say!(
-                        "socklab: no answer to message {} within {} ms (--await-reply); the rest was not sent",
+                        "socklab: no answer to message {} within {} ms (--await-reply){rest}",
                         i + 1,
                         pace.reply_timeout.as_millis()
                     );
@@ -1037,18 +1051,31 @@ impl Session {
                     return Ok(Sent::Stopped);
                 }
             }
-            if !pace.gap.is_zero() && !last {
-                let mut ended = false;
+            if !pace.gap.is_zero() && left > 0 {
+                let (mut failed, mut closed) = (false, false);
                 self.pump(Some(Instant::now() + pace.gap), |ev| {
-                    ended |= matches!(ev.kind, EventKind::Error(_) | EventKind::Closed { .. });
-                    if ended { Flow::Done } else { Flow::Continue }
+                    failed |= matches!(ev.kind, EventKind::Error(_));
+                    closed |= matches!(ev.kind, EventKind::Closed { .. });
+                    if failed || closed { Flow::Done } else { Flow::Continue }
                 });
-                if ended || self.stopped || INTERRUPTED.load(Ordering::SeqCst) || self.printer.stdout_closed {
+                if self.ended(failed, closed, left) {
                     return Ok(Sent::Stopped);
                 }
             }
         }
         Ok(Sent::All)
+    }
+
+    /// Whether pacing must stop: a send failed (already reported and counted), the connection
+    /// closed, or the run was ended. A close with `left` messages still to send is a failure
+    /// (they were not sent); after the last one it is how the peer answers (the hello server
+    /// closes on `exit`).
+    fn ended(&mut self, failed: bool, closed: bool, left: usize) -> bool {
+        if closed && left > 0 {
+            say!("socklab: the connection closed: {left} message(s) were not sent");
+            self.printer.failures += 1;
+        }
+        failed || closed || self.stopped || INTERRUPTED.load(Ordering::SeqCst) || self.printer.stdout_closed
     }
 
     /// Prints events until `on_event` says done, the deadline passes, a signal comes, or the
@@ -1187,6 +1214,9 @@ fn rules_of(rules: &[String]) -> Result<std::sync::Arc<engine::rules::Rules>, Fa
 fn gen_spec(a: &UdpArgs, rate: Rate, msgs: &[Vec<u8>]) -> Result<GenSpec, Failure> {
     let usage = |s: &str| Err(Failure::Usage(s.into()));
     let Some(to) = &a.to else { return usage("--rate needs --to ADDR:PORT (where to send)") };
+    if a.gap > 0 || a.await_reply {
+        return usage("--rate paces the datagrams itself: --gap and --await-reply do not apply to it");
+    }
     let data = match msgs {
         [one] => one.clone(),
         [] => return usage("--rate needs the datagram to repeat: give one --send TEXT or --hex HEX"),

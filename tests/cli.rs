@@ -995,3 +995,81 @@ fn file_get_creates_its_out_folder_and_keeps_to_max_size() {
         let _ = server.wait();
     }
 }
+
+#[test]
+fn unsent_messages_and_unanswered_last_messages_fail_the_run() {
+    // A server that reads one message and closes: with --gap the other two are never sent.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let t = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let mut buf = [0u8; 8];
+        let _ = s.read(&mut buf);
+    });
+    let o = socklab()
+        .args(["tcp-client", "--connect", &format!("127.0.0.1:{port}"), "--send", "a", "--send", "b", "--send", "c"])
+        .args(["--gap", "300", "--wait", "300"])
+        .output()
+        .unwrap();
+    t.join().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("2 message(s) were not sent"), "{err}");
+
+    // --await-reply on the only message, and nobody answers: exit 1.
+    let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let to = sink.local_addr().unwrap().to_string();
+    let o = socklab()
+        .args(["udp", "--bind", "127.0.0.1:0", "--to", &to, "--send", "a", "--await-reply", "--wait", "200"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("no answer to message 1 within 200 ms"), "{err}");
+}
+
+#[test]
+fn flags_that_cannot_work_together_are_refused_before_anything_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let same = dir.path().join("same");
+    let same = same.to_str().unwrap();
+    for args in [
+        vec!["udp", "--bind", "127.0.0.1:0", "--count", "0"],
+        vec!["tcp-server", "--bind", "127.0.0.1:0", "--count", "0"],
+        vec!["broadcast", "--listen", "0", "--count", "0"],
+        vec!["udp", "--bind", "127.0.0.1:0", "--to", "127.0.0.1:9", "--send", "x", "--log-file", same, "--pcap", same],
+        vec![
+            "udp",
+            "--bind",
+            "127.0.0.1:0",
+            "--to",
+            "127.0.0.1:9",
+            "--send",
+            "x",
+            "--rate",
+            "max",
+            "--count",
+            "5",
+            "--gap",
+            "10",
+        ],
+        vec![
+            "udp",
+            "--bind",
+            "127.0.0.1:0",
+            "--to",
+            "127.0.0.1:9",
+            "--send",
+            "x",
+            "--rate",
+            "max",
+            "--count",
+            "5",
+            "--await-reply",
+        ],
+    ] {
+        let o = socklab().args(&args).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert!(!dir.path().join("same").exists(), "nothing was written");
+}

@@ -860,3 +860,35 @@ fn tcp_client_generator_streams_messages_as_fast_as_the_peer_reads() {
     assert_eq!(sent, 3_000_100, "the log counts exactly what was written");
     drop(h);
 }
+
+#[test]
+fn an_unfinished_framed_message_is_delivered_when_we_close_the_connection() {
+    // A client that sends `line1\npartial-tail` and stays connected; the server stops (its own
+    // close): the tail is still logged and counted, as when the peer closes.
+    let (sink, mut ev) = Events::new();
+    let cfg = TcpServerConfig {
+        bind: "127.0.0.1:0".into(),
+        framing: socklab::codec::framing::Framing::Line,
+        ..TcpServerConfig::default()
+    };
+    let h = engine::tcp_server::spawn(cfg, sink).unwrap();
+    let addr = ev.listening();
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.write_all(b"line1\npartial-tail").unwrap();
+    ev.wait_for("line1", |e| matches!(&e.kind, EventKind::Rx { data, .. } if data == b"line1"));
+    ev.settle(Duration::from_millis(100));
+    stop(h, &mut ev);
+    let rx: Vec<Vec<u8>> = ev
+        .seen
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Rx { data, .. } => Some(data.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(rx, vec![b"line1".to_vec(), b"partial-tail".to_vec()]);
+    let tail = ev.seen.iter().position(|e| matches!(&e.kind, EventKind::Rx { data, .. } if data == b"partial-tail"));
+    let closed = ev.seen.iter().position(|e| matches!(e.kind, EventKind::Closed { .. }));
+    assert!(tail < closed, "the tail comes before the close");
+    drop(c);
+}

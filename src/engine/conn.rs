@@ -320,7 +320,13 @@ impl Conn {
     ///
     /// A peer that was not reading is reset (SO_LINGER 0): a graceful close would leave the
     /// kernel holding the unsent bytes and retrying for minutes; the reset frees them at once.
+    ///
+    /// An unfinished framed message is delivered first, as at the end of the stream: what was
+    /// received is logged and counted whoever closes.
     pub fn close(mut self, registry: &Registry, reason: CloseReason, sink: &EventSink) {
+        if let Some(rest) = self.deframer.as_mut().and_then(Deframer::finish) {
+            self.emit(sink, EventKind::Rx { data: rest, lost: 0 });
+        }
         let _ = registry.deregister(&mut self.stream);
         if self.aborted {
             let _ = socket2::SockRef::from(&self.stream).set_linger(Some(std::time::Duration::ZERO));
