@@ -108,7 +108,7 @@ pub struct FileServerArgs {
     /// slow readers cannot hold every slot; 0 turns the check off.
     #[arg(long, value_name = "BYTES_PER_SEC", default_value_t = engine::files::DEFAULT_MIN_SEND_RATE)]
     pub min_rate: u64,
-    /// Exit after this many seconds.
+    /// Exit after this many seconds (below 1000000000).
     #[arg(long)]
     pub duration: Option<f64>,
     #[command(flatten)]
@@ -246,7 +246,7 @@ pub struct UdpArgs {
     /// Exit after this many received datagrams (with --rate: send this many).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
-    /// Exit after this many seconds (with --rate: send for this long).
+    /// Exit after this many seconds, below 1000000000 (with --rate: send for this long).
     #[arg(long)]
     pub duration: Option<f64>,
     /// Traffic generator: send the --send/--hex datagram again and again to --to, `max` (as fast
@@ -296,15 +296,17 @@ pub struct TcpServerArgs {
     /// Exit after this many received messages (reads).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
-    /// Exit after this many seconds.
+    /// Exit after this many seconds (below 1000000000).
     #[arg(long)]
     pub duration: Option<f64>,
-    /// listen() backlog.
-    #[arg(long, default_value_t = 1024)]
+    /// listen() backlog: connections the kernel queues before they are accepted (1-65535;
+    /// Linux caps it at net.core.somaxconn).
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(i32).range(1..=65_535))]
     pub backlog: i32,
     /// All clients together may hold this many bytes of framed messages not yet complete; past
     /// it, the client holding the most is told and disconnected.
-    #[arg(long, value_name = "BYTES", default_value_t = engine::tcp_server::DEFAULT_MAX_UNFINISHED)]
+    /// At least 65536.
+    #[arg(long, value_name = "BYTES", default_value_t = engine::tcp_server::DEFAULT_MAX_UNFINISHED, value_parser = parse_max_unfinished)]
     pub max_unfinished: usize,
     /// Message framing: none | line | fixed:N | len8 | len16 | len32 | delim:HEX.
     #[arg(long, default_value = "none", value_parser = parse_framing)]
@@ -375,7 +377,7 @@ pub struct BroadcastArgs {
     /// Exit after this many received datagrams.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
-    /// Exit after this many seconds.
+    /// Exit after this many seconds (below 1000000000).
     #[arg(long)]
     pub duration: Option<f64>,
     #[command(flatten)]
@@ -432,6 +434,17 @@ fn parse_recv_buffer(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
         Ok(n) if (1..=16 * 1024 * 1024).contains(&n) => Ok(n),
         _ => Err(format!("'{s}': use a number of bytes from 1 to 16777216")),
+    }
+}
+
+/// The smallest `--max-unfinished`: below it, every message that spans two reads would cost a
+/// client its connection.
+pub const MIN_MAX_UNFINISHED: usize = 64 * 1024;
+
+fn parse_max_unfinished(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n >= MIN_MAX_UNFINISHED => Ok(n),
+        _ => Err(format!("'{s}': use a number of bytes of at least {MIN_MAX_UNFINISHED}")),
     }
 }
 

@@ -1037,6 +1037,8 @@ fn flags_that_cannot_work_together_are_refused_before_anything_is_sent() {
         vec!["udp", "--bind", "127.0.0.1:0", "--count", "0"],
         vec!["tcp-server", "--bind", "127.0.0.1:0", "--count", "0"],
         vec!["broadcast", "--listen", "0", "--count", "0"],
+        vec!["tcp-server", "--bind", "127.0.0.1:0", "--backlog=-5"],
+        vec!["tcp-server", "--bind", "127.0.0.1:0", "--max-unfinished", "0"],
         vec!["udp", "--bind", "127.0.0.1:0", "--to", "127.0.0.1:9", "--send", "x", "--log-file", same, "--pcap", same],
         vec![
             "udp",
