@@ -753,16 +753,20 @@ impl Server {
     /// cancelled as it is closed) and logs anything it sends after its request. A client that
     /// only closes its sending side (SockLab's own, `nc -N`) may still be waiting for the file.
     fn watch(&mut self, c: &mut Client) -> Step {
+        self.read_logged(c, |c| match c.stream.take_error() {
+            // After its FIN, a reset is no longer returned by reads, only left as the socket's
+            // error (EPIPE).
+            Ok(None) => Ok(()),
+            Ok(Some(_)) | Err(_) => Err(CloseReason::Reset),
+        })
+    }
+
+    /// Reads and logs what the client sends until the socket would block; at its end of stream,
+    /// `eof` says how to go on.
+    fn read_logged(&mut self, c: &mut Client, eof: impl Fn(&mut Client) -> Step) -> Step {
         loop {
             match c.stream.read(&mut self.buf) {
-                // After its FIN, a reset is no longer returned by reads, only left as the
-                // socket's error (EPIPE).
-                Ok(0) => {
-                    return match c.stream.take_error() {
-                        Ok(None) => Ok(()),
-                        Ok(Some(_)) | Err(_) => Err(CloseReason::Reset),
-                    };
-                }
+                Ok(0) => return eof(c),
                 Ok(n) => {
                     let data = self.buf[..n].to_vec();
                     self.alive &= c.emit(&self.sink, EventKind::Rx { data, lost: 0 });
@@ -787,18 +791,7 @@ impl Server {
 
     /// Reads (and logs) whatever the client still sends, until it closes.
     fn drain(&mut self, c: &mut Client) -> Step {
-        loop {
-            match c.stream.read(&mut self.buf) {
-                Ok(0) => return Err(CloseReason::PeerClosed),
-                Ok(n) => {
-                    let data = self.buf[..n].to_vec();
-                    self.alive &= c.emit(&self.sink, EventKind::Rx { data, lost: 0 });
-                }
-                Err(e) if engine::would_block(&e) => return Ok(()),
-                Err(e) if engine::interrupted(&e) => {}
-                Err(e) => return Err(socket_failed(c, &self.sink, Op::Recv, &e)),
-            }
-        }
+        self.read_logged(c, |_| Err(CloseReason::PeerClosed))
     }
 
     fn on_hashed(&mut self, poll: &Poll, done: Done) {
