@@ -6,11 +6,11 @@ use egui::Color32;
 use crate::engine::{Event, EventSink};
 use crate::i18n::Lang;
 
-use super::broadcast::BroadcastTab;
-use super::tcp_client::TcpClientTab;
-use super::tcp_server::TcpServerTab;
-use super::udp::UdpTab;
-use super::widgets::{Shared, Wire};
+use crate::ui::tabs::broadcast::BroadcastTab;
+use crate::ui::tabs::tcp_client::TcpClientTab;
+use crate::ui::tabs::tcp_server::TcpServerTab;
+use crate::ui::tabs::udp::UdpTab;
+use crate::ui::tabs::wire::{Shared, Wire};
 
 /// Which kind of tab an instance is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -34,6 +34,18 @@ impl Kind {
             Kind::Broadcast => t.tab_broadcast,
         }
     }
+}
+
+/// An instance of a socket tab: its kind and its main address fields.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SavedInstance {
+    pub kind: Kind,
+    /// UDP: local address; TCP server: listen address; TCP client: server; broadcast: port.
+    #[serde(default)]
+    pub address: String,
+    /// UDP: where datagrams go.
+    #[serde(default)]
+    pub remote: String,
 }
 
 pub enum Tab {
@@ -80,18 +92,18 @@ impl Instance {
     }
 
     /// The instance's kind and main address fields, to reopen it at the next start.
-    pub fn saved(&self) -> super::settings::SavedInstance {
+    pub fn saved(&self) -> SavedInstance {
         let (address, remote) = match &self.tab {
             Tab::Udp(t) => (t.bind.clone(), t.remote.clone()),
             Tab::TcpServer(t) => (t.bind.clone(), String::new()),
             Tab::TcpClient(t) => (t.server.clone(), String::new()),
             Tab::Broadcast(t) => (t.listen_port.clone(), String::new()),
         };
-        super::settings::SavedInstance { kind: self.kind, address, remote }
+        SavedInstance { kind: self.kind, address, remote }
     }
 
     /// Puts saved address fields back.
-    pub fn restore(&mut self, s: &super::settings::SavedInstance) {
+    pub fn restore(&mut self, s: &SavedInstance) {
         if s.address.is_empty() {
             return;
         }

@@ -1,29 +1,35 @@
 //! The egui front end. It never touches a socket: tabs start engine workers and show their events.
+//!
+//! Each folder (or file) has one job; a file imports only from the rows below its own:
+//!
+//! - `app/`: the window: its state and frame (`mod.rs`), lessons, menus, panes side by side,
+//!   settings saved and restored.
+//! - `tabs/`: one file per tab, and what the socket tabs share (wire, send box, generator,
+//!   rules, saved packets).
+//! - `logs/`: a log view split by part: table, filter bar, detail pane, conversation,
+//!   throughput plot, export, how an event reads.
+//! - `widgets/`: small reusable widgets (fields, reply choice, code window, lifecycle) and the
+//!   theme's colours.
+//! - `instances`, `layout`, `settings`: more instances of the socket tabs, how panes share
+//!   the window, the settings file.
+//! - `job`: one background job (a named thread polled per frame); `fonts`, `icon`.
 
-mod addresses;
-mod all;
 pub mod app;
-mod broadcast;
-mod export;
-mod files;
-mod filter;
 pub mod fonts;
-pub mod generator;
 mod icon;
 pub mod instances;
+pub mod job;
 pub mod layout;
-mod lifecycle;
-pub mod log_view;
-mod rules;
-pub mod saved;
+pub mod logs;
 pub mod settings;
-mod tcp_client;
-mod tcp_server;
-mod udp;
-mod viewer;
+mod tabs;
 mod widgets;
 
 pub use app::SockLabApp;
+/// The log view's old path (benches use `ui::log_view::LogView`).
+pub use logs as log_view;
+/// The tabs' old paths.
+pub use tabs::{generator, saved};
 
 use crate::i18n::Lang;
 

@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::i18n::Lang;
+pub use crate::ui::instances::SavedInstance;
+use crate::ui::layout::Arrange;
+use crate::ui::widgets::MAX_FIELD_CHARS;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -28,37 +31,30 @@ pub struct Settings {
     /// The tabs shown together with the active one, named as in `side_by_side`.
     pub also: Vec<String>,
     /// How they are arranged: "columns", "rows" or "grid".
-    pub arrange: super::layout::Arrange,
+    pub arrange: Arrange,
 }
 
-/// An instance of a socket tab: its kind and its main address fields.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SavedInstance {
-    pub kind: super::instances::Kind,
-    /// UDP: local address; TCP server: listen address; TCP client: server; broadcast: port.
-    #[serde(default)]
-    pub address: String,
-    /// UDP: where datagrams go.
-    #[serde(default)]
-    pub remote: String,
-}
-
-/// `$SOCKLAB_CONFIG`, else `$XDG_CONFIG_HOME/socklab/settings.json`, else `~/.config/socklab/…`.
+/// `$SOCKLAB_CONFIG`, else `settings.json` in SockLab's folder of the user's config directory:
+/// on Linux `$XDG_CONFIG_HOME/socklab`, else `~/.config/socklab`.
 pub fn default_path() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("SOCKLAB_CONFIG") {
-        return Some(PathBuf::from(p));
+    let dirs = directories::ProjectDirs::from("", "", "socklab");
+    path_from(std::env::var_os("SOCKLAB_CONFIG"), dirs.map(|d| d.config_dir().to_path_buf()))
+}
+
+/// The settings file: the one named by `$SOCKLAB_CONFIG` (`explicit`), else `settings.json` in
+/// `config_dir`.
+fn path_from(explicit: Option<std::ffi::OsString>, config_dir: Option<PathBuf>) -> Option<PathBuf> {
+    match explicit {
+        Some(p) => Some(PathBuf::from(p)),
+        None => Some(config_dir?.join("settings.json")),
     }
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
-    Some(base.join("socklab").join("settings.json"))
 }
 
 /// Longest text one field of the settings file may hold, in bytes. Every text field of the
-/// window holds at most [`super::widgets::MAX_FIELD_CHARS`] characters (4 bytes each at most in
+/// window holds at most [`MAX_FIELD_CHARS`] characters (4 bytes each at most in
 /// UTF-8), so whatever the window saves loads again; a longer field was not written by SockLab
 /// and makes the file count as corrupt.
-pub const MAX_FIELD_BYTES: usize = 4 * super::widgets::MAX_FIELD_CHARS;
+pub const MAX_FIELD_BYTES: usize = 4 * MAX_FIELD_CHARS;
 /// Largest settings file read, in bytes (64 instances with fields at their limit fit).
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
@@ -191,6 +187,26 @@ pub fn save(path: &Path, s: &Settings) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn socklab_config_names_the_file_else_the_config_dir_holds_it() {
+        let dir = PathBuf::from("/home/u/.config/socklab");
+        assert_eq!(path_from(Some("/tmp/s.json".into()), Some(dir.clone())), Some(PathBuf::from("/tmp/s.json")));
+        assert_eq!(path_from(None, Some(dir)), Some(PathBuf::from("/home/u/.config/socklab/settings.json")));
+        assert_eq!(path_from(None, None), None);
+    }
+
+    /// Files saved before the `directories` crate was used are still found: on Linux its config
+    /// folder is `$XDG_CONFIG_HOME/socklab`, else `~/.config/socklab` (read, never set here).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_config_dir_is_the_xdg_one() {
+        let xdg = std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from).filter(|p| p.is_absolute());
+        let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config"));
+        let Some(base) = xdg.or(home) else { return };
+        let dirs = directories::ProjectDirs::from("", "", "socklab").expect("a home folder");
+        assert_eq!(dirs.config_dir(), base.join("socklab"));
+    }
 
     #[test]
     fn round_trip_fresh_and_corrupt() {

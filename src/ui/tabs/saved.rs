@@ -5,19 +5,19 @@
 use std::cell::RefCell;
 use std::path::PathBuf;
 
-use crossbeam_channel::Receiver;
 use egui::RichText;
 
 use crate::codec::{Encoding, InputMode};
 use crate::i18n::{self, Lang};
 use crate::packets::{PacketLibrary, PacketTab, SavedPacket};
 
-use super::widgets::{AMBER, RED};
+use crate::ui::job::Job;
+use crate::ui::widgets::{AMBER, RED};
 
-/// A file dialog running on its own thread.
-enum Dialog {
-    Import(Receiver<Option<PathBuf>>),
-    Export(Receiver<Option<PathBuf>>),
+/// A file dialog running on its own thread: the path picked, and whether to export to it.
+struct Dialog {
+    job: Job<Option<PathBuf>>,
+    export: bool,
 }
 
 pub struct SavedPackets {
@@ -99,20 +99,16 @@ impl SavedPackets {
     }
 
     fn start_dialog(&mut self, ctx: &egui::Context, export: bool) {
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        let ctx = ctx.clone();
-        let spawned = std::thread::Builder::new().name("packets-dialog".into()).spawn(move || {
+        let spawned = Job::spawn_repainting("packets-dialog", ctx, move || {
             let d = rfd::FileDialog::new().add_filter("SockLab packets (JSON)", &["json"]);
-            let path = if export {
+            if export {
                 d.set_title("SockLab: export saved packets").set_file_name("socklab-packets.json").save_file()
             } else {
                 d.set_title("SockLab: import saved packets").pick_file()
-            };
-            let _ = tx.send(path);
-            ctx.request_repaint();
+            }
         });
-        if spawned.is_ok() {
-            self.dialog = Some(if export { Dialog::Export(rx) } else { Dialog::Import(rx) });
+        if let Ok(job) = spawned {
+            self.dialog = Some(Dialog { job, export });
         }
     }
 
@@ -140,22 +136,15 @@ impl SavedPackets {
     }
 
     fn poll_dialog(&mut self, lang: Lang) {
-        let (rx, export) = match &self.dialog {
-            Some(Dialog::Import(rx)) => (rx, false),
-            Some(Dialog::Export(rx)) => (rx, true),
-            None => return,
-        };
-        match rx.try_recv() {
-            Ok(Some(path)) => {
-                self.dialog = None;
-                if export {
-                    self.export(&path, lang);
-                } else {
-                    self.import(&path, lang);
-                }
-            }
-            Ok(None) | Err(crossbeam_channel::TryRecvError::Disconnected) => self.dialog = None,
-            Err(crossbeam_channel::TryRecvError::Empty) => {}
+        let Some(d) = &mut self.dialog else { return };
+        let Some(picked) = d.job.poll() else { return };
+        let export = d.export;
+        self.dialog = None;
+        // Cancelled, or the dialog's thread failed: nothing to do.
+        match picked {
+            Ok(Some(path)) if export => self.export(&path, lang),
+            Ok(Some(path)) => self.import(&path, lang),
+            Ok(None) | Err(_) => {}
         }
     }
 
@@ -231,7 +220,7 @@ fn edit_row(ui: &mut egui::Ui, p: &mut SavedPacket, i: usize, lang: Lang, remove
     changed |= ui.add_sized([130.0, h], egui::TextEdit::singleline(&mut p.destination).id_salt(("dest", i))).changed();
     // As much as the message box holds (a saved packet is sent from there).
     let edit = egui::TextEdit::singleline(&mut p.payload).id_salt(("payload", i));
-    let payload = ui.add_sized([240.0, h], edit.char_limit(super::widgets::MAX_MESSAGE_CHARS));
+    let payload = ui.add_sized([240.0, h], edit.char_limit(crate::ui::widgets::MAX_MESSAGE_CHARS));
     changed |= payload.changed();
     ui.horizontal(|ui| {
         let (mode, enc, esc) = (p.mode, p.encoding, p.escapes);

@@ -9,7 +9,7 @@ use crate::basics::sockets;
 use crate::engine::Proto;
 use crate::i18n::Lang;
 
-use super::widgets::{AMBER, GREEN};
+use crate::ui::widgets::theme::{AMBER, GREEN};
 
 /// Steps of a TCP client's socket.
 pub const CLIENT_STEPS: [&str; 5] = ["socket()", "connect()", "ESTABLISHED", "shutdown(SHUT_WR)", "close()"];

@@ -5,7 +5,6 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use egui::RichText;
@@ -14,7 +13,9 @@ use crate::engine::files::{self, DownloadConfig, Downloaded, FileError, FileProt
 use crate::engine::{EventKind, Problem};
 use crate::i18n::{self, Lang};
 
-use super::widgets::{self, AMBER, GREEN, RED, Wire};
+use super::wire::{self, Shared, Wire};
+use crate::ui::job::Job;
+use crate::ui::widgets::{self, AMBER, GREEN, RED};
 
 /// Event sources within this tab's wire.
 const SERVER: u16 = 1;
@@ -30,7 +31,7 @@ enum ServerState {
 /// A download in progress.
 struct Download {
     progress: Arc<Progress>,
-    job: JoinHandle<Result<Downloaded, FileError>>,
+    job: Job<Result<Downloaded, FileError>>,
     started: Instant,
     /// Bytes already there when it started (a resumed part), for the rate.
     resumed: Option<u64>,
@@ -182,7 +183,10 @@ impl FilesTab {
         };
         let progress = Arc::new(Progress::new());
         match files::spawn_download(cfg, progress.clone(), self.wire.sink_with_source(CLIENT)) {
-            Ok(job) => self.download = Some(Download { progress, job, started: Instant::now(), resumed }),
+            Ok(handle) => {
+                let job = Job::adopt(handle);
+                self.download = Some(Download { progress, job, started: Instant::now(), resumed });
+            }
             Err(e) => self.last = Some(Err(FileError::Net(Problem::io("thread", None, &e)))),
         }
     }
@@ -195,10 +199,9 @@ impl FilesTab {
 
     /// Once per frame: collects a finished download.
     pub fn tick(&mut self) {
-        if self.download.as_ref().is_some_and(|d| d.job.is_finished())
-            && let Some(d) = self.download.take()
-        {
-            self.last = Some(d.job.join().unwrap_or(Err(FileError::Cancelled)));
+        if let Some(done) = self.download.as_mut().and_then(|d| d.job.poll()) {
+            self.download = None;
+            self.last = Some(done.unwrap_or(Err(FileError::Cancelled)));
         }
     }
 
@@ -210,7 +213,7 @@ impl FilesTab {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, shared: widgets::Shared<'_>) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, shared: Shared<'_>) {
         let t = lang.tr();
         ui.label(RichText::new(t.files_explain).weak());
         egui::CollapsingHeader::new(RichText::new(t.files_server).strong())
@@ -225,7 +228,7 @@ impl FilesTab {
         self.wire.log_ui(ui, shared, lang, "files-log");
     }
 
-    fn server_ui(&mut self, ui: &mut egui::Ui, lang: Lang, shared: widgets::Shared<'_>) {
+    fn server_ui(&mut self, ui: &mut egui::Ui, lang: Lang, shared: Shared<'_>) {
         let t = lang.tr();
         let on = !self.server_running();
         ui.horizontal_wrapped(|ui| {
@@ -268,7 +271,7 @@ impl FilesTab {
             ServerState::Starting => (t.state_starting.to_string(), AMBER),
             ServerState::Listening(a) => (i18n::fill(t.files_sharing, &[&self.root.trim(), &a]), GREEN),
         };
-        widgets::status_line(ui, lang, &state, color, &mut self.wire, shared, None);
+        wire::status_line(ui, lang, &state, color, &mut self.wire, shared, None);
         if let Some(e) = &self.server_error {
             ui.colored_label(RED, e);
         }

@@ -10,9 +10,11 @@ use crate::engine::tcp_server::TcpServerConfig;
 use crate::engine::{self, CloseReason, Command, ConnId, EventKind, Problem, ReplyMode};
 use crate::i18n::{self, Lang};
 
-use super::lifecycle;
-use super::udp::reply_combo;
-use super::widgets::{self, SendBox, Wire};
+use super::send_box::SendBox;
+use super::wire::{self, Shared, Wire};
+use crate::ui::widgets;
+use crate::ui::widgets::lifecycle;
+use crate::ui::widgets::reply_combo;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -127,7 +129,7 @@ impl TcpServerTab {
     }
 
     /// Where the server listens, once it does.
-    pub(super) fn listening_on(&self) -> Option<SocketAddr> {
+    pub(crate) fn listening_on(&self) -> Option<SocketAddr> {
         match self.state {
             State::Listening(a) => Some(a),
             _ => None,
@@ -135,14 +137,14 @@ impl TcpServerTab {
     }
 
     /// The open connection whose peer is `peer`.
-    pub(super) fn conn_of(&self, peer: SocketAddr) -> Option<ConnId> {
+    pub(crate) fn conn_of(&self, peer: SocketAddr) -> Option<ConnId> {
         let open = |c: &Client| !matches!(c.state, ClientState::Closed(_));
         self.clients.iter().find(|(_, c)| c.peer == peer && open(c)).map(|(id, _)| *id)
     }
 
     /// Holds the reads of connection `conn` until `bytes` bytes have arrived (for the
     /// sticky-packet demo); false if the server cannot be told.
-    pub(super) fn hold_reads(&mut self, conn: ConnId, bytes: usize) -> bool {
+    pub(crate) fn hold_reads(&mut self, conn: ConnId, bytes: usize) -> bool {
         match (self.listening_on(), self.wire.workers.last()) {
             (Some(_), Some(w)) => w.send(Command::HoldReads { conn, bytes }).is_ok(),
             _ => false,
@@ -150,14 +152,14 @@ impl TcpServerTab {
     }
 
     /// Changes the auto-reply, also for a server that is running.
-    pub(super) fn use_reply(&mut self, reply: ReplyMode) {
+    pub(crate) fn use_reply(&mut self, reply: ReplyMode) {
         self.reply = reply;
         if let (Some(_), Some(w)) = (self.listening_on(), self.wire.workers.last()) {
             let _ = w.send(Command::SetReply(reply));
         }
     }
 
-    pub(super) fn start(&mut self) {
+    pub(crate) fn start(&mut self) {
         self.wire.error = None;
         let started = self.config().and_then(|cfg| engine::tcp_server::spawn(cfg, self.wire.fresh_sink()));
         match started {
@@ -185,7 +187,7 @@ impl TcpServerTab {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, shared: widgets::Shared<'_>) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, shared: Shared<'_>) {
         let t = lang.tr();
         let running = self.state != State::Stopped;
         ui.horizontal_wrapped(|ui| {
@@ -224,7 +226,7 @@ impl TcpServerTab {
         };
         let c = self.wire.shown_counters(shared.store);
         let conns = i18n::fill(t.connections_count, &[&c.open_connections, &c.connections]);
-        widgets::status_line(ui, lang, &state, color, &mut self.wire, shared, Some(conns));
+        wire::status_line(ui, lang, &state, color, &mut self.wire, shared, Some(conns));
         let open = self.clients.values().any(|c| !matches!(c.state, ClientState::Closed(_)));
         let step = match self.state {
             State::Stopped => None,

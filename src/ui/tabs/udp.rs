@@ -8,7 +8,9 @@ use crate::i18n::{self, Lang};
 use crate::packets::PacketTab;
 
 use super::saved::SavedCtx;
-use super::widgets::{self, SendBox, Wire};
+use super::send_box::SendBox;
+use super::wire::{self, Shared, Wire};
+use crate::ui::widgets;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -137,7 +139,7 @@ impl UdpTab {
         self.state != State::Stopped
     }
 
-    pub(super) fn start(&mut self) {
+    pub(crate) fn start(&mut self) {
         self.wire.error = None;
         let started = self.config().and_then(|cfg| engine::udp::spawn(cfg, self.wire.fresh_sink()));
         match started {
@@ -206,13 +208,13 @@ impl UdpTab {
         }
     }
 
-    pub(super) fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         for w in &self.wire.workers {
             w.request_stop();
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, shared: widgets::Shared<'_>) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, shared: Shared<'_>) {
         let t = lang.tr();
         let running = self.state != State::Stopped;
         ui.horizontal_wrapped(|ui| {
@@ -259,7 +261,7 @@ impl UdpTab {
                 (s, widgets::GREEN)
             }
         };
-        widgets::status_line(ui, lang, &state, color, &mut self.wire, shared, None);
+        wire::status_line(ui, lang, &state, color, &mut self.wire, shared, None);
         ui.separator();
         ui.horizontal_wrapped(|ui| {
             widgets::address_edit(ui, lang, t.remote_address, &mut self.remote, 170.0);

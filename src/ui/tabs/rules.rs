@@ -9,7 +9,7 @@ use crate::engine::ReplyMode;
 use crate::engine::rules::Rules;
 use crate::i18n::{self, Lang};
 
-use super::widgets::{GREEN, RED};
+use crate::ui::widgets::{GREEN, RED};
 
 #[derive(Default)]
 pub struct RulesEditor {
@@ -54,7 +54,7 @@ impl RulesEditor {
                 ui.horizontal_wrapped(|ui| {
                     ui.label(t.rules_presets);
                     for m in presets.iter().copied().filter(|m| *m != ReplyMode::None) {
-                        if ui.button(super::udp::reply_label(lang, m)).clicked() {
+                        if ui.button(crate::ui::widgets::reply_label(lang, m)).clicked() {
                             self.text = Rules::preset_text(m);
                             self.error = None;
                         }

@@ -2,7 +2,6 @@
 //! view (like `netstat -an`).
 
 use std::net::IpAddr;
-use std::thread::JoinHandle;
 
 use egui::RichText;
 use egui_extras::{Column, TableBuilder};
@@ -11,7 +10,8 @@ use crate::basics::addr::{self, AddrKind, Bits, Inspection, Network};
 use crate::basics::sockets::{self, SocketEntry};
 use crate::i18n::{self, Lang};
 
-use super::widgets::{self, AMBER, BLUE, GREEN, RED};
+use crate::ui::job::Job;
+use crate::ui::widgets::{self, AMBER, BLUE, GREEN, RED};
 
 /// One address of one interface.
 struct IfaceRow {
@@ -49,7 +49,7 @@ pub struct AddressesTab {
     pub input: String,
     inspection: Result<Inspection, addr::AddrError>,
     sockets: Option<Result<Vec<SocketEntry>, String>>,
-    sockets_job: Option<JoinHandle<std::io::Result<Vec<SocketEntry>>>>,
+    sockets_job: Option<Job<std::io::Result<Vec<SocketEntry>>>>,
     pub port_filter: String,
 }
 
@@ -181,10 +181,11 @@ impl AddressesTab {
         let t = lang.tr();
         ui.horizontal(|ui| {
             let l = ui.label(t.inspector_input);
-            let r = super::widgets::capped_edit(ui, true, &mut self.input, super::widgets::MAX_FIELD_CHARS, |e| {
-                e.hint_text(t.inspector_hint).desired_width(280.0)
-            })
-            .labelled_by(l.id);
+            let r =
+                crate::ui::widgets::capped_edit(ui, true, &mut self.input, crate::ui::widgets::MAX_FIELD_CHARS, |e| {
+                    e.hint_text(t.inspector_hint).desired_width(280.0)
+                })
+                .labelled_by(l.id);
             if r.changed() {
                 self.inspection = addr::inspect(&self.input);
             }
@@ -225,10 +226,9 @@ impl AddressesTab {
 
     fn sockets_ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
         let t = lang.tr();
-        if self.sockets_job.as_ref().is_some_and(|j| j.is_finished())
-            && let Some(job) = self.sockets_job.take()
-        {
-            self.sockets = Some(match job.join() {
+        if let Some(done) = self.sockets_job.as_mut().and_then(Job::poll) {
+            self.sockets_job = None;
+            self.sockets = Some(match done {
                 Ok(Ok(list)) => Ok(list),
                 Ok(Err(e)) => Err(e.to_string()),
                 Err(_) => Err("the reader thread failed".into()),
@@ -239,15 +239,7 @@ impl AddressesTab {
             let busy = self.sockets_job.is_some();
             if ui.add_enabled(!busy, egui::Button::new(t.sockets_refresh)).clicked() || self.sockets.is_none() && !busy
             {
-                let ctx = ui.ctx().clone();
-                self.sockets_job = std::thread::Builder::new()
-                    .name("sockets".into())
-                    .spawn(move || {
-                        let r = sockets::list();
-                        ctx.request_repaint();
-                        r
-                    })
-                    .ok();
+                self.sockets_job = Job::spawn_repainting("sockets", ui.ctx(), sockets::list).ok();
             }
             if busy {
                 ui.spinner();

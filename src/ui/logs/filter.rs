@@ -1,10 +1,11 @@
 //! Log filters: direction, peer, and text/hex substring or regex. The matching rows are kept in
-//! an index that grows as rows arrive; a changed filter rescans in slices, a few per frame.
+//! an index that grows as rows arrive; a changed filter rescans in slices, a few per frame. The
+//! rows of one conversation are kept the same way.
 
 use crate::codec::{self, Encoding};
 use crate::engine::{Event, EventKind};
-use crate::log::LogStore;
 use crate::log::rates::Rates;
+use crate::log::{FlowKey, LogStore};
 
 /// At most this many rows are examined per frame while a new filter catches up with the store…
 const SCAN_PER_FRAME: u64 = 200_000;
@@ -253,6 +254,33 @@ fn parse_range(s: &str) -> Option<Option<(usize, usize)>> {
         }
     };
     Some(Some(range))
+}
+
+/// The rows of one conversation, kept up to date as rows arrive (never a rescan per frame).
+pub struct ConvIndex {
+    pub key: FlowKey,
+    pub seqs: Vec<u64>,
+    /// The next sequence number to look at.
+    pub scanned: u64,
+}
+
+impl ConvIndex {
+    pub fn update(&mut self, store: &LogStore) {
+        let start = store.iter().next().map_or(self.scanned, |r| r.seq.max(self.scanned));
+        for seq in start..store.next_seq() {
+            if let Some(r) = store.get_seq(seq)
+                && FlowKey::of(&r.event) == Some(self.key)
+            {
+                self.seqs.push(seq);
+            }
+        }
+        self.scanned = store.next_seq();
+        // Forget rows the store evicted.
+        if let Some(first) = store.iter().next().map(|r| r.seq) {
+            let keep_from = self.seqs.partition_point(|s| *s < first);
+            self.seqs.drain(..keep_from);
+        }
+    }
 }
 
 #[cfg(test)]

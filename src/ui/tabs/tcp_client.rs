@@ -9,8 +9,10 @@ use crate::engine::tcp_client::TcpClientConfig;
 use crate::engine::{self, CloseReason, Command, EventKind, Problem};
 use crate::i18n::{self, Lang};
 
-use super::lifecycle;
-use super::widgets::{self, SendBox, Wire};
+use super::send_box::SendBox;
+use super::wire::{self, Shared, Wire};
+use crate::ui::widgets;
+use crate::ui::widgets::lifecycle;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -152,12 +154,12 @@ impl TcpClientTab {
 
     /// The demo button was clicked: the app holds the reads of its own server first (when this
     /// client is connected to it), then calls [`TcpClientTab::sticky_demo`].
-    pub(super) fn take_demo(&mut self) -> bool {
+    pub(crate) fn take_demo(&mut self) -> bool {
         std::mem::take(&mut self.demo_clicked) && matches!(self.state, State::Connected { .. })
     }
 
     /// Our end of the connection, as the server sees its peer.
-    pub(super) fn local_addr(&self) -> Option<SocketAddr> {
+    pub(crate) fn local_addr(&self) -> Option<SocketAddr> {
         match self.state {
             State::Connected { local, .. } => Some(local),
             _ => None,
@@ -165,7 +167,7 @@ impl TcpClientTab {
     }
 
     /// The bytes the demo puts on the wire (framed as this tab frames them).
-    pub(super) fn demo_bytes(&mut self, lang: Lang) -> usize {
+    pub(crate) fn demo_bytes(&mut self, lang: Lang) -> usize {
         let framing = Framing::parse(&self.framing).unwrap_or(Framing::None);
         let msgs = self.burst_messages(lang).unwrap_or_default();
         msgs.iter().map(|m| framing.encode(m).map_or(m.len(), |f| f.len())).sum()
@@ -174,7 +176,7 @@ impl TcpClientTab {
     /// Sends `msg1;` … `msgN;` as N separate send() calls, back to back. TCP is a byte stream:
     /// a server that reads after they have landed gets them merged into one recv() (the app's
     /// own server is told to, see `SockLabApp::sticky_demos`); another may read some alone.
-    pub(super) fn sticky_demo(&mut self, lang: Lang) {
+    pub(crate) fn sticky_demo(&mut self, lang: Lang) {
         let Some(msgs) = self.burst_messages(lang) else { return };
         for data in msgs {
             if !self.command(Command::Send { conn: None, data }, lang) {
@@ -183,7 +185,7 @@ impl TcpClientTab {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, shared: widgets::Shared<'_>) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, shared: Shared<'_>) {
         let t = lang.tr();
         let busy = self.busy();
         ui.horizontal_wrapped(|ui| {
@@ -237,7 +239,7 @@ impl TcpClientTab {
             }
             State::Failed => (t.state_failed.to_string(), widgets::RED),
         };
-        widgets::status_line(ui, lang, &state, color, &mut self.wire, shared, None);
+        wire::status_line(ui, lang, &state, color, &mut self.wire, shared, None);
         let step = match self.state {
             State::Idle | State::Failed => None,
             State::Connecting(_) => Some(1),

@@ -6,7 +6,9 @@ use crate::engine::broadcast::{self, BroadcastTarget};
 use crate::engine::{self, Command, EventKind, Problem, WorkerHandle};
 use crate::i18n::{self, Lang};
 
-use super::widgets::{self, SendBox, Wire};
+use super::send_box::SendBox;
+use super::wire::{self, Shared, Wire};
+use crate::ui::widgets;
 
 /// Event sources within this tab's wire.
 const RECEIVER: u16 = 1;
@@ -65,7 +67,7 @@ impl BroadcastTab {
         self.wire.workers.iter().rev().find(|w| w.name().starts_with(name) && !w.is_finished())
     }
 
-    pub(super) fn start_receiver(&mut self) {
+    pub(crate) fn start_receiver(&mut self) {
         self.wire.error = None;
         let port = match engine::parse_port(&self.listen_port) {
             Ok(p) => p,
@@ -122,7 +124,7 @@ impl BroadcastTab {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, shared: widgets::Shared<'_>) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, shared: Shared<'_>) {
         let t = lang.tr();
         ui.label(egui::RichText::new(t.broadcast_explain).weak());
         let rx_on = self.receiver != State::Off;
@@ -148,7 +150,7 @@ impl BroadcastTab {
             State::On(a) => Some(i18n::fill(t.sender_ready, &[&a])),
             _ => None,
         };
-        widgets::status_line(ui, lang, &state, color, &mut self.wire, shared, sender);
+        wire::status_line(ui, lang, &state, color, &mut self.wire, shared, sender);
         ui.separator();
         ui.horizontal_wrapped(|ui| {
             widgets::labelled_edit(ui, t.broadcast_address, &mut self.address, 130.0);

@@ -1,13 +1,10 @@
 //! "Open log" tab: a saved capture or log, read off the UI thread, inspected with the same
 //! table, filters, conversation view, plot and export as live traffic.
 
+use egui::RichText;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::thread::JoinHandle;
-
-use crossbeam_channel::Receiver;
-use egui::RichText;
 
 use crate::codec::Encoding;
 use crate::i18n::{self, Lang};
@@ -15,12 +12,13 @@ use crate::log::LogStore;
 use crate::log::export::Progress;
 use crate::log::import::{self, ImportError, ImportSummary};
 
-use super::log_view::LogView;
-use super::widgets::RED;
+use crate::ui::job::Job;
+use crate::ui::logs::LogView;
+use crate::ui::widgets::RED;
 
-enum Job {
+enum Step {
     /// The open dialog runs on its own thread.
-    Picking(Receiver<Option<PathBuf>>),
+    Picking(Job<Option<PathBuf>>),
     Reading {
         path: PathBuf,
         /// File size, for the progress bar.
@@ -28,7 +26,7 @@ enum Job {
         progress: Arc<Progress>,
         /// The reader fills a store of its own, so that opening it costs the UI thread
         /// nothing however many events and flows the file holds.
-        thread: JoinHandle<Result<(LogStore, ImportSummary), ImportError>>,
+        job: Job<Result<(LogStore, ImportSummary), ImportError>>,
     },
 }
 
@@ -43,7 +41,7 @@ pub struct ViewerTab {
     pub store: LogStore,
     pub log: LogView,
     pub encoding: Encoding,
-    job: Option<Job>,
+    job: Option<Step>,
     /// What the last open said.
     status: Option<Status>,
     warnings: Vec<String>,
@@ -67,49 +65,49 @@ impl ViewerTab {
     pub fn open(&mut self, path: PathBuf, ctx: &egui::Context) {
         let progress = Arc::new(Progress::default());
         let total = std::fs::metadata(&path).map_or(0, |m| m.len());
-        let (p, ctx, prog) = (path.clone(), ctx.clone(), progress.clone());
+        let (p, prog) = (path.clone(), progress.clone());
         let budget = self.store.budget();
-        let t = std::thread::Builder::new().name("import".into()).spawn(move || {
+        let t = Job::spawn_repainting("import", ctx, move || {
             let mut store = LogStore::with_budget(budget);
             let r = import::read_file_into(&p, &prog, &mut |ev| {
                 store.push(ev);
             });
-            ctx.request_repaint();
             r.map(|summary| (store, summary))
         });
         match t {
-            Ok(thread) => self.job = Some(Job::Reading { path, total, progress, thread }),
+            Ok(job) => self.job = Some(Step::Reading { path, total, progress, job }),
             Err(e) => self.status = Some(Status::Failed { name: display_name(&path), error: e.to_string() }),
         }
     }
 
     fn pick(&mut self, ctx: &egui::Context) {
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        let ctx = ctx.clone();
-        let spawned = std::thread::Builder::new().name("open-dialog".into()).spawn(move || {
-            let path = rfd::FileDialog::new()
+        let spawned = Job::spawn_repainting("open-dialog", ctx, || {
+            rfd::FileDialog::new()
                 .set_title("SockLab: open a capture or log")
                 .add_filter("pcap / SockLab log", &["pcap", "cap", "jsonl", "json", "log"])
                 .add_filter("All files", &["*"])
-                .pick_file();
-            let _ = tx.send(path);
-            ctx.request_repaint();
+                .pick_file()
         });
-        if spawned.is_ok() {
-            self.job = Some(Job::Picking(rx));
+        if let Ok(job) = spawned {
+            self.job = Some(Step::Picking(job));
         }
     }
 
     fn poll(&mut self, ctx: &egui::Context) {
-        match self.job.take() {
-            Some(Job::Picking(rx)) => match rx.try_recv() {
-                Ok(Some(path)) => self.open(path, ctx),
-                Ok(None) | Err(crossbeam_channel::TryRecvError::Disconnected) => {}
-                Err(crossbeam_channel::TryRecvError::Empty) => self.job = Some(Job::Picking(rx)),
-            },
-            Some(Job::Reading { path, thread, .. }) if thread.is_finished() => {
-                let name = display_name(&path);
-                match thread.join() {
+        match &mut self.job {
+            Some(Step::Picking(job)) => {
+                let Some(picked) = job.poll() else { return };
+                self.job = None;
+                // Cancelled, or the dialog's thread failed: nothing to open.
+                if let Ok(Some(path)) = picked {
+                    self.open(path, ctx);
+                }
+            }
+            Some(Step::Reading { path, job, .. }) => {
+                let Some(done) = job.poll() else { return };
+                let name = display_name(path);
+                self.job = None;
+                match done {
                     Ok(Ok((store, summary))) => {
                         self.log = LogView::default();
                         self.store = store;
@@ -121,7 +119,7 @@ impl ViewerTab {
                     Err(_) => self.status = Some(Status::Failed { name, error: "the reader thread failed".into() }),
                 }
             }
-            other => self.job = other,
+            None => {}
         }
     }
 
@@ -138,9 +136,9 @@ impl ViewerTab {
             if b.clicked() {
                 self.pick(ui.ctx());
             }
-            super::widgets::encoding_combo(ui, lang, "viewer-encoding", &mut self.encoding);
+            crate::ui::widgets::encoding_combo(ui, lang, "viewer-encoding", &mut self.encoding);
             match (&self.job, &self.status) {
-                (Some(Job::Reading { path, total, progress, .. }), _) => {
+                (Some(Step::Reading { path, total, progress, .. }), _) => {
                     let done = progress.done.load(Ordering::Relaxed).min(*total);
                     let frac = if *total == 0 { 0.0 } else { done as f32 / *total as f32 };
                     ui.add(egui::ProgressBar::new(frac).desired_width(160.0).show_percentage());

@@ -11,7 +11,7 @@ use crate::engine::{Command, EventKind, Problem, WorkerHandle};
 use crate::i18n::{self, Lang};
 use crate::log::Counters;
 
-use super::widgets::{self, RED};
+use crate::ui::widgets::{self, RED};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unit {

@@ -6,8 +6,8 @@ use egui::RichText;
 use crate::codec::Encoding;
 use crate::i18n::Lang;
 
-use super::log_view::{Col, LogView};
-use super::widgets::Shared;
+use super::wire::Shared;
+use crate::ui::logs::{Col, LogView};
 
 pub struct AllTab {
     pub log: LogView,
@@ -29,7 +29,7 @@ impl AllTab {
             ui.label(RichText::new(t.all_intro).weak());
         });
         ui.horizontal(|ui| {
-            super::widgets::encoding_combo(ui, lang, "all-encoding", &mut self.encoding);
+            crate::ui::widgets::encoding_combo(ui, lang, "all-encoding", &mut self.encoding);
             let c = shared.store.counters();
             ui.separator();
             ui.label(

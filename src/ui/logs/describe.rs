@@ -1,0 +1,69 @@
+//! How an event reads in the log: its direction mark, colour and text.
+
+use egui::Color32;
+
+use crate::codec::{self, Encoding};
+use crate::engine::{CloseReason, Event, EventKind};
+use crate::i18n::{self, Lang, Tr};
+use crate::ui::widgets::theme::{AMBER, BLUE, GREEN, RED};
+
+/// Text for events that carry no payload.
+pub fn event_text(t: &Tr, proto: crate::engine::Proto, kind: &EventKind, lang: Lang) -> String {
+    match kind {
+        EventKind::Listening { local } => i18n::fill(t.ev_listening, &[local]),
+        EventKind::Connecting { .. } => t.ev_connecting.to_string(),
+        EventKind::Connected { local, .. } => i18n::fill(t.ev_connected, &[local]),
+        EventKind::HalfClosed => t.ev_half_closed.to_string(),
+        EventKind::Membership { group, joined: true } => i18n::fill(t.ev_joined, &[group]),
+        EventKind::Membership { group, joined: false } => i18n::fill(t.ev_left, &[group]),
+        EventKind::GeneratorDone { packets, bytes, micros } => {
+            i18n::generated_text(t, proto, *packets, *bytes, *micros)
+        }
+        EventKind::Closed { reason } => close_text(t, *reason).to_string(),
+        EventKind::Error(p) => i18n::problem(lang, p),
+        EventKind::Stopped => t.ev_stopped.to_string(),
+        EventKind::Rx { .. } | EventKind::Tx { .. } => String::new(),
+    }
+}
+
+pub fn close_text(t: &Tr, r: CloseReason) -> &'static str {
+    match r {
+        CloseReason::PeerClosed => t.ev_closed_peer,
+        CloseReason::Reset => t.ev_closed_reset,
+        CloseReason::LocalClose => t.ev_closed_local,
+        CloseReason::Failed => t.ev_closed_failed,
+    }
+}
+
+/// How a tab is named and coloured in the shared log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TabInfo {
+    pub id: u16,
+    pub name: String,
+    pub color: Color32,
+}
+
+/// The name and colour of a tab in the shared log.
+pub fn tab_label(tabs: &[TabInfo], tab: u16) -> (String, Color32) {
+    match tabs.iter().find(|i| i.id == tab) {
+        Some(i) => (i.name.clone(), i.color),
+        None => (format!("#{tab}"), Color32::GRAY),
+    }
+}
+
+/// Direction mark, colour, text and payload of an event for display.
+pub fn describe(ev: &Event, lang: Lang, encoding: Encoding) -> (&'static str, Color32, String, Option<&[u8]>) {
+    let t = lang.tr();
+    match &ev.kind {
+        EventKind::Rx { data, lost } => {
+            let mut s = codec::printable(&encoding.decode_lossy(data));
+            if *lost > 0 {
+                s.push_str(&i18n::fill(t.ev_truncated, &[lost]));
+            }
+            (">>>", GREEN, s, Some(data))
+        }
+        EventKind::Tx { data } => ("<<<", BLUE, codec::printable(&encoding.decode_lossy(data)), Some(data)),
+        EventKind::Error(_) => ("!", RED, event_text(t, ev.proto, &ev.kind, lang), None),
+        k => ("•", AMBER, event_text(t, ev.proto, k, lang), None),
+    }
+}
