@@ -52,17 +52,16 @@ fn link_payload(link: LinkType, f: &[u8]) -> Result<Option<&[u8]>, F> {
         LinkType::RawIp => Ok(Some(f)),
         LinkType::Ethernet => ethernet_payload(f),
         LinkType::LinuxSll => {
-            let ty = be16(f, 14).ok_or_else(|| F::HeaderCut(Header::LinuxCooked))?;
+            let ty = be16(f, 14).ok_or(F::HeaderCut(Header::LinuxCooked))?;
             Ok(ip_ethertype(ty).then(|| &f[16..]))
         }
         LinkType::LinuxSll2 => {
-            let ty = be16(f, 0).ok_or_else(|| F::HeaderCut(Header::LinuxCookedV2))?;
-            let rest = f.get(20..).ok_or_else(|| F::HeaderCut(Header::LinuxCookedV2))?;
+            let ty = be16(f, 0).ok_or(F::HeaderCut(Header::LinuxCookedV2))?;
+            let rest = f.get(20..).ok_or(F::HeaderCut(Header::LinuxCookedV2))?;
             Ok(ip_ethertype(ty).then_some(rest))
         }
         LinkType::Null => {
-            let family: [u8; 4] =
-                f.get(..4).and_then(|b| b.try_into().ok()).ok_or_else(|| F::HeaderCut(Header::Loopback))?;
+            let family: [u8; 4] = f.get(..4).and_then(|b| b.try_into().ok()).ok_or(F::HeaderCut(Header::Loopback))?;
             // The family is in the byte order of the machine that captured: try both.
             let is_ip = |v: u32| matches!(v, 2 | 24 | 28 | 30); // AF_INET, AF_INET6 on BSDs/macOS
             let ip = is_ip(u32::from_le_bytes(family)) || is_ip(u32::from_be_bytes(family));
