@@ -1219,7 +1219,7 @@ fn multicast_of(a: &UdpArgs) -> Result<Option<engine::udp::Multicast>, Failure> 
 fn rules_of(rules: &[String]) -> Result<std::sync::Arc<engine::rules::Rules>, Failure> {
     engine::rules::Rules::parse(&rules.join("\n"))
         .map(std::sync::Arc::new)
-        .map_err(|e| Failure::Usage(format!("--rule: {e}")))
+        .map_err(|e| Failure::Usage(format!("--rule: {}", i18n::rule_error(Lang::En, &e))))
 }
 
 /// The generator run `udp --rate` asks for, checked before anything is sent: one datagram,

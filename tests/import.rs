@@ -14,7 +14,7 @@ use socklab::codec::Encoding;
 use socklab::engine::problem::Problem;
 use socklab::engine::udp::UdpConfig;
 use socklab::engine::{self, CloseReason, Event, EventKind, Proto, ReplyMode};
-use socklab::log::import::{self, ImportError, Imported};
+use socklab::log::import::{self, FrameProblem, ImportError, ImportWarning, Imported, LineProblem, PacketProblem};
 use socklab::log::pcap::PcapWriter;
 use socklab::log::record::Record;
 
@@ -336,7 +336,11 @@ fn check_messy(imported: &Imported, nanos: bool) {
     assert!(!ev.iter().any(|e| e.kind == EventKind::HalfClosed), "the peer closed first");
     assert_eq!(imported.skipped, 0);
     assert_eq!(imported.warnings.len(), 1, "{:?}", imported.warnings);
-    assert!(imported.warnings[0].contains("far outside"), "{:?}", imported.warnings);
+    assert!(
+        matches!(imported.warnings[0], ImportWarning::Packet { problem: PacketProblem::OutOfWindow { .. }, .. }),
+        "{:?}",
+        imported.warnings
+    );
     // Connected comes with the SYN-ACK, the 3rd packet.
     let want_ns = T0_MS as i128 * 1_000_000 + 3 * 1_001;
     let want_ns = if nanos { want_ns } else { want_ns / 1000 * 1000 };
@@ -489,12 +493,20 @@ fn cut_packets_and_truncated_files_give_warnings() {
     let imported = import::read_pcap(&whole).unwrap();
     assert_eq!(bytes(&imported.events, true), b"012345next", "{imported:?}");
     assert!(imported.events.iter().any(|e| e.kind == EventKind::Rx { data: b"012345".to_vec(), lost: 4 }));
-    assert!(imported.warnings[0].contains("missing"), "{:?}", imported.warnings);
+    assert!(
+        matches!(
+            imported.warnings[0],
+            ImportWarning::Packet { problem: PacketProblem::Snapped { missing: 4, .. }, .. }
+        ),
+        "{:?}",
+        imported.warnings
+    );
     // The file ends inside the last record.
     let cut = import::read_pcap(&whole[..whole.len() - 3]).unwrap();
     assert_eq!(bytes(&cut.events, true), b"012345");
     assert_eq!(cut.skipped, 1);
-    assert!(cut.warnings.iter().any(|w| w.contains("packet 4") && w.contains("end of the file")), "{:?}", cut.warnings);
+    let cut_off = ImportWarning::Packet { packet: 4, problem: PacketProblem::CutOff };
+    assert!(cut.warnings.contains(&cut_off), "{:?}", cut.warnings);
     // Only the file header: a valid, empty capture.
     assert_eq!(import::read_pcap(&whole[..24]).unwrap(), Imported::default());
 }
@@ -651,12 +663,19 @@ fn bad_jsonl_lines_are_skipped_with_warnings() {
     assert_eq!(imported.events.len(), 2);
     assert_eq!(imported.skipped, 6, "{:?}", imported.warnings);
     let w = &imported.warnings;
-    assert!(w[0].starts_with("line 3: not JSON"), "{w:?}");
-    assert!(w[1].starts_with("line 4: bad time stamp"), "{w:?}");
-    assert!(w[2].starts_with("line 5: bad hex"), "{w:?}");
-    assert!(w[3].starts_with("line 6: bad peer address"), "{w:?}");
-    assert!(w[4].starts_with("line 7: unknown event"), "{w:?}");
-    assert!(w[5].starts_with("line 9: not a log record"), "{w:?}");
+    let line = |w: &ImportWarning| match w {
+        ImportWarning::Line { line, problem } => (*line, problem.clone()),
+        other => panic!("{other:?}"),
+    };
+    assert!(matches!(line(&w[0]), (3, LineProblem::NotJson(_))), "{w:?}");
+    assert!(matches!(line(&w[1]), (4, LineProblem::BadTimestamp { ts, .. }) if ts == "yesterday"), "{w:?}");
+    assert!(matches!(line(&w[2]), (5, LineProblem::BadHex(_))), "{w:?}");
+    assert!(
+        matches!(line(&w[3]), (6, LineProblem::BadAddress { field: import::AddrField::Peer, value }) if value == "nowhere"),
+        "{w:?}"
+    );
+    assert_eq!(line(&w[4]), (7, LineProblem::UnknownEvent("teleport".into())), "{w:?}");
+    assert!(matches!(line(&w[5]), (9, LineProblem::NotRecord(_))), "{w:?}");
     let e = &imported.events[0];
     assert_eq!(e.kind, EventKind::Rx { data: b"hi".to_vec(), lost: 0 });
     assert_eq!(e.time, "2026-11-23T04:00:00.123Z".parse().unwrap());
@@ -1027,7 +1046,18 @@ fn a_small_snap_length_keeps_tcp_connections_and_the_captured_bytes() {
         imported.warnings
     );
     let w = &imported.warnings;
-    assert!(w.iter().all(|w| !w.contains("data offset") && !w.contains("are missing from the capture")), "{w:?}");
-    assert!(w.iter().any(|w| w.contains("packet 5") && w.contains("snap length") && w.contains("3 missing")), "{w:?}");
-    assert!(w.iter().any(|w| w.contains("packet 4") && w.contains("snap length") && w.contains("5 missing")), "{w:?}");
+    assert!(
+        w.iter().all(|w| !matches!(
+            w,
+            ImportWarning::Packet {
+                problem: PacketProblem::Frame(FrameProblem::TcpDataOffset(_)) | PacketProblem::Gap { .. },
+                ..
+            }
+        )),
+        "{w:?}"
+    );
+    let snapped =
+        |packet, kept, missing| ImportWarning::Packet { packet, problem: PacketProblem::Snapped { kept, missing } };
+    assert!(w.contains(&snapped(5, 3, 3)), "{w:?}");
+    assert!(w.contains(&snapped(4, 0, 5)), "{w:?}");
 }

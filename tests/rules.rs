@@ -70,8 +70,8 @@ proptest! {
                 }
             }
             Err(e) => {
-                prop_assert!(e.line >= 1 && e.line <= lines.len().max(1), "{e}");
-                prop_assert!(!e.message.is_empty());
+                prop_assert!(e.line >= 1 && e.line <= lines.len().max(1), "{e:?}");
+                prop_assert!(!socklab::i18n::rule_error(socklab::i18n::Lang::En, &e).is_empty());
             }
         }
     }

@@ -23,15 +23,13 @@ pub fn hex_dump(bytes: &[u8]) -> Vec<DumpLine> {
         .chunks(LINE)
         .enumerate()
         .map(|(i, chunk)| {
+            // Two groups of 8 bytes, two spaces between them.
             let mut hex = String::with_capacity(LINE * 3 + 1);
-            for (j, b) in chunk.iter().enumerate() {
-                if j > 0 {
-                    hex.push(' ');
-                }
-                if j == 8 {
-                    hex.push(' ');
-                }
-                let _ = write!(hex, "{b:02x}");
+            let (first, second) = chunk.split_at(chunk.len().min(8));
+            super::push_hex(&mut hex, first, " ");
+            if !second.is_empty() {
+                hex.push_str("  ");
+                super::push_hex(&mut hex, second, " ");
             }
             let ascii = chunk.iter().map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' }).collect();
             DumpLine { offset: i * LINE, hex, ascii }

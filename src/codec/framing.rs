@@ -12,7 +12,7 @@
 //! at most the limit, each marked [`Frame::partial`], and counted once in [`Deframer::oversized`];
 //! the deframer stays in step with the stream, so the messages after it come out whole.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use super::parse_hex;
 
@@ -82,7 +82,7 @@ impl DelimiterBytes {
 
 impl fmt::Debug for DelimiterBytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DelimiterBytes({})", hex_compact(self.as_bytes()))
+        write!(f, "DelimiterBytes({})", super::to_hex_compact(self.as_bytes()))
     }
 }
 
@@ -178,7 +178,7 @@ impl Framing {
         match self {
             Framing::None => "none".into(),
             Framing::Line => "line".into(),
-            Framing::Delimiter(d) => format!("delim:{}", hex_compact(d.as_bytes())),
+            Framing::Delimiter(d) => format!("delim:{}", super::to_hex_compact(d.as_bytes())),
             Framing::Fixed(n) => format!("fixed:{n}"),
             Framing::Len8 => "len8".into(),
             Framing::Len16 => "len16".into(),
@@ -283,15 +283,6 @@ fn parse_fixed(arg: &str) -> Result<Framing, FramingError> {
         Ok(n) if n <= MAX_FIXED => Ok(Framing::Fixed(n)),
         _ => Err(FramingError::FixedTooLarge { size }),
     }
-}
-
-/// `0d0a`: lower-case hex, no separators.
-fn hex_compact(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 /// Where `needle` first occurs in `hay`. An empty needle is never found.

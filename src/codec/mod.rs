@@ -189,17 +189,29 @@ fn is_hex_separator(c: char) -> bool {
 
 /// Lower-case hex with a space between bytes: `48 65 6c`.
 pub fn to_hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 3);
+    push_hex(&mut s, bytes, " ");
+    s
+}
+
+/// Lower-case hex without separators: `48656c` (how SHA-256 sums and delimiters are written).
+pub fn to_hex_compact(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    push_hex(&mut s, bytes, "");
+    s
+}
+
+/// Appends `bytes` to `out` as lower-case hex, with `sep` between bytes: the one hex encoder
+/// of the core.
+pub fn push_hex(out: &mut String, bytes: &[u8], sep: &str) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = Vec::with_capacity(bytes.len() * 3);
     for (i, b) in bytes.iter().enumerate() {
         if i > 0 {
-            s.push(b' ');
+            out.push_str(sep);
         }
-        s.push(DIGITS[(b >> 4) as usize]);
-        s.push(DIGITS[(b & 15) as usize]);
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
     }
-    // Only ASCII hex digits and spaces were pushed.
-    String::from_utf8(s).unwrap_or_default()
 }
 
 /// Text with escapes: `\r \n \t \0 \\` and `\xHH` (a raw byte), the rest in `encoding`.
@@ -284,6 +296,15 @@ mod tests {
         assert_eq!(parse_hex("486"), Err(CodecError::OddHexLength { digits: 3 }));
         assert_eq!(parse_hex("4g"), Err(CodecError::BadHexDigit { ch: 'g', pos: 1 }));
         assert_eq!(parse_hex("48 你"), Err(CodecError::BadHexDigit { ch: '你', pos: 3 }));
+    }
+
+    #[test]
+    fn hex_compact_and_push() {
+        assert_eq!(to_hex_compact(b"\r\n\xff"), "0d0aff");
+        assert_eq!(to_hex_compact(b""), "");
+        let mut s = String::from("x=");
+        push_hex(&mut s, b"\x01\xab", ":");
+        assert_eq!(s, "x=01:ab");
     }
 
     #[test]

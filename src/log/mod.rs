@@ -3,6 +3,7 @@
 
 pub mod export;
 pub mod flows;
+pub mod format;
 pub mod import;
 pub mod pcap;
 pub mod rates;

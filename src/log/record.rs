@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, Encoding};
 use crate::engine::{CloseReason, Event, EventKind, Proto};
-use crate::i18n;
+pub use crate::log::format::close_text;
+use crate::log::format::{self, event as ev_name, kind as k};
 
 /// RFC 3339 with milliseconds and the local offset, e.g. `2026-11-23T12:00:00.123+08:00`.
 pub fn rfc3339(ts: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> String {
@@ -45,16 +46,6 @@ pub struct Record {
     pub seq: Option<u64>,
 }
 
-/// English text for a close reason (CLI and exports).
-pub fn close_text(r: CloseReason) -> &'static str {
-    match r {
-        CloseReason::PeerClosed => i18n::EN.ev_closed_peer,
-        CloseReason::Reset => i18n::EN.ev_closed_reset,
-        CloseReason::LocalClose => i18n::EN.ev_closed_local,
-        CloseReason::Failed => i18n::EN.ev_closed_failed,
-    }
-}
-
 impl Record {
     /// The record of an event; `None` for the worker's internal `Stopped`.
     pub fn from_event(ev: &Event, encoding: Encoding, tz: &jiff::tz::TimeZone, seq: Option<u64>) -> Option<Record> {
@@ -67,38 +58,38 @@ impl Record {
             EventKind::Rx { data, lost: l } => {
                 let mut t = encoding.decode_lossy(data);
                 if *l > 0 {
-                    t.push_str(&i18n::fill(i18n::EN.ev_truncated, &[l]));
+                    t.push_str(&format::truncated_text(*l));
                     lost = Some(*l);
                 }
-                ("rx", "rx", t, Some(data))
+                (k::RX, ev_name::RX, t, Some(data))
             }
-            EventKind::Tx { data } => ("tx", "tx", encoding.decode_lossy(data), Some(data)),
+            EventKind::Tx { data } => (k::TX, ev_name::TX, encoding.decode_lossy(data), Some(data)),
             EventKind::Listening { local: l } => {
                 local = Some(l.to_string());
-                ("info", "listening", format!("listening on {l}"), None)
+                (k::INFO, ev_name::LISTENING, format::listening_text(l), None)
             }
-            EventKind::Connecting { peer } => ("info", "connecting", format!("connecting to {peer}"), None),
+            EventKind::Connecting { peer } => (k::INFO, ev_name::CONNECTING, format::connecting_text(peer), None),
             EventKind::Connected { local: l, .. } => {
                 local = Some(l.to_string());
-                ("connect", "connected", format!("connected (local {l})"), None)
+                (k::CONNECT, ev_name::CONNECTED, format::connected_text(l), None)
             }
-            EventKind::HalfClosed => ("info", "half_closed", i18n::EN.ev_half_closed.to_string(), None),
+            EventKind::HalfClosed => (k::INFO, ev_name::HALF_CLOSED, format::HALF_CLOSED_TEXT.to_string(), None),
             EventKind::GeneratorDone { packets: p, bytes, micros: m } => {
                 packets = Some(*p);
                 micros = Some(*m);
                 generated_bytes = *bytes;
-                ("info", "generated", i18n::generated_text(&i18n::EN, ev.proto, *p, *bytes, *m), None)
+                (k::INFO, ev_name::GENERATED, format::generated_text(ev.proto, *p, *bytes, *m), None)
             }
             EventKind::Membership { group: g, joined } => {
                 group = Some(g.to_string());
-                let (event, text) = if *joined { ("joined", i18n::EN.ev_joined) } else { ("left", i18n::EN.ev_left) };
-                ("info", event, i18n::fill(text, &[g]), None)
+                let event = if *joined { ev_name::JOINED } else { ev_name::LEFT };
+                (k::INFO, event, format::membership_text(g, *joined), None)
             }
             EventKind::Closed { reason: r } => {
                 reason = Some(*r);
-                ("disconnect", "closed", close_text(*r).to_string(), None)
+                (k::DISCONNECT, ev_name::CLOSED, close_text(*r).to_string(), None)
             }
-            EventKind::Error(p) => ("error", "error", p.to_string(), None),
+            EventKind::Error(p) => (k::ERROR, ev_name::ERROR, p.to_string(), None),
             EventKind::Stopped => return None,
         };
         Some(Record {
@@ -182,5 +173,62 @@ mod tests {
         assert_eq!(r.hex, "68 69 2c 22 78 22");
         assert!(r.to_csv().starts_with("7,"));
         assert!(r.to_csv().ends_with(",6,\"hi,\"\"x\"\"\",68 69 2c 22 78 22"));
+    }
+
+    /// One event of each kind, as the JSONL export writes it today. A change here is a change
+    /// of the file format: old logs must keep importing.
+    #[test]
+    fn exported_jsonl_is_frozen_and_reads_back_identically() {
+        use crate::engine::problem::Problem;
+        use crate::log::import;
+
+        let local: std::net::SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let peer: std::net::SocketAddr = "127.0.0.1:6000".parse().unwrap();
+        let time = jiff::Timestamp::from_millisecond(1_795_000_000_123).unwrap();
+        let ev =
+            |proto, conn, peer, kind| Event { time, tab: 0, source: 0, proto, conn, local: Some(local), peer, kind };
+        let events = [
+            ev(Proto::Tcp, None, None, EventKind::Listening { local }),
+            ev(Proto::Tcp, Some(1), Some(peer), EventKind::Connected { local, inbound: true }),
+            ev(Proto::Tcp, Some(1), Some(peer), EventKind::Rx { data: b"hi\n".to_vec(), lost: 3 }),
+            ev(Proto::Tcp, Some(1), Some(peer), EventKind::Tx { data: b"\x00ok".to_vec() }),
+            ev(Proto::Tcp, Some(1), Some(peer), EventKind::HalfClosed),
+            ev(Proto::Tcp, Some(1), Some(peer), EventKind::Closed { reason: CloseReason::Reset }),
+            ev(Proto::Tcp, None, Some(peer), EventKind::Connecting { peer }),
+            ev(Proto::Udp, None, None, EventKind::GeneratorDone { packets: 10, bytes: 640, micros: 1000 }),
+            ev(Proto::Udp, None, None, EventKind::Membership { group: "239.1.2.3".parse().unwrap(), joined: true }),
+            ev(Proto::Udp, None, None, EventKind::Membership { group: "239.1.2.3".parse().unwrap(), joined: false }),
+            ev(Proto::Udp, None, Some(peer), EventKind::Error(Problem::Logged("boom".into()))),
+        ];
+        let export = |events: &[Event]| -> Vec<String> {
+            events
+                .iter()
+                .map(|e| Record::from_event(e, Encoding::Utf8, &jiff::tz::TimeZone::UTC, None).unwrap().to_json())
+                .collect()
+        };
+        let lines = export(&events);
+        let ts = r#"{"ts":"2026-11-18T11:06:40.123+00:00""#;
+        let expected = [
+            r#","kind":"info","event":"listening","proto":"tcp","peer":null,"len":0,"text":"listening on 127.0.0.1:5000","hex":"","local":"127.0.0.1:5000"}"#,
+            r#","kind":"connect","event":"connected","proto":"tcp","peer":"127.0.0.1:6000","len":0,"text":"connected (local 127.0.0.1:5000)","hex":"","conn":1,"local":"127.0.0.1:5000"}"#,
+            r#","kind":"rx","event":"rx","proto":"tcp","peer":"127.0.0.1:6000","len":3,"text":"hi\n [cut off: 3 more bytes did not fit the receive buffer]","hex":"68 69 0a","conn":1,"local":"127.0.0.1:5000","lost":3}"#,
+            r#","kind":"tx","event":"tx","proto":"tcp","peer":"127.0.0.1:6000","len":3,"text":"\u0000ok","hex":"00 6f 6b","conn":1,"local":"127.0.0.1:5000"}"#,
+            r#","kind":"info","event":"half_closed","proto":"tcp","peer":"127.0.0.1:6000","len":0,"text":"we shut down sending (FIN sent; still receiving)","hex":"","conn":1,"local":"127.0.0.1:5000"}"#,
+            r#","kind":"disconnect","event":"closed","proto":"tcp","peer":"127.0.0.1:6000","len":0,"text":"connection reset (RST)","hex":"","conn":1,"local":"127.0.0.1:5000","reason":"reset"}"#,
+            r#","kind":"info","event":"connecting","proto":"tcp","peer":"127.0.0.1:6000","len":0,"text":"connecting to 127.0.0.1:6000","hex":"","local":"127.0.0.1:5000"}"#,
+            r#","kind":"info","event":"generated","proto":"udp","peer":null,"len":640,"text":"generator done: 10 datagrams, 640 bytes in 0.001 s (10000 datagrams/s)","hex":"","local":"127.0.0.1:5000","packets":10,"micros":1000}"#,
+            r#","kind":"info","event":"joined","proto":"udp","peer":null,"len":0,"text":"joined multicast group 239.1.2.3","hex":"","local":"127.0.0.1:5000","group":"239.1.2.3"}"#,
+            r#","kind":"info","event":"left","proto":"udp","peer":null,"len":0,"text":"left multicast group 239.1.2.3","hex":"","local":"127.0.0.1:5000","group":"239.1.2.3"}"#,
+            r#","kind":"error","event":"error","proto":"udp","peer":"127.0.0.1:6000","len":0,"text":"boom","hex":"","local":"127.0.0.1:5000"}"#,
+        ];
+        assert_eq!(lines.len(), expected.len());
+        for (line, rest) in lines.iter().zip(expected) {
+            assert_eq!(line, &format!("{ts}{rest}"));
+        }
+        let jsonl = lines.join("\n") + "\n";
+        let imported = import::read_jsonl(jsonl.as_bytes()).unwrap();
+        assert_eq!((imported.skipped, imported.warnings.len()), (0, 0), "{:?}", imported.warnings);
+        assert_eq!(imported.events, events);
+        assert_eq!(export(&imported.events), lines);
     }
 }

@@ -111,7 +111,7 @@ impl ViewerTab {
                     Ok(Ok((store, summary))) => {
                         self.log = LogView::default();
                         self.store = store;
-                        self.warnings = summary.warnings;
+                        self.warnings = summary.warnings.iter().map(|w| w.describe_en()).collect(); // LEAD: move wording to i18n
                         self.status = Some(Status::Opened { name, events: summary.events, skipped: summary.skipped });
                     }
                     Ok(Err(ImportError::Cancelled)) => self.status = Some(Status::Cancelled { name }),

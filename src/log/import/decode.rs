@@ -1,0 +1,293 @@
+//! Packet decoding for the pcap import: the link layer (Ethernet with VLAN tags, Linux cooked,
+//! BSD loopback, raw IP), IPv4/IPv6 with extension headers, and the UDP/TCP header.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use super::pcap::LinkType;
+use super::warning::{FrameProblem as F, Header};
+pub(super) use crate::log::pcap::{ACK as TCP_ACK, FIN as TCP_FIN, RST as TCP_RST, SYN as TCP_SYN};
+
+const ETHERTYPE_IPV4: u16 = 0x0800;
+const ETHERTYPE_IPV6: u16 = 0x86dd;
+const ETHERTYPE_VLAN: u16 = 0x8100;
+const ETHERTYPE_QINQ: u16 = 0x88a8;
+const IPPROTO_TCP: u8 = 6;
+const IPPROTO_UDP: u8 = 17;
+
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes(b.get(at..at.checked_add(2)?)?.try_into().ok()?))
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(at..at.checked_add(4)?)?.try_into().ok()?))
+}
+
+/// A UDP datagram or TCP segment taken out of a frame.
+#[derive(Debug)]
+pub(super) struct Packet<'a> {
+    pub(super) src: SocketAddr,
+    pub(super) dst: SocketAddr,
+    pub(super) transport: Transport,
+    pub(super) payload: &'a [u8],
+    /// Payload bytes the IP header announces but the capture did not keep.
+    pub(super) missing: usize,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Transport {
+    Udp,
+    Tcp { seq: u32, flags: u8 },
+}
+
+/// The UDP/TCP packet in a frame: `Ok(None)` for other traffic, `Err` for a malformed frame.
+pub(super) fn decode_frame(link: LinkType, frame: &[u8]) -> Result<Option<Packet<'_>>, F> {
+    let Some(ip) = link_payload(link, frame)? else { return Ok(None) };
+    let Some(ip) = decode_ip(ip)? else { return Ok(None) };
+    decode_transport(&ip)
+}
+
+/// The IP packet inside a link-layer frame, or `None` if it carries something else.
+fn link_payload(link: LinkType, f: &[u8]) -> Result<Option<&[u8]>, F> {
+    match link {
+        LinkType::RawIp => Ok(Some(f)),
+        LinkType::Ethernet => ethernet_payload(f),
+        LinkType::LinuxSll => {
+            let ty = be16(f, 14).ok_or(F::HeaderCut(Header::LinuxCooked))?;
+            Ok(ip_ethertype(ty).then(|| &f[16..]))
+        }
+        LinkType::LinuxSll2 => {
+            let ty = be16(f, 0).ok_or(F::HeaderCut(Header::LinuxCookedV2))?;
+            let rest = f.get(20..).ok_or(F::HeaderCut(Header::LinuxCookedV2))?;
+            Ok(ip_ethertype(ty).then_some(rest))
+        }
+        LinkType::Null => {
+            let family: [u8; 4] = f.get(..4).and_then(|b| b.try_into().ok()).ok_or(F::HeaderCut(Header::Loopback))?;
+            // The family is in the byte order of the machine that captured: try both.
+            let is_ip = |v: u32| matches!(v, 2 | 24 | 28 | 30); // AF_INET, AF_INET6 on BSDs/macOS
+            let ip = is_ip(u32::from_le_bytes(family)) || is_ip(u32::from_be_bytes(family));
+            Ok(ip.then(|| &f[4..]))
+        }
+    }
+}
+
+fn ip_ethertype(ty: u16) -> bool {
+    ty == ETHERTYPE_IPV4 || ty == ETHERTYPE_IPV6
+}
+
+/// Ethernet II, with up to two VLAN tags (802.1Q, or 802.1ad outer tag).
+fn ethernet_payload(f: &[u8]) -> Result<Option<&[u8]>, F> {
+    let cut = || F::HeaderCut(Header::Ethernet);
+    let mut ty = be16(f, 12).ok_or_else(cut)?;
+    let mut at = 14;
+    for _ in 0..2 {
+        if ty != ETHERTYPE_VLAN && ty != ETHERTYPE_QINQ {
+            break;
+        }
+        ty = be16(f, at + 2).ok_or_else(cut)?;
+        at += 4;
+    }
+    Ok(ip_ethertype(ty).then(|| &f[at..]))
+}
+
+/// The interesting part of an IP packet.
+struct IpPacket<'a> {
+    src: IpAddr,
+    dst: IpAddr,
+    protocol: u8,
+    /// The transport header and payload, as far as captured and no further than the IP length
+    /// (Ethernet padding and trailers are left out).
+    payload: &'a [u8],
+    missing: usize,
+}
+
+fn decode_ip(p: &[u8]) -> Result<Option<IpPacket<'_>>, F> {
+    match p.first().map(|b| b >> 4) {
+        Some(4) => ipv4(p),
+        Some(6) => ipv6(p),
+        Some(v) => Err(F::IpVersion(v)),
+        None => Err(F::EmptyIp),
+    }
+}
+
+fn ipv4(p: &[u8]) -> Result<Option<IpPacket<'_>>, F> {
+    if p.len() < 20 {
+        return Err(F::HeaderCut(Header::Ipv4));
+    }
+    let header_len = usize::from(p[0] & 0x0f) * 4;
+    if header_len < 20 || header_len > p.len() {
+        return Err(F::Ipv4HeaderLength(header_len));
+    }
+    // A total length of 0 appears in captures of TCP segmentation offload: use what is there.
+    let total = match be16(p, 2) {
+        Some(0) | None => p.len(),
+        Some(t) => usize::from(t),
+    };
+    if total < header_len {
+        return Err(F::Ipv4TotalLength(total));
+    }
+    let fragment = be16(p, 6).unwrap_or(0) & 0x3fff; // more-fragments flag and offset
+    if fragment != 0 {
+        return Err(F::Ipv4Fragment);
+    }
+    let src = Ipv4Addr::from([p[12], p[13], p[14], p[15]]);
+    let dst = Ipv4Addr::from([p[16], p[17], p[18], p[19]]);
+    Ok(Some(IpPacket {
+        src: src.into(),
+        dst: dst.into(),
+        protocol: p[9],
+        payload: &p[header_len..total.min(p.len())],
+        missing: total.saturating_sub(p.len()),
+    }))
+}
+
+fn ipv6(p: &[u8]) -> Result<Option<IpPacket<'_>>, F> {
+    if p.len() < 40 {
+        return Err(F::HeaderCut(Header::Ipv6));
+    }
+    let total = match be16(p, 4) {
+        Some(0) | None => p.len(), // jumbogram or offload: use what is there
+        Some(len) => 40 + usize::from(len),
+    };
+    let addr = |at: usize| -> Ipv6Addr {
+        let mut a = [0u8; 16];
+        a.copy_from_slice(&p[at..at + 16]);
+        a.into()
+    };
+    let Some((protocol, payload)) = skip_ipv6_extensions(p[6], &p[40..total.min(p.len())])? else {
+        return Ok(None);
+    };
+    Ok(Some(IpPacket {
+        src: addr(8).into(),
+        dst: addr(24).into(),
+        protocol,
+        payload,
+        missing: total.saturating_sub(p.len()),
+    }))
+}
+
+/// Follows IPv6 extension headers to the transport header: `(protocol, rest)`.
+fn skip_ipv6_extensions(mut next: u8, mut rest: &[u8]) -> Result<Option<(u8, &[u8])>, F> {
+    const HOP_BY_HOP: u8 = 0;
+    const ROUTING: u8 = 43;
+    const FRAGMENT: u8 = 44;
+    const AUTH: u8 = 51;
+    const DEST_OPTS: u8 = 60;
+    for _ in 0..8 {
+        let len = match next {
+            HOP_BY_HOP | ROUTING | DEST_OPTS => rest.get(1).map(|&l| (usize::from(l) + 1) * 8),
+            AUTH => rest.get(1).map(|&l| (usize::from(l) + 2) * 4),
+            FRAGMENT => {
+                let offset_and_more = be16(rest, 2).ok_or(F::HeaderCut(Header::Ipv6Fragment))?;
+                if offset_and_more & 0xfff9 != 0 {
+                    return Err(F::Ipv6Fragment);
+                }
+                Some(8)
+            }
+            _ => return Ok(Some((next, rest))),
+        };
+        let (Some(len), Some(&following)) = (len, rest.first()) else {
+            return Err(F::HeaderCut(Header::Ipv6Extension));
+        };
+        rest = rest.get(len..).ok_or(F::HeaderCut(Header::Ipv6Extension))?;
+        next = following;
+    }
+    Ok(None) // an absurd chain of extension headers: not something we show
+}
+
+fn decode_transport<'a>(ip: &IpPacket<'a>) -> Result<Option<Packet<'a>>, F> {
+    let p = ip.payload;
+    let snapped = ip.missing > 0;
+    let cut = |what: Header| if snapped { F::HeaderSnapped(what) } else { F::HeaderCut(what) };
+    let mut missing = ip.missing;
+    let (transport, payload) = match ip.protocol {
+        IPPROTO_UDP => {
+            if p.len() < 8 {
+                return Err(cut(Header::Udp));
+            }
+            let len = be16(p, 4).unwrap_or(0);
+            // The UDP length bounds the payload (0 happens with offload; then use what is there).
+            let end = if len >= 8 { usize::from(len).min(p.len()) } else { p.len() };
+            (Transport::Udp, &p[8..end])
+        }
+        IPPROTO_TCP => {
+            // The sequence number and flags are in the first 14 bytes; options may follow.
+            let (Some(&flags), Some(seq)) = (p.get(13), be32(p, 4)) else { return Err(cut(Header::Tcp)) };
+            let offset = usize::from(p[12] >> 4) * 4;
+            // The whole segment as sent: what was captured and what the snap length cut off.
+            let sent = p.len() + ip.missing;
+            if offset < 20 || offset > sent {
+                return Err(F::TcpDataOffset(offset));
+            }
+            if offset > p.len() {
+                // The snap length cut into the options: no payload byte was kept, but the
+                // segment still tells the connection's state and how many bytes it carried.
+                missing = sent - offset;
+                (Transport::Tcp { seq, flags }, &p[p.len()..])
+            } else {
+                (Transport::Tcp { seq, flags }, &p[offset..])
+            }
+        }
+        _ => return Ok(None),
+    };
+    // Both headers start with the ports, and both are at least 8 bytes (checked above).
+    let (sport, dport) = (be16(p, 0).unwrap_or(0), be16(p, 2).unwrap_or(0));
+    Ok(Some(Packet {
+        src: SocketAddr::new(ip.src, sport),
+        dst: SocketAddr::new(ip.dst, dport),
+        transport,
+        payload,
+        missing,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An IPv4 header (with `options`) around a UDP datagram, without checksums.
+    fn ipv4_udp(options: &[u8], payload: &[u8]) -> Vec<u8> {
+        let header_len = 20 + options.len();
+        let total = header_len + 8 + payload.len();
+        let mut p = vec![0x40 | (header_len / 4) as u8, 0];
+        p.extend_from_slice(&(total as u16).to_be_bytes());
+        p.extend_from_slice(&[0, 1, 0x40, 0, 64, IPPROTO_UDP, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+        p.extend_from_slice(options);
+        p.extend_from_slice(&1111u16.to_be_bytes());
+        p.extend_from_slice(&2222u16.to_be_bytes());
+        p.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+        p.extend_from_slice(&[0, 0]);
+        p.extend_from_slice(payload);
+        p
+    }
+
+    #[test]
+    fn ipv4_options_and_ethernet_padding_are_handled() {
+        let ip = ipv4_udp(&[1, 1, 1, 0], b"hi");
+        let mut frame = vec![0u8; 12];
+        frame.extend_from_slice(&ETHERTYPE_VLAN.to_be_bytes());
+        frame.extend_from_slice(&[0, 5]);
+        frame.extend_from_slice(&ETHERTYPE_IPV4.to_be_bytes());
+        frame.extend_from_slice(&ip);
+        frame.extend_from_slice(&[0xee; 20]); // padding and FCS
+        let pkt = decode_frame(LinkType::Ethernet, &frame).unwrap().unwrap();
+        assert_eq!(pkt.payload, b"hi");
+        assert_eq!(pkt.src, "10.0.0.1:1111".parse().unwrap());
+        assert_eq!(pkt.dst, "10.0.0.2:2222".parse().unwrap());
+    }
+
+    #[test]
+    fn ipv6_extension_headers_are_skipped() {
+        let mut p = vec![0x60, 0, 0, 0];
+        let udp = [0, 7, 0, 9, 0, 10, 0, 0, b'o', b'k'];
+        p.extend_from_slice(&((8 + udp.len()) as u16).to_be_bytes());
+        p.push(0); // hop-by-hop options follow
+        p.push(64);
+        p.extend_from_slice(&Ipv6Addr::LOCALHOST.octets());
+        p.extend_from_slice(&Ipv6Addr::LOCALHOST.octets());
+        p.extend_from_slice(&[IPPROTO_UDP, 0, 1, 4, 0, 0, 0, 0]); // PadN
+        p.extend_from_slice(&udp);
+        let pkt = decode_frame(LinkType::RawIp, &p).unwrap().unwrap();
+        assert_eq!(pkt.payload, b"ok");
+        assert_eq!(pkt.dst.port(), 9);
+    }
+}

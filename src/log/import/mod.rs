@@ -1,0 +1,287 @@
+//! Import of saved logs and captures back into engine [`Event`]s: socklab's JSONL records (the
+//! `--log-file` export and the CLI's `--json` output, old and new) and classic pcap captures,
+//! whether written by [`super::pcap::PcapWriter`] or by tcpdump, Wireshark and friends.
+//!
+//! A log shows one socket's view, "local" and "peer". A capture has no such view, so the import
+//! picks one:
+//! - TCP: the side that received the SYN (the server) is local; for a stream whose handshake is
+//!   not in the capture, the side with the lower port. Payload is reported once per byte, in
+//!   sequence order as captured: retransmissions and duplicates are dropped. Segments that arrive
+//!   out of order are not reordered (the late one counts as a retransmission, with a warning about
+//!   the gap it left).
+//! - UDP: per pair of endpoints, the destination of the first datagram is local.
+//!
+//! Bad input never fails the whole import when some of it is usable: bad lines and packets are
+//! counted in [`Imported::skipped`] and described in [`Imported::warnings`].
+
+mod decode;
+mod jsonl;
+mod pcap;
+mod reassembly;
+mod warning;
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+use std::sync::atomic::Ordering;
+
+use crate::codec;
+use crate::engine::Event;
+use crate::log::export::Progress;
+pub use jsonl::read_jsonl;
+use jsonl::read_jsonl_stream;
+pub use pcap::read_pcap;
+use pcap::{PcapFormat, read_pcap_stream};
+pub use warning::*;
+
+/// At most this many warnings are kept; one more line then says how many were left out.
+pub const MAX_WARNINGS: usize = 20;
+
+/// Largest payload of one event that an import accepts: the largest SockLab itself logs (a
+/// framed TCP message, [`codec::framing::MAX_MESSAGE`], 16 MiB). Bigger rx/tx records are
+/// skipped with a warning, so that whatever an import holds, an export writes and an import
+/// reads back.
+pub const MAX_PAYLOAD: usize = codec::framing::MAX_MESSAGE;
+
+/// Longest JSONL line read (longer ones are skipped: a guard against huge binary files): the
+/// longest line the JSONL export writes for a [`MAX_PAYLOAD`] payload. Its `hex` takes 3 bytes
+/// per payload byte and its `text` at most 6 (a control byte is escaped as `\u0001`), plus
+/// room for the other fields: 144 MiB + 64 KiB.
+pub const MAX_LINE: usize = 9 * MAX_PAYLOAD + 64 * 1024;
+
+/// Largest packet record read from a pcap file (real captures stop at a snap length of
+/// 262,144 bytes); a bigger length means a corrupt file, and reading stops there.
+pub const MAX_RECORD: usize = 16 * 1024 * 1024;
+
+/// What an import produced.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Imported {
+    /// The events, in file order. All have `source` 0.
+    pub events: Vec<Event>,
+    /// Lines or packets that were not UDP/TCP or could not be parsed.
+    pub skipped: usize,
+    /// Notes such as "line 7: not JSON", as data; at most [`MAX_WARNINGS`] plus a count of
+    /// the rest ([`ImportWarning::LeftOut`]).
+    pub warnings: Vec<ImportWarning>,
+}
+
+/// Why nothing could be imported.
+#[derive(Debug)]
+pub enum ImportError {
+    /// The file could not be read.
+    Io(io::Error),
+    /// The file is not something we can import (not pcap/JSONL, pcapng, unknown link type, …).
+    Format(String),
+    /// The user cancelled the import.
+    Cancelled,
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ImportError::Io(e) => write!(f, "cannot read the file: {e}"),
+            ImportError::Format(m) => f.write_str(m),
+            ImportError::Cancelled => f.write_str("cancelled"),
+        }
+    }
+}
+
+impl std::error::Error for ImportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ImportError::Io(e) => Some(e),
+            ImportError::Format(_) | ImportError::Cancelled => None,
+        }
+    }
+}
+
+impl From<io::Error> for ImportError {
+    fn from(e: io::Error) -> Self {
+        ImportError::Io(e)
+    }
+}
+
+/// What a streaming import ([`read_file_into`]) produced besides the events it handed over.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// Events handed to the sink.
+    pub events: usize,
+    /// As [`Imported::skipped`].
+    pub skipped: usize,
+    /// As [`Imported::warnings`].
+    pub warnings: Vec<ImportWarning>,
+}
+
+/// Collects the result: events (handed to the sink as they come), skips and a bounded list
+/// of warnings.
+struct Output<'s> {
+    sink: &'s mut dyn FnMut(Event),
+    events: usize,
+    skipped: usize,
+    warnings: Vec<ImportWarning>,
+    warnings_left_out: usize,
+}
+
+impl<'s> Output<'s> {
+    fn new(sink: &'s mut dyn FnMut(Event)) -> Output<'s> {
+        Output { sink, events: 0, skipped: 0, warnings: Vec::new(), warnings_left_out: 0 }
+    }
+
+    fn emit(&mut self, event: Event) {
+        self.events += 1;
+        (self.sink)(event);
+    }
+
+    fn warn(&mut self, msg: ImportWarning) {
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.push(msg);
+        } else {
+            self.warnings_left_out += 1;
+        }
+    }
+
+    /// Counts a skipped line or packet, with a warning when there is something to say.
+    fn skip(&mut self, why: Option<ImportWarning>) {
+        self.skipped += 1;
+        if let Some(msg) = why {
+            self.warn(msg);
+        }
+    }
+
+    fn finish(mut self) -> ImportSummary {
+        if self.warnings_left_out > 0 {
+            self.warnings.push(ImportWarning::LeftOut(self.warnings_left_out));
+        }
+        ImportSummary { events: self.events, skipped: self.skipped, warnings: self.warnings }
+    }
+}
+
+/// Runs a streaming import, collecting its events.
+fn collect(
+    read: impl FnOnce(&mut dyn FnMut(Event)) -> Result<ImportSummary, ImportError>,
+) -> Result<Imported, ImportError> {
+    let mut events = Vec::new();
+    let summary = read(&mut |ev| events.push(ev))?;
+    Ok(Imported { events, skipped: summary.skipped, warnings: summary.warnings })
+}
+
+/// Counts the bytes read through it, for the progress bar.
+struct Counting<'p, R> {
+    inner: R,
+    progress: &'p Progress,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.done.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sniffing
+
+/// What the first bytes of a file say it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FileKind {
+    Pcap,
+    Pcapng,
+    /// gzip-compressed: read through a decompressor (`capture.pcap.gz`, `log.jsonl.gz`).
+    Gzip,
+    /// Anything else: tried as JSONL.
+    Other,
+}
+
+fn sniff(magic: &[u8]) -> FileKind {
+    match magic.get(..4) {
+        Some([0x0a, 0x0d, 0x0d, 0x0a]) => FileKind::Pcapng,
+        Some(m) if PcapFormat::from_magic(m).is_some() => FileKind::Pcap,
+        _ if magic.starts_with(&[0x1f, 0x8b]) => FileKind::Gzip,
+        _ => FileKind::Other,
+    }
+}
+
+/// The first bytes of a stream (up to 4), without consuming them: what the first read gave
+/// (a file or a decompressor gives at least 4 bytes when it has them).
+fn peek_magic(r: &mut impl BufRead) -> io::Result<Vec<u8>> {
+    let buffered = r.fill_buf()?;
+    Ok(buffered[..buffered.len().min(4)].to_vec())
+}
+
+const PCAPNG_MESSAGE: &str = "this is a pcapng file, which socklab cannot import yet; save it as pcap \
+    (Wireshark: File › Save As… › \"Wireshark/tcpdump/… - pcap\", or `tshark -r in.pcapng -w out.pcap -F pcap`)";
+
+/// Imports a pcap capture or a JSONL log, whichever the file is (pcapng is refused with advice).
+pub fn read_file(path: &Path) -> Result<Imported, ImportError> {
+    read_file_with(path, &Progress::default())
+}
+
+/// Like [`read_file`], reporting the bytes read so far in `progress.done` and stopping with
+/// [`ImportError::Cancelled`] soon after `progress.cancel` is set.
+pub fn read_file_with(path: &Path, progress: &Progress) -> Result<Imported, ImportError> {
+    collect(|sink| read_file_into(path, progress, sink))
+}
+
+/// Buffer of the file reader.
+const READ_BUFFER: usize = 256 * 1024;
+
+/// Streams a pcap capture or a JSONL log (either of them gzip-compressed, too) into `sink`,
+/// event by event: the file is never held in memory, `progress.done` counts the bytes read
+/// from the file as they are read, and `progress.cancel` is looked at every
+/// [`CHECK_EVERY`] packets or lines.
+pub fn read_file_into(
+    path: &Path,
+    progress: &Progress,
+    sink: &mut dyn FnMut(Event),
+) -> Result<ImportSummary, ImportError> {
+    let file = File::open(path)?;
+    let mut r = BufReader::with_capacity(READ_BUFFER, Counting { inner: file, progress });
+    let mut magic = peek_magic(&mut r)?;
+    let mut gz;
+    let mut r: &mut dyn BufRead = &mut r;
+    if sniff(&magic) == FileKind::Gzip {
+        gz = BufReader::with_capacity(READ_BUFFER, flate2::bufread::MultiGzDecoder::new(r));
+        r = &mut gz;
+        magic = peek_magic(&mut r).map_err(|e| match e.kind() {
+            io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => {
+                ImportError::Format(format!("a damaged gzip file: {e}"))
+            }
+            _ => ImportError::Io(e),
+        })?;
+    }
+    if magic.is_empty() {
+        return Err(ImportError::Format("the file is empty".into()));
+    }
+    match sniff(&magic) {
+        FileKind::Pcapng => Err(ImportError::Format(PCAPNG_MESSAGE.into())),
+        FileKind::Gzip => Err(ImportError::Format("a gzip file inside a gzip file: decompress it first".into())),
+        FileKind::Pcap => read_pcap_stream(r, progress, sink),
+        FileKind::Other => read_jsonl_stream(r, progress, sink).map_err(|e| match e {
+            ImportError::Format(m) => ImportError::Format(format!("not a pcap capture or a socklab log: {m}")),
+            io => io,
+        }),
+    }
+}
+
+/// Lines or packets read between two looks at the cancel flag.
+const CHECK_EVERY: usize = 1024;
+
+fn cancelled(progress: &Progress) -> bool {
+    progress.cancel.load(Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing() {
+        assert_eq!(sniff(&[0xd4, 0xc3, 0xb2, 0xa1]), FileKind::Pcap);
+        assert_eq!(sniff(&[0xa1, 0xb2, 0x3c, 0x4d]), FileKind::Pcap);
+        assert_eq!(sniff(&[0x0a, 0x0d, 0x0d, 0x0a]), FileKind::Pcapng);
+        assert_eq!(sniff(b"{\"ts"), FileKind::Other);
+        assert_eq!(sniff(b""), FileKind::Other);
+    }
+}
