@@ -1,0 +1,203 @@
+//! The headless command line: the same engine as the GUI, one line per event on stdout.
+//!
+//! The subcommands, flags and `--json` fields are a public interface: scripts rely on them.
+//!
+//! This file holds the top of it: [`Cli`] and [`Cmd`], [`run`], which dispatches to one runner
+//! per subcommand, and the exit-code policy (`Failure`), with the checks of flags several
+//! runners share. The rest is by job: `args` (the flags), `printer` (what is printed and
+//! logged), `session` (the event pump), and the runners `udp`, `tcp`, `broadcast`, `addr`
+//! (`addr` and `ports`) and `files` (`file-server` and `file-get`).
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::{ArgMatches, Parser, Subcommand};
+
+use crate::codec::{self, Encoding};
+use crate::engine::{self, Problem};
+use crate::i18n::{self, Lang};
+
+mod addr;
+mod args;
+mod broadcast;
+mod files;
+mod printer;
+mod session;
+mod tcp;
+mod udp;
+
+use args::parse_lang;
+pub use args::{
+    AddrArgs, BroadcastArgs, Common, DurationOpt, FileGetArgs, FileProtoArg, FileServerArgs, MAX_GAP_MS, MAX_RATE,
+    MIN_MAX_UNFINISHED, MIN_RATE, PaceOpts, PortsArgs, QuietOpt, SoRcvbuf, StreamOpts, TcpClientArgs, TcpReply,
+    TcpServerArgs, UdpArgs, UdpReply,
+};
+use printer::say;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "socklab",
+    version,
+    about = "SockLab: a network playground for UDP, TCP and broadcast. Without a subcommand it opens the GUI.",
+    after_help = EXIT_HELP
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+    /// GUI language for this run: en or zh-CN.
+    #[arg(long, value_parser = parse_lang)]
+    pub lang: Option<Lang>,
+}
+
+/// Exit codes and limits, shown by `--help`.
+const EXIT_HELP: &str = "\
+Exit codes:
+  0  done: everything asked for was sent and received (also after --count, --duration, Ctrl-C,
+     or when the reader of standard output goes away, e.g. `| head`: the summary then goes to
+     standard error)
+  1  the network said no or something failed on the way: bind/connect failed, a send failed
+     (too big, bad or unknown destination, broadcast without permission), no answer within
+     --wait with --await-reply, a log file could not be written, a worker crashed
+  2  bad flags or payloads (odd hex, text the encoding cannot hold, a malformed --to, a datagram
+     larger than UDP allows): nothing was sent
+
+Limits (defaults; a value past a limit is refused with a message):
+  UDP datagram        65507 bytes over IPv4, 65527 over IPv6
+  --recv-buffer       65536 bytes (1 to 16777216)
+  --so-rcvbuf         4194304 bytes (1024 to 1073741824, or system)
+  --rate              max, or 0.01 to 100000000 datagrams/s; needs --count or --duration
+  --gap               0 ms (up to 600000)
+  --ttl               1 (0 to 255)
+  TCP framed message  16 MiB (MAX_MESSAGE); longer unframed data is delivered in pieces
+  tcp-server          --max-unfinished 64 MiB of unfinished framed messages, all clients
+  file-server         --max-size 1 GiB, --max-clients 64, --min-rate 16384 bytes/s
+  file-get            --max-size 1 GiB
+";
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Bind a UDP socket, send datagrams, print what arrives.
+    Udp(UdpArgs),
+    /// Listen for TCP clients and print what they send.
+    TcpServer(TcpServerArgs),
+    /// Connect to a TCP server, send messages, print the replies.
+    TcpClient(TcpClientArgs),
+    /// Listen for UDP broadcasts, or send one.
+    Broadcast(BroadcastArgs),
+    /// Inspect an IP address or network: class, kind, network, broadcast, hosts, mask.
+    Addr(AddrArgs),
+    /// This machine's TCP/UDP sockets, like `netstat -an`.
+    Ports(PortsArgs),
+    /// Share the files of one folder (the tutorial's file downloader, without its hole).
+    FileServer(FileServerArgs),
+    /// Download a file from a file server.
+    FileGet(FileGetArgs),
+}
+
+/// Set by SIGINT/SIGTERM.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Runs a subcommand; `matches` are the subcommand's own, used to keep --send/--hex order.
+pub fn run(cmd: Cmd, matches: &ArgMatches) -> ExitCode {
+    // If a handler cannot be installed, Ctrl-C still ends the process, just without a summary.
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    let sub = matches.subcommand().map(|(_, m)| m);
+    let result = match cmd {
+        Cmd::Udp(a) => udp::run_udp(a, sub),
+        Cmd::TcpServer(a) => tcp::run_tcp_server(a),
+        Cmd::TcpClient(a) => tcp::run_tcp_client(a, sub),
+        Cmd::Broadcast(a) => broadcast::run_broadcast(a),
+        Cmd::Addr(a) => addr::run_addr(a),
+        Cmd::Ports(a) => addr::run_ports(a),
+        Cmd::FileServer(a) => files::run_file_server(a),
+        Cmd::FileGet(a) => files::run_file_get(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(msg)) => {
+            say!("socklab: {msg}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Net(p)) => {
+            say!("socklab: {p}");
+            ExitCode::FAILURE
+        }
+        Err(Failure::Reported) => ExitCode::FAILURE,
+    }
+}
+
+/// Why a run failed, which decides its exit code (see [`run`] and `--help`).
+enum Failure {
+    /// Bad flags or payloads: nothing was sent.
+    Usage(String),
+    /// The network said no.
+    Net(Problem),
+    /// The network said no, and the problem was already printed.
+    Reported,
+}
+
+/// The payloads in command-line order (--send and --hex interleaved as given).
+fn payloads(
+    send: &[String],
+    hex: &[String],
+    encoding: Encoding,
+    m: Option<&ArgMatches>,
+) -> Result<Vec<Vec<u8>>, Failure> {
+    let idx = |id: &str| -> Vec<usize> { m.and_then(|m| m.indices_of(id)).map(|i| i.collect()).unwrap_or_default() };
+    let (si, hi) = (idx("send"), idx("hex"));
+    let mut all: Vec<(usize, Result<Vec<u8>, codec::CodecError>)> = Vec::new();
+    for (i, s) in send.iter().enumerate() {
+        all.push((si.get(i).copied().unwrap_or(i), encoding.encode(s)));
+    }
+    for (i, h) in hex.iter().enumerate() {
+        all.push((hi.get(i).copied().unwrap_or(usize::MAX / 2 + i), codec::parse_hex(h)));
+    }
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, r)| r.map_err(|e| Failure::Usage(i18n::codec_error(Lang::En, &e)))).collect()
+}
+
+fn deadline(duration: Option<f64>) -> Result<Option<Instant>, Failure> {
+    match duration {
+        None => Ok(None),
+        Some(d) if d.is_finite() && (0.0..1e9).contains(&d) => Ok(Some(Instant::now() + Duration::from_secs_f64(d))),
+        Some(d) => Err(Failure::Usage(format!("--duration {d} is not a number of seconds"))),
+    }
+}
+
+/// The `--rule` arguments, one rule each, checked.
+fn rules_of(rules: &[String]) -> Result<std::sync::Arc<engine::rules::Rules>, Failure> {
+    engine::rules::Rules::parse(&rules.join("\n"))
+        .map(std::sync::Arc::new)
+        .map_err(|e| Failure::Usage(format!("--rule: {}", i18n::rule_error(Lang::En, &e))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::udp::max_datagram;
+    use super::*;
+
+    /// `--help`'s limits are written out by hand: they must say what the constants say.
+    #[test]
+    fn help_limits_match_the_constants() {
+        let has = |s: String| assert!(EXIT_HELP.contains(&s), "--help should say {s:?}");
+        has(format!(
+            "UDP datagram        {} bytes over IPv4, {} over IPv6",
+            engine::generator::MAX_DATAGRAM,
+            engine::generator::MAX_DATAGRAM_V6
+        ));
+        has(format!("--recv-buffer       {} bytes", engine::DEFAULT_RECV_BUFFER));
+        has(format!("--rate              max, or {MIN_RATE} to {MAX_RATE}"));
+        has(format!("--gap               0 ms (up to {MAX_GAP_MS})"));
+        has(format!("TCP framed message  {} MiB", crate::codec::framing::MAX_MESSAGE >> 20));
+        has(format!("--max-unfinished {} MiB", engine::tcp_server::DEFAULT_MAX_UNFINISHED >> 20));
+        has(format!(
+            "--max-size {} GiB, --max-clients {}",
+            engine::files::DEFAULT_MAX_FILE_SIZE >> 30,
+            engine::files::DEFAULT_MAX_CLIENTS
+        ));
+        has(format!("--min-rate {} bytes/s", engine::files::DEFAULT_MIN_SEND_RATE));
+        assert_eq!(max_datagram("127.0.0.1:1".parse().unwrap()), 65_507);
+        assert_eq!(max_datagram("[::1]:1".parse().unwrap()), 65_527);
+    }
+}
