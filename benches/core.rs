@@ -49,7 +49,9 @@ fn log_append(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     g.bench_function("rfc3339 time", |b| b.iter(|| record::rfc3339(black_box(ev.time), &tz)));
     g.bench_function("64-byte datagram to a JSON line", |b| {
-        b.iter(|| Record::from_event(black_box(&ev), Encoding::Utf8, &tz, Some(1)).map(|r| r.to_json()))
+        b.iter(|| {
+            Record::from_event(black_box(&ev), Encoding::Utf8, &tz, Some(1), &|_| String::new()).map(|r| r.to_json())
+        })
     });
     g.finish();
 }

@@ -13,3 +13,4 @@ pub mod i18n;
 pub mod log;
 pub mod packets;
 pub mod ui;
+pub mod vocab;

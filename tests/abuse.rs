@@ -69,7 +69,7 @@ impl Tally {
         for (_, r) in &self.closed {
             *reasons.entry(format!("{r:?}")).or_default() += 1;
         }
-        let errors: Vec<String> = self.errors.iter().take(5).map(|(c, p)| format!("{c:?}: {p}")).collect();
+        let errors: Vec<String> = self.errors.iter().take(5).map(|(c, p)| format!("{c:?}: {p:?}")).collect();
         format!(
             "{} events, listening {:?}, {} connected, closes {reasons:?}, {} errors {errors:?}, stopped {}",
             self.events,
@@ -510,7 +510,7 @@ fn tcp_clients_that_never_read_are_reported_and_reset_while_others_are_served() 
         assert_eq!(t.close_of(id), Some(CloseReason::LocalClose));
     }
     assert_eq!(t.close_of(1), Some(CloseReason::PeerClosed), "the good client was never dropped");
-    let text = Problem::ClientNotReading(1_114_112).to_string();
+    let text = socklab::i18n::problem(socklab::i18n::Lang::En, &Problem::ClientNotReading(1_114_112));
     assert!(text.contains("not reading") && text.contains("1114112 bytes"), "{text}");
 }
 
@@ -726,7 +726,7 @@ fn a_stalled_consumer_holds_back_the_worker_by_bytes_not_only_by_count() {
     let addr = loop {
         match events.recv_timeout(LIMIT).expect("listening").kind {
             EventKind::Listening { local } => break local,
-            EventKind::Error(p) => panic!("the server failed to start: {p}"),
+            EventKind::Error(p) => panic!("the server failed to start: {p:?}"),
             _ => {}
         }
     };
@@ -867,7 +867,7 @@ fn tcp_unfinished_framed_messages_have_a_server_wide_budget() {
     assert_eq!(budget, MIB);
     assert!((MIB + 1..=1100 * KIB).contains(&total), "{total}");
     assert!((524 * KIB..=600 * KIB).contains(&held), "{held}");
-    assert!(problem.to_string().contains("held the most"), "{problem}");
+    assert!(socklab::i18n::problem(socklab::i18n::Lang::En, problem).contains("held the most"), "{problem:?}");
     assert_eq!(closed, vec![(Some(2), CloseReason::LocalClose)]);
     let mut buf = [0u8; 64];
     let end = loop {
@@ -1034,7 +1034,7 @@ fn out_of_file_descriptors_child() {
     let errors: Vec<&Event> = ev.seen.iter().filter(|e| matches!(e.kind, EventKind::Error(_))).collect();
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert!(!ev.seen.iter().any(|e| matches!(e.kind, EventKind::Connected { .. })));
-    let text = Problem::TooManyOpenFiles.to_string();
+    let text = socklab::i18n::problem(socklab::i18n::Lang::En, &Problem::TooManyOpenFiles);
     assert!(text.starts_with("Too many open files"), "{text}");
     // Descriptors are freed; no other client connects: the waiting one is accepted and served.
     drop(hold);
@@ -1131,7 +1131,11 @@ fn tcp_invalid_utf8_and_gbk_bytes_are_logged_as_bytes() {
         assert_eq!(ev.all_rx(), all, "{encoding:?}: received exactly as sent");
         for e in &ev.seen {
             // Every event can be shown and exported; data as bytes (hex) and lossy text.
-            let Some(r) = socklab::log::record::Record::from_event(e, encoding, &tz, None) else { continue };
+            let Some(r) = socklab::log::record::Record::from_event(e, encoding, &tz, None, &|p| {
+                socklab::i18n::problem(socklab::i18n::Lang::En, p)
+            }) else {
+                continue;
+            };
             if let EventKind::Rx { data, .. } | EventKind::Tx { data } = &e.kind {
                 assert_eq!(r.len, data.len());
                 assert_eq!(r.hex, socklab::codec::to_hex(data));
@@ -1216,7 +1220,10 @@ fn udp_65507_byte_datagrams_round_trip_and_65508_is_too_big() {
         let too_big = EventKind::Error(Problem::TooBig { len: size, max: MAX, ipv6: false });
         ev.wait_for("too big", |e| e.kind == too_big);
     }
-    assert!(Problem::too_big(MAX + 1, Some(addr)).to_string().contains("at most 65,507 bytes over IPv4"));
+    assert!(
+        socklab::i18n::problem(socklab::i18n::Lang::En, &Problem::too_big(MAX + 1, Some(addr)))
+            .contains("at most 65,507 bytes over IPv4")
+    );
     peer.send_to(b"still here", addr).unwrap();
     let (n, _) = peer.recv_from(&mut buf).unwrap();
     assert_eq!(&buf[..n], b"still here");
@@ -1244,7 +1251,7 @@ fn udp_65527_byte_datagrams_over_ipv6_and_65528_is_too_big_with_the_ipv6_limit()
         let too_big = EventKind::Error(Problem::TooBig { len: size, max: MAX, ipv6: true });
         ev.wait_for("too big", |e| e.kind == too_big);
     }
-    let text = Problem::TooBig { len: MAX + 1, max: MAX, ipv6: true }.to_string();
+    let text = socklab::i18n::problem(socklab::i18n::Lang::En, &Problem::TooBig { len: MAX + 1, max: MAX, ipv6: true });
     assert!(text.contains("65,528 bytes") || text.contains("65528 bytes"), "{text}");
     assert!(text.contains("at most 65,527 bytes over IPv6"), "{text}");
     stop(h, &mut ev);
@@ -1261,7 +1268,7 @@ fn udp_port_unreachable_is_nobody_listening_on_a_connected_socket_and_silent_oth
     let (h, mut ev, _) = udp_worker(cfg);
     h.send(Command::SendTo { to: closed.to_string(), data: b"anyone?".to_vec() }).unwrap();
     ev.wait_for("nobody listening", |e| e.kind == EventKind::Error(Problem::NobodyListening(closed)));
-    let text = Problem::NobodyListening(closed).to_string();
+    let text = socklab::i18n::problem(socklab::i18n::Lang::En, &Problem::NobodyListening(closed));
     assert!(text.starts_with(&format!("Nobody is listening on {closed}")), "{text}");
     // The worker goes on: once somebody listens there, the next datagram arrives.
     let listener = UdpSocket::bind(closed).unwrap();
@@ -1318,7 +1325,7 @@ fn udp_flood_beyond_capacity_reports_every_kernel_drop() {
     let addr = loop {
         match events.recv_timeout(LIMIT).expect("listening").kind {
             EventKind::Listening { local } => break local,
-            EventKind::Error(p) => panic!("the worker failed to start: {p}"),
+            EventKind::Error(p) => panic!("the worker failed to start: {p:?}"),
             _ => {}
         }
     };
@@ -1390,7 +1397,7 @@ fn udp_flood_beyond_capacity_reports_every_kernel_drop() {
         let apart = pair[1].0.duration_since(pair[0].0);
         assert!(apart >= jiff::SignedDuration::from_millis(900), "reports {apart:?} apart");
     }
-    let text = Problem::KernelDrops(reported).to_string();
+    let text = socklab::i18n::problem(socklab::i18n::Lang::En, &Problem::KernelDrops(reported));
     assert!(text.contains(&format!("dropped {reported} datagrams")), "{text}");
 
     // The worker still answers afterwards.
@@ -1458,7 +1465,7 @@ fn tcp_rebind_during_time_wait_needs_so_reuseaddr() {
     if in_time_wait == Some(true) {
         assert_eq!(first.kind, EventKind::Error(Problem::AddrInTimeWait(addr)));
         ev.wait_for("stopped", |e| e.kind == EventKind::Stopped);
-        let text = Problem::AddrInTimeWait(addr).to_string();
+        let text = socklab::i18n::problem(socklab::i18n::Lang::En, &Problem::AddrInTimeWait(addr));
         assert!(text.contains("TIME_WAIT") && text.contains("SO_REUSEADDR"), "{text}");
         drop(h);
     } else {
@@ -1522,7 +1529,10 @@ fn a_panicking_worker_stops_alone_and_can_be_restarted() {
     victim.join();
     assert!(victim.is_finished());
     assert_eq!(victim.send(Command::Stop).err(), Some(Problem::WorkerGone), "its handle says it is gone");
-    assert!(Problem::WorkerPanicked(msg.clone()).to_string().contains("Other sockets keep running"));
+    assert!(
+        socklab::i18n::problem(socklab::i18n::Lang::En, &Problem::WorkerPanicked(msg.clone()))
+            .contains("Other sockets keep running")
+    );
 
     // The others did not notice.
     peer.send_to(b"other", other_addr).unwrap();

@@ -95,7 +95,7 @@ fn udp_port_in_use_is_explained() {
     ev.wait_for("addr in use", |e| e.kind == EventKind::Error(Problem::AddrInUse(addr)));
     ev.wait_for("stopped", |e| e.kind == EventKind::Stopped);
     drop(h);
-    let text = Problem::AddrInUse(addr).to_string();
+    let text = socklab::i18n::problem(socklab::i18n::Lang::En, &Problem::AddrInUse(addr));
     assert!(text.contains(&format!("Port {} is already in use by another program", addr.port())), "{text}");
 }
 
@@ -227,7 +227,10 @@ fn tcp_client_refused() {
     ev.wait_for("refused", |e| e.kind == EventKind::Error(Problem::Refused(addr)));
     ev.wait_for("stopped", |e| e.kind == EventKind::Stopped);
     drop(h);
-    assert_eq!(Problem::Refused(addr).to_string(), format!("Connection refused: nothing is listening on {addr}."));
+    assert_eq!(
+        socklab::i18n::problem(socklab::i18n::Lang::En, &Problem::Refused(addr)),
+        format!("Connection refused: nothing is listening on {addr}.")
+    );
 }
 
 #[test]
@@ -323,7 +326,7 @@ fn gbk_upper_mode_is_pythons_bytes_upper_and_a_case_rule_reports_what_gbk_cannot
     c.write_all(&Encoding::Gbk.encode("nǐ").unwrap()).unwrap();
     let unencodable = EventKind::Error(Problem::Unencodable('Ǐ', Encoding::Gbk));
     sev.wait_for("unencodable", |e| e.kind == unencodable);
-    let text = Problem::Unencodable('Ǐ', Encoding::Gbk).to_string();
+    let text = socklab::i18n::problem(socklab::i18n::Lang::En, &Problem::Unencodable('Ǐ', Encoding::Gbk));
     assert!(text.contains("'Ǐ'") && text.contains("GBK") && text.contains("not sent"), "{text}");
     // Nothing was sent for it (before: the entity `N&#463;`): the next bytes back answer "ok".
     c.write_all(b"ok").unwrap();
@@ -731,7 +734,9 @@ fn udp_traffic_generator_paces_counts_and_stops() {
     // Unbounded or oversized runs are refused; the worker keeps running.
     let unbounded = GenSpec { count: None, duration: None, ..spec_of(&to) };
     h.send(Command::Generate(Box::new(unbounded))).unwrap();
-    ev.wait_for("refused", |e| matches!(&e.kind, EventKind::Error(Problem::Generator(m)) if m.contains("count")));
+    ev.wait_for("refused", |e| {
+        matches!(&e.kind, EventKind::Error(Problem::Generator(socklab::engine::problem::GenLimit::Count { .. })))
+    });
     stop(h, &mut ev);
 }
 
@@ -843,7 +848,9 @@ fn tcp_client_generator_streams_messages_as_fast_as_the_peer_reads() {
     // Unbounded runs are refused and the connection stays up.
     let unbounded = GenSpec { count: None, duration: None, ..spec_of("") };
     h.send(Command::Generate(Box::new(unbounded))).unwrap();
-    ev.wait_for("refused", |e| matches!(&e.kind, EventKind::Error(Problem::Generator(m)) if m.contains("count")));
+    ev.wait_for("refused", |e| {
+        matches!(&e.kind, EventKind::Error(Problem::Generator(socklab::engine::problem::GenLimit::Count { .. })))
+    });
 
     h.send(Command::Disconnect { conn: None }).unwrap();
     ev.wait_for("closed", |e| matches!(e.kind, EventKind::Closed { .. }));

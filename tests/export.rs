@@ -313,8 +313,15 @@ fn pcap_export_splits_udp_payloads_too_big_for_one_datagram_and_counts_honestly(
     .map(|(i, e)| (i as u64 + 1, e))
     .collect();
     let path = dir.path().join("big.pcap");
-    let report =
-        export::write_file(&events, &path, Format::Pcap, socklab::codec::Encoding::Utf8, &Progress::default()).unwrap();
+    let report = export::write_file(
+        &events,
+        &path,
+        Format::Pcap,
+        socklab::codec::Encoding::Utf8,
+        &Progress::default(),
+        &english,
+    )
+    .unwrap();
     assert_eq!((report.written, report.not_traffic, report.no_peer, report.split), (3, 1, 1, 2), "{report:?}");
     assert_eq!(report.written + report.not_traffic + report.no_peer, events.len() as u64);
     // 100,000 = 65,507 + 34,493; one 65,507; 65,528 over IPv6 = 65,527 + 1.
@@ -345,9 +352,15 @@ fn pcap_export_splits_udp_payloads_too_big_for_one_datagram_and_counts_honestly(
 
     // JSONL keeps the event without a peer and the big payload whole.
     let jsonl = dir.path().join("big.jsonl");
-    let report =
-        export::write_file(&events, &jsonl, Format::Jsonl, socklab::codec::Encoding::Utf8, &Progress::default())
-            .unwrap();
+    let report = export::write_file(
+        &events,
+        &jsonl,
+        Format::Jsonl,
+        socklab::codec::Encoding::Utf8,
+        &Progress::default(),
+        &english,
+    )
+    .unwrap();
     assert_eq!((report.written, report.no_peer, report.split, report.packets), (5, 0, 0, 0));
 }
 
@@ -372,6 +385,7 @@ fn a_16_mib_message_written_as_jsonl_reads_back() {
         Format::Jsonl,
         socklab::codec::Encoding::Utf8,
         &Progress::default(),
+        &english,
     )
     .unwrap();
     assert_eq!(report.written, 1);
@@ -382,4 +396,9 @@ fn a_16_mib_message_written_as_jsonl_reads_back() {
     assert_eq!((imported.skipped, imported.events.len()), (0, 1), "{:?}", imported.warnings);
     assert_eq!(imported.events[0].kind, ev.kind);
     assert_eq!(imported.events[0].conn, Some(1));
+}
+
+/// An error's words in an export, as the UI writes them.
+fn english(p: &socklab::engine::Problem) -> String {
+    socklab::i18n::problem(socklab::i18n::Lang::En, p)
 }

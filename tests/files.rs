@@ -618,7 +618,7 @@ fn tutorial_download_stops_at_the_size_limit() {
     assert!(!d.out.join("endless.bin").exists());
     assert!(!d.out.join("endless.bin.socklab-part").exists(), "the partial file is deleted");
     server.join().unwrap();
-    let text = r.unwrap_err().to_string();
+    let text = socklab::i18n::file_error(socklab::i18n::Lang::En, &r.unwrap_err());
     assert_eq!(
         text,
         "the server sent more than the download limit of 1048576 bytes; stopped and deleted the partial file"

@@ -49,7 +49,7 @@ fn udp_flood_stays_within_budget_and_counts_every_received_datagram() {
     let addr = loop {
         match events.recv_timeout(Duration::from_secs(10)).expect("listening").kind {
             EventKind::Listening { local } => break local,
-            EventKind::Error(p) => panic!("the worker failed to start: {p}"),
+            EventKind::Error(p) => panic!("the worker failed to start: {p:?}"),
             _ => {}
         }
     };

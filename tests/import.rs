@@ -554,7 +554,11 @@ fn jsonl_lines(events: &[Event], tz: &jiff::tz::TimeZone) -> String {
     events
         .iter()
         .enumerate()
-        .filter_map(|(i, e)| Record::from_event(e, Encoding::Utf8, tz, Some(i as u64 + 1)))
+        .filter_map(|(i, e)| {
+            Record::from_event(e, Encoding::Utf8, tz, Some(i as u64 + 1), &|p| {
+                socklab::i18n::problem(socklab::i18n::Lang::En, p)
+            })
+        })
         .map(|r| r.to_json() + "\n")
         .collect()
 }
@@ -563,18 +567,9 @@ fn jsonl_lines(events: &[Event], tz: &jiff::tz::TimeZone) -> String {
 type Essentials = (i64, Proto, Option<u64>, Option<SocketAddr>, EventKind);
 
 /// What must survive a JSONL round trip: time to the millisecond, protocol, conn, peer, kind.
-/// An error keeps only its text: an original problem is compared by its message, an imported
-/// one (always `Logged`) by its text.
-fn essentials(e: &Event, imported: bool) -> Essentials {
-    let kind = match &e.kind {
-        EventKind::Error(Problem::Logged(text)) if imported => EventKind::Error(Problem::Logged(text.clone())),
-        EventKind::Error(p) => {
-            assert!(!imported, "imported errors are Logged: {p:?}");
-            EventKind::Error(Problem::Logged(p.to_string()))
-        }
-        k => k.clone(),
-    };
-    (e.time.as_millisecond(), e.proto, e.conn, e.peer, kind)
+/// An error keeps its problem as data (the `problem` field), so it is compared as it is.
+fn essentials(e: &Event, _imported: bool) -> Essentials {
+    (e.time.as_millisecond(), e.proto, e.conn, e.peer, e.kind.clone())
 }
 
 /// The essentials of the events a log keeps (all but `Stopped`).

@@ -9,8 +9,10 @@ use crossbeam_channel::RecvTimeoutError;
 
 use super::printer::{Printer, say};
 use super::session::{Session, is_listening};
-use super::{Failure, FileGetArgs, FileServerArgs, INTERRUPTED, deadline};
+use super::{Failure, FileGetArgs, FileServerArgs, INTERRUPTED, deadline, english};
+use crate::engine::problem::Op;
 use crate::engine::{self, Event, EventKind, EventSink, Problem};
+use crate::i18n::{self, Lang};
 use crate::log::record::Record;
 
 /// Which Tx events of a file server carry file bytes (summarised, never printed whole): all of
@@ -55,7 +57,7 @@ fn print_file_chunk(p: &mut Printer, ev: &Event, len: usize) {
         peer: ev.peer,
         kind: EventKind::Tx { data: Vec::new() },
     };
-    let Some(mut rec) = Record::from_event(&light, p.encoding, &p.tz, Some(p.seq)) else { return };
+    let Some(mut rec) = Record::from_event(&light, p.encoding, &p.tz, Some(p.seq), &english) else { return };
     rec.len = len;
     rec.text = "[file data]".into();
     p.write_files(ev, Some(&rec));
@@ -107,7 +109,8 @@ pub(super) fn run_file_server(a: FileServerArgs) -> Result<(), Failure> {
     if a.max_clients == 0 {
         return Err(Failure::Usage("--max-clients must be at least 1".into()));
     }
-    files::server::check_root(&a.root).map_err(|e| Failure::Usage(format!("--root: {e}")))?;
+    files::server::check_root(&a.root)
+        .map_err(|e| Failure::Usage(format!("--root: {}", i18n::file_error(Lang::En, &e))))?;
     let protocol = a.protocol.into();
     let cfg = FileServerConfig {
         bind: a.bind.clone(),
@@ -121,7 +124,7 @@ pub(super) fn run_file_server(a: FileServerArgs) -> Result<(), Failure> {
     let mut s = Session::start(&a.common, |sink| {
         files::start(cfg, sink).map_err(|e| match e {
             files::FileError::Net(p) => p,
-            other => Problem::Logged(other.to_string()),
+            other => Problem::Logged(i18n::file_error(Lang::En, &other)),
         })
     })?;
     s.printer.server = true;
@@ -154,9 +157,9 @@ pub(super) fn run_file_get(a: FileGetArgs) -> Result<(), Failure> {
     let drain = std::thread::Builder::new()
         .name("file-get-log".into())
         .spawn(move || for _ in events {})
-        .map_err(|e| Failure::Net(Problem::io("thread", None, &e)))?;
+        .map_err(|e| Failure::Net(Problem::io(Op::Thread, None, &e)))?;
     let worker = files::spawn_download(cfg, progress.clone(), sink)
-        .map_err(|e| Failure::Net(Problem::io("thread", None, &e)))?;
+        .map_err(|e| Failure::Net(Problem::io(Op::Thread, None, &e)))?;
     let tty = std::io::stderr().is_terminal();
     let show_progress = !a.output.quiet;
     let (mut printed, mut shown): (Option<Instant>, u64) = (None, 0);
@@ -191,7 +194,7 @@ pub(super) fn run_file_get(a: FileGetArgs) -> Result<(), Failure> {
         let text = match &e {
             // The CLI's own wording names the flag.
             files::FileError::Exists(p) => format!("{} already exists: --overwrite replaces it", p.display()),
-            _ => e.to_string(),
+            _ => i18n::file_error(Lang::En, &e),
         };
         Failure::Net(Problem::Logged(text))
     })?;

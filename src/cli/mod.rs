@@ -28,6 +28,12 @@ mod tcp;
 mod udp;
 
 use args::parse_lang;
+
+/// A problem in English words: what the CLI prints, and the `text` of an error in `--json`
+/// and `--log-file` (the record also keeps the problem as data).
+pub(crate) fn english(p: &Problem) -> String {
+    i18n::problem(Lang::En, p)
+}
 pub use args::{
     AddrArgs, BroadcastArgs, Common, DurationOpt, FileGetArgs, FileProtoArg, FileServerArgs, MAX_GAP_MS, MAX_RATE,
     MIN_MAX_UNFINISHED, MIN_RATE, PaceOpts, PortsArgs, QuietOpt, SoRcvbuf, StreamOpts, TcpClientArgs, TcpReply,
@@ -120,7 +126,7 @@ pub fn run(cmd: Cmd, matches: &ArgMatches) -> ExitCode {
             ExitCode::from(2)
         }
         Err(Failure::Net(p)) => {
-            say!("socklab: {p}");
+            say!("socklab: {}", english(&p));
             ExitCode::FAILURE
         }
         Err(Failure::Reported) => ExitCode::FAILURE,

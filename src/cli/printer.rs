@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
 
-use super::{Common, Failure};
+use super::{Common, Failure, english};
 use crate::codec::{self, Encoding};
 use crate::engine::{Event, EventKind, Problem, Proto};
 use crate::i18n;
@@ -158,7 +158,7 @@ impl Printer {
         self.counters.apply(ev);
         match &ev.kind {
             EventKind::Error(p) => {
-                say!("socklab: {p}");
+                say!("socklab: {}", english(p));
                 if self.is_failure(ev, p) {
                     self.failures += 1;
                 }
@@ -254,7 +254,7 @@ impl Printer {
 
     /// Any event as a record: written to the log file and capture, printed as JSON or text.
     fn record_line(&mut self, ev: &Event) -> Option<String> {
-        let mut rec = Record::from_event(ev, self.encoding, &self.tz, Some(self.seq))?;
+        let mut rec = Record::from_event(ev, self.encoding, &self.tz, Some(self.seq), &english)?;
         let tcp = ev.proto == Proto::Tcp && ev.conn.is_some();
         match &ev.kind {
             EventKind::Rx { data, lost } if tcp => rec.text = self.data_text(ev, data, *lost, true),
@@ -283,7 +283,7 @@ impl Printer {
         self.counters.apply(ev);
         self.seq += 1;
         if self.log_file.is_some() {
-            if let Some(rec) = Record::from_event(ev, self.encoding, &self.tz, Some(self.seq)) {
+            if let Some(rec) = Record::from_event(ev, self.encoding, &self.tz, Some(self.seq), &english) {
                 self.write_files(ev, Some(&rec));
             }
         } else if self.pcap.is_some() {

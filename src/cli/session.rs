@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
 use super::printer::{Printer, say, stdout_reader_gone};
-use super::{Common, Failure, INTERRUPTED, PaceOpts};
+use super::{Common, Failure, INTERRUPTED, PaceOpts, english};
 use crate::engine::{Command, Event, EventKind, EventSink, Problem, WorkerHandle};
 
 /// A running worker and its events, as seen from the CLI.
@@ -77,7 +77,7 @@ impl Session {
                         if self.printer.json {
                             self.printer.print(&ev);
                         } else {
-                            say!("socklab: {p}");
+                            say!("socklab: {}", english(p));
                         }
                         reported = true;
                         continue;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use clap::ArgMatches;
 
 use super::session::{Flow, Pace, Session, is_listening, rx_counter};
-use super::{Failure, UdpArgs, deadline, payloads, rules_of};
+use super::{Failure, UdpArgs, deadline, english, payloads, rules_of};
 use crate::engine::generator::{GenSpec, Rate};
 use crate::engine::udp::UdpConfig;
 use crate::engine::{self, Command, EventKind, Problem};
@@ -74,7 +74,7 @@ pub(super) fn max_datagram(to: SocketAddr) -> usize {
 pub(super) fn check_destination(to: &str, msgs: &[Vec<u8>]) -> Result<(), Failure> {
     let addr = engine::resolve(to).map_err(|p| match p {
         Problem::UnknownHost(_) | Problem::UnknownInterface(_) => Failure::Net(p),
-        p => Failure::Usage(format!("--to: {p}")),
+        p => Failure::Usage(format!("--to: {}", english(&p))),
     })?;
     let max = max_datagram(addr);
     if let Some((i, m)) = msgs.iter().enumerate().find(|(_, m)| m.len() > max) {

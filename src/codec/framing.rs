@@ -101,7 +101,8 @@ impl From<DelimiterBytes> for Vec<u8> {
 }
 
 /// Why a framing could not be parsed or a message could not be framed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FramingError {
     /// A framing name that is not one of the CLI spellings (the text as given).
     Unknown(String),

@@ -219,7 +219,7 @@ impl Conn {
                     &framed
                 }
                 Err(e) => {
-                    self.emit(sink, EventKind::Error(Problem::Framing(e.to_string())));
+                    self.emit(sink, EventKind::Error(Problem::Framing(e)));
                     return Ok(());
                 }
             }

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use super::Problem;
+use super::problem::GenLimit;
 
 /// The largest datagram over IPv4 (65,535 − 8 UDP − 20 IP header bytes).
 pub const MAX_DATAGRAM: usize = 65_507;
@@ -47,32 +48,30 @@ impl GenSpec {
     /// Checks the limits: a count or a duration (never unbounded), a datagram UDP can carry,
     /// a positive rate.
     pub fn check(&self) -> Result<(), Problem> {
-        self.check_size(MAX_DATAGRAM, "datagram")
+        self.check_size(MAX_DATAGRAM, false)
     }
 
     /// The same limits for messages written to a TCP stream (`to` is not used).
     pub fn check_stream(&self) -> Result<(), Problem> {
-        self.check_size(MAX_MESSAGE, "message")
+        self.check_size(MAX_MESSAGE, true)
     }
 
-    fn check_size(&self, max: usize, what: &str) -> Result<(), Problem> {
-        let bad = |why: &str| Err(Problem::Generator(why.to_string()));
+    fn check_size(&self, max: usize, stream: bool) -> Result<(), Problem> {
+        let bad = |limit: GenLimit| Err(Problem::Generator(limit));
         if self.count.is_none() && self.duration.is_none() {
-            return bad("give a count or a duration: the generator never runs unbounded");
+            return bad(GenLimit::Unbounded);
         }
         if self.count.is_some_and(|c| c == 0 || c > MAX_COUNT) {
-            return bad(&format!("the count must be 1 to {MAX_COUNT}"));
+            return bad(GenLimit::Count { max: MAX_COUNT });
         }
         if self.duration.is_some_and(|d| d.is_zero() || d > MAX_DURATION) {
-            return bad("the duration must be more than 0 and at most 3600 s");
+            return bad(GenLimit::Duration { max_secs: MAX_DURATION.as_secs() });
         }
         if self.data.is_empty() || self.data.len() > max {
-            return bad(&format!("the {what} must be 1 to {max} bytes"));
+            return bad(GenLimit::Size { max, stream });
         }
         match self.rate {
-            Rate::PacketsPerSec(r) | Rate::BytesPerSec(r) if !(r.is_finite() && r > 0.0) => {
-                bad("the rate must be a positive number")
-            }
+            Rate::PacketsPerSec(r) | Rate::BytesPerSec(r) if !(r.is_finite() && r > 0.0) => bad(GenLimit::Rate),
             _ => Ok(()),
         }
     }

@@ -23,6 +23,9 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use mio::{Poll, Token, Waker};
 
+use problem::Op;
+
+pub use crate::vocab::{CloseReason, ConnId, Proto};
 pub use problem::Problem;
 pub use reply::ReplyMode;
 
@@ -40,41 +43,6 @@ pub const EVENT_CAPACITY: usize = 65_536;
 pub const EVENT_BYTES: usize = 32 << 20;
 /// Default receive buffer: the largest UDP datagram over IPv4 fits.
 pub const DEFAULT_RECV_BUFFER: usize = 65_536;
-
-/// Identifies one TCP connection within a worker (1, 2, 3, … in accept order).
-pub type ConnId = u64;
-
-/// The transport protocol of a worker's socket.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Proto {
-    #[default]
-    Udp,
-    Tcp,
-}
-
-impl Proto {
-    pub fn name(self) -> &'static str {
-        match self {
-            Proto::Udp => "udp",
-            Proto::Tcp => "tcp",
-        }
-    }
-}
-
-/// How a TCP connection ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CloseReason {
-    /// The peer closed its side: `recv` returned 0 bytes.
-    PeerClosed,
-    /// The peer reset the connection (RST).
-    Reset,
-    /// We closed it (Disconnect button, `exit` in hello mode, or shutdown).
-    LocalClose,
-    /// The connection failed with another error (see the preceding error event).
-    Failed,
-}
 
 /// What happened; every variant is something the user may see in a log.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -291,7 +259,7 @@ impl WorkerHandle {
             Err(TrySendError::Full(_)) => return Err(Problem::Busy),
             Err(TrySendError::Disconnected(_)) => return Err(Problem::WorkerGone),
         }
-        self.waker.wake().map_err(|e| Problem::io("wake", None, &e))
+        self.waker.wake().map_err(|e| Problem::io(Op::Wake, None, &e))
     }
 
     /// Asks the worker to stop; does not wait.
@@ -332,8 +300,8 @@ pub(crate) fn spawn_worker<F>(name: String, sink: EventSink, body: F) -> Result<
 where
     F: FnOnce(Poll, Receiver<Command>) + Send + 'static,
 {
-    let poll = Poll::new().map_err(|e| Problem::io("poll", None, &e))?;
-    let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(|e| Problem::io("poll", None, &e))?);
+    let poll = Poll::new().map_err(|e| Problem::io(Op::Poll, None, &e))?;
+    let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(|e| Problem::io(Op::Poll, None, &e))?);
     let (tx, rx) = crossbeam_channel::bounded(COMMAND_CAPACITY);
     /// The text of a caught panic (`panic!("...")` carries a `&str` or a `String`).
     fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
@@ -354,7 +322,7 @@ where
                 sink.flush();
             }
         })
-        .map_err(|e| Problem::io("thread", None, &e))?;
+        .map_err(|e| Problem::io(Op::Thread, None, &e))?;
     Ok(WorkerHandle { name, commands: tx, waker, thread: Some(thread) })
 }
 

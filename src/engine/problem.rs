@@ -1,13 +1,18 @@
-//! Everything that can go wrong, as data. The words for each case live in `crate::i18n`,
-//! so the GUI can show them in the user's language and the CLI prints them in English.
+//! Everything that can go wrong, as data. The words for each case live in `crate::i18n`
+//! (`i18n::problem`), so the GUI can show them in the user's language and the CLI prints them in
+//! English; nothing here builds a sentence. A `Problem` is also saved in the JSONL log (serde's
+//! names below are part of that format: `log::format` pins them) and read back as it was.
 
 use std::io;
 use std::net::SocketAddr;
 
+use serde::{Deserialize, Serialize};
+
 use super::ConnId;
 
 /// A socket operation, to say what was being tried when an error came.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Op {
     Bind,
     Listen,
@@ -15,12 +20,39 @@ pub enum Op {
     Connect,
     Send,
     Recv,
+    /// Setting a socket option.
     Option,
-    Internal,
+    /// Registering a socket with the worker's poller.
+    Register,
+    /// Reading a socket's local address.
+    LocalAddr,
+    /// Waiting for socket events (`poll`).
+    Poll,
+    /// Waking a worker from another thread.
+    Wake,
+    /// Starting a worker thread.
+    Thread,
+}
+
+/// What the traffic generator's settings break (see `generator::GenSpec::check`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GenLimit {
+    /// Neither a count nor a duration: it would never stop.
+    Unbounded,
+    /// The count is not 1 to `max`.
+    Count { max: u64 },
+    /// The duration is not more than 0 and at most `max_secs`.
+    Duration { max_secs: u64 },
+    /// A datagram (`stream` false) or a TCP message (`stream` true) that is not 1 to `max` bytes.
+    Size { max: usize, stream: bool },
+    /// The rate is not a positive number.
+    Rate,
 }
 
 /// A field of a form, to say which one holds a value that cannot be used.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Field {
     /// Multicast TTL / hop limit.
     Ttl,
@@ -50,7 +82,8 @@ pub enum Field {
     GenRate,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Problem {
     /// A number typed in a form is not a whole number from `min` to `max` (the field's unit).
     OutOfRange { field: Field, min: u64, max: u64, got: String },
@@ -69,7 +102,7 @@ pub enum Problem {
     /// `fe80::1%name`: no interface has that name.
     UnknownInterface(String),
     /// Traffic generator settings out of bounds.
-    Generator(String),
+    Generator(GenLimit),
     /// Bind: another socket holds this address and port.
     AddrInUse(SocketAddr),
     /// Bind: ports below 1024 need administrator rights.
@@ -124,8 +157,9 @@ pub enum Problem {
     File(Box<super::files::FileError>),
     /// Joining a group that is not a multicast address (224.0.0.0/4, ff00::/8).
     NotMulticast(std::net::IpAddr),
-    /// A message cannot be framed (too long for its length header, contains the delimiter, …).
-    Framing(String),
+    /// A message cannot be framed (too long for its length header, contains the delimiter, …),
+    /// or a framing typed in a form cannot be understood.
+    Framing(crate::codec::framing::FramingError),
     /// A reply (a response rule's template or its `{upper}` / `{lower}`) has a character the
     /// encoding cannot write: it was not sent.
     Unencodable(char, crate::codec::Encoding),
@@ -163,9 +197,10 @@ impl Problem {
         Problem::TooBig { len, max, ipv6 }
     }
 
-    /// Short form for internal failures (poll, waker, thread spawn).
-    pub fn io(what: &str, addr: Option<SocketAddr>, e: &io::Error) -> Problem {
-        Problem::Io { op: Op::Internal, addr, detail: format!("{what}: {e}") }
+    /// An OS error during `op` reported as it is (for steps no user input can cause: poll,
+    /// waker, thread spawn, registering a socket).
+    pub fn io(op: Op, addr: Option<SocketAddr>, e: &io::Error) -> Problem {
+        Problem::Io { op, addr, detail: e.to_string() }
     }
 }
 
@@ -179,14 +214,6 @@ fn is_emsgsize(raw: Option<i32>) -> bool {
         raw == Some(10040) // WSAEMSGSIZE
     }
 }
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&crate::i18n::problem(crate::i18n::Lang::En, self))
-    }
-}
-
-impl std::error::Error for Problem {}
 
 #[cfg(test)]
 mod tests {
@@ -226,9 +253,6 @@ mod tests {
         let mapped: SocketAddr = "[::ffff:127.0.0.1]:9".parse().unwrap();
         assert_eq!(Problem::too_big(65_528, Some(v6)), Problem::TooBig { len: 65_528, max: 65_527, ipv6: true });
         assert_eq!(Problem::too_big(65_508, Some(mapped)), Problem::TooBig { len: 65_508, max: 65_507, ipv6: false });
-        assert!(Problem::too_big(65_528, Some(v6)).to_string().contains("at most 65,527 bytes over IPv6"));
-        assert!(Problem::too_big(65_508, None).to_string().contains("at most 65,507 bytes over IPv4"));
-        let text = Problem::PrivilegedPort(a80).to_string();
-        assert!(text.contains("Port 80 is below 1024"), "{text}");
+        assert_eq!(Problem::too_big(65_508, None), Problem::TooBig { len: 65_508, max: 65_507, ipv6: false });
     }
 }

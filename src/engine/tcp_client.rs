@@ -128,7 +128,7 @@ fn run(cfg: &TcpClientConfig, sink: &EventSink, mut poll: Poll, cmds: Receiver<C
         }
     };
     if let Err(e) = poll.registry().register(&mut stream, STREAM, Interest::READABLE | Interest::WRITABLE) {
-        emit(EventKind::Error(Problem::io("register", Some(peer), &e)));
+        emit(EventKind::Error(Problem::io(Op::Register, Some(peer), &e)));
         return;
     }
     let mut events = Events::with_capacity(16);
@@ -167,7 +167,7 @@ fn run(cfg: &TcpClientConfig, sink: &EventSink, mut poll: Poll, cmds: Receiver<C
             if super::interrupted(&e) {
                 continue;
             }
-            emit(EventKind::Error(Problem::io("poll", None, &e)));
+            emit(EventKind::Error(Problem::io(Op::Poll, None, &e)));
             break CloseReason::Failed;
         }
         for ev in events.iter() {
@@ -248,7 +248,7 @@ fn run(cfg: &TcpClientConfig, sink: &EventSink, mut poll: Poll, cmds: Receiver<C
             break r;
         }
         if let Err(e) = conn.update_interest(poll.registry()) {
-            emit(EventKind::Error(Problem::io("register", Some(peer), &e)));
+            emit(EventKind::Error(Problem::io(Op::Register, Some(peer), &e)));
             break CloseReason::Failed;
         }
         sink.flush();
@@ -281,7 +281,7 @@ fn wait_connected(
             if super::interrupted(&e) {
                 continue;
             }
-            emit(EventKind::Error(Problem::io("poll", None, &e)));
+            emit(EventKind::Error(Problem::io(Op::Poll, None, &e)));
             return None;
         }
         for ev in events.iter() {

@@ -147,8 +147,8 @@ fn run(cfg: TcpServerConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Com
         let mut l = mio::net::TcpListener::from_std(l);
         poll.registry()
             .register(&mut l, LISTENER, Interest::READABLE)
-            .map_err(|e| Problem::io("register", None, &e))?;
-        let local = l.local_addr().map_err(|e| Problem::io("local_addr", None, &e))?;
+            .map_err(|e| Problem::io(Op::Register, None, &e))?;
+        let local = l.local_addr().map_err(|e| Problem::io(Op::LocalAddr, None, &e))?;
         Ok((l, local))
     });
     let (listener, local) = match started {
@@ -192,7 +192,7 @@ fn run(cfg: TcpServerConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Com
             if super::interrupted(&e) {
                 continue;
             }
-            s.sink.emit(None, None, EventKind::Error(Problem::io("poll", None, &e)));
+            s.sink.emit(None, None, EventKind::Error(Problem::io(Op::Poll, None, &e)));
             break;
         }
         let mut readable: Vec<Token> = std::mem::take(&mut s.more);
@@ -326,7 +326,7 @@ impl Server {
         self.next_id += 1;
         let token = Token(id as usize);
         if let Err(e) = poll.registry().register(&mut stream, token, Interest::READABLE) {
-            self.error(Some(id), Some(peer), Problem::io("register", Some(peer), &e));
+            self.error(Some(id), Some(peer), Problem::io(Op::Register, Some(peer), &e));
             return;
         }
         let local = stream.local_addr().unwrap_or(self.local);
@@ -461,7 +461,7 @@ impl Server {
         }
         if let Err(e) = conn.update_interest(poll.registry()) {
             let (id, peer) = (conn.id, conn.peer);
-            self.error(Some(id), Some(peer), Problem::io("register", Some(peer), &e));
+            self.error(Some(id), Some(peer), Problem::io(Op::Register, Some(peer), &e));
         }
     }
 

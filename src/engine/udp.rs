@@ -194,8 +194,8 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
             let mut sock = mio::net::UdpSocket::from_std(std_sock);
             poll.registry()
                 .register(&mut sock, SOCKET, Interest::READABLE)
-                .map_err(|e| Problem::io("register", None, &e))?;
-            let local = sock.local_addr().map_err(|e| Problem::io("local_addr", None, &e))?;
+                .map_err(|e| Problem::io(Op::Register, None, &e))?;
+            let local = sock.local_addr().map_err(|e| Problem::io(Op::LocalAddr, None, &e))?;
             Ok((sock, local, connected))
         });
     let (sock, local, connected) = match started {
@@ -253,7 +253,7 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
             if super::interrupted(&e) {
                 continue;
             }
-            w.alive = w.sink.emit(None, None, EventKind::Error(Problem::io("poll", None, &e)));
+            w.alive = w.sink.emit(None, None, EventKind::Error(Problem::io(Op::Poll, None, &e)));
             break;
         }
         let mut readable = more_to_read;
@@ -683,7 +683,7 @@ impl Worker {
         if want != self.want_write {
             let interest = if want { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
             if let Err(e) = poll.registry().reregister(&mut self.sock, SOCKET, interest) {
-                self.problem(Problem::io("register", None, &e));
+                self.problem(Problem::io(Op::Register, None, &e));
             }
             self.want_write = want;
         }

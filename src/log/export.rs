@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::pcap::{PcapWriter, Written};
-use super::record::Record;
+use super::record::{Record, Words};
 use crate::codec::Encoding;
 use crate::engine::Event;
 
@@ -58,15 +58,16 @@ pub struct Report {
 
 /// Writes `events` (with their sequence numbers) to `path`. Returns what was written and left
 /// out, or `ErrorKind::Interrupted` if cancelled; a cancelled or failed export leaves no file
-/// behind.
+/// behind. `words` puts an error's problem into the words of a JSONL/CSV record's `text`.
 pub fn write_file(
     events: &[(u64, Event)],
     path: &Path,
     format: Format,
     encoding: Encoding,
     progress: &Progress,
+    words: Words<'_>,
 ) -> io::Result<Report> {
-    let result = write_inner(events, path, format, encoding, progress);
+    let result = write_inner(events, path, format, encoding, progress, words);
     if result.is_err() {
         let _ = std::fs::remove_file(path);
     }
@@ -79,6 +80,7 @@ fn write_inner(
     format: Format,
     encoding: Encoding,
     progress: &Progress,
+    words: Words<'_>,
 ) -> io::Result<Report> {
     let tz = jiff::tz::TimeZone::system();
     let out = BufWriter::new(File::create(path)?);
@@ -119,7 +121,7 @@ fn write_inner(
                 writeln!(out, "{}", Record::CSV_HEADER)?;
             }
             for (seq, ev) in events {
-                match Record::from_event(ev, encoding, &tz, Some(*seq)) {
+                match Record::from_event(ev, encoding, &tz, Some(*seq), words) {
                     Some(r) => {
                         let line = if format == Format::Csv { r.to_csv() } else { r.to_json() };
                         writeln!(out, "{line}")?;
@@ -166,11 +168,14 @@ mod tests {
         let events: Vec<(u64, Event)> = (0..5000).map(|i| (i, ev.clone())).collect();
         let p = Progress::default();
         p.cancel.store(true, Ordering::Relaxed);
-        let r = write_file(&events, &path, Format::Jsonl, Encoding::Utf8, &p);
+        let r = write_file(&events, &path, Format::Jsonl, Encoding::Utf8, &p, &|_| String::new());
         assert_eq!(r.unwrap_err().kind(), io::ErrorKind::Interrupted);
         assert!(!path.exists());
         let p = Progress::default();
-        assert_eq!(write_file(&events, &path, Format::Csv, Encoding::Utf8, &p).unwrap().written, 5000);
+        assert_eq!(
+            write_file(&events, &path, Format::Csv, Encoding::Utf8, &p, &|_| String::new()).unwrap().written,
+            5000
+        );
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 5001);
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, Encoding};
-use crate::engine::{CloseReason, Event, EventKind, Proto};
+use crate::engine::{CloseReason, Event, EventKind, Problem, Proto};
 pub use crate::log::format::close_text;
 use crate::log::format::{self, event as ev_name, kind as k};
 
@@ -44,11 +44,27 @@ pub struct Record {
     pub micros: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
+    /// An `error` event's problem as data (serde's names, pinned by `log::format`'s tests), so
+    /// the viewer shows it again in the reader's language; `text` has it in English words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
 }
 
+/// How a face puts a problem into words for a record's `text` (the CLI and exports use English,
+/// `|p| i18n::problem(Lang::En, p)`). The log itself holds no sentences.
+pub type Words<'a> = &'a (dyn Fn(&Problem) -> String + Sync);
+
 impl Record {
-    /// The record of an event; `None` for the worker's internal `Stopped`.
-    pub fn from_event(ev: &Event, encoding: Encoding, tz: &jiff::tz::TimeZone, seq: Option<u64>) -> Option<Record> {
+    /// The record of an event; `None` for the worker's internal `Stopped`. An error's `text` is
+    /// `words(problem)`.
+    pub fn from_event(
+        ev: &Event,
+        encoding: Encoding,
+        tz: &jiff::tz::TimeZone,
+        seq: Option<u64>,
+        words: Words<'_>,
+    ) -> Option<Record> {
+        let mut problem = None;
         let mut local = None;
         let mut reason = None;
         let mut lost = None;
@@ -89,7 +105,10 @@ impl Record {
                 reason = Some(*r);
                 (k::DISCONNECT, ev_name::CLOSED, close_text(*r).to_string(), None)
             }
-            EventKind::Error(p) => (k::ERROR, ev_name::ERROR, p.to_string(), None),
+            EventKind::Error(p) => {
+                problem = Some(p.clone());
+                (k::ERROR, ev_name::ERROR, words(p), None)
+            }
             EventKind::Stopped => return None,
         };
         Some(Record {
@@ -109,6 +128,7 @@ impl Record {
             packets,
             micros,
             seq,
+            problem,
         })
     }
 
@@ -167,7 +187,7 @@ mod tests {
             peer: Some("127.0.0.1:5000".parse().unwrap()),
             kind: EventKind::Rx { data: b"hi,\"x\"".to_vec(), lost: 0 },
         };
-        let r = Record::from_event(&ev, Encoding::Utf8, &jiff::tz::TimeZone::UTC, Some(7)).unwrap();
+        let r = Record::from_event(&ev, Encoding::Utf8, &jiff::tz::TimeZone::UTC, Some(7), &|_| String::new()).unwrap();
         let back: Record = serde_json::from_str(&r.to_json()).unwrap();
         assert_eq!(back, r);
         assert_eq!(r.hex, "68 69 2c 22 78 22");
@@ -199,11 +219,16 @@ mod tests {
             ev(Proto::Udp, None, None, EventKind::Membership { group: "239.1.2.3".parse().unwrap(), joined: true }),
             ev(Proto::Udp, None, None, EventKind::Membership { group: "239.1.2.3".parse().unwrap(), joined: false }),
             ev(Proto::Udp, None, Some(peer), EventKind::Error(Problem::Logged("boom".into()))),
+            ev(Proto::Tcp, None, Some(peer), EventKind::Error(Problem::Refused(peer))),
         ];
+        // The faces' words; the log only stores them.
+        let words = |p: &Problem| format!("words for {p:?}");
         let export = |events: &[Event]| -> Vec<String> {
             events
                 .iter()
-                .map(|e| Record::from_event(e, Encoding::Utf8, &jiff::tz::TimeZone::UTC, None).unwrap().to_json())
+                .map(|e| {
+                    Record::from_event(e, Encoding::Utf8, &jiff::tz::TimeZone::UTC, None, &words).unwrap().to_json()
+                })
                 .collect()
         };
         let lines = export(&events);
@@ -219,7 +244,8 @@ mod tests {
             r#","kind":"info","event":"generated","proto":"udp","peer":null,"len":640,"text":"generator done: 10 datagrams, 640 bytes in 0.001 s (10000 datagrams/s)","hex":"","local":"127.0.0.1:5000","packets":10,"micros":1000}"#,
             r#","kind":"info","event":"joined","proto":"udp","peer":null,"len":0,"text":"joined multicast group 239.1.2.3","hex":"","local":"127.0.0.1:5000","group":"239.1.2.3"}"#,
             r#","kind":"info","event":"left","proto":"udp","peer":null,"len":0,"text":"left multicast group 239.1.2.3","hex":"","local":"127.0.0.1:5000","group":"239.1.2.3"}"#,
-            r#","kind":"error","event":"error","proto":"udp","peer":"127.0.0.1:6000","len":0,"text":"boom","hex":"","local":"127.0.0.1:5000"}"#,
+            r#","kind":"error","event":"error","proto":"udp","peer":"127.0.0.1:6000","len":0,"text":"words for Logged(\"boom\")","hex":"","local":"127.0.0.1:5000","problem":{"logged":"boom"}}"#,
+            r#","kind":"error","event":"error","proto":"tcp","peer":"127.0.0.1:6000","len":0,"text":"words for Refused(127.0.0.1:6000)","hex":"","local":"127.0.0.1:5000","problem":{"refused":"127.0.0.1:6000"}}"#,
         ];
         assert_eq!(lines.len(), expected.len());
         for (line, rest) in lines.iter().zip(expected) {
@@ -230,5 +256,13 @@ mod tests {
         assert_eq!((imported.skipped, imported.warnings.len()), (0, 0), "{:?}", imported.warnings);
         assert_eq!(imported.events, events);
         assert_eq!(export(&imported.events), lines);
+        // A log from before problems were saved as data, or with a problem this version does
+        // not know, shows the text as it was written.
+        let old = format!(
+            "{ts}{}",
+            r#","kind":"error","event":"error","proto":"udp","peer":null,"len":0,"text":"it broke","hex":"","problem":{"from_the_future":1}}"#
+        );
+        let imported = import::read_jsonl(old.as_bytes()).unwrap();
+        assert_eq!(imported.events[0].kind, EventKind::Error(Problem::Logged("it broke".into())));
     }
 }

@@ -16,6 +16,7 @@ mod hash;
 pub mod path;
 pub mod proto;
 pub mod server;
+pub mod wire;
 
 pub use client::{DownloadConfig, Downloaded, Progress, download, spawn_download};
 pub use error::{FileError, IoOp, Malformed, Refusal};

@@ -19,7 +19,8 @@ pub const MAX_LINE: usize = 2048;
 const MAX_MESSAGE: usize = 1500;
 
 /// Why the server says no (`ERR <code> …`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ErrCode {
     BadRequest,
     NotFound,

@@ -107,9 +107,9 @@ pub fn check_root(root: &Path) -> Result<PathBuf, FileError> {
 pub fn start(cfg: FileServerConfig, sink: EventSink) -> Result<WorkerHandle, FileError> {
     let root = check_root(&cfg.root)?;
     let sink = sink.with_proto(Proto::Tcp);
-    let net = |what: &str, e: io::Error| FileError::Net(Problem::io(what, None, &e));
-    let poll = Poll::new().map_err(|e| net("poll", e))?;
-    let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(|e| net("poll", e))?);
+    let net = |e: io::Error| FileError::Net(Problem::io(Op::Poll, None, &e));
+    let poll = Poll::new().map_err(net)?;
+    let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(net)?);
     let (tx, rx) = crossbeam_channel::bounded(engine::COMMAND_CAPACITY);
     let name = cfg.thread_name.clone();
     let w = waker.clone();
@@ -143,8 +143,8 @@ fn run(
     let started = listen(&cfg.bind).and_then(|mut l| {
         poll.registry()
             .register(&mut l, LISTENER, Interest::READABLE)
-            .map_err(|e| Problem::io("register", None, &e))?;
-        let local = l.local_addr().map_err(|e| Problem::io("local_addr", None, &e))?;
+            .map_err(|e| Problem::io(Op::Register, None, &e))?;
+        let local = l.local_addr().map_err(|e| Problem::io(Op::LocalAddr, None, &e))?;
         Ok((l, local))
     });
     let (listener, local) = match started {
@@ -154,7 +154,7 @@ fn run(
     // Each client has at most one job queued, plus some room for jobs of clients that left.
     let hasher = match Hasher::spawn(format!("{}-sha256", cfg.thread_name), waker, cfg.max_clients.max(1) * 2) {
         Ok(h) => h,
-        Err(e) => return sink.failed_start(None, Problem::io("thread", None, &e)),
+        Err(e) => return sink.failed_start(None, Problem::io(Op::Thread, None, &e)),
     };
     let sink = sink.with_local(local);
     sink.emit(None, None, EventKind::Listening { local });
@@ -184,7 +184,7 @@ fn run(
             if engine::interrupted(&e) {
                 continue;
             }
-            s.sink.emit(None, None, EventKind::Error(Problem::io("poll", None, &e)));
+            s.sink.emit(None, None, EventKind::Error(Problem::io(Op::Poll, None, &e)));
             break;
         }
         for ev in events.iter() {
@@ -424,7 +424,7 @@ impl Server {
         self.next_id += 1;
         let token = Token(id as usize);
         if let Err(e) = poll.registry().register(&mut stream, token, Interest::READABLE) {
-            let p = Problem::io("register", Some(peer), &e);
+            let p = Problem::io(Op::Register, Some(peer), &e);
             self.alive &= self.sink.emit(Some(id), Some(peer), EventKind::Error(p));
             return;
         }
@@ -460,7 +460,7 @@ impl Server {
             return; // dropping the stream closes it
         }
         if self.cfg.protocol == FileProtocol::Framed {
-            let line = Response::error(ErrCode::Busy, &FileError::Busy { max }.to_string()).encode();
+            let line = Response::error(ErrCode::Busy, &super::wire::message(&FileError::Busy { max })).encode();
             // A fresh socket's buffer takes a short line whole; if not, the client gets less.
             let _ = stream.write(&line);
         }
@@ -492,7 +492,7 @@ impl Server {
                 let want = c.wanted_interest();
                 if want != c.interest {
                     if let Err(e) = poll.registry().reregister(&mut c.stream, t, want) {
-                        let p = Problem::io("register", Some(c.peer), &e);
+                        let p = Problem::io(Op::Register, Some(c.peer), &e);
                         self.alive &= c.emit(&self.sink, EventKind::Error(p));
                         return self.close(poll, c, CloseReason::Failed);
                     }
@@ -641,7 +641,7 @@ impl Server {
         match self.cfg.protocol {
             FileProtocol::Tutorial => self.finish(c),
             FileProtocol::Framed => {
-                let head = Response::error(e.code(), &e.without_peer().to_string()).encode();
+                let head = Response::error(e.code(), &super::wire::message(&e.without_peer())).encode();
                 self.start_sending(c, head, None, 0, 0, String::new())
             }
         }

@@ -35,6 +35,9 @@ struct LineRecord {
     len: Option<u64>,
     reason: Option<CloseReason>,
     lost: Option<usize>,
+    /// An error event's problem as data (logs since version 0.1 with issue 16); kept as JSON so
+    /// a problem this version does not know still imports, as its text.
+    problem: Option<serde_json::Value>,
 }
 
 /// What one line turned out to be.
@@ -279,7 +282,12 @@ fn event_kind(
         ev_name::CLOSED => EventKind::Closed {
             reason: rec.reason.or_else(|| format::reason_of_text(text)).unwrap_or(CloseReason::PeerClosed),
         },
-        ev_name::ERROR => EventKind::Error(Problem::Logged(text.to_string())),
+        ev_name::ERROR => EventKind::Error(
+            rec.problem
+                .clone()
+                .and_then(|v| serde_json::from_value::<Problem>(v).ok())
+                .unwrap_or_else(|| Problem::Logged(text.to_string())),
+        ),
         other => return Err(LineProblem::UnknownEvent(other.to_string())),
     })
 }

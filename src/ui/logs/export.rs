@@ -25,6 +25,12 @@ pub enum ExportJob {
     Done(Result<(export::Report, PathBuf), String>),
 }
 
+/// An error's words in an exported record: English, like the CLI's (the record also keeps the
+/// problem as data, so the viewer shows it in the reader's language).
+fn english(p: &crate::engine::Problem) -> String {
+    i18n::problem(Lang::En, p)
+}
+
 fn dialog_job(ctx: &egui::Context) -> Option<Job<Option<PathBuf>>> {
     let spawned = Job::spawn_repainting("export-dialog", ctx, || {
         rfd::FileDialog::new()
@@ -45,8 +51,9 @@ impl ExportJob {
         let progress = Arc::new(Progress::default());
         let (p, target) = (progress.clone(), path.clone());
         let format = Format::from_path(&path);
-        let job =
-            Job::spawn_repainting("export", ctx, move || export::write_file(&events, &target, format, encoding, &p));
+        let job = Job::spawn_repainting("export", ctx, move || {
+            export::write_file(&events, &target, format, encoding, &p, &english)
+        });
         match job {
             Ok(job) => ExportJob::Writing { path, total, progress, job },
             Err(_) => ExportJob::Done(Err("cannot start a thread".into())),

@@ -187,7 +187,7 @@ impl FilesTab {
                 let job = Job::adopt(handle);
                 self.download = Some(Download { progress, job, started: Instant::now(), resumed });
             }
-            Err(e) => self.last = Some(Err(FileError::Net(Problem::io("thread", None, &e)))),
+            Err(e) => self.last = Some(Err(FileError::Net(Problem::io(crate::engine::problem::Op::Thread, None, &e)))),
         }
     }
 
@@ -390,5 +390,5 @@ fn part_len(target: &Path) -> Option<u64> {
 
 /// A file-transfer error in the UI's language.
 pub fn error_text(lang: Lang, e: &FileError) -> String {
-    e.text(lang)
+    crate::i18n::file_error(lang, e)
 }

@@ -10,7 +10,7 @@ pub fn parse_recv_buffer(text: &str) -> Result<usize, Problem> {
 
 /// Parses a framing typed by the user (`none`, `line`, `len16`, …).
 pub fn parse_framing(text: &str) -> Result<crate::codec::framing::Framing, Problem> {
-    crate::codec::framing::Framing::parse(text).map_err(|e| Problem::Framing(e.to_string()))
+    crate::codec::framing::Framing::parse(text).map_err(Problem::Framing)
 }
 
 /// A number in `range`, or a problem naming the field (translated where it is shown).
