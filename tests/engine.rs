@@ -735,7 +735,7 @@ fn udp_traffic_generator_paces_counts_and_stops() {
     let unbounded = GenSpec { count: None, duration: None, ..spec_of(&to) };
     h.send(Command::Generate(Box::new(unbounded))).unwrap();
     ev.wait_for("refused", |e| {
-        matches!(&e.kind, EventKind::Error(Problem::Generator(socklab::engine::problem::GenLimit::Count { .. })))
+        matches!(&e.kind, EventKind::Error(Problem::Generator(socklab::engine::problem::GenLimit::Unbounded)))
     });
     stop(h, &mut ev);
 }
@@ -849,7 +849,7 @@ fn tcp_client_generator_streams_messages_as_fast_as_the_peer_reads() {
     let unbounded = GenSpec { count: None, duration: None, ..spec_of("") };
     h.send(Command::Generate(Box::new(unbounded))).unwrap();
     ev.wait_for("refused", |e| {
-        matches!(&e.kind, EventKind::Error(Problem::Generator(socklab::engine::problem::GenLimit::Count { .. })))
+        matches!(&e.kind, EventKind::Error(Problem::Generator(socklab::engine::problem::GenLimit::Unbounded)))
     });
 
     h.send(Command::Disconnect { conn: None }).unwrap();
