@@ -11,6 +11,8 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use socklab::i18n::Lang;
 use socklab::ui::SockLabApp;
 
+mod common;
+
 fn app(lang: Lang) -> Harness<'static, SockLabApp> {
     Harness::builder().with_size([1180.0, 760.0]).build_eframe(move |cc| SockLabApp::new(cc, Some(lang)))
 }
@@ -234,7 +236,7 @@ fn broadcast_tab_reaches_its_receiver_and_another() {
     h.run_steps(3);
     h.snapshot("broadcast_tab");
 
-    let port = (24_000..24_500).find(|p| UdpSocket::bind(("0.0.0.0", *p)).is_ok()).unwrap();
+    let port = common::ports::free_port();
     set_field(&mut h, "Listen port", &port.to_string());
     click(&h, "Start receiver");
     run_until(&mut h, "receiver on", |h| has(h, &format!("Listening on 0.0.0.0:{port}")));
@@ -531,7 +533,7 @@ fn port_fields_explain_themselves_and_busy_ports_name_their_holder() {
 fn udp_tab_joins_a_multicast_group_on_loopback() {
     let mut h = app(Lang::En);
     h.run_steps(2);
-    let port = (27_000..27_500).find(|p| UdpSocket::bind(("0.0.0.0", *p)).is_ok()).unwrap();
+    let port = common::ports::free_port();
     set_field(&mut h, "Local address", &format!("0.0.0.0:{port}"));
     set_field(&mut h, "Multicast group", "239.255.0.79");
     click(&h, "Start");
@@ -1212,10 +1214,9 @@ fn udp_connected_mode_says_nobody_is_listening_and_server_limits_are_checked() {
     assert!(matches!(std::io::Read::read(&mut second, &mut buf), Ok(0) | Err(_)), "the second client is turned away");
 }
 
-/// A bug in one worker (injected: debug builds panic on a magic datagram) stops only that tab,
+/// A bug in one worker (injected with the test hook `Command::InjectPanic`) stops only that tab,
 /// which says so and starts again; the other tabs keep running.
 #[test]
-#[cfg(debug_assertions)]
 fn a_crashed_worker_stops_only_its_tab_which_can_start_again() {
     let mut h = app(Lang::En);
     h.run_steps(2);
@@ -1231,9 +1232,8 @@ fn a_crashed_worker_stops_only_its_tab_which_can_start_again() {
     h.run_steps(2);
     click(&h, "Start");
     run_until(&mut h, "bound", |h| has(h, "Bound to 127.0.0.1:"));
-    let udp = addr_after(&h, "Bound to ");
-    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
-    tx.send_to(socklab::engine::udp::TEST_PANIC_PAYLOAD, udp).unwrap();
+    let worker = h.state().udp.wire.workers.last().expect("the running tab's worker");
+    worker.send(socklab::engine::Command::InjectPanic).unwrap();
     run_until(&mut h, "crash shown", |h| has(h, "Internal error: this socket's worker crashed"));
     run_until(&mut h, "tab stopped", |h| !h.state().udp.running());
 

@@ -34,12 +34,6 @@ pub const DROPS_REPORT_INTERVAL: Duration = Duration::from_secs(1);
 /// is the kernel's and is used only while datagrams wait.
 pub const DEFAULT_SO_RCVBUF: usize = 4 * 1024 * 1024;
 
-/// Test hook (debug and test builds only): a datagram with exactly these bytes makes the UDP
-/// worker that receives it panic, to check that a bug in one worker stops only that worker
-/// (see `engine::spawn_worker`). Release builds treat it as an ordinary datagram.
-#[doc(hidden)]
-pub const TEST_PANIC_PAYLOAD: &[u8] = b"\0socklab-test-panic\0";
-
 /// How to set up a UDP worker.
 #[derive(Clone, Debug)]
 pub struct UdpConfig {
@@ -286,6 +280,8 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
                 Ok(Command::LeaveGroup(g)) => w.membership(g, false, &mc),
                 Ok(Command::Generate(spec)) => w.start_generator(*spec),
                 Ok(Command::StopGenerate) => w.finish_generator(),
+                #[cfg(feature = "test-hooks")]
+                Ok(Command::InjectPanic) => super::inject_panic("UDP"),
                 Ok(_) => {} // TCP-only commands do not apply to UDP.
                 Err(TryRecvError::Empty) => break,
             }
@@ -555,8 +551,6 @@ impl Worker {
     /// broadcast address or ours, with our port), answered by the rules or the auto-reply.
     fn received(&mut self, data: Vec<u8>, lost: usize, peer: SocketAddr, dst: Option<IpAddr>) {
         let action = self.reply.respond(&data, self.encoding, Some(peer));
-        #[cfg(any(test, debug_assertions))]
-        let test_panic = data == TEST_PANIC_PAYLOAD;
         let local = match dst {
             // A dual-stack socket sees IPv4 peers as ::ffff:a.b.c.d: the destination too.
             Some(IpAddr::V4(ip)) if self.local.is_ipv6() => {
@@ -566,11 +560,6 @@ impl Worker {
             None => self.local,
         };
         self.alive &= self.sink.emit_local(Some(local), None, Some(peer), EventKind::Rx { data, lost });
-        #[cfg(any(test, debug_assertions))]
-        if test_panic {
-            self.sink.flush();
-            panic!("test panic requested by a datagram from {peer}");
-        }
         if let Some(p) = action.problem {
             self.problem(p);
         }
