@@ -69,6 +69,17 @@ fn addr_after(h: &Harness<'_, SockLabApp>, prefix: &str) -> SocketAddr {
     label[label.find(prefix).unwrap() + prefix.len()..].trim().parse().unwrap_or_else(|e| panic!("{label}: {e}"))
 }
 
+/// Starts the UDP tab (on its default address) and points it at a new peer socket, which reads
+/// with a 5 s timeout.
+fn start_udp_with_peer(h: &mut Harness<'_, SockLabApp>) -> UdpSocket {
+    click(h, "Start");
+    run_until(h, "bound", |h| has(h, "Bound to 127.0.0.1:"));
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    set_field(h, "Remote address", &peer.local_addr().unwrap().to_string());
+    peer
+}
+
 fn send_message(h: &mut Harness<'_, SockLabApp>, text: &str) {
     set_field(h, "Message", text);
     h.step();
@@ -630,11 +641,7 @@ fn settings_are_remembered_and_a_corrupt_file_never_stops_start_up() {
 fn escapes_and_repeat_send() {
     let mut h = app(Lang::En);
     h.run_steps(2);
-    click(&h, "Start");
-    run_until(&mut h, "bound", |h| has(h, "Bound to 127.0.0.1:"));
-    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
-    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    set_field(&mut h, "Remote address", &peer.local_addr().unwrap().to_string());
+    let peer = start_udp_with_peer(&mut h);
     h.get_by_role_and_label(Role::CheckBox, "Escapes").click();
     h.run_steps(2);
     set_field(&mut h, "Message", "tick\\x41\\r\\n");
@@ -782,11 +789,7 @@ fn keyboard_shortcuts_and_about_window() {
 fn saved_packets_send_with_one_click_save_and_round_trip() {
     let mut h = app(Lang::En);
     h.run_steps(2);
-    click(&h, "Start");
-    run_until(&mut h, "bound", |h| has(h, "Bound to 127.0.0.1:"));
-    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
-    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    set_field(&mut h, "Remote address", &peer.local_addr().unwrap().to_string());
+    let peer = start_udp_with_peer(&mut h);
 
     // Save the current message under a name (it keeps the destination)…
     set_field(&mut h, "Message", "ping\\x2142");
@@ -1380,11 +1383,7 @@ fn sticky_packet_lesson_shows_merged_reads_every_time() {
 fn counters_reset_repeat_keeps_its_message_and_the_filter_counts_what_the_view_holds() {
     let mut h = app(Lang::En);
     h.run_steps(2);
-    click(&h, "Start");
-    run_until(&mut h, "bound", |h| has(h, "Bound to 127.0.0.1:"));
-    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
-    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    set_field(&mut h, "Remote address", &peer.local_addr().unwrap().to_string());
+    let peer = start_udp_with_peer(&mut h);
 
     // A bad count is flagged at its field (red, with the reason), and named on Repeat even
     // while the box is empty.
