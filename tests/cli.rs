@@ -11,7 +11,7 @@ use common::bin::{JsonReader, exits_within, json_lines, socklab, spawn_json};
 /// Starts a long-running subcommand with `--json` and reads the `info` line that says where it
 /// listens; returns the child, the port, and the stdout reader.
 fn start_json(args: &[&str]) -> (Child, u16, BufReader<std::process::ChildStdout>) {
-    let (child, v, out) = spawn_json(socklab().args(args).arg("--json"));
+    let (child, v, out) = spawn_json(socklab().args(args).arg("--json").stderr(Stdio::piped()));
     assert_eq!(v["kind"], "info", "{v}");
     let local: std::net::SocketAddr = v["local"].as_str().unwrap().parse().unwrap();
     (child, local.port(), out)
@@ -599,7 +599,8 @@ fn a_closed_stderr_or_stdout_ends_quietly_without_a_panic() {
 
 /// Starts a UDP listener whose stdout is a pipe we read; returns it, its port and the reader.
 fn udp_listener(extra: &[&str]) -> (Child, u16, BufReader<std::process::ChildStdout>) {
-    let (child, v, out) = spawn_json(socklab().args(["udp", "--bind", "127.0.0.1:0", "--json"]).args(extra));
+    let (child, v, out) =
+        spawn_json(socklab().args(["udp", "--bind", "127.0.0.1:0", "--json"]).args(extra).stderr(Stdio::piped()));
     let local: std::net::SocketAddr = v["local"].as_str().unwrap().parse().unwrap();
     (child, local.port(), out)
 }

@@ -1,10 +1,10 @@
 //! `--log-file` and `--pcap` are written while the program runs (flushed about every 100 ms, not
 //! only at a clean exit) and survive `kill -9` whole, line by line.
 
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 use std::net::UdpSocket;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 mod common;
@@ -14,19 +14,14 @@ fn log_file_and_capture_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("run.jsonl");
     let pcap = dir.path().join("run.pcap");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_socklab"))
-        .args(["udp", "--bind", "127.0.0.1:0", "--json", "--log-file"])
-        .arg(&log)
-        .arg("--pcap")
-        .arg(&pcap)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let (mut child, v, out) = common::bin::spawn_json(
+        common::bin::socklab()
+            .args(["udp", "--bind", "127.0.0.1:0", "--json", "--log-file"])
+            .arg(&log)
+            .arg("--pcap")
+            .arg(&pcap)
+            .stderr(Stdio::null()),
+    );
     let to: std::net::SocketAddr = v["local"].as_str().unwrap().parse().unwrap();
     // Keep reading stdout so the program never blocks on a full pipe.
     let reader = std::thread::spawn(move || out.lines().count());

@@ -23,10 +23,10 @@ pub fn json_lines(out: &[u8]) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// Starts `cmd` (a `--json` run) with its stdout and stderr piped and reads its first line:
-/// returns the child, that line parsed, and the rest of its stdout.
+/// Starts `cmd` (a `--json` run) with its stdout piped and reads its first line: returns the
+/// child, that line parsed, and the rest of its stdout. Its stderr goes where `cmd` says.
 pub fn spawn_json(cmd: &mut Command) -> (Child, serde_json::Value, BufReader<ChildStdout>) {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
