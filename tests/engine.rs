@@ -896,3 +896,23 @@ fn an_unfinished_framed_message_is_delivered_when_we_close_the_connection() {
     assert!(tail < closed, "the tail comes before the close");
     drop(c);
 }
+
+/// The test hook works in the TCP workers too: each reports its panic and stops, alone.
+#[test]
+fn tcp_workers_report_an_injected_panic_and_stop() {
+    let (ssink, mut sev) = Events::new();
+    let srv =
+        engine::tcp_server::spawn(TcpServerConfig { bind: "127.0.0.1:0".into(), ..Default::default() }, ssink).unwrap();
+    let addr = sev.listening();
+    let (csink, mut cev) = Events::new();
+    let ccfg =
+        TcpClientConfig { connect: addr.to_string(), timeout: Duration::from_secs(5), ..TcpClientConfig::default() };
+    let cli = engine::tcp_client::spawn(ccfg, csink).unwrap();
+    cev.wait_for("connected", |e| matches!(e.kind, EventKind::Connected { .. }));
+    for (h, ev, who) in [(&cli, &mut cev, "TCP client"), (&srv, &mut sev, "TCP server")] {
+        h.send(Command::InjectPanic).unwrap();
+        let e = ev.wait_for("the panic", |e| matches!(e.kind, EventKind::Error(Problem::WorkerPanicked(_))));
+        assert!(matches!(&e.kind, EventKind::Error(Problem::WorkerPanicked(m)) if m.contains(who)), "{e:?}");
+        ev.wait_for("stopped", |e| e.kind == EventKind::Stopped);
+    }
+}
