@@ -12,12 +12,13 @@ use std::collections::{HashMap, HashSet};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use common::Events;
 use crossbeam_channel::Receiver;
+use serial_test::serial;
 use sha2::{Digest, Sha256};
 use socklab::codec::Encoding;
 use socklab::engine::tcp_server::{DEFAULT_MAX_PENDING, DEFAULT_NOT_READING_TIMEOUT, TcpServerConfig};
@@ -26,13 +27,6 @@ use socklab::engine::{self, CloseReason, Command, ConnId, Event, EventKind, Even
 
 const LIMIT: Duration = Duration::from_secs(20);
 const MIB: usize = 1024 * 1024;
-
-static SERIAL: Mutex<()> = Mutex::new(());
-
-/// One abuse test at a time (a failed one does not block the others).
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: a thread that tallies a TCP server's events, a well-behaved client, data, memory.
@@ -333,27 +327,12 @@ impl RssSampler {
     }
 }
 
-/// A port below 32768 where nothing is bound, not even a socket in TIME_WAIT (checked by
-/// binding without SO_REUSEADDR, which std's listeners would set).
-fn free_port(range: std::ops::Range<u16>, tcp: bool) -> u16 {
-    use socket2::{Domain, Socket, Type};
-    range
-        .into_iter()
-        .find(|p| {
-            let ty = if tcp { Type::STREAM } else { Type::DGRAM };
-            let s = Socket::new(Domain::IPV4, ty, None).unwrap();
-            s.bind(&SocketAddr::from(([127, 0, 0, 1], *p)).into()).is_ok()
-        })
-        .expect("a free port below 32768")
-}
-
 // ---------------------------------------------------------------------------------------------
 // 1. A TCP server under abuse, while a well-behaved client keeps being answered.
 
 /// `n` clients connect and close at once, from `threads` threads; every accept and close is
 /// counted exactly.
 fn churn(n: usize, threads: usize) {
-    let _serial = serial();
     let (h, c, addr) = echo_server();
     let pinger = Pinger::start(addr, false);
     c.wait("the good client", LIMIT, |t| t.connected == 1);
@@ -396,18 +375,21 @@ fn churn(n: usize, threads: usize) {
 }
 
 #[test]
+#[serial]
 fn tcp_churn_1000_connects_and_closes_are_counted_exactly() {
     churn(1_000, 2);
 }
 
 #[test]
+#[ignore = "heavy: 10,000 connections; run by .ci/run with --ignored"]
+#[serial]
 fn tcp_churn_10000_connects_and_closes_are_counted_exactly() {
     churn(10_000, 4);
 }
 
 #[test]
+#[serial]
 fn tcp_200_idle_clients_do_not_block_others() {
-    let _serial = serial();
     const IDLE: usize = 200;
     let (h, c, addr) = echo_server();
     let pinger = Pinger::start(addr, false);
@@ -427,8 +409,8 @@ fn tcp_200_idle_clients_do_not_block_others() {
 }
 
 #[test]
+#[serial]
 fn tcp_clients_that_never_read_are_reported_and_reset_while_others_are_served() {
-    let _serial = serial();
     const BAD: usize = 3;
     const TIMEOUT: Duration = Duration::from_secs(1);
     assert_eq!(TcpServerConfig::default().max_pending, DEFAULT_MAX_PENDING);
@@ -515,8 +497,8 @@ fn tcp_clients_that_never_read_are_reported_and_reset_while_others_are_served() 
 }
 
 #[test]
+#[serial]
 fn tcp_slow_reader_is_slowed_down_not_dropped() {
-    let _serial = serial();
     const TOTAL: usize = 16 * MIB;
     let cfg = TcpServerConfig {
         bind: "127.0.0.1:0".into(),
@@ -558,8 +540,8 @@ fn tcp_slow_reader_is_slowed_down_not_dropped() {
 }
 
 #[test]
+#[serial]
 fn tcp_small_send_queue_limit_is_configurable() {
-    let _serial = serial();
     const LIMIT_BYTES: usize = 100_000;
     let cfg = TcpServerConfig { bind: "127.0.0.1:0".into(), max_pending: LIMIT_BYTES, ..TcpServerConfig::default() };
     let (h, c, addr) = tcp_server(cfg, false);
@@ -598,8 +580,8 @@ fn tcp_small_send_queue_limit_is_configurable() {
 }
 
 #[test]
+#[serial]
 fn tcp_reset_in_the_middle_of_a_stream_is_reported_and_the_server_goes_on() {
-    let _serial = serial();
     const RESETS: usize = 10;
     let (h, c, addr) = echo_server();
     let pinger = Pinger::start(addr, false);
@@ -641,7 +623,6 @@ fn tcp_reset_in_the_middle_of_a_stream_is_reported_and_the_server_goes_on() {
 /// Streams `total` bytes of noise through an echo server from a std client (one thread writes,
 /// one reads back) while the good client pings; checks SHA-256 and the worker's byte counts.
 fn stream_through_echo(total: usize, label: &str) {
-    let _serial = serial();
     let cfg = TcpServerConfig { bind: "127.0.0.1:0".into(), reply: ReplyMode::Echo, ..TcpServerConfig::default() };
     let (h, c, addr) = tcp_server(cfg, true);
     let pinger = Pinger::start(addr, false);
@@ -711,13 +692,14 @@ fn stream_through_echo(total: usize, label: &str) {
 }
 
 #[test]
+#[serial]
 fn tcp_100_mib_without_framing_is_counted_exactly_in_bounded_memory() {
     stream_through_echo(100 * MIB, "100 MiB unframed");
 }
 
 #[test]
+#[serial]
 fn a_stalled_consumer_holds_back_the_worker_by_bytes_not_only_by_count() {
-    let _serial = serial();
     // The consumer reads no event for a while; the client writes far more than EVENT_BYTES.
     const TOTAL: usize = 256 * MIB;
     let (sink, events) = EventSink::channel(None);
@@ -775,9 +757,9 @@ fn a_stalled_consumer_holds_back_the_worker_by_bytes_not_only_by_count() {
 }
 
 #[test]
+#[serial]
 fn tcp_line_without_newline_is_delivered_in_bounded_pieces() {
     use socklab::codec::framing::{Framing, MAX_MESSAGE};
-    let _serial = serial();
     const TOTAL: usize = 40 * MIB;
     // A line server, and a client that sends 40 MiB before its first newline.
     let cfg = TcpServerConfig {
@@ -831,9 +813,9 @@ fn tcp_line_without_newline_is_delivered_in_bounded_pieces() {
 }
 
 #[test]
+#[serial]
 fn tcp_unfinished_framed_messages_have_a_server_wide_budget() {
     use socklab::codec::framing::Framing;
-    let _serial = serial();
     const KIB: usize = 1024;
     let cfg = TcpServerConfig {
         bind: "127.0.0.1:0".into(),
@@ -894,10 +876,10 @@ fn tcp_unfinished_framed_messages_have_a_server_wide_budget() {
 /// The figure of issue 15 item 13: 30 clients each start a 16 MiB line and never end it. Before
 /// the budget the server held all of them (511 MB resident); now at most 64 MiB.
 #[test]
+#[serial]
 fn tcp_30_clients_with_16_mib_unfinished_lines_stay_within_the_default_budget() {
     use socklab::codec::framing::{Framing, MAX_MESSAGE};
     use socklab::engine::tcp_server::DEFAULT_MAX_UNFINISHED;
-    let _serial = serial();
     const CLIENTS: usize = 30;
     let cfg = TcpServerConfig {
         bind: "127.0.0.1:0".into(),
@@ -964,11 +946,11 @@ const LOW_NOFILE_CHILD: &str = "SOCKLAB_TEST_LOW_NOFILE_CHILD";
 /// is lowered (never raised) in a child process running this same test, so no other test of
 /// this process runs short of descriptors.
 #[test]
+#[serial]
 fn tcp_accept_is_retried_after_running_out_of_file_descriptors() {
     if std::env::var_os(LOW_NOFILE_CHILD).is_some() {
         return out_of_file_descriptors_child();
     }
-    let _serial = serial();
     let name = "tcp_accept_is_retried_after_running_out_of_file_descriptors";
     let child = std::process::Command::new(std::env::current_exe().unwrap())
         .args([name, "--exact", "--nocapture", "--test-threads=1"])
@@ -1060,8 +1042,8 @@ fn out_of_file_descriptors_child() {
 }
 
 #[test]
+#[serial]
 fn tcp_clients_beyond_the_limit_are_turned_away() {
-    let _serial = serial();
     let cfg = TcpServerConfig {
         bind: "127.0.0.1:0".into(),
         reply: ReplyMode::Echo,
@@ -1087,8 +1069,8 @@ fn tcp_clients_beyond_the_limit_are_turned_away() {
 }
 
 #[test]
+#[serial]
 fn tcp_invalid_utf8_and_gbk_bytes_are_logged_as_bytes() {
-    let _serial = serial();
     let nasty: Vec<&[u8]> = vec![
         b"\xff\xfe\xfd",
         b"\xc3",                        // a UTF-8 lead byte without its continuation
@@ -1192,8 +1174,8 @@ fn stop(mut h: engine::WorkerHandle, ev: &mut Events) {
 }
 
 #[test]
+#[serial]
 fn udp_65507_byte_datagrams_round_trip_and_65508_is_too_big() {
-    let _serial = serial();
     const MAX: usize = 65_507;
     let (h, mut ev, addr) =
         udp_worker(UdpConfig { bind: "127.0.0.1:0".into(), reply: ReplyMode::Echo, ..UdpConfig::default() });
@@ -1231,11 +1213,11 @@ fn udp_65507_byte_datagrams_round_trip_and_65508_is_too_big() {
 }
 
 #[test]
+#[serial]
 fn udp_65527_byte_datagrams_over_ipv6_and_65528_is_too_big_with_the_ipv6_limit() {
-    let _serial = serial();
     const MAX: usize = 65_527;
     let Ok(peer) = UdpSocket::bind("[::1]:0") else {
-        eprintln!("SKIP: no IPv6 loopback here");
+        common::skip("no IPv6 loopback here");
         return;
     };
     let (h, mut ev, _) = udp_worker(UdpConfig { bind: "[::1]:0".into(), ..UdpConfig::default() });
@@ -1258,9 +1240,9 @@ fn udp_65527_byte_datagrams_over_ipv6_and_65528_is_too_big_with_the_ipv6_limit()
 }
 
 #[test]
+#[serial]
 fn udp_port_unreachable_is_nobody_listening_on_a_connected_socket_and_silent_otherwise() {
-    let _serial = serial();
-    let port = free_port(23_600..24_100, false);
+    let port = common::ports::free_port();
     let closed = SocketAddr::from(([127, 0, 0, 1], port));
 
     // Connected mode: the kernel passes the ICMP "port unreachable" on as ECONNREFUSED.
@@ -1314,8 +1296,8 @@ fn seq_of(data: &[u8]) -> Option<u64> {
 }
 
 #[test]
+#[serial]
 fn udp_flood_beyond_capacity_reports_every_kernel_drop() {
-    let _serial = serial();
     const MAX_DATAGRAMS: u64 = 200_000;
     const MAX_TIME: Duration = Duration::from_secs(5);
     // A tiny receive buffer (Linux doubles it to 8 KiB: a handful of datagrams) overflows at once.
@@ -1429,9 +1411,9 @@ fn time_wait_on(port: u16) -> Option<bool> {
 }
 
 #[test]
+#[serial]
 fn tcp_rebind_during_time_wait_needs_so_reuseaddr() {
-    let _serial = serial();
-    let port = free_port(23_100..23_600, true);
+    let port = common::ports::free_port();
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let server = |reuse_addr: bool| {
         let (sink, ev) = Events::new();
@@ -1469,7 +1451,9 @@ fn tcp_rebind_during_time_wait_needs_so_reuseaddr() {
         assert!(text.contains("TIME_WAIT") && text.contains("SO_REUSEADDR"), "{text}");
         drop(h);
     } else {
-        eprintln!("SKIP: no TIME_WAIT socket seen on port {port}; the rebind without SO_REUSEADDR is not checked");
+        common::skip(format!(
+            "no TIME_WAIT socket seen on port {port}; the rebind without SO_REUSEADDR is not checked"
+        ));
         stop(h, &mut ev);
     }
 
@@ -1501,13 +1485,9 @@ fn tcp_rebind_during_time_wait_needs_so_reuseaddr() {
 // 4. A panicking worker.
 
 #[test]
+#[serial]
 fn a_panicking_worker_stops_alone_and_can_be_restarted() {
-    if !cfg!(debug_assertions) {
-        eprintln!("SKIP: the panic hook exists in debug builds only");
-        return;
-    }
-    let _serial = serial();
-    let port = free_port(24_100..24_600, false);
+    let port = common::ports::free_port();
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let udp_cfg = || UdpConfig { bind: addr.to_string(), reply: ReplyMode::Echo, ..UdpConfig::default() };
     // Two other workers in the same process: a TCP server with its good client, a UDP socket.
@@ -1521,7 +1501,7 @@ fn a_panicking_worker_stops_alone_and_can_be_restarted() {
     let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
     peer.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let start = Instant::now();
-    peer.send_to(engine::udp::TEST_PANIC_PAYLOAD, addr).unwrap();
+    victim.send(Command::InjectPanic).unwrap();
     let err = ev.wait_for("panic reported", |e| matches!(e.kind, EventKind::Error(Problem::WorkerPanicked(_))));
     let EventKind::Error(Problem::WorkerPanicked(msg)) = &err.kind else { unreachable!() };
     assert!(msg.contains("test panic"), "{msg}");
@@ -1564,11 +1544,14 @@ fn a_panicking_worker_stops_alone_and_can_be_restarted() {
 // 5. Integrity.
 
 #[test]
+#[serial]
 fn tcp_integrity_32_mib_sha256_and_exact_counts() {
     stream_through_echo(32 * MIB, "integrity 32 MiB");
 }
 
 #[test]
+#[ignore = "heavy: 256 MiB through the echo server; run by .ci/run with --ignored"]
+#[serial]
 fn tcp_integrity_256_mib_sha256_and_exact_counts() {
     stream_through_echo(256 * MIB, "integrity 256 MiB");
 }

@@ -14,7 +14,7 @@ fn listing() -> Option<Vec<SocketEntry>> {
     match sockets::list() {
         Ok(v) => Some(v),
         Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
-            eprintln!("note: no socket listing on this platform ({e}); skipping");
+            eprintln!("skipped: no socket listing on this platform ({e})");
             None
         }
         Err(e) => panic!("sockets::list failed: {e}"),
@@ -32,7 +32,7 @@ fn own_listener_and_udp_socket_are_listed() {
     let udp = match UdpSocket::bind((Ipv6Addr::LOCALHOST, 0)) {
         Ok(s) => Some(s),
         Err(e) => {
-            eprintln!("note: no IPv6 loopback ({e}); skipping the UDP [::1] part");
+            eprintln!("skipped: the UDP [::1] part: no IPv6 loopback ({e})");
             None
         }
     };
@@ -101,7 +101,7 @@ fn established_pair_then_time_wait() {
         }
         if Instant::now() >= deadline {
             eprintln!(
-                "note: no TIME_WAIT seen for {client_addr} -> {server_addr} within 2 s (last state: {last:?}); \
+                "skipped: no TIME_WAIT seen for {client_addr} -> {server_addr} within 2 s (last state: {last:?}); \
                  the kernel may have recycled it"
             );
             return;

@@ -5,26 +5,14 @@ use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-fn socklab() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_socklab"))
-}
+mod common;
+use common::bin::{JsonReader, exits_within, json_lines, socklab, spawn_json};
 
-fn json_lines(out: &[u8]) -> Vec<serde_json::Value> {
-    String::from_utf8_lossy(out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-        .collect()
-}
-
-/// Starts a long-running subcommand with `--json` and reads lines until the `info` line that
-/// says where it listens; returns the child, the port, and the stdout reader.
+/// Starts a long-running subcommand with `--json` and reads the `info` line that says where it
+/// listens; returns the child, the port, and the stdout reader.
 fn start_json(args: &[&str]) -> (Child, u16, BufReader<std::process::ChildStdout>) {
-    let mut child = socklab().args(args).arg("--json").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
-    assert_eq!(v["kind"], "info", "{line}");
+    let (child, v, out) = spawn_json(socklab().args(args).arg("--json").stderr(Stdio::piped()));
+    assert_eq!(v["kind"], "info", "{v}");
     let local: std::net::SocketAddr = v["local"].as_str().unwrap().parse().unwrap();
     (child, local.port(), out)
 }
@@ -191,7 +179,7 @@ fn tcp_client_waits_for_replies_and_sees_close() {
 
 #[test]
 fn broadcast_send_and_listen() {
-    let port = (23_000..23_500).find(|p| UdpSocket::bind(("0.0.0.0", *p)).is_ok()).unwrap();
+    let port = common::ports::free_port();
     let (l1, _, o1) = start_json(&["broadcast", "--listen", &port.to_string(), "--count", "1"]);
     let (l2, _, o2) = start_json(&["broadcast", "--listen", &port.to_string(), "--count", "1"]);
     let s =
@@ -208,14 +196,17 @@ fn broadcast_send_and_listen() {
 
 #[test]
 fn sigterm_prints_summary_and_exits_zero() {
-    let (srv, port, out) = start_json(&["tcp-server", "--bind", "127.0.0.1:0"]);
+    let (mut srv, port, out) = start_json(&["tcp-server", "--bind", "127.0.0.1:0"]);
+    let mut out = JsonReader::new(out);
     let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
     c.write_all(b"x").unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // SIGTERM once the byte is logged (received), not after a pause that may be too short.
+    out.wait_for("the byte received", Duration::from_secs(10), |v| v["kind"] == "rx");
     let st = Command::new("kill").args(["-TERM", &srv.id().to_string()]).status().unwrap();
     assert!(st.success());
-    let (o, lines) = finish(srv, out);
-    assert!(o.status.success(), "{:?}", o.status);
+    let status = exits_within(&mut srv, Duration::from_secs(10), "tcp-server after SIGTERM");
+    assert!(status.success(), "{status:?}");
+    let lines = out.all();
     let s = lines.last().unwrap();
     assert_eq!(s["kind"], "summary");
     assert_eq!(s["rx_bytes"], 1);
@@ -311,20 +302,29 @@ fn length_prefixed_framing_on_both_sides() {
 fn tcp_text_decodes_characters_split_across_reads() {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
+    let (first_read, go_on) = std::sync::mpsc::channel::<()>();
     let t = std::thread::spawn(move || {
         let (mut s, _) = l.accept().unwrap();
+        s.set_nodelay(true).unwrap();
         let bytes = "你好世界".as_bytes();
-        // Cut inside the first character, with a pause so they are two reads.
+        // Cut inside the first character; the rest once the client has read the first byte.
         s.write_all(&bytes[..1]).unwrap();
-        std::thread::sleep(Duration::from_millis(200));
+        go_on.recv_timeout(Duration::from_secs(10)).expect("the client read the first byte");
         s.write_all(&bytes[1..]).unwrap();
     });
-    let o = socklab()
+    let mut child = socklab()
         .args(["tcp-client", "--connect", &format!("127.0.0.1:{port}"), "--wait", "3000", "--json"])
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
+    let mut out = JsonReader::new(BufReader::new(child.stdout.take().unwrap()));
+    out.wait_for("the first read", Duration::from_secs(10), |v| v["kind"] == "rx");
+    // The first read is logged: now the rest can come, in a second read.
+    first_read.send(()).unwrap();
     t.join().unwrap();
-    let rx: Vec<serde_json::Value> = json_lines(&o.stdout).into_iter().filter(|v| v["kind"] == "rx").collect();
+    exits_within(&mut child, Duration::from_secs(10), "tcp-client after the peer closed");
+    let rx: Vec<serde_json::Value> = out.all().into_iter().filter(|v| v["kind"] == "rx").collect();
     assert_eq!(rx.len(), 2, "two reads: {rx:?}");
     assert_eq!(rx[0]["len"], 1);
     assert_eq!(rx[0]["text"], "", "half a character waits for the rest");
@@ -333,7 +333,7 @@ fn tcp_text_decodes_characters_split_across_reads() {
 
 #[test]
 fn udp_multicast_join_and_send_on_loopback() {
-    let port = (26_000..26_500).find(|p| UdpSocket::bind(("0.0.0.0", *p)).is_ok()).unwrap();
+    let port = common::ports::free_port();
     let bind = format!("0.0.0.0:{port}");
     let (rx, _, out) = start_json(&[
         "udp",
@@ -549,7 +549,7 @@ fn udp_receive_buffer_flag() {
         let got = udp_rcvbuf(port);
         let _ = finish(child, out);
         if got.is_none() {
-            eprintln!("ss is not installed: the buffer size was not checked");
+            common::skip("the buffer size check: ss is not installed");
             return;
         }
         assert_eq!(got, expect, "--so-rcvbuf {flag:?}");
@@ -599,35 +599,10 @@ fn a_closed_stderr_or_stdout_ends_quietly_without_a_panic() {
 
 /// Starts a UDP listener whose stdout is a pipe we read; returns it, its port and the reader.
 fn udp_listener(extra: &[&str]) -> (Child, u16, BufReader<std::process::ChildStdout>) {
-    let mut child = socklab()
-        .args(["udp", "--bind", "127.0.0.1:0", "--json"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let (child, v, out) =
+        spawn_json(socklab().args(["udp", "--bind", "127.0.0.1:0", "--json"]).args(extra).stderr(Stdio::piped()));
     let local: std::net::SocketAddr = v["local"].as_str().unwrap().parse().unwrap();
     (child, local.port(), out)
-}
-
-/// Waits up to `secs` for the child to exit by itself; kills it (and fails) otherwise.
-fn exits_within(child: &mut Child, secs: u64, what: &str) -> std::process::ExitStatus {
-    let until = std::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if std::time::Instant::now() > until {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what}: still running after {secs} s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]
@@ -644,7 +619,7 @@ fn a_reader_of_stdout_that_goes_away_ends_the_run_with_exit_0() {
         let _ = peer.send_to(b"more", ("127.0.0.1", port));
         std::thread::sleep(Duration::from_millis(10));
     }
-    let status = exits_within(&mut child, 10, "udp listener after its reader left, with traffic");
+    let status = exits_within(&mut child, Duration::from_secs(10), "udp listener after its reader left, with traffic");
     assert_eq!(status.code(), Some(0));
     let mut err = String::new();
     child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
@@ -653,7 +628,7 @@ fn a_reader_of_stdout_that_goes_away_ends_the_run_with_exit_0() {
     // The reader leaves and nothing more comes: the run still notices and ends.
     let (mut child, _port, out) = udp_listener(&[]);
     drop(out);
-    let status = exits_within(&mut child, 10, "idle udp listener after its reader left");
+    let status = exits_within(&mut child, Duration::from_secs(10), "idle udp listener after its reader left");
     assert_eq!(status.code(), Some(0));
 }
 
@@ -675,16 +650,22 @@ fn rate_extremes_are_refused_when_parsed() {
 
 #[test]
 fn a_worker_that_panics_makes_the_run_fail() {
-    if !cfg!(debug_assertions) {
-        eprintln!("SKIP: the test panic exists in debug builds only");
-        return;
-    }
-    let (mut child, port, out) = udp_listener(&[]);
-    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
-    peer.send_to(b"\0socklab-test-panic\0", ("127.0.0.1", port)).unwrap();
-    let status = exits_within(&mut child, 10, "udp listener whose worker panicked");
+    // The test hook of a `test-hooks` build: the worker gets `Command::InjectPanic` at start.
+    let mut child = socklab()
+        .args(["udp", "--bind", "127.0.0.1:0", "--json"])
+        .env("SOCKLAB_TEST_INJECT_PANIC", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    let status = exits_within(&mut child, Duration::from_secs(10), "udp listener whose worker panicked");
     assert_eq!(status.code(), Some(1));
-    drop(out);
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(&l.unwrap()).unwrap()).collect();
+    let said = format!("{err}{lines:?}");
+    assert!(said.contains("test panic injected"), "the crash is reported: {said}");
 }
 
 #[test]
@@ -754,7 +735,7 @@ fn json_errors_are_printed_once_and_small_flags_are_checked() {
 #[test]
 fn a_file_that_cannot_be_written_is_named_and_fails_the_run() {
     if !std::path::Path::new("/dev/full").exists() {
-        eprintln!("SKIP: no /dev/full");
+        common::skip("no /dev/full");
         return;
     }
     let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -889,7 +870,7 @@ fn readme_examples_work() {
 
 /// The bar: every README example works 25 times in 25 (about a minute; `.ci/run` runs it).
 #[test]
-#[ignore]
+#[ignore = "slow: every README example 25 times (about a minute); run by .ci/run with --ignored"]
 fn readme_examples_work_25_times_in_25() {
     for (listener, sender) in readme_example_pairs() {
         for _ in 0..25 {

@@ -3,7 +3,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, UdpSocket};
+use std::net::TcpListener;
 use std::process::{Command as Proc, Stdio};
 use std::time::Duration;
 
@@ -16,11 +16,7 @@ use socklab::engine::udp::UdpConfig;
 use socklab::engine::{self, Command, EventKind, ReplyMode};
 
 fn have_python() -> bool {
-    let ok = Proc::new("python3").arg("-V").output().is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("SKIP: python3 is not installed");
-    }
-    ok
+    common::bin::have("python3", "this test")
 }
 
 /// A Python program running in the background, killed when dropped (even if the test fails).
@@ -140,7 +136,7 @@ fn broadcast_code_reaches_socklab_and_back() {
     if !have_python() {
         return;
     }
-    let port = (28_000..28_500).find(|p| UdpSocket::bind(("0.0.0.0", *p)).is_ok()).unwrap();
+    let port = common::ports::free_port();
     // Python receiver, SockLab sender.
     let code = python(&Setup::BroadcastReceiver { port });
     let mut rx = spawn_python(&code, Stdio::piped());

@@ -351,7 +351,7 @@ fn gbk_upper_mode_is_pythons_bytes_upper_and_a_case_rule_reports_what_gbk_cannot
 #[test]
 fn broadcast_reaches_two_receivers_on_one_port() {
     // Find a port free for UDP on 0.0.0.0 (below the ephemeral range).
-    let port = (20_000..20_500).find(|p| UdpSocket::bind(("0.0.0.0", *p)).is_ok()).expect("a free UDP port");
+    let port = common::ports::free_port();
     let (s1, mut e1) = Events::new();
     let (s2, mut e2) = Events::new();
     let r1 = engine::udp::spawn(engine::broadcast::receiver_config(port, Encoding::Utf8), s1).unwrap();
@@ -404,10 +404,13 @@ fn tcp_line_framing_separates_sticky_messages() {
     let addr = ev.listening();
     let mut c = TcpStream::connect(addr).unwrap();
     c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    // Two and a half messages in one write, the rest in another: framing puts them back together.
+    c.set_nodelay(true).unwrap();
+    // Two and a half messages in one write, the rest in another once the server has read the
+    // first (it delivered "two"): "three" comes from two reads, and framing puts it together.
     c.write_all(b"one\ntwo\nthr").unwrap();
-    c.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(50));
+    ev.wait_for("the first write read", |e| e.kind == EventKind::Rx { data: b"two".to_vec(), lost: 0 });
+    let rx = |ev: &Events| ev.seen.iter().filter(|e| matches!(e.kind, EventKind::Rx { .. })).count();
+    assert_eq!(rx(&ev), 2, "the split happened: \"thr\" waits for the rest: {:?}", ev.seen);
     c.write_all(b"ee\r\n").unwrap();
     let mut echoed = vec![0u8; "one\ntwo\nthree\n".len()];
     c.read_exact(&mut echoed).unwrap();
@@ -430,7 +433,7 @@ fn tcp_line_framing_separates_sticky_messages() {
 fn multicast_on_loopback_reaches_two_members() {
     use socklab::engine::udp::Multicast;
     let group: std::net::IpAddr = "239.255.0.77".parse().unwrap();
-    let port = (25_000..25_500).find(|p| UdpSocket::bind(("0.0.0.0", *p)).is_ok()).unwrap();
+    let port = common::ports::free_port();
     // Join on the loopback interface and send from it: the traffic never leaves this machine.
     let lo = Some(std::net::Ipv4Addr::LOCALHOST);
     let member = |sink| {
@@ -483,11 +486,12 @@ fn ipv6_loopback_udp_and_tcp() {
     let Ok(h) =
         engine::udp::spawn(UdpConfig { bind: "[::1]:0".into(), reply: ReplyMode::Upper, ..UdpConfig::default() }, sink)
     else {
+        common::skip("no IPv6 loopback here");
         return;
     };
     let first = ev.wait_for("outcome", |e| matches!(e.kind, EventKind::Listening { .. } | EventKind::Stopped));
     let EventKind::Listening { local } = first.kind else {
-        eprintln!("SKIP: no IPv6 loopback here");
+        common::skip("no IPv6 loopback here");
         return;
     };
     assert!(local.is_ipv6());
@@ -544,7 +548,7 @@ fn tcp_small_receive_buffer_splits_reads_but_loses_nothing() {
 fn interface_index_by_name_and_unroutable_ipv6_group_explained() {
     use socklab::engine::udp::{Multicast, interface_index};
     let Some(lo) = interface_index("lo") else {
-        eprintln!("SKIP: no interface named lo");
+        common::skip("no interface named lo");
         return;
     };
     assert!(interface_index("no-such-interface-xyz").is_none());
@@ -559,7 +563,7 @@ fn interface_index_by_name_and_unroutable_ipv6_group_explained() {
     let Ok(tx) = engine::udp::spawn(cfg, st) else { return };
     let first = et.wait_for("outcome", |e| matches!(e.kind, EventKind::Listening { .. } | EventKind::Stopped));
     if !matches!(first.kind, EventKind::Listening { .. }) {
-        eprintln!("SKIP: no IPv6 loopback here");
+        common::skip("no IPv6 loopback here");
         return;
     }
     tx.send(Command::SendTo { to: "[ff01::5e1]:29001".into(), data: b"x".to_vec() }).unwrap();
@@ -898,4 +902,24 @@ fn an_unfinished_framed_message_is_delivered_when_we_close_the_connection() {
     let closed = ev.seen.iter().position(|e| matches!(e.kind, EventKind::Closed { .. }));
     assert!(tail < closed, "the tail comes before the close");
     drop(c);
+}
+
+/// The test hook works in the TCP workers too: each reports its panic and stops, alone.
+#[test]
+fn tcp_workers_report_an_injected_panic_and_stop() {
+    let (ssink, mut sev) = Events::new();
+    let srv =
+        engine::tcp_server::spawn(TcpServerConfig { bind: "127.0.0.1:0".into(), ..Default::default() }, ssink).unwrap();
+    let addr = sev.listening();
+    let (csink, mut cev) = Events::new();
+    let ccfg =
+        TcpClientConfig { connect: addr.to_string(), timeout: Duration::from_secs(5), ..TcpClientConfig::default() };
+    let cli = engine::tcp_client::spawn(ccfg, csink).unwrap();
+    cev.wait_for("connected", |e| matches!(e.kind, EventKind::Connected { .. }));
+    for (h, ev, who) in [(&cli, &mut cev, "TCP client"), (&srv, &mut sev, "TCP server")] {
+        h.send(Command::InjectPanic).unwrap();
+        let e = ev.wait_for("the panic", |e| matches!(e.kind, EventKind::Error(Problem::WorkerPanicked(_))));
+        assert!(matches!(&e.kind, EventKind::Error(Problem::WorkerPanicked(m)) if m.contains(who)), "{e:?}");
+        ev.wait_for("stopped", |e| e.kind == EventKind::Stopped);
+    }
 }

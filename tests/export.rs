@@ -97,11 +97,7 @@ fn read_pcap(path: &Path) -> Vec<Frame> {
 }
 
 fn have_tshark() -> bool {
-    let ok = Proc::new("tshark").arg("-v").output().is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("SKIP (tshark part): tshark is not installed; the pcap was checked with etherparse only");
-    }
-    ok
+    common::bin::have("tshark", "the tshark part (the pcap was checked with etherparse only)")
 }
 
 fn tshark(args: &[&str]) -> String {
@@ -210,7 +206,7 @@ fn ipv6_tcp_pcap_parses() {
     let Ok(srv) = engine::tcp_server::spawn(scfg, ssink) else { return };
     let first = sev.wait_for("outcome", |e| matches!(e.kind, EventKind::Listening { .. } | EventKind::Stopped));
     let EventKind::Listening { local: addr } = first.kind else {
-        eprintln!("SKIP: no IPv6 loopback here");
+        common::skip("no IPv6 loopback here");
         return;
     };
     let mut c = std::net::TcpStream::connect(addr).unwrap();

@@ -16,20 +16,16 @@ use socklab::engine::{EventKind, EventSink};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
-fn socklab() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_socklab"))
-}
-
-fn peer(name: &str) -> String {
-    format!("{}/tests/peers/{name}", env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::bin::{peer, socklab};
 
 fn have_python() -> bool {
-    let ok = Command::new("python3").arg("--version").stdout(Stdio::null()).status().is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("SKIP: python3 is not installed");
-    }
-    ok
+    common::bin::have("python3", "this test")
+}
+
+/// Runs a command to its end, killing it after [`LIMIT`].
+fn output_within(cmd: &mut Command) -> Output {
+    common::bin::output_within(cmd, LIMIT)
 }
 
 fn sha_hex(data: &[u8]) -> String {
@@ -67,35 +63,6 @@ fn dirs() -> Dirs {
     let secret = base.join("secret.txt");
     std::fs::write(&secret, "the secret outside the shared folder\n").unwrap();
     Dirs { _tmp: tmp, base, share, out, secret }
-}
-
-/// Runs a command to its end, killing it after [`LIMIT`].
-fn output_within(cmd: &mut Command) -> Output {
-    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > LIMIT {
-            let _ = child.kill();
-            panic!("{cmd:?} did not finish in {LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output { status, stdout: t_out.join().unwrap(), stderr: t_err.join().unwrap() }
 }
 
 /// A running `socklab file-server --json` and the JSON lines it printed.

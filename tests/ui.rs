@@ -11,6 +11,8 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use socklab::i18n::Lang;
 use socklab::ui::SockLabApp;
 
+mod common;
+
 fn app(lang: Lang) -> Harness<'static, SockLabApp> {
     Harness::builder().with_size([1180.0, 760.0]).build_eframe(move |cc| SockLabApp::new(cc, Some(lang)))
 }
@@ -65,6 +67,17 @@ fn addr_after(h: &Harness<'_, SockLabApp>, prefix: &str) -> SocketAddr {
     // Labels keep their text in the accessibility value.
     let label = node.accesskit_node().value().or_else(|| node.accesskit_node().label()).unwrap_or_default();
     label[label.find(prefix).unwrap() + prefix.len()..].trim().parse().unwrap_or_else(|e| panic!("{label}: {e}"))
+}
+
+/// Starts the UDP tab (on its default address) and points it at a new peer socket, which reads
+/// with a 5 s timeout.
+fn start_udp_with_peer(h: &mut Harness<'_, SockLabApp>) -> UdpSocket {
+    click(h, "Start");
+    run_until(h, "bound", |h| has(h, "Bound to 127.0.0.1:"));
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    set_field(h, "Remote address", &peer.local_addr().unwrap().to_string());
+    peer
 }
 
 fn send_message(h: &mut Harness<'_, SockLabApp>, text: &str) {
@@ -234,7 +247,7 @@ fn broadcast_tab_reaches_its_receiver_and_another() {
     h.run_steps(3);
     h.snapshot("broadcast_tab");
 
-    let port = (24_000..24_500).find(|p| UdpSocket::bind(("0.0.0.0", *p)).is_ok()).unwrap();
+    let port = common::ports::free_port();
     set_field(&mut h, "Listen port", &port.to_string());
     click(&h, "Start receiver");
     run_until(&mut h, "receiver on", |h| has(h, &format!("Listening on 0.0.0.0:{port}")));
@@ -531,7 +544,7 @@ fn port_fields_explain_themselves_and_busy_ports_name_their_holder() {
 fn udp_tab_joins_a_multicast_group_on_loopback() {
     let mut h = app(Lang::En);
     h.run_steps(2);
-    let port = (27_000..27_500).find(|p| UdpSocket::bind(("0.0.0.0", *p)).is_ok()).unwrap();
+    let port = common::ports::free_port();
     set_field(&mut h, "Local address", &format!("0.0.0.0:{port}"));
     set_field(&mut h, "Multicast group", "239.255.0.79");
     click(&h, "Start");
@@ -628,11 +641,7 @@ fn settings_are_remembered_and_a_corrupt_file_never_stops_start_up() {
 fn escapes_and_repeat_send() {
     let mut h = app(Lang::En);
     h.run_steps(2);
-    click(&h, "Start");
-    run_until(&mut h, "bound", |h| has(h, "Bound to 127.0.0.1:"));
-    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
-    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    set_field(&mut h, "Remote address", &peer.local_addr().unwrap().to_string());
+    let peer = start_udp_with_peer(&mut h);
     h.get_by_role_and_label(Role::CheckBox, "Escapes").click();
     h.run_steps(2);
     set_field(&mut h, "Message", "tick\\x41\\r\\n");
@@ -780,11 +789,7 @@ fn keyboard_shortcuts_and_about_window() {
 fn saved_packets_send_with_one_click_save_and_round_trip() {
     let mut h = app(Lang::En);
     h.run_steps(2);
-    click(&h, "Start");
-    run_until(&mut h, "bound", |h| has(h, "Bound to 127.0.0.1:"));
-    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
-    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    set_field(&mut h, "Remote address", &peer.local_addr().unwrap().to_string());
+    let peer = start_udp_with_peer(&mut h);
 
     // Save the current message under a name (it keeps the destination)…
     set_field(&mut h, "Message", "ping\\x2142");
@@ -1212,10 +1217,9 @@ fn udp_connected_mode_says_nobody_is_listening_and_server_limits_are_checked() {
     assert!(matches!(std::io::Read::read(&mut second, &mut buf), Ok(0) | Err(_)), "the second client is turned away");
 }
 
-/// A bug in one worker (injected: debug builds panic on a magic datagram) stops only that tab,
+/// A bug in one worker (injected with the test hook `Command::InjectPanic`) stops only that tab,
 /// which says so and starts again; the other tabs keep running.
 #[test]
-#[cfg(debug_assertions)]
 fn a_crashed_worker_stops_only_its_tab_which_can_start_again() {
     let mut h = app(Lang::En);
     h.run_steps(2);
@@ -1231,9 +1235,8 @@ fn a_crashed_worker_stops_only_its_tab_which_can_start_again() {
     h.run_steps(2);
     click(&h, "Start");
     run_until(&mut h, "bound", |h| has(h, "Bound to 127.0.0.1:"));
-    let udp = addr_after(&h, "Bound to ");
-    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
-    tx.send_to(socklab::engine::udp::TEST_PANIC_PAYLOAD, udp).unwrap();
+    let worker = h.state().udp.wire.workers.last().expect("the running tab's worker");
+    worker.send(socklab::engine::Command::InjectPanic).unwrap();
     run_until(&mut h, "crash shown", |h| has(h, "Internal error: this socket's worker crashed"));
     run_until(&mut h, "tab stopped", |h| !h.state().udp.running());
 
@@ -1380,11 +1383,7 @@ fn sticky_packet_lesson_shows_merged_reads_every_time() {
 fn counters_reset_repeat_keeps_its_message_and_the_filter_counts_what_the_view_holds() {
     let mut h = app(Lang::En);
     h.run_steps(2);
-    click(&h, "Start");
-    run_until(&mut h, "bound", |h| has(h, "Bound to 127.0.0.1:"));
-    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
-    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    set_field(&mut h, "Remote address", &peer.local_addr().unwrap().to_string());
+    let peer = start_udp_with_peer(&mut h);
 
     // A bad count is flagged at its field (red, with the reason), and named on Repeat even
     // while the box is empty.

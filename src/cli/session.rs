@@ -63,6 +63,11 @@ impl Session {
         let mut printer = Printer::new(common)?;
         printer.waiting = Some(events.clone());
         let handle = spawn(sink).map_err(Failure::Net)?;
+        // Test hook (feature `test-hooks` only): tests/cli.rs makes the worker panic this way.
+        #[cfg(feature = "test-hooks")]
+        if std::env::var_os("SOCKLAB_TEST_INJECT_PANIC").is_some() {
+            let _ = handle.send(crate::engine::Command::InjectPanic);
+        }
         Ok(Session { handle, events, printer, stopped: false })
     }
 

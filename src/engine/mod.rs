@@ -237,6 +237,12 @@ pub enum Command {
     HoldReads { conn: ConnId, bytes: usize },
     /// End the worker.
     Stop,
+    /// Test hook: the worker panics, as a bug would, to check that a bug in one worker stops
+    /// only that worker (see [`spawn_worker`]). Exists only with the cargo feature `test-hooks`,
+    /// which the integration tests turn on; nothing from the network can trigger it.
+    #[cfg(feature = "test-hooks")]
+    #[doc(hidden)]
+    InjectPanic,
 }
 
 /// The starting side's handle on a worker thread.
@@ -324,6 +330,12 @@ where
         })
         .map_err(|e| Problem::io(Op::Thread, None, &e))?;
     Ok(WorkerHandle { name, commands: tx, waker, thread: Some(thread) })
+}
+
+/// What a worker does with [`Command::InjectPanic`]: panics like a bug would.
+#[cfg(feature = "test-hooks")]
+pub(crate) fn inject_panic(worker: &str) -> ! {
+    panic!("test panic injected into the {worker} worker (Command::InjectPanic)")
 }
 
 /// Parses `ip:port`, `[v6]:port`, `localhost:port` or `host:port`.

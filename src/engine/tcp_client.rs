@@ -224,6 +224,8 @@ fn run(cfg: &TcpClientConfig, sink: &EventSink, mut poll: Poll, cmds: Receiver<C
                     Command::SendTo { .. } | Command::SetReply(_) | Command::SetRules(_) | Command::HoldReads { .. },
                 )
                 | Ok(Command::JoinGroup(_) | Command::LeaveGroup(_)) => {}
+                #[cfg(feature = "test-hooks")]
+                Ok(Command::InjectPanic) => super::inject_panic("TCP client"),
                 Err(TryRecvError::Empty) => break,
             }
         }

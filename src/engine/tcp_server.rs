@@ -569,6 +569,8 @@ impl Server {
             | Command::Generate(_)
             | Command::StopGenerate
             | Command::Stop => {}
+            #[cfg(feature = "test-hooks")]
+            Command::InjectPanic => super::inject_panic("TCP server"),
         }
     }
 }

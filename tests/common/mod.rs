@@ -1,5 +1,10 @@
-//! Helpers shared by the integration tests: collect a worker's events with time limits.
+//! Helpers shared by the integration tests: collect a worker's events with time limits, wait for
+//! a condition with a deadline, say why a test skips, and run the built binary (see [`bin`]);
+//! free ports for tests that need a fixed one are in [`ports`].
 #![allow(dead_code)]
+
+pub mod bin;
+pub mod ports;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -89,6 +94,21 @@ impl Events {
             self.seen.push(ev);
         }
     }
+}
+
+/// Waits until `cond` holds, looking every 5 ms; panics naming `what` if it still does not hold
+/// after `limit`. For tests that wait for something to happen instead of sleeping and hoping.
+pub fn wait_until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Says on stderr why a test (or a part of it) does not run here: `skipped: <reason>`.
+pub fn skip(reason: impl std::fmt::Display) {
+    eprintln!("skipped: {reason}");
 }
 
 pub fn is_error(e: &Event) -> bool {
