@@ -2,6 +2,15 @@
 //! round trip through a worker.
 //! Run with `cargo bench --bench core`; figures are recorded in docs/performance.md.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
 use std::hint::black_box;
 use std::net::UdpSocket;
 use std::time::Duration;

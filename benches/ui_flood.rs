@@ -13,6 +13,15 @@
 //! eframe does with vsync on. Without `--bench` (e.g. `cargo test --benches`) it runs a 0.5 s
 //! smoke version. Figures are recorded in docs/performance.md.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -12,6 +12,15 @@
 //! filter text, run frames until the "{0} of {1} rows" label appears); the same at 10,000,000
 //! rows is timed once and printed. The 10M store takes about 2–3 GB and is built once.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -18,6 +18,15 @@
 //! 60 Hz tick before each frame, as eframe does with vsync on. Without `--bench` (e.g.
 //! `cargo test --benches`) it sends 20,000 datagrams instead of 500,000.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 

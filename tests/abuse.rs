@@ -6,6 +6,15 @@
 //! tests take a common lock so they run one at a time: their figures are not disturbed by each
 //! other, and the memory measurement of one is not another's. See docs/reliability.md.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
 mod common;
 
 use std::collections::{HashMap, HashSet};

@@ -3,6 +3,15 @@
 //! `vocab`) speaks data: it never imports a face (`ui`, `cli`), the translations (`i18n`,
 //! `rust_i18n`) or egui. `vocab` is a leaf. No file holds more than 600 lines before its tests.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
 use std::path::{Path, PathBuf};
 
 /// The core's files and folders, below `src/`.

@@ -1,5 +1,14 @@
 //! The generated Python code runs, and talks to SockLab (loopback only, bounded in time).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
 mod common;
 
 use std::io::{BufRead, BufReader};

@@ -1,5 +1,14 @@
 //! Engine integration tests over loopback: every worker, real sockets, bounded in time.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
 mod common;
 
 use std::io::{Read, Write};

@@ -1,6 +1,15 @@
 //! Exports: pcap files that parse (etherparse) and open in tshark with the right payloads,
 //! ports and followable TCP streams; JSONL and CSV from the CLI.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
 mod common;
 
 use std::net::SocketAddr;

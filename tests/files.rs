@@ -2,6 +2,15 @@
 //! the tutorial's own Python downloader (tests/peers/file_client.py, file_server.py) and against
 //! raw TCP. Loopback only, temporary folders only, each test bounded in time.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -849,8 +858,10 @@ fn accept_is_retried_after_running_out_of_file_descriptors() {
     let (mut h, local, events) = lib_server(FileServerConfig { root: d.share.clone(), ..Default::default() });
     // Lower (never raise) the soft limit, like `ulimit -n 256`, then use up every descriptor.
     let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes one rlimit into `lim`, a valid, exclusively borrowed struct.
     assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
     lim.rlim_cur = lim.rlim_cur.min(256);
+    // SAFETY: setrlimit only reads the valid rlimit `lim` points to.
     assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0);
     let client = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
     let mut hog = Vec::new();

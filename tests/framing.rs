@@ -1,6 +1,15 @@
 //! Framing against "sticky packets": however a stream of framed messages is cut into `recv()`
 //! chunks, the deframer gives the same messages back; and no input makes it panic or hoard memory.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
 use proptest::prelude::*;
 use proptest::sample::Index;
 

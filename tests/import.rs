@@ -1,6 +1,15 @@
 //! Import: pcap captures (ours, hand-built, tshark-rewritten) and JSONL logs back into events.
 //! Sessions run on loopback only and every wait is bounded (see `common::LIMIT`).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
 mod common;
 
 use std::net::SocketAddr;

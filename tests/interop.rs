@@ -1,6 +1,15 @@
 //! Interop: SockLab against peers it did not write. Python programs written from the tutorial's
 //! code (tests/peers/), socat and nc. A test whose tool is missing says so and skips.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
 mod common;
 
 use std::io::{BufRead, BufReader, Write};

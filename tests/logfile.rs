@@ -1,6 +1,15 @@
 //! `--log-file` and `--pcap` are written while the program runs (flushed about every 100 ms, not
 //! only at a clean exit) and survive `kill -9` whole, line by line.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
 use std::io::BufRead;
 use std::net::UdpSocket;
 use std::path::Path;

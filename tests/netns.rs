@@ -5,6 +5,15 @@
 //! Needs root (or CAP_SYS_ADMIN) and `unshare` + `ip` (util-linux, iproute2): CI runs as root.
 //! Elsewhere the test says why it did not run and passes.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
 use std::path::Path;
 use std::process::Command;
 

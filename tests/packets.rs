@@ -1,6 +1,15 @@
 //! Property tests for saved packets: reading a packets file never panics, and a library that
 //! `add` accepts reads back exactly as it was written.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
 use proptest::prelude::*;
 use socklab::codec::{Encoding, InputMode};
 use socklab::packets::{PacketLibrary, PacketTab, SavedPacket};

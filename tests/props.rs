@@ -1,5 +1,14 @@
 //! Property tests: parsers and codecs never panic on any input, and round trips hold.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
 use proptest::prelude::*;
 use socklab::codec::{self, Encoding, StreamDecoder};
 use socklab::engine;

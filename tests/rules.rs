@@ -1,6 +1,15 @@
 //! Property tests for response rules: parsing never panics on any text, and answering never
 //! panics on any bytes.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
 use std::net::SocketAddr;
 
 use proptest::prelude::*;

@@ -1,6 +1,15 @@
 //! Drives the real app headless with egui_kittest: fill fields, click, send, read the log.
 //! Snapshots: `UPDATE_SNAPSHOTS=1 cargo test --test ui` rewrites tests/snapshots/*.png.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    reason = "test code: a failed step should stop the test with its message"
+)]
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};

@@ -12,6 +12,11 @@
 //! at most the limit, each marked [`Frame::partial`], and counted once in [`Deframer::oversized`];
 //! the deframer stays in step with the stream, so the messages after it come out whole.
 
+#![allow(
+    clippy::indexing_slicing,
+    reason = "header and delimiter offsets are checked against the buffer length first; tests/props.rs feeds random streams"
+)]
+
 use std::fmt;
 
 use super::parse_hex;

@@ -2,6 +2,11 @@
 //!
 //! No egui and no sockets here, so the CLI, the GUI and the tests share one implementation.
 
+#![allow(
+    clippy::indexing_slicing,
+    reason = "positions found by scanning the same text; tests/props.rs feeds random input"
+)]
+
 pub mod dump;
 pub mod framing;
 

@@ -1,6 +1,11 @@
 //! One TCP connection inside a worker: non-blocking reads, a bounded send queue, half-close.
 //! Shared by the TCP server (many connections) and the TCP client (one).
 
+#![allow(
+    clippy::indexing_slicing,
+    reason = "slices up to the byte count the OS read or sent, which the buffer length bounds"
+)]
+
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};

@@ -6,6 +6,8 @@
 //! messages, see [`want_destination`]): a socket bound to `0.0.0.0` learns whether a datagram
 //! came to 127.0.0.1, to a multicast group or to a broadcast address.
 
+#![allow(clippy::indexing_slicing, reason = "indices below the batch size the recvmmsg/sendmmsg arrays were made with")]
+
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::AsRawFd;

@@ -334,6 +334,7 @@ where
 
 /// What a worker does with [`Command::InjectPanic`]: panics like a bug would.
 #[cfg(feature = "test-hooks")]
+#[allow(clippy::panic, reason = "the test hook stands for a bug; it exists only with the test-hooks feature")]
 pub(crate) fn inject_panic(worker: &str) -> ! {
     panic!("test panic injected into the {worker} worker (Command::InjectPanic)")
 }

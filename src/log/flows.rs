@@ -3,6 +3,11 @@
 //! that forgetting a flow is O(1) whatever the mix (a linked list in a slab, indexed by a hash
 //! map): no event ever looks at more than a few flows.
 
+#![allow(
+    clippy::indexing_slicing,
+    reason = "slab indices come from the free list or the map and are always below nodes.len()"
+)]
+
 use rustc_hash::FxHashMap;
 
 use super::{Counters, FlowKey};

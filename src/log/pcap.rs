@@ -2,6 +2,8 @@
 //! IPv4/IPv6, UDP and TCP headers with checksums, and TCP sequence numbers per direction
 //! (handshake on connect, FIN on half-close and close, RST on reset), so streams can be followed.
 
+#![allow(clippy::indexing_slicing, reason = "checksum offsets inside headers this module built with fixed sizes")]
+
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};

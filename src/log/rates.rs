@@ -1,6 +1,8 @@
 //! Per-second traffic totals for the throughput plot. Kept as events arrive (exact, whatever
 //! the log evicts), bounded to the most recent hour.
 
+#![allow(clippy::indexing_slicing, reason = "ring indices taken modulo the ring length")]
+
 use std::collections::VecDeque;
 
 use crate::engine::{Event, EventKind};

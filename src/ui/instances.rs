@@ -1,6 +1,8 @@
 //! More instances of the socket tabs (a second TCP client, a third UDP socket, …): each with its
 //! own number in the shared log, a name and a colour that follows its rows there.
 
+#![allow(clippy::indexing_slicing, reason = "an index taken modulo the palette length")]
+
 use egui::Color32;
 
 use crate::engine::{Event, EventSink};

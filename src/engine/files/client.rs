@@ -4,6 +4,11 @@
 //! verified) file is renamed to its real name, so a failed or cancelled download never leaves a
 //! half file that looks whole.
 
+#![allow(
+    clippy::indexing_slicing,
+    reason = "slices of a chunk buffer up to the byte count the OS read, which its length bounds"
+)]
+
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};

@@ -3,6 +3,8 @@
 //! Files are hashed by turns ([`SLICE`] bytes each, newest request first), so a small file is
 //! not kept waiting behind big ones, and a file whose clients have all gone is dropped at once.
 
+#![allow(clippy::indexing_slicing, reason = "slices up to the byte count read into the buffer")]
+
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{self, Read};

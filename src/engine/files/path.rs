@@ -5,6 +5,8 @@
 //! on disk: the final path, with every symbolic link followed, must still be inside the shared
 //! folder and be a regular file.
 
+#![allow(clippy::indexing_slicing, reason = "indices guarded by the length check beside them")]
+
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};

@@ -8,6 +8,8 @@
 //!     or: ERR <code> <message>\n    then close
 //! ```
 
+#![allow(clippy::indexing_slicing, reason = "offsets found by searching the same line buffer")]
+
 use std::marker::PhantomData;
 
 use super::error::Malformed;

@@ -1,6 +1,8 @@
 //! Reply templates: checking a template and splitting it into parts once, when a rule is
 //! made, and expanding the parts for one message (placeholders, captures, case changes).
 
+#![allow(clippy::indexing_slicing, reason = "ranges found by parsing the same template text")]
+
 use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::net::SocketAddr;

@@ -1,6 +1,8 @@
 //! The kernel's count of datagrams it dropped on a UDP socket, watched and reported at a bounded
 //! rate.
 
+#![allow(clippy::indexing_slicing, reason = "the index is checked against the length the kernel returned")]
+
 use std::time::{Duration, Instant};
 
 use super::DROPS_REPORT_INTERVAL;

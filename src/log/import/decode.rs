@@ -1,6 +1,11 @@
 //! Packet decoding for the pcap import: the link layer (Ethernet with VLAN tags, Linux cooked,
 //! BSD loopback, raw IP), IPv4/IPv6 with extension headers, and the UDP/TCP header.
 
+#![allow(
+    clippy::indexing_slicing,
+    reason = "each header offset is checked against the frame length before it is read; tests/props.rs feeds random frames"
+)]
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use super::pcap::LinkType;

@@ -14,6 +14,8 @@
 //! Bad input never fails the whole import when some of it is usable: bad lines and packets are
 //! counted in [`Imported::skipped`] and described in [`Imported::warnings`].
 
+#![allow(clippy::indexing_slicing, reason = "the slice end is min(len, 4)")]
+
 mod decode;
 mod jsonl;
 mod pcap;

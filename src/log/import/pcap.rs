@@ -1,6 +1,8 @@
 //! Import of classic pcap captures: the file and record headers, and the loop that hands each
 //! packet to the decoder and the connection tracker.
 
+#![allow(clippy::indexing_slicing, reason = "record headers are checked against the bytes read before they are sliced")]
+
 use std::io::{self, BufRead};
 
 use jiff::Timestamp;

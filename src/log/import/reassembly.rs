@@ -1,6 +1,8 @@
 //! Following TCP connections and UDP flows through a capture: the local/peer view, and each
 //! payload byte reported once, in sequence order (retransmissions and duplicates dropped).
 
+#![allow(clippy::indexing_slicing, reason = "`seen` is at most the payload length (checked above)")]
+
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::net::SocketAddr;

@@ -1,6 +1,8 @@
 //! The central area: the active tab, or up to `MAX_PANES` tabs side by side, each with its
 //! title, and the tabs borrowed apart from what they share.
 
+#![allow(clippy::indexing_slicing, reason = "i indexes the same list the loop counts")]
+
 use crate::i18n::Lang;
 use crate::ui::instances::Instance;
 use crate::ui::layout::{self, MAX_PANES};

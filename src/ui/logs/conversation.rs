@@ -1,6 +1,8 @@
 //! The log's conversation view (like Wireshark's "Follow stream"): each recv() and send() of one
 //! flow as its own bubble, so merged and split reads (sticky packets) are visible.
 
+#![allow(clippy::indexing_slicing, reason = "a bool (0 or 1) indexes the two directions")]
+
 use egui::RichText;
 
 use crate::codec;

@@ -1,6 +1,8 @@
 //! Addresses tab: this machine's interfaces, the address/subnet inspector, and the sockets
 //! view (like `netstat -an`).
 
+#![allow(clippy::indexing_slicing, reason = "egui gives exactly the two columns asked for")]
+
 use std::net::IpAddr;
 
 use egui::RichText;

@@ -1,6 +1,8 @@
 //! The message box of the socket tabs: text or hex, an encoding, Enter to send, history,
 //! repeat, and the saved packets menu.
 
+#![allow(clippy::indexing_slicing, reason = "the history position is kept below the history length")]
+
 use std::time::Instant;
 
 use crate::codec::{self, Encoding, InputMode};

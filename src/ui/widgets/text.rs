@@ -1,6 +1,8 @@
 //! Long texts shortened for display: the one place that cuts a payload, a name or a hex dump
 //! for a table row, a bubble or a message, so they all end the same way.
 
+#![allow(clippy::indexing_slicing, reason = "n is at most the data length")]
+
 use std::borrow::Cow;
 
 /// What ends a shortened text.
