@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
-use socklab::cli::Cli;
+use socklab::Cli;
 
 fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
@@ -10,8 +10,8 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     match cli.command {
-        Some(cmd) => socklab::cli::run(cmd, &matches),
-        None => match socklab::ui::run(cli.lang) {
+        Some(cmd) => socklab::run_cli(cmd, &matches),
+        None => match socklab::run_gui(cli.lang) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("socklab: cannot open the window: {e}");
