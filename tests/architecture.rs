@@ -110,6 +110,39 @@ fn no_file_is_over_600_lines_before_its_tests() {
     assert!(long.is_empty(), "split these by job (at most {MAX_LINES} lines before the tests):\n{}", long.join("\n"));
 }
 
+/// Which rooms each core room may name (docs/architecture.md's table): the core's imports
+/// point one way, so no two rooms depend on each other.
+const MAY_IMPORT: &[(&str, &[&str])] = &[
+    ("vocab.rs", &[]),
+    ("codec", &["codec", "vocab"]),
+    ("basics", &["basics", "vocab"]),
+    ("engine", &["engine", "codec", "vocab"]),
+    ("log", &["log", "engine", "codec", "vocab"]),
+    ("packets.rs", &["packets", "engine", "codec", "vocab"]),
+    ("codegen.rs", &["codegen", "engine", "codec", "vocab"]),
+];
+
+#[test]
+fn each_core_room_imports_only_the_rooms_below_it() {
+    const ROOMS: &[&str] = &["vocab", "codec", "basics", "engine", "log", "packets", "codegen", "i18n", "ui", "cli"];
+    let mut found = Vec::new();
+    for (room, allowed) in MAY_IMPORT {
+        let mut files = Vec::new();
+        rust_files(&src().join(room), &mut files);
+        for f in &files {
+            let text = std::fs::read_to_string(f).unwrap();
+            for (n, line) in code_lines(&text) {
+                for other in ROOMS {
+                    if names(line, &format!("crate::{other}")) && !allowed.contains(other) {
+                        found.push(format!("{}:{n}: {}", f.strip_prefix(src()).unwrap().display(), line.trim()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "a core room imports one it may not (see docs/architecture.md):\n{}", found.join("\n"));
+}
+
 /// The check itself finds what it looks for.
 #[test]
 fn the_checks_see_an_import() {

@@ -24,7 +24,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use serde::Serialize;
 
 use super::addr::Family;
-pub use crate::engine::Proto;
+pub use crate::vocab::Proto;
 
 /// The state of a socket, as the kernel numbers TCP states (`include/net/tcp_states.h`).
 ///
