@@ -34,10 +34,15 @@ use args::parse_lang;
 pub(crate) fn english(p: &Problem) -> String {
     i18n::problem(Lang::En, p)
 }
+/// What the tests reach at `socklab::cli::…`.
+#[cfg(any(test, feature = "test-support"))]
 pub use args::{
-    AddrArgs, BroadcastArgs, Common, DurationOpt, FileGetArgs, FileProtoArg, FileServerArgs, MAX_GAP_MS, MAX_RATE,
-    MIN_MAX_UNFINISHED, MIN_RATE, PaceOpts, PortsArgs, QuietOpt, SoRcvbuf, StreamOpts, TcpClientArgs, TcpReply,
-    TcpServerArgs, UdpArgs, UdpReply,
+    DurationOpt, FileProtoArg, MAX_GAP_MS, MAX_RATE, MIN_MAX_UNFINISHED, MIN_RATE, QuietOpt, SoRcvbuf, StreamOpts,
+    TcpReply, UdpReply,
+};
+pub use args::{
+    AddrArgs, BroadcastArgs, Common, FileGetArgs, FileServerArgs, PaceOpts, PortsArgs, TcpClientArgs, TcpServerArgs,
+    UdpArgs,
 };
 use printer::say;
 

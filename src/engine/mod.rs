@@ -91,6 +91,7 @@ pub struct Event {
 }
 
 impl Event {
+    #[cfg(any(test, feature = "test-support"))]
     /// An event happening now, with no tab, source, connection or addresses yet.
     pub fn now(proto: Proto, kind: EventKind) -> Event {
         Event { time: jiff::Timestamp::now(), tab: 0, source: 0, proto, conn: None, local: None, peer: None, kind }

@@ -38,6 +38,7 @@ impl ReplyMode {
     /// The modes that make sense without connections.
     pub const UDP: [ReplyMode; 3] = [ReplyMode::None, ReplyMode::Echo, ReplyMode::Upper];
 
+    #[cfg(any(test, feature = "test-support"))]
     /// The CLI spelling.
     pub fn cli_name(self) -> &'static str {
         match self {

@@ -190,30 +190,36 @@ impl FlowTable {
         self.index.get(key).map(|&i| &self.nodes[i as usize].counters)
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// Flows remembered now.
     pub fn len(&self) -> usize {
         self.index.len()
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     pub fn is_empty(&self) -> bool {
         self.index.is_empty()
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// Open connections remembered now.
     pub fn open_len(&self) -> usize {
         self.open.len
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// Flows forgotten to stay within the limits (open connections included).
     pub fn forgotten(&self) -> u64 {
         self.forgotten
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// Flows looked at so far to find ones to forget.
     pub fn probes(&self) -> u64 {
         self.probes
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// Open connections forgotten because more than `max_open` were open.
     pub fn forgotten_open(&self) -> u64 {
         self.forgotten_open

@@ -41,6 +41,7 @@ pub mod event {
 pub const CLOSE_REASONS: [CloseReason; 4] =
     [CloseReason::PeerClosed, CloseReason::Reset, CloseReason::LocalClose, CloseReason::Failed];
 
+#[cfg(any(test, feature = "test-support"))]
 /// The record's `reason` value for a close reason (as serde writes it).
 pub fn reason_name(r: CloseReason) -> &'static str {
     match r {

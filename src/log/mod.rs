@@ -78,6 +78,7 @@ impl FlowKey {
     }
 }
 
+#[cfg(any(test, feature = "test-support"))]
 pub use flows::{MAX_FLOWS, MAX_OPEN_FLOWS};
 
 /// Totals of one tab: counters and rates exact whatever the log evicted, plus how many of its
@@ -96,6 +97,10 @@ pub struct Row {
     pub seq: u64,
     /// When the row entered the log, on the monotonic clock (time since the process started):
     /// unlike the event's wall-clock time it never jumps when the system clock is set.
+    #[cfg_attr(
+        not(any(test, feature = "test-support")),
+        allow(dead_code, reason = "every row carries its monotonic time (issue 4); no view shows it yet")
+    )]
     pub mono: std::time::Duration,
     pub event: Event,
 }
@@ -218,17 +223,20 @@ impl LogStore {
         self.flows.get(key)
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// Flows whose counters were forgotten to stay within [`MAX_FLOWS`] and
     /// [`MAX_OPEN_FLOWS`].
     pub fn flows_forgotten(&self) -> u64 {
         self.flows.forgotten()
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// Flows whose counters are kept now.
     pub fn flows_kept(&self) -> usize {
         self.flows.len()
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// Flows looked at so far to find ones to forget: the work the flow bound costs.
     pub fn flow_probes(&self) -> u64 {
         self.flows.probes()
@@ -282,6 +290,7 @@ impl LogStore {
         self.bytes
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// Forgets the rows (not the counters: they describe the socket's whole life).
     pub fn clear(&mut self) {
         self.evicted += self.rows.len() as u64;

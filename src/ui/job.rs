@@ -95,6 +95,7 @@ impl<T> Job<T> {
         Some(done)
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// True until the value was taken by [`Job::poll`].
     pub fn is_running(&self) -> bool {
         self.source.is_some()

@@ -27,8 +27,10 @@ mod widgets;
 
 pub use app::SockLabApp;
 /// The log view's old path (benches use `ui::log_view::LogView`).
+#[cfg(any(test, feature = "test-support"))]
 pub use logs as log_view;
-/// The tabs' old paths.
+/// The tabs' old paths (benches and tests).
+#[cfg(any(test, feature = "test-support"))]
 pub use tabs::{generator, saved};
 
 use crate::i18n::Lang;

@@ -92,6 +92,7 @@ impl Progress {
         self.total_plus_one.load(Ordering::Relaxed).checked_sub(1)
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// The download has ended (saved, failed or cancelled).
     pub fn is_done(&self) -> bool {
         self.done.load(Ordering::Acquire)

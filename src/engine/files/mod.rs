@@ -20,9 +20,13 @@ pub mod proto;
 pub mod server;
 pub mod wire;
 
-pub use client::{DownloadConfig, Downloaded, Progress, download, spawn_download};
+pub use client::{DownloadConfig, Downloaded, Progress, spawn_download};
+#[cfg(any(test, feature = "test-support"))]
+pub use client::download;
 pub use error::{FileError, IoOp, Malformed, Refusal};
+#[cfg(any(test, feature = "test-support"))]
 pub use path::{PathError, resolve};
+#[cfg(any(test, feature = "test-support"))]
 pub use proto::{ErrCode, LineParser, Request, Response};
 pub use server::{FileServerConfig, start};
 

@@ -87,6 +87,7 @@ pub struct Rules {
 }
 
 impl Rule {
+    #[cfg(any(test, feature = "test-support"))]
     /// A rule replying with `reply` (a template, see the module documentation); the error says
     /// what is wrong with the template (placed as a 1-based position in it).
     pub fn new(when: Match, reply: Option<String>, close: bool) -> Result<Rule, RuleProblem> {
@@ -95,6 +96,7 @@ impl Rule {
     }
 
     /// A rule whose template is known to be good (or is sent as written if not).
+    #[cfg(any(test, feature = "test-support"))]
     fn lenient(when: Match, reply: Option<&str>, close: bool) -> Rule {
         let parts = reply.map(compile_lenient).unwrap_or_default();
         let reply = reply.map(str::to_string);
@@ -118,6 +120,7 @@ fn strip_newline(text: &str) -> &str {
 }
 
 impl Rules {
+    #[cfg(any(test, feature = "test-support"))]
     /// The rules equivalent to a built-in mode (for the UI's presets): None → empty; Echo →
     /// `* => {raw}`; Upper → `* => {ascii_upper}`; Timestamp → `* => [{time}]:{text}`; Hello →
     /// greeting `welcome!`, `exact:exit => close`, `* => hello, {text}!`.

@@ -20,6 +20,10 @@ pub struct RuleError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Place {
     Column(usize),
+    #[cfg_attr(
+        not(any(test, feature = "test-support")),
+        allow(dead_code, reason = "made by `Rule::new`, a constructor for the tests")
+    )]
     Position(usize),
 }
 

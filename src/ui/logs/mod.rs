@@ -22,7 +22,9 @@ use crate::engine::Event;
 use crate::i18n::{self, Lang, Tr};
 use crate::log::LogStore;
 
-pub use describe::{TabInfo, close_text, event_text};
+pub use describe::TabInfo;
+#[cfg(any(test, feature = "test-support"))]
+pub use describe::{close_text, event_text};
 use export::ExportJob;
 use filter::{ConvIndex, Filter, FilterError, FilterIndex};
 

@@ -102,6 +102,7 @@ impl FilesTab {
         self.server != ServerState::Stopped
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     pub fn listening_on(&self) -> Option<SocketAddr> {
         match self.server {
             ServerState::Listening(a) => Some(a),
@@ -109,10 +110,12 @@ impl FilesTab {
         }
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     pub fn downloading(&self) -> bool {
         self.download.is_some()
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// The last download's result, once it ended.
     pub fn last_download(&self) -> Option<&Result<Downloaded, FileError>> {
         self.last.as_ref()

@@ -84,10 +84,12 @@ impl GeneratorUi {
         }
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     pub fn running(&self) -> bool {
         self.run.is_some()
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// The last finished run as the worker reported it: (packets, bytes, microseconds).
     pub fn last_done(&self) -> Option<(u64, u64, u64)> {
         match self.last {

@@ -244,6 +244,7 @@ impl SendBox {
         Some(bytes)
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// True while a message is being repeated.
     pub fn repeating(&self) -> bool {
         self.auto.is_some()
