@@ -10,7 +10,6 @@
 //! (`GET <offset> <name>` / `OK <size> <sha256>` / `ERR <code> <message>`) that allows resuming
 //! and verifying a download, and can be typed into `nc`.
 
-#![allow(clippy::indexing_slicing, reason = "a nibble (0..16) indexes the 16 hex digits")]
 
 pub mod client;
 mod error;
@@ -68,13 +67,6 @@ impl FileProtocol {
     }
 }
 
-/// Lowercase hexadecimal without separators (how SHA-256 sums are written).
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    s
-}
+/// Lowercase hexadecimal without separators (how SHA-256 sums are written): the codec's one
+/// hex encoder.
+pub use crate::codec::to_hex_compact as hex;
