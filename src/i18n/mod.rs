@@ -10,12 +10,13 @@
 //! placeholders, which are filled by [`fill`] (the only filler).
 //!
 //! Files: `problem.rs` (network problems), `files.rs` (file transfer), `rules.rs` (rules,
-//! codecs, framing).
+//! codecs, framing), `import.rs` (log and capture imports).
 //!
 //! Formats never come from here: the JSONL log's names and fixed texts are in `log::format`, the
 //! file protocol's `ERR` wording in `engine::files::wire`.
 
 mod files;
+mod import;
 mod problem;
 mod rules;
 
@@ -23,8 +24,9 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 pub use files::file_error;
+pub use import::{import_error, import_warning};
 pub use problem::problem;
-pub use rules::{codec_error, framing_error, rule_error, rule_problem};
+pub use rules::{codec_error, codec_problem, framing_error, rule_error, rule_problem};
 
 /// The UI language.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

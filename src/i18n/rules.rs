@@ -23,7 +23,7 @@ pub fn rule_problem(lang: Lang, p: &crate::engine::rules::RuleProblem) -> String
         R::EmptyHex => t.rule_empty_hex.into(),
         R::BadHex(CodecError::BadHexDigit { ch, pos }) => fill(t.rule_bad_hex_digit, &[ch, &(pos + 1)]),
         R::BadHex(CodecError::OddHexLength { digits }) => fill(t.rule_bad_hex_odd, &[digits]),
-        R::BadHex(e) => fill(t.rule_bad_hex, &[e]),
+        R::BadHex(e) => fill(t.rule_bad_hex, &[&codec_problem(lang, e)]),
         R::BadEscape { esc, at } => fill(t.rule_bad_escape, &[esc, &place(at)]),
         R::Unclosed { at } => fill(t.rule_unclosed, &[&place(at)]),
         R::UnknownPlaceholder { name, at } => {
@@ -59,6 +59,19 @@ pub fn codec_error(lang: Lang, e: &crate::codec::CodecError) -> String {
         E::OddHexLength { digits } => fill(t.err_hex_odd, &[digits]),
         E::Unencodable { ch, encoding } => fill(t.err_unencodable, &[ch, &encoding.name()]),
         E::BadEscape { pos } => fill(t.err_bad_escape, &[&(pos + 1)]),
+    }
+}
+
+/// A codec error in words, as part of a longer sentence (a bad delimiter, a bad hex field of
+/// an imported line); [`codec_error`] is the send box's full sentence.
+pub fn codec_problem(lang: Lang, e: &crate::codec::CodecError) -> String {
+    use crate::codec::CodecError as E;
+    let t = lang.tr();
+    match e {
+        E::BadHexDigit { ch, pos } => fill(t.codec_hex_digit, &[ch, &(pos + 1)]),
+        E::OddHexLength { digits } => fill(t.codec_hex_odd, &[digits]),
+        E::Unencodable { ch, encoding } => fill(t.codec_unencodable, &[ch, &encoding.name()]),
+        E::BadEscape { pos } => fill(t.codec_bad_escape, &[&(pos + 1)]),
     }
 }
 
