@@ -154,11 +154,9 @@ fn pcap_header(bytes: &[u8]) -> Result<(PcapFormat, LinkType), ImportError> {
     if sniff(bytes) == FileKind::Pcapng {
         return Err(ImportError::Format(FormatProblem::Pcapng));
     }
-    let format = bytes
-        .get(..4)
-        .and_then(PcapFormat::from_magic)
-        .ok_or_else(|| ImportError::Format(FormatProblem::UnknownMagic))?;
-    let link = format.u32_at(bytes, 20).ok_or_else(|| ImportError::Format(FormatProblem::HeaderCut))?;
+    let format =
+        bytes.get(..4).and_then(PcapFormat::from_magic).ok_or(ImportError::Format(FormatProblem::UnknownMagic))?;
+    let link = format.u32_at(bytes, 20).ok_or(ImportError::Format(FormatProblem::HeaderCut))?;
     Ok((format, LinkType::from_header(link)?))
 }
 
