@@ -10,13 +10,14 @@
 //! placeholders, which are filled by [`fill`] (the only filler).
 //!
 //! Files: `problem.rs` (network problems), `files.rs` (file transfer), `rules.rs` (rules,
-//! codecs, framing), `import.rs` (log and capture imports).
+//! codecs, framing), `import.rs` (log and capture imports), `packets.rs` (saved packets).
 //!
 //! Formats never come from here: the JSONL log's names and fixed texts are in `log::format`, the
 //! file protocol's `ERR` wording in `engine::files::wire`.
 
 mod files;
 mod import;
+mod packets;
 mod problem;
 mod rules;
 
@@ -25,6 +26,7 @@ use std::sync::LazyLock;
 
 pub use files::file_error;
 pub use import::{import_error, import_warning};
+pub use packets::packets_error;
 pub use problem::problem;
 pub use rules::{codec_error, codec_problem, framing_error, rule_error, rule_problem};
 
@@ -193,7 +195,7 @@ impl std::fmt::Display for Words<'_, crate::engine::files::FileError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::framing::FramingError;
+    use crate::codec::framing::{DelimiterProblem, FramingError};
     use crate::engine::Problem;
     use crate::engine::problem::{Field, GenLimit, Op};
 
@@ -235,7 +237,9 @@ mod tests {
             FramingError::ZeroFixed,
             FramingError::FixedTooLarge { size: 2 << 20 },
             FramingError::TooLong { len: 300, max: 255 },
-            FramingError::BadDelimiter("it is empty".into()),
+            FramingError::BadDelimiter(DelimiterProblem::Empty),
+            FramingError::BadDelimiter(DelimiterProblem::TooLong { len: 9 }),
+            FramingError::BadDelimiter(DelimiterProblem::Hex(crate::codec::CodecError::OddHexLength { digits: 3 })),
             FramingError::DelimiterInPayload { at: 3 },
         ];
         for e in &framing {
