@@ -10,11 +10,13 @@
 //! placeholders, which are filled by [`fill`] (the only filler).
 //!
 //! Files: `problem.rs` (network problems), `files.rs` (file transfer), `rules.rs` (rules,
-//! codecs, framing), `import.rs` (log and capture imports), `packets.rs` (saved packets).
+//! codecs, framing), `import.rs` (log and capture imports), `packets.rs` (saved packets),
+//! `addr.rs` (address inspection).
 //!
 //! Formats never come from here: the JSONL log's names and fixed texts are in `log::format`, the
 //! file protocol's `ERR` wording in `engine::files::wire`.
 
+mod addr;
 mod files;
 mod import;
 mod packets;
@@ -24,6 +26,7 @@ mod rules;
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
+pub use addr::addr_error;
 pub use files::file_error;
 pub use import::{import_error, import_warning};
 pub use packets::packets_error;
