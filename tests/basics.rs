@@ -127,7 +127,8 @@ fn public_api_shapes() {
     assert_eq!(n.network.to_string(), "192.168.1.0");
     assert_eq!(n.broadcast.map(|b| b.to_string()).as_deref(), Some("192.168.1.255"));
     assert_eq!(i.kinds, vec![AddrKind::Private]);
-    assert_eq!(addr::inspect("300.1.1.1").unwrap_err().to_string(), "octet 300 is larger than 255");
+    let e = addr::inspect("300.1.1.1").unwrap_err();
+    assert_eq!(socklab::i18n::addr_error(socklab::i18n::Lang::En, &e), "octet 300 is larger than 255");
 
     let p = ports::classify(22);
     assert_eq!(p.service.map(|s| s.name), Some("ssh"));

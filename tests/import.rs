@@ -23,7 +23,10 @@ use socklab::codec::Encoding;
 use socklab::engine::problem::Problem;
 use socklab::engine::udp::UdpConfig;
 use socklab::engine::{self, CloseReason, Event, EventKind, Proto, ReplyMode};
-use socklab::log::import::{self, FrameProblem, ImportError, ImportWarning, Imported, LineProblem, PacketProblem};
+use socklab::i18n::{Lang, import_error};
+use socklab::log::import::{
+    self, FormatProblem, FrameProblem, ImportError, ImportWarning, Imported, LineProblem, PacketProblem,
+};
 use socklab::log::pcap::PcapWriter;
 use socklab::log::record::Record;
 
@@ -535,25 +538,28 @@ fn files_are_sniffed() {
     let pcapng = dir.path().join("a.pcapng");
     std::fs::write(&pcapng, [0x0a, 0x0d, 0x0d, 0x0a, 0x1c, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a]).unwrap();
     let err = import::read_file(&pcapng).unwrap_err();
-    assert!(matches!(&err, ImportError::Format(m) if m.contains("pcapng") && m.contains("pcap")), "{err}");
+    assert!(matches!(&err, ImportError::Format(FormatProblem::Pcapng)), "{err:?}");
+    let words = import_error(Lang::En, &err);
+    assert!(words.contains("pcapng") && words.contains("save it as pcap"), "{words}");
     assert!(matches!(import::read_pcap(&std::fs::read(&pcapng).unwrap()), Err(ImportError::Format(_))));
 
     let other = dir.path().join("picture.png");
     std::fs::write(&other, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
     let err = import::read_file(&other).unwrap_err();
-    assert!(err.to_string().starts_with("not a pcap capture or a socklab log"), "{err}");
+    assert!(import_error(Lang::En, &err).starts_with("not a pcap capture or a socklab log"), "{err:?}");
 
     let empty = dir.path().join("empty");
     std::fs::write(&empty, b"").unwrap();
-    assert_eq!(import::read_file(&empty).unwrap_err().to_string(), "the file is empty");
+    assert_eq!(import_error(Lang::En, &import::read_file(&empty).unwrap_err()), "the file is empty");
 
     let err = import::read_file(&dir.path().join("missing")).unwrap_err();
-    assert!(matches!(err, ImportError::Io(_)), "{err}");
+    assert!(matches!(err, ImportError::Io(_)), "{err:?}");
 
     let mut unknown_link = PcapFile::new(147, false, false);
     unknown_link.packet(0, b"whatever");
     let err = import::read_pcap(&unknown_link.bytes).unwrap_err();
-    assert!(err.to_string().contains("link type 147"), "{err}");
+    assert!(matches!(err, ImportError::Format(FormatProblem::LinkType(147))), "{err:?}");
+    assert!(import_error(Lang::En, &err).contains("link type 147"), "{err:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -685,7 +691,8 @@ fn bad_jsonl_lines_are_skipped_with_warnings() {
     assert_eq!(e.time, "2026-11-23T04:00:00.123Z".parse().unwrap());
 
     let err = import::read_jsonl(&b"one\ntwo\n"[..]).unwrap_err();
-    assert!(matches!(&err, ImportError::Format(m) if m.contains("line 1: not JSON")), "{err}");
+    assert!(import_error(Lang::En, &err).contains("line 1: not JSON"), "{err:?}");
+    assert!(matches!(&err, ImportError::Format(FormatProblem::NoRecord(Some(_)))), "{err:?}");
     assert!(matches!(import::read_jsonl(&b""[..]), Err(ImportError::Format(_))));
     assert!(matches!(import::read_jsonl(&b"\xff\xfe\n"[..]), Err(ImportError::Format(_))));
 }
@@ -786,7 +793,7 @@ fn pcap_rewritten_by_tshark_imports_the_same() {
             assert!(o.status.success(), "tshark: {}", String::from_utf8_lossy(&o.stderr));
             let got = import::read_file(&theirs);
             if format == "pcapng" {
-                assert!(matches!(got, Err(ImportError::Format(m)) if m.contains("pcapng")));
+                assert!(matches!(got, Err(ImportError::Format(FormatProblem::Pcapng))), "{got:?}");
                 continue;
             }
             let got = got.unwrap();
@@ -819,7 +826,7 @@ fn import_reports_progress_and_can_be_cancelled() {
         let p = Progress::default();
         p.cancel.store(true, Ordering::Relaxed);
         let err = import::read_file_with(path, &p).unwrap_err();
-        assert!(matches!(err, ImportError::Cancelled), "{err}");
+        assert!(matches!(err, ImportError::Cancelled), "{err:?}");
         assert!(p.done.load(Ordering::Relaxed) < size, "stopped early");
     }
 }
@@ -967,7 +974,8 @@ fn gzip_files_are_read_transparently() {
         let plain_path = dir.path().join(name.trim_end_matches(".gz"));
         std::fs::write(&plain_path, &plain).unwrap();
         let p = socklab::log::export::Progress::default();
-        let got = import::read_file_with(&path, &p).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let got =
+            import::read_file_with(&path, &p).unwrap_or_else(|e| panic!("{name}: {}", import_error(Lang::En, &e)));
         assert_eq!(got, import::read_file(&plain_path).unwrap(), "{name}");
         assert!(!got.events.is_empty(), "{name}");
         let done = p.done.load(std::sync::atomic::Ordering::Relaxed);
@@ -979,7 +987,7 @@ fn gzip_files_are_read_transparently() {
     z.truncate(z.len() / 2);
     std::fs::write(&bad, &z).unwrap();
     match import::read_file(&bad) {
-        Err(e) => assert!(!e.to_string().contains("UTF-8"), "{e}"),
+        Err(e) => assert!(!import_error(Lang::En, &e).contains("UTF-8"), "{e:?}"),
         Ok(got) => assert!(!got.warnings.is_empty() || got.events.len() < events.len(), "{got:?}"),
     }
 }

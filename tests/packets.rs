@@ -170,7 +170,7 @@ proptest! {
             let blank = p.name.trim().is_empty();
             match lib.add(p) {
                 Ok(_) => prop_assert!(!blank),
-                Err(e) => prop_assert!(blank, "add refused a valid packet: {}", e),
+                Err(e) => prop_assert!(blank, "add refused a valid packet: {:?}", e),
             }
         }
         prop_assert_eq!(PacketLibrary::from_json(&lib.to_json()), Ok(lib));

@@ -8,7 +8,8 @@ use super::{AddrArgs, Failure, PortsArgs};
 pub(super) fn run_addr(a: AddrArgs) -> Result<(), Failure> {
     use crate::basics::addr;
     let input = a.input.join(" ");
-    let i = addr::inspect(&input).map_err(|e| Failure::Usage(format!("{input}: {e}")))?;
+    let words = |e| crate::i18n::addr_error(crate::i18n::Lang::En, &e);
+    let i = addr::inspect(&input).map_err(|e| Failure::Usage(format!("{input}: {}", words(e))))?;
     let mut out = std::io::stdout().lock();
     if a.json {
         // to_string (not to_value) keeps IPv6 address counts above 2^64 exact.

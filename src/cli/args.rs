@@ -372,7 +372,7 @@ fn parse_encoding(s: &str) -> Result<Encoding, String> {
 }
 
 fn parse_framing(s: &str) -> Result<Framing, String> {
-    Framing::parse(s).map_err(|e| e.to_string())
+    Framing::parse(s).map_err(|e| crate::i18n::framing_error(crate::i18n::Lang::En, &e))
 }
 
 fn parse_recv_buffer(s: &str) -> Result<usize, String> {

@@ -54,8 +54,8 @@ pub enum Framing {
 /// A [`Framing::Delimiter`]: 1 to [`MAX_DELIMITER`] bytes, stored inline so `Framing` stays `Copy`.
 ///
 /// Serialized as a list of bytes; deserializing checks the length.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(try_from = "Vec<u8>", into = "Vec<u8>")]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(into = "Vec<u8>")]
 pub struct DelimiterBytes {
     /// The delimiter, then zeros (always zeros, so the derived `Eq` and `Hash` are right).
     bytes: [u8; MAX_DELIMITER],
@@ -66,13 +66,10 @@ impl DelimiterBytes {
     /// A delimiter of 1 to [`MAX_DELIMITER`] bytes.
     pub fn new(bytes: &[u8]) -> Result<DelimiterBytes, FramingError> {
         if bytes.is_empty() {
-            return Err(FramingError::BadDelimiter("it is empty: give 1 to 8 bytes in hex, e.g. delim:0d0a".into()));
+            return Err(FramingError::BadDelimiter(DelimiterProblem::Empty));
         }
         if bytes.len() > MAX_DELIMITER {
-            return Err(FramingError::BadDelimiter(format!(
-                "{} bytes is too long: at most {MAX_DELIMITER}",
-                bytes.len()
-            )));
+            return Err(FramingError::BadDelimiter(DelimiterProblem::TooLong { len: bytes.len() }));
         }
         let mut inline = [0u8; MAX_DELIMITER];
         inline[..bytes.len()].copy_from_slice(bytes);
@@ -99,6 +96,14 @@ impl TryFrom<Vec<u8>> for DelimiterBytes {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for DelimiterBytes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<DelimiterBytes, D::Error> {
+        let bytes = Vec::<u8>::deserialize(d)?;
+        // serde's own wording of a format error (as for any other malformed field).
+        DelimiterBytes::new(&bytes).map_err(|_| serde::de::Error::invalid_length(bytes.len(), &"1 to 8 bytes"))
+    }
+}
+
 impl From<DelimiterBytes> for Vec<u8> {
     fn from(d: DelimiterBytes) -> Vec<u8> {
         d.as_bytes().to_vec()
@@ -119,39 +124,24 @@ pub enum FramingError {
     FixedTooLarge { size: u64 },
     /// A message longer than the framing can carry ([`Framing::max_message`], or N for `fixed:N`).
     TooLong { len: usize, max: usize },
-    /// A delimiter that is not 1 to 8 bytes of hex (why, in words).
-    BadDelimiter(String),
+    /// A delimiter that is not 1 to 8 bytes of hex.
+    BadDelimiter(DelimiterProblem),
     /// The message contains its own end marker, at this byte offset, so the receiver would end
     /// the message there.
     DelimiterInPayload { at: usize },
 }
 
-impl fmt::Display for FramingError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FramingError::Unknown(s) => {
-                write!(f, "unknown framing \"{s}\": use none, line, fixed:N, len8, len16, len32 or delim:HEX")
-            }
-            FramingError::BadNumber(s) => {
-                write!(f, "\"{s}\" is not a size in bytes: fixed:N needs a whole number from 1 to {MAX_FIXED}")
-            }
-            FramingError::ZeroFixed => write!(f, "a fixed message size must be at least 1 byte"),
-            FramingError::FixedTooLarge { size } => {
-                write!(f, "a fixed message size of {size} bytes is over the limit of {MAX_FIXED} (1 MiB)")
-            }
-            FramingError::TooLong { len, max } => {
-                write!(f, "the message is {len} bytes, longer than the {max} bytes this framing allows")
-            }
-            FramingError::BadDelimiter(why) => write!(f, "bad delimiter: {why}"),
-            FramingError::DelimiterInPayload { at } => write!(
-                f,
-                "the message contains its end marker at byte {at}, so the receiver would end the message there"
-            ),
-        }
-    }
+/// What is wrong with a `delim:` delimiter.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DelimiterProblem {
+    /// No bytes.
+    Empty,
+    /// More than [`MAX_DELIMITER`] bytes (this many).
+    TooLong { len: usize },
+    /// Not hex.
+    Hex(super::CodecError),
 }
-
-impl std::error::Error for FramingError {}
 
 impl Framing {
     /// Parses the CLI spelling (case-insensitive, surrounding spaces ignored): `none`, `line`,
@@ -171,7 +161,8 @@ impl Framing {
             ("len32", None) => Ok(Framing::Len32),
             ("fixed", arg) => parse_fixed(arg.unwrap_or("")),
             ("delim", arg) => {
-                let bytes = parse_hex(arg.unwrap_or("")).map_err(|e| FramingError::BadDelimiter(e.to_string()))?;
+                let bytes =
+                    parse_hex(arg.unwrap_or("")).map_err(|e| FramingError::BadDelimiter(DelimiterProblem::Hex(e)))?;
                 Ok(Framing::Delimiter(DelimiterBytes::new(&bytes)?))
             }
             _ => Err(FramingError::Unknown(s.to_string())),
@@ -503,6 +494,7 @@ impl Deframer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::CodecError;
 
     fn delim(bytes: &[u8]) -> Framing {
         Framing::Delimiter(DelimiterBytes::new(bytes).unwrap())
@@ -757,34 +749,12 @@ mod tests {
         assert_eq!(Framing::parse("fixed:0"), Err(FramingError::ZeroFixed));
         assert_eq!(Framing::parse("fixed:1048577"), Err(FramingError::FixedTooLarge { size: 1048577 }));
         assert_eq!(Framing::parse("fixed:99999999999"), Err(FramingError::FixedTooLarge { size: 99999999999 }));
-        assert!(matches!(Framing::parse("delim:"), Err(FramingError::BadDelimiter(_))));
-        assert!(matches!(Framing::parse("delim"), Err(FramingError::BadDelimiter(_))));
-        assert!(matches!(Framing::parse("delim:0g"), Err(FramingError::BadDelimiter(_))));
-        assert!(matches!(Framing::parse("delim:0d0"), Err(FramingError::BadDelimiter(_))));
-        assert!(matches!(Framing::parse("delim:000102030405060708"), Err(FramingError::BadDelimiter(_))));
-    }
-
-    #[test]
-    fn error_messages() {
-        let text = |e: FramingError| e.to_string();
-        assert_eq!(
-            text(FramingError::Unknown("x".into())),
-            "unknown framing \"x\": use none, line, fixed:N, len8, len16, len32 or delim:HEX"
-        );
-        assert!(text(FramingError::BadNumber("abc".into())).contains("\"abc\" is not a size"));
-        assert_eq!(text(FramingError::ZeroFixed), "a fixed message size must be at least 1 byte");
-        assert!(text(FramingError::FixedTooLarge { size: 2000000 }).contains("2000000"));
-        assert_eq!(
-            text(FramingError::TooLong { len: 256, max: 255 }),
-            "the message is 256 bytes, longer than the 255 bytes this framing allows"
-        );
-        assert_eq!(
-            text(Framing::parse("delim:0g").unwrap_err()),
-            "bad delimiter: 'g' at position 2 is not a hex digit (0-9, a-f)"
-        );
-        assert!(text(Framing::parse("delim:").unwrap_err()).contains("empty"));
-        assert!(text(Framing::parse("delim:000102030405060708").unwrap_err()).contains("9 bytes is too long"));
-        assert!(text(FramingError::DelimiterInPayload { at: 3 }).contains("at byte 3"));
+        let bad = |p| Err(FramingError::BadDelimiter(p));
+        assert_eq!(Framing::parse("delim:"), bad(DelimiterProblem::Empty));
+        assert_eq!(Framing::parse("delim"), bad(DelimiterProblem::Empty));
+        assert_eq!(Framing::parse("delim:0g"), bad(DelimiterProblem::Hex(CodecError::BadHexDigit { ch: 'g', pos: 1 })));
+        assert_eq!(Framing::parse("delim:0d0"), bad(DelimiterProblem::Hex(CodecError::OddHexLength { digits: 3 })));
+        assert_eq!(Framing::parse("delim:000102030405060708"), bad(DelimiterProblem::TooLong { len: 9 }));
     }
 
     #[test]

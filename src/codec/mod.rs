@@ -117,8 +117,9 @@ pub enum InputMode {
     Hex,
 }
 
-/// Why typed input could not become bytes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Why typed input could not become bytes (as data: `i18n::codec_error` words it).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CodecError {
     /// A character that is not a hex digit, with its 0-based character position.
     BadHexDigit { ch: char, pos: usize },
@@ -129,27 +130,6 @@ pub enum CodecError {
     /// A backslash escape that is not one of `\r \n \t \0 \\ \xHH`, at this character.
     BadEscape { pos: usize },
 }
-
-impl std::fmt::Display for CodecError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CodecError::BadHexDigit { ch, pos } => {
-                write!(f, "'{ch}' at position {} is not a hex digit (0-9, a-f)", pos + 1)
-            }
-            CodecError::OddHexLength { digits } => {
-                write!(f, "{digits} hex digits is an odd number: every byte needs two digits")
-            }
-            CodecError::Unencodable { ch, encoding } => {
-                write!(f, "'{ch}' cannot be written in {}", encoding.name())
-            }
-            CodecError::BadEscape { pos } => {
-                write!(f, "the escape at position {} is not one of \\r \\n \\t \\0 \\\\ \\xHH", pos + 1)
-            }
-        }
-    }
-}
-
-impl std::error::Error for CodecError {}
 
 /// Parses hex such as `48 65 6c 6c 6f`, `48656c6c6f`, `0x48,0x65` or `48:65`.
 /// Spaces, tabs, newlines, commas, colons, dashes and `0x` prefixes are separators.

@@ -575,4 +575,25 @@ strings! {
     file_io_hash_nopath,
     file_io_thread,
     file_io_thread_nopath,
+    // Imports (i18n/import.rs).
+    imp_line, imp_packet, imp_left_out, imp_not_utf8, imp_not_json, imp_not_record, imp_line_too_long, imp_no_ts,
+    imp_bad_ts, imp_bad_peer, imp_bad_local, imp_unknown_info, imp_unknown_kind, imp_no_event, imp_connecting_no_peer,
+    imp_no_local, imp_joined_no_group, imp_left_no_group, imp_unknown_event, imp_bad_hex, imp_payload_too_big,
+    imp_no_hex, imp_cut_off, imp_record_too_big, imp_snapped, imp_gap, imp_out_of_window, imp_header_cut,
+    imp_header_snapped, imp_ip_version, imp_empty_ip, imp_ipv4_header_length, imp_ipv4_total_length, imp_ipv4_fragment,
+    imp_ipv6_fragment, imp_tcp_data_offset, imp_hdr_loopback, imp_hdr_ipv6_fragment, imp_hdr_ipv6_extension, imp_err_io,
+    imp_err_cancelled, imp_err_pcapng, imp_err_empty_file, imp_err_damaged_gzip, imp_err_gzip_in_gzip,
+    imp_err_link_type, imp_err_magic, imp_err_header_cut, imp_err_no_record, imp_err_log_empty, imp_err_not_pcap_or_log,
+    imp_err_reader_failed,
+    // Codec errors inside a sentence, delimiters (i18n/rules.rs).
+    codec_hex_digit, codec_hex_odd, codec_unencodable, codec_bad_escape, framing_delim_empty, framing_delim_too_long,
+    // Saved packets (i18n/packets.rs).
+    pk_full, pk_merge, pk_packet_at, pk_packet_at_named, pk_packet_named, pk_empty_name, pk_long_name, pk_long_payload,
+    pk_hex, pk_not_ours, pk_not_json, pk_not_utf8, pk_no_version, pk_bad_version, pk_no_packets, pk_packets_not_list,
+    pk_found, pk_kind_null, pk_kind_bool, pk_kind_number, pk_kind_string, pk_kind_list, pk_kind_object, pk_newer,
+    pk_too_many, pk_unreadable, pk_in_file,
+    // Address inspection (i18n/addr.rs).
+    addr_empty, addr_octet_count, addr_empty_octet, addr_invalid_octet, addr_leading_zero, addr_octet_too_large,
+    addr_in_mask, addr_invalid_ipv6, addr_invalid_ipv6_mask, addr_empty_prefix, addr_invalid_prefix,
+    addr_prefix_too_long, addr_mask_not_contiguous, addr_family_mismatch, addr_trailing,
 }

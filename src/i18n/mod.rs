@@ -10,21 +10,28 @@
 //! placeholders, which are filled by [`fill`] (the only filler).
 //!
 //! Files: `problem.rs` (network problems), `files.rs` (file transfer), `rules.rs` (rules,
-//! codecs, framing).
+//! codecs, framing), `import.rs` (log and capture imports), `packets.rs` (saved packets),
+//! `addr.rs` (address inspection).
 //!
 //! Formats never come from here: the JSONL log's names and fixed texts are in `log::format`, the
 //! file protocol's `ERR` wording in `engine::files::wire`.
 
+mod addr;
 mod files;
+mod import;
+mod packets;
 mod problem;
 mod rules;
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
+pub use addr::addr_error;
 pub use files::file_error;
+pub use import::{import_error, import_warning};
+pub use packets::packets_error;
 pub use problem::problem;
-pub use rules::{codec_error, framing_error, rule_error, rule_problem};
+pub use rules::{codec_error, codec_problem, framing_error, rule_error, rule_problem};
 
 /// The UI language.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -191,7 +198,7 @@ impl std::fmt::Display for Words<'_, crate::engine::files::FileError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::framing::FramingError;
+    use crate::codec::framing::{DelimiterProblem, FramingError};
     use crate::engine::Problem;
     use crate::engine::problem::{Field, GenLimit, Op};
 
@@ -233,7 +240,9 @@ mod tests {
             FramingError::ZeroFixed,
             FramingError::FixedTooLarge { size: 2 << 20 },
             FramingError::TooLong { len: 300, max: 255 },
-            FramingError::BadDelimiter("it is empty".into()),
+            FramingError::BadDelimiter(DelimiterProblem::Empty),
+            FramingError::BadDelimiter(DelimiterProblem::TooLong { len: 9 }),
+            FramingError::BadDelimiter(DelimiterProblem::Hex(crate::codec::CodecError::OddHexLength { digits: 3 })),
             FramingError::DelimiterInPayload { at: 3 },
         ];
         for e in &framing {

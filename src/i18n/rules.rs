@@ -1,7 +1,7 @@
 //! Response-rule, codec and framing errors in words.
 
 use super::{Lang, fill};
-use crate::codec::framing::{FramingError, MAX_FIXED};
+use crate::codec::framing::{DelimiterProblem, FramingError, MAX_DELIMITER, MAX_FIXED};
 
 /// What is wrong with a rule line, in words (the English text is also `RuleError::message`).
 pub fn rule_problem(lang: Lang, p: &crate::engine::rules::RuleProblem) -> String {
@@ -23,7 +23,7 @@ pub fn rule_problem(lang: Lang, p: &crate::engine::rules::RuleProblem) -> String
         R::EmptyHex => t.rule_empty_hex.into(),
         R::BadHex(CodecError::BadHexDigit { ch, pos }) => fill(t.rule_bad_hex_digit, &[ch, &(pos + 1)]),
         R::BadHex(CodecError::OddHexLength { digits }) => fill(t.rule_bad_hex_odd, &[digits]),
-        R::BadHex(e) => fill(t.rule_bad_hex, &[e]),
+        R::BadHex(e) => fill(t.rule_bad_hex, &[&codec_problem(lang, e)]),
         R::BadEscape { esc, at } => fill(t.rule_bad_escape, &[esc, &place(at)]),
         R::Unclosed { at } => fill(t.rule_unclosed, &[&place(at)]),
         R::UnknownPlaceholder { name, at } => {
@@ -62,6 +62,19 @@ pub fn codec_error(lang: Lang, e: &crate::codec::CodecError) -> String {
     }
 }
 
+/// A codec error in words, as part of a longer sentence (a bad delimiter, a bad hex field of
+/// an imported line); [`codec_error`] is the send box's full sentence.
+pub fn codec_problem(lang: Lang, e: &crate::codec::CodecError) -> String {
+    use crate::codec::CodecError as E;
+    let t = lang.tr();
+    match e {
+        E::BadHexDigit { ch, pos } => fill(t.codec_hex_digit, &[ch, &(pos + 1)]),
+        E::OddHexLength { digits } => fill(t.codec_hex_odd, &[digits]),
+        E::Unencodable { ch, encoding } => fill(t.codec_unencodable, &[ch, &encoding.name()]),
+        E::BadEscape { pos } => fill(t.codec_bad_escape, &[&(pos + 1)]),
+    }
+}
+
 /// A framing error in words.
 pub fn framing_error(lang: Lang, e: &FramingError) -> String {
     let t = lang.tr();
@@ -71,7 +84,88 @@ pub fn framing_error(lang: Lang, e: &FramingError) -> String {
         FramingError::ZeroFixed => t.framing_zero_fixed.into(),
         FramingError::FixedTooLarge { size } => fill(t.framing_fixed_too_large, &[size, &MAX_FIXED]),
         FramingError::TooLong { len, max } => fill(t.framing_too_long, &[len, max]),
-        FramingError::BadDelimiter(why) => fill(t.framing_bad_delimiter, &[why]),
+        FramingError::BadDelimiter(why) => {
+            let why = match why {
+                DelimiterProblem::Empty => t.framing_delim_empty.to_string(),
+                DelimiterProblem::TooLong { len } => fill(t.framing_delim_too_long, &[len, &MAX_DELIMITER]),
+                DelimiterProblem::Hex(e) => codec_problem(lang, e),
+            };
+            fill(t.framing_bad_delimiter, &[&why])
+        }
         FramingError::DelimiterInPayload { at } => fill(t.framing_delimiter_in_payload, &[at]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::framing::Framing;
+
+    #[test]
+    fn error_messages() {
+        let text = |e: FramingError| framing_error(Lang::En, &e);
+        assert_eq!(
+            text(FramingError::Unknown("x".into())),
+            "unknown framing \"x\": use none, line, fixed:N, len8, len16, len32 or delim:HEX"
+        );
+        assert!(text(FramingError::BadNumber("abc".into())).contains("\"abc\" is not a size"));
+        assert_eq!(text(FramingError::ZeroFixed), "a fixed message size must be at least 1 byte");
+        assert!(text(FramingError::FixedTooLarge { size: 2000000 }).contains("2000000"));
+        assert_eq!(
+            text(FramingError::TooLong { len: 256, max: 255 }),
+            "the message is 256 bytes, longer than the 255 bytes this framing allows"
+        );
+        assert_eq!(
+            text(Framing::parse("delim:0g").unwrap_err()),
+            "bad delimiter: 'g' at position 2 is not a hex digit (0-9, a-f)"
+        );
+        assert!(text(Framing::parse("delim:").unwrap_err()).contains("empty"));
+        assert!(text(Framing::parse("delim:000102030405060708").unwrap_err()).contains("9 bytes is too long"));
+        assert!(text(FramingError::DelimiterInPayload { at: 3 }).contains("at byte 3"));
+    }
+
+    /// The wording of a bad delimiter in both languages.
+    #[test]
+    fn delimiter_problems() {
+        let cases = [
+            DelimiterProblem::Empty,
+            DelimiterProblem::TooLong { len: 9 },
+            DelimiterProblem::Hex(crate::codec::CodecError::BadHexDigit { ch: 'g', pos: 1 }),
+        ];
+        for p in cases {
+            let e = FramingError::BadDelimiter(p);
+            let zh = framing_error(Lang::Zh, &e);
+            assert!(zh.starts_with("分隔符有误:") && zh != framing_error(Lang::En, &e), "{zh}");
+        }
+        assert_eq!(
+            framing_error(Lang::En, &Framing::parse("delim:").unwrap_err()),
+            "bad delimiter: it is empty: give 1 to 8 bytes in hex, e.g. delim:0d0a"
+        );
+        assert_eq!(
+            framing_error(Lang::En, &Framing::parse("delim:000102030405060708").unwrap_err()),
+            "bad delimiter: 9 bytes is too long: at most 8"
+        );
+    }
+
+    /// Codec errors inside a sentence, in both languages.
+    #[test]
+    fn codec_problems() {
+        use crate::codec::{CodecError as E, Encoding};
+        let cases = [
+            E::BadHexDigit { ch: 'g', pos: 1 },
+            E::OddHexLength { digits: 3 },
+            E::Unencodable { ch: '€', encoding: Encoding::Gbk },
+            E::BadEscape { pos: 0 },
+        ];
+        for e in &cases {
+            let (en, zh) = (codec_problem(Lang::En, e), codec_problem(Lang::Zh, e));
+            assert_ne!(en, zh);
+            assert!(zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{zh}");
+        }
+        assert_eq!(codec_problem(Lang::En, &cases[2]), "'€' cannot be written in GBK");
+        assert_eq!(
+            codec_problem(Lang::En, &cases[3]),
+            "the escape at position 1 is not one of \\r \\n \\t \\0 \\\\ \\xHH"
+        );
     }
 }

@@ -180,7 +180,7 @@ mod tests {
     fn ok(s: &str) -> Inspection {
         match inspect(s) {
             Ok(i) => i,
-            Err(e) => panic!("{s:?}: {e}"),
+            Err(e) => panic!("{s:?}: {e:?}"),
         }
     }
 
@@ -454,18 +454,15 @@ mod tests {
         assert_eq!(err("/24"), AddrError::Empty);
         let e = err("192.168.1.256");
         assert_eq!(e, AddrError::OctetTooLarge { part: InputPart::Address, index: 3, text: "256".into() });
-        assert_eq!(e.to_string(), "octet 256 is larger than 255");
         let e = err("10.0.0.1/33");
         assert_eq!(e, AddrError::PrefixTooLong { prefix: "33".into(), max: 32 });
-        assert_eq!(e.to_string(), "prefix 33 is longer than 32");
-        assert_eq!(err("::1/129").to_string(), "prefix 129 is longer than 128");
-        assert_eq!(err("10.0.0.1/99999999999999").to_string(), "prefix 99999999999999 is longer than 32");
+        assert_eq!(err("::1/129"), AddrError::PrefixTooLong { prefix: "129".into(), max: 128 });
+        let e = err("10.0.0.1/99999999999999");
+        assert_eq!(e, AddrError::PrefixTooLong { prefix: "99999999999999".into(), max: 32 });
         let e = err("10.0.0.1 255.0.255.0");
         assert_eq!(e, AddrError::MaskNotContiguous { mask: v4("255.0.255.0") });
-        assert_eq!(e.to_string(), "255.0.255.0 is not a valid mask: the 1-bits must be contiguous");
         let e = err("192.168.1");
         assert_eq!(e, AddrError::WrongOctetCount { part: InputPart::Address, found: 3 });
-        assert!(e.to_string().starts_with("expected 4 numbers separated by dots"));
         assert_eq!(err("1.2.3.4.5"), AddrError::WrongOctetCount { part: InputPart::Address, found: 5 });
         assert_eq!(err("1..3.4"), AddrError::EmptyOctet { part: InputPart::Address, index: 1 });
         assert!(matches!(err("1.2.x.4"), AddrError::InvalidOctet { index: 2, .. }));
@@ -479,7 +476,6 @@ mod tests {
         assert!(matches!(err("1.2.3.4/24 extra"), AddrError::TrailingInput { .. }));
         let e = err("10.0.0.1 255.255.256.0");
         assert_eq!(e, AddrError::OctetTooLarge { part: InputPart::Mask, index: 2, text: "256".into() });
-        assert_eq!(e.to_string(), "mask octet 256 is larger than 255");
         assert!(matches!(err("::1 255.255.255.0"), AddrError::MaskFamilyMismatch { .. }));
         assert!(matches!(err("1.2.3.4/ffff::"), AddrError::MaskFamilyMismatch { .. }));
         assert!(matches!(err("fe80::1::2"), AddrError::InvalidIpv6 { part: InputPart::Address, .. }));

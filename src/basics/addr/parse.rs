@@ -1,7 +1,6 @@
 //! Strict parsing of what a student types (addresses, prefix lengths, masks), with errors
 //! precise enough to say what is wrong.
 
-use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
@@ -16,8 +15,7 @@ pub enum InputPart {
     Mask,
 }
 
-/// Why [`inspect`] rejected its input. `Display` gives a short English message; a UI wanting
-/// another language matches on the variants.
+/// Why [`inspect`] rejected its input (as data: `i18n::addr_error` words it).
 ///
 /// Octet `index`es count from 0. Texts quoted from the input are cut to 40 characters.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -50,45 +48,6 @@ pub enum AddrError {
     /// More input after the address and mask.
     TrailingInput { text: String },
 }
-
-impl fmt::Display for AddrError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fn of(part: &InputPart) -> &'static str {
-            match part {
-                InputPart::Address => "",
-                InputPart::Mask => "mask ",
-            }
-        }
-        match self {
-            AddrError::Empty => write!(f, "empty input"),
-            AddrError::WrongOctetCount { part, found } => {
-                write!(f, "{}expected 4 numbers separated by dots, found {found}", of(part))
-            }
-            AddrError::EmptyOctet { part, index } => write!(f, "{}octet {} is empty", of(part), index + 1),
-            AddrError::InvalidOctet { part, text, .. } => write!(f, "{}octet {text:?} is not a number", of(part)),
-            AddrError::LeadingZero { part, text, .. } => {
-                write!(f, "{}octet {text} has a leading zero", of(part))
-            }
-            AddrError::OctetTooLarge { part, text, .. } => write!(f, "{}octet {text} is larger than 255", of(part)),
-            AddrError::InvalidIpv6 { part, text } => match part {
-                InputPart::Address => write!(f, "{text:?} is not a valid IPv6 address"),
-                InputPart::Mask => write!(f, "{text:?} is not a valid IPv6 mask"),
-            },
-            AddrError::EmptyPrefix => write!(f, "missing prefix length or mask after '/'"),
-            AddrError::InvalidPrefix { text } => write!(f, "{text:?} is neither a prefix length nor a mask"),
-            AddrError::PrefixTooLong { prefix, max } => write!(f, "prefix {prefix} is longer than {max}"),
-            AddrError::MaskNotContiguous { mask } => {
-                write!(f, "{mask} is not a valid mask: the 1-bits must be contiguous")
-            }
-            AddrError::MaskFamilyMismatch { address, mask } => {
-                write!(f, "an {} mask does not fit an {} address", mask.name(), address.name())
-            }
-            AddrError::TrailingInput { text } => write!(f, "unexpected {text:?} after the address and mask"),
-        }
-    }
-}
-
-impl std::error::Error for AddrError {}
 
 /// At most 40 characters of `s`, for quoting input in errors.
 pub(super) fn clip(s: &str) -> String {

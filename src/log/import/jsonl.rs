@@ -8,7 +8,9 @@ use std::net::SocketAddr;
 use jiff::Timestamp;
 
 use super::warning::{AddrField, ImportWarning, LineProblem};
-use super::{CHECK_EVERY, ImportError, ImportSummary, Imported, MAX_LINE, MAX_PAYLOAD, Output, cancelled, collect};
+use super::{
+    CHECK_EVERY, FormatProblem, ImportError, ImportSummary, Imported, MAX_LINE, MAX_PAYLOAD, Output, cancelled, collect,
+};
 use crate::codec;
 use crate::engine::problem::Problem;
 use crate::engine::{CloseReason, Event, EventKind, Proto};
@@ -136,11 +138,7 @@ pub(super) fn read_jsonl_stream(
         }
     }
     if records == 0 {
-        return Err(ImportError::Format(match first_problem {
-            // LEAD: the format error is English built here; make it data and word it in i18n.
-            Some(p) => format!("no line is a log record ({})", p.describe_en()),
-            None => "the log is empty".into(),
-        }));
+        return Err(ImportError::Format(FormatProblem::NoRecord(first_problem.map(Box::new))));
     }
     ctx.release(&mut out);
     Ok(out.finish())

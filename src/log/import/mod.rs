@@ -22,7 +22,6 @@ mod pcap;
 mod reassembly;
 mod warning;
 
-use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
@@ -68,34 +67,39 @@ pub struct Imported {
     pub warnings: Vec<ImportWarning>,
 }
 
-/// Why nothing could be imported.
+/// Why nothing could be imported (as data: `i18n::import_error` words it).
 #[derive(Debug)]
 pub enum ImportError {
     /// The file could not be read.
     Io(io::Error),
     /// The file is not something we can import (not pcap/JSONL, pcapng, unknown link type, …).
-    Format(String),
+    Format(FormatProblem),
     /// The user cancelled the import.
     Cancelled,
 }
 
-impl fmt::Display for ImportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ImportError::Io(e) => write!(f, "cannot read the file: {e}"),
-            ImportError::Format(m) => f.write_str(m),
-            ImportError::Cancelled => f.write_str("cancelled"),
-        }
-    }
-}
-
-impl std::error::Error for ImportError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ImportError::Io(e) => Some(e),
-            ImportError::Format(_) | ImportError::Cancelled => None,
-        }
-    }
+/// Why a file is not something we can import.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FormatProblem {
+    /// A pcapng file: it has to be saved as pcap first.
+    Pcapng,
+    /// The file has no bytes (or a gzip file holds none).
+    EmptyFile,
+    /// A gzip file that cannot be decompressed (the decompressor's message).
+    DamagedGzip(String),
+    /// A gzip file inside a gzip file.
+    GzipInGzip,
+    /// A capture of a link type that is not supported (the header's value).
+    LinkType(u32),
+    /// Not a pcap file: the magic number is unknown.
+    UnknownMagic,
+    /// Not a pcap file: the file header is cut off.
+    HeaderCut,
+    /// No line of a JSONL log is a log record: the first line's problem, none if the log is
+    /// empty (blank lines only).
+    NoRecord(Option<Box<ImportWarning>>),
+    /// Neither a pcap capture nor a log: what reading it as a log said.
+    NotPcapOrLog(Box<FormatProblem>),
 }
 
 impl From<io::Error> for ImportError {
@@ -212,9 +216,6 @@ fn peek_magic(r: &mut impl BufRead) -> io::Result<Vec<u8>> {
     Ok(buffered[..buffered.len().min(4)].to_vec())
 }
 
-const PCAPNG_MESSAGE: &str = "this is a pcapng file, which socklab cannot import yet; save it as pcap \
-    (Wireshark: File › Save As… › \"Wireshark/tcpdump/… - pcap\", or `tshark -r in.pcapng -w out.pcap -F pcap`)";
-
 /// Imports a pcap capture or a JSONL log, whichever the file is (pcapng is refused with advice).
 pub fn read_file(path: &Path) -> Result<Imported, ImportError> {
     read_file_with(path, &Progress::default())
@@ -248,20 +249,20 @@ pub fn read_file_into(
         r = &mut gz;
         magic = peek_magic(&mut r).map_err(|e| match e.kind() {
             io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => {
-                ImportError::Format(format!("a damaged gzip file: {e}"))
+                ImportError::Format(FormatProblem::DamagedGzip(e.to_string()))
             }
             _ => ImportError::Io(e),
         })?;
     }
     if magic.is_empty() {
-        return Err(ImportError::Format("the file is empty".into()));
+        return Err(ImportError::Format(FormatProblem::EmptyFile));
     }
     match sniff(&magic) {
-        FileKind::Pcapng => Err(ImportError::Format(PCAPNG_MESSAGE.into())),
-        FileKind::Gzip => Err(ImportError::Format("a gzip file inside a gzip file: decompress it first".into())),
+        FileKind::Pcapng => Err(ImportError::Format(FormatProblem::Pcapng)),
+        FileKind::Gzip => Err(ImportError::Format(FormatProblem::GzipInGzip)),
         FileKind::Pcap => read_pcap_stream(r, progress, sink),
         FileKind::Other => read_jsonl_stream(r, progress, sink).map_err(|e| match e {
-            ImportError::Format(m) => ImportError::Format(format!("not a pcap capture or a socklab log: {m}")),
+            ImportError::Format(p) => ImportError::Format(FormatProblem::NotPcapOrLog(Box::new(p))),
             io => io,
         }),
     }

@@ -11,8 +11,8 @@ use super::decode::decode_frame;
 use super::reassembly::Flows;
 use super::warning::{ImportWarning, PacketProblem};
 use super::{
-    CHECK_EVERY, FileKind, ImportError, ImportSummary, Imported, MAX_RECORD, Output, PCAPNG_MESSAGE, cancelled,
-    collect, sniff,
+    CHECK_EVERY, FileKind, FormatProblem, ImportError, ImportSummary, Imported, MAX_RECORD, Output, cancelled, collect,
+    sniff,
 };
 use crate::engine::Event;
 use crate::log::export::Progress;
@@ -70,10 +70,7 @@ impl LinkType {
             113 => LinkType::LinuxSll,
             276 => LinkType::LinuxSll2,
             other => {
-                return Err(ImportError::Format(format!(
-                    "the capture's link type {other} is not supported (supported: Ethernet, raw IP, \
-                     Linux cooked SLL/SLL2, BSD loopback)"
-                )));
+                return Err(ImportError::Format(FormatProblem::LinkType(other)));
             }
         })
     }
@@ -157,15 +154,11 @@ pub(super) fn read_pcap_stream(
 
 fn pcap_header(bytes: &[u8]) -> Result<(PcapFormat, LinkType), ImportError> {
     if sniff(bytes) == FileKind::Pcapng {
-        return Err(ImportError::Format(PCAPNG_MESSAGE.into()));
+        return Err(ImportError::Format(FormatProblem::Pcapng));
     }
-    let format = bytes
-        .get(..4)
-        .and_then(PcapFormat::from_magic)
-        .ok_or_else(|| ImportError::Format("not a pcap file (unknown magic number)".into()))?;
-    let link = format
-        .u32_at(bytes, 20)
-        .ok_or_else(|| ImportError::Format("not a pcap file: the file header is cut off".into()))?;
+    let format =
+        bytes.get(..4).and_then(PcapFormat::from_magic).ok_or(ImportError::Format(FormatProblem::UnknownMagic))?;
+    let link = format.u32_at(bytes, 20).ok_or(ImportError::Format(FormatProblem::HeaderCut))?;
     Ok((format, LinkType::from_header(link)?))
 }
 

@@ -104,7 +104,7 @@ impl SockLabApp {
         }
         // Saved packets live next to the settings.
         if let Some(dir) = path.parent() {
-            let (packets, notice) = SavedPackets::load(dir.join("packets.json"));
+            let (packets, notice) = SavedPackets::load(dir.join("packets.json"), self.lang);
             self.packets = std::cell::RefCell::new(packets);
             if let Some(n) = notice {
                 let n = crate::i18n::fill(self.lang.tr().saved_corrupt, &[&n]);

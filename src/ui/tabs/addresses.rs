@@ -195,7 +195,7 @@ impl AddressesTab {
         let i = match &self.inspection {
             Ok(i) => i,
             Err(e) => {
-                ui.colored_label(RED, e.to_string());
+                ui.colored_label(RED, i18n::addr_error(lang, e));
                 return;
             }
         };

@@ -57,7 +57,7 @@ pub struct SavedCtx<'a> {
 impl SavedPackets {
     /// Loads `path` (missing: the defaults). A file that cannot be read is kept as `.bak` and
     /// the defaults are used; the returned text says so.
-    pub fn load(path: PathBuf) -> (SavedPackets, Option<String>) {
+    pub fn load(path: PathBuf, lang: Lang) -> (SavedPackets, Option<String>) {
         let mut s = SavedPackets { path: Some(path.clone()), ..SavedPackets::default() };
         let notice = match PacketLibrary::load(&path) {
             Ok(Some(lib)) => {
@@ -68,7 +68,7 @@ impl SavedPackets {
             Err(e) => {
                 let backup = path.with_extension("json.bak");
                 let _ = std::fs::rename(&path, &backup);
-                Some(format!("{e} ({})", backup.display()))
+                Some(format!("{} ({})", i18n::packets_error(lang, &e), backup.display()))
             }
         };
         (s, notice)
@@ -79,7 +79,7 @@ impl SavedPackets {
         // A library the next start could not read (a blank name, bad hex typed in the Manage
         // window) is not written: the file keeps its last good state until the row is fixed.
         if let Err(e) = PacketLibrary::from_json(&self.lib.to_json()) {
-            self.notice = Some((false, i18n::fill(lang.tr().saved_not_saved, &[&e])));
+            self.notice = Some((false, i18n::fill(lang.tr().saved_not_saved, &[&i18n::packets_error(lang, &e)])));
             return;
         }
         let Some(path) = &self.path else { return };
@@ -93,7 +93,7 @@ impl SavedPackets {
 
     /// Adds a packet (from a send box) and saves the library.
     pub fn add(&mut self, p: SavedPacket, lang: Lang) -> Result<(), String> {
-        self.lib.add(p).map_err(|e| e.to_string())?;
+        self.lib.add(p).map_err(|e| i18n::packets_error(lang, &e))?;
         self.persist(lang);
         Ok(())
     }
@@ -117,8 +117,8 @@ impl SavedPackets {
         let t = lang.tr();
         let read = std::fs::read_to_string(path).map_err(|e| e.to_string());
         let merged = read
-            .and_then(|text| PacketLibrary::from_json(&text).map_err(|e| e.to_string()))
-            .and_then(|other| self.lib.merge(other).map_err(|e| e.to_string()));
+            .and_then(|text| PacketLibrary::from_json(&text).map_err(|e| i18n::packets_error(lang, &e)))
+            .and_then(|other| self.lib.merge(other).map_err(|e| i18n::packets_error(lang, &e)));
         self.notice = Some(match merged {
             Ok(n) => (true, i18n::fill(t.saved_imported, &[&n, &path.display()])),
             Err(e) => (false, i18n::fill(t.saved_import_failed, &[&path.display(), &e])),
@@ -169,7 +169,7 @@ impl SavedPackets {
                 if ui.button(t.saved_restore).on_hover_text(t.saved_restore_tip).clicked() {
                     match self.lib.merge(PacketLibrary::defaults()) {
                         Ok(n) => self.notice = Some((true, i18n::fill(t.saved_restored, &[&n]))),
-                        Err(e) => self.notice = Some((false, e.to_string())),
+                        Err(e) => self.notice = Some((false, i18n::packets_error(lang, &e))),
                     }
                     changed = true;
                 }
@@ -236,7 +236,7 @@ fn edit_row(ui: &mut egui::Ui, p: &mut SavedPacket, i: usize, lang: Lang, remove
     });
     ui.horizontal(|ui| {
         if let Err(e) = p.bytes() {
-            ui.colored_label(RED, "!").on_hover_text(e.to_string());
+            ui.colored_label(RED, "!").on_hover_text(i18n::codec_error(lang, &e));
         }
         if ui.small_button(t.saved_delete).clicked() {
             *remove = Some(i);
@@ -298,7 +298,7 @@ mod tests {
     fn a_library_that_would_not_load_back_is_not_written() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("packets.json");
-        let (mut s, notice) = SavedPackets::load(path.clone());
+        let (mut s, notice) = SavedPackets::load(path.clone(), Lang::En);
         assert!(notice.is_none() && !path.exists(), "missing file: the defaults, nothing written yet");
         s.persist(Lang::En);
         let good = std::fs::read_to_string(&path).unwrap();
@@ -309,7 +309,7 @@ mod tests {
 
         // A corrupt file is kept as .bak and the defaults are used, with a notice.
         std::fs::write(&path, "{ not json").unwrap();
-        let (s, notice) = SavedPackets::load(path.clone());
+        let (s, notice) = SavedPackets::load(path.clone(), Lang::En);
         assert_eq!(s.lib, PacketLibrary::defaults());
         assert!(notice.unwrap().contains("packets.json.bak"));
         assert!(path.with_extension("json.bak").exists());

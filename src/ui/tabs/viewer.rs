@@ -10,7 +10,7 @@ use crate::codec::Encoding;
 use crate::i18n::{self, Lang};
 use crate::log::LogStore;
 use crate::log::export::Progress;
-use crate::log::import::{self, ImportError, ImportSummary};
+use crate::log::import::{self, ImportError, ImportSummary, ImportWarning};
 
 use crate::ui::job::Job;
 use crate::ui::logs::LogView;
@@ -32,8 +32,17 @@ enum Step {
 
 enum Status {
     Opened { name: String, events: usize, skipped: usize },
-    Failed { name: String, error: String },
+    Failed { name: String, error: Failure },
     Cancelled { name: String },
+}
+
+/// Why a file could not be opened, worded when shown (in the UI's language of the moment).
+enum Failure {
+    Import(ImportError),
+    /// The reader thread could not be started (the system's message).
+    Spawn(String),
+    /// The reader thread failed.
+    Reader,
 }
 
 pub struct ViewerTab {
@@ -44,7 +53,7 @@ pub struct ViewerTab {
     job: Option<Step>,
     /// What the last open said.
     status: Option<Status>,
-    warnings: Vec<String>,
+    warnings: Vec<ImportWarning>,
 }
 
 impl Default for ViewerTab {
@@ -76,7 +85,9 @@ impl ViewerTab {
         });
         match t {
             Ok(job) => self.job = Some(Step::Reading { path, total, progress, job }),
-            Err(e) => self.status = Some(Status::Failed { name: display_name(&path), error: e.to_string() }),
+            Err(e) => {
+                self.status = Some(Status::Failed { name: display_name(&path), error: Failure::Spawn(e.to_string()) })
+            }
         }
     }
 
@@ -111,12 +122,12 @@ impl ViewerTab {
                     Ok(Ok((store, summary))) => {
                         self.log = LogView::default();
                         self.store = store;
-                        self.warnings = summary.warnings.iter().map(|w| w.describe_en()).collect(); // LEAD: move wording to i18n
+                        self.warnings = summary.warnings;
                         self.status = Some(Status::Opened { name, events: summary.events, skipped: summary.skipped });
                     }
                     Ok(Err(ImportError::Cancelled)) => self.status = Some(Status::Cancelled { name }),
-                    Ok(Err(e)) => self.status = Some(Status::Failed { name, error: e.to_string() }),
-                    Err(_) => self.status = Some(Status::Failed { name, error: "the reader thread failed".into() }),
+                    Ok(Err(e)) => self.status = Some(Status::Failed { name, error: Failure::Import(e) }),
+                    Err(_) => self.status = Some(Status::Failed { name, error: Failure::Reader }),
                 }
             }
             None => {}
@@ -153,7 +164,12 @@ impl ViewerTab {
                     ui.label(i18n::fill(t.opened, &[name, events, skipped]));
                 }
                 (_, Some(Status::Failed { name, error })) => {
-                    ui.colored_label(RED, i18n::fill(t.open_failed, &[name, error]));
+                    let error = match error {
+                        Failure::Import(e) => i18n::import_error(lang, e),
+                        Failure::Spawn(e) => e.clone(),
+                        Failure::Reader => t.imp_err_reader_failed.to_string(),
+                    };
+                    ui.colored_label(RED, i18n::fill(t.open_failed, &[name, &error]));
                 }
                 (_, Some(Status::Cancelled { name })) => {
                     ui.label(i18n::fill(t.open_cancelled, &[name]));
@@ -162,7 +178,7 @@ impl ViewerTab {
             }
         });
         for w in &self.warnings {
-            ui.label(RichText::new(w).weak().small());
+            ui.label(RichText::new(i18n::import_warning(lang, w)).weak().small());
         }
         ui.separator();
         if self.store.is_empty() && self.status.is_none() {
