@@ -5,6 +5,7 @@
 //! splits the upper part further into registered (1024–49151) and dynamic/private
 //! (49152–65535); [`PortInfo`] gives both views.
 
+#[cfg(any(test, feature = "test-support"))]
 use std::ops::RangeInclusive;
 
 use serde::Serialize;
@@ -22,6 +23,7 @@ pub enum PortClass {
 }
 
 impl PortClass {
+    #[cfg(any(test, feature = "test-support"))]
     pub const ALL: [PortClass; 3] = [PortClass::WellKnown, PortClass::Registered, PortClass::Dynamic];
 
     /// The class of a port.
@@ -33,6 +35,7 @@ impl PortClass {
         }
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// `"well-known"`, `"registered"` or `"dynamic"`.
     pub fn name(self) -> &'static str {
         match self {
@@ -42,6 +45,7 @@ impl PortClass {
         }
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// The ports of the class.
     pub fn range(self) -> RangeInclusive<u16> {
         match self {
@@ -66,6 +70,7 @@ impl TutorialPortClass {
         if port < 1024 { TutorialPortClass::WellKnown } else { TutorialPortClass::Dynamic }
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// `"well-known"` or `"dynamic"`.
     pub fn name(self) -> &'static str {
         match self {
@@ -74,6 +79,7 @@ impl TutorialPortClass {
         }
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// The ports of the class.
     pub fn range(self) -> RangeInclusive<u16> {
         match self {
@@ -94,6 +100,7 @@ pub enum Transport {
 }
 
 impl Transport {
+    #[cfg(any(test, feature = "test-support"))]
     /// `"tcp"`, `"udp"` or `"tcp/udp"`.
     pub fn name(self) -> &'static str {
         match self {
@@ -294,6 +301,7 @@ pub struct PortInfo {
     pub env: PortEnv,
 }
 
+#[cfg(any(test, feature = "test-support"))]
 /// Classifies a port with this machine's settings. To classify many ports, read the settings
 /// once with [`PortEnv::detect`] and use [`classify_with`].
 pub fn classify(port: u16) -> PortInfo {

@@ -75,6 +75,7 @@ impl TcpState {
         }
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// The kernel's number for the state (`Unconnected` is 7, `CLOSE`).
     pub fn code(self) -> u8 {
         match self {
@@ -146,11 +147,13 @@ pub struct SocketEntry {
 }
 
 impl SocketEntry {
+    #[cfg(any(test, feature = "test-support"))]
     /// Whether this process holds the socket.
     pub fn is_own(&self) -> bool {
         self.own
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// Whether the socket has a peer (remote port ≠ 0).
     pub fn has_peer(&self) -> bool {
         self.remote.port() != 0

@@ -335,15 +335,18 @@ impl Deframer {
         Deframer { framing, max, buf: Vec::new(), scan_from: 0, cutting: false, skip: 0, oversized: 0 }
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     pub fn framing(&self) -> Framing {
         self.framing
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// The longest message delivered whole; longer ones come in pieces this long.
     pub fn max_message(&self) -> usize {
         self.max
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// Feed the bytes of one `recv()`; returns the complete messages now available (payloads
     /// without delimiters or headers). With [`Framing::None`], returns the chunk itself as one
     /// message (if non-empty). Pieces of oversized messages are included (see [`Frame::partial`]).
@@ -384,6 +387,7 @@ impl Deframer {
         self.buf.len()
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// How many messages were longer than the limit and delivered in pieces.
     pub fn oversized(&self) -> u64 {
         self.oversized

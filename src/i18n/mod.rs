@@ -31,7 +31,9 @@ pub use files::file_error;
 pub use import::{import_error, import_warning};
 pub use packets::packets_error;
 pub use problem::problem;
-pub use rules::{codec_error, codec_problem, framing_error, rule_error, rule_problem};
+pub use rules::{codec_error, codec_problem, framing_error, rule_error};
+#[cfg(any(test, feature = "test-support"))]
+pub use rules::rule_problem;
 
 /// The UI language.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -103,6 +105,7 @@ macro_rules! strings {
         pub struct Tr { $(pub $key: &'static str,)* }
 
         /// Every key, in the order of the list.
+        #[cfg(any(test, feature = "test-support"))]
         pub const KEYS: &[&str] = &[$(stringify!($key),)*];
 
         impl Tr {
@@ -114,7 +117,9 @@ macro_rules! strings {
 }
 
 mod keys;
-pub use keys::{KEYS, Tr};
+#[cfg(any(test, feature = "test-support"))]
+pub use keys::KEYS;
+pub use keys::Tr;
 
 /// English strings.
 pub static EN: LazyLock<Tr> = LazyLock::new(|| Tr::load(Lang::En.code()));
@@ -178,21 +183,6 @@ pub fn fill(template: &str, args: &[&dyn std::fmt::Display]) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// Words for a value in a language, as `Display`: `format!("{}", i18n::Words(Lang::En, &problem))`.
-pub struct Words<'a, T: ?Sized>(pub Lang, pub &'a T);
-
-impl std::fmt::Display for Words<'_, crate::engine::Problem> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&problem(self.0, self.1))
-    }
-}
-
-impl std::fmt::Display for Words<'_, crate::engine::files::FileError> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&file_error(self.0, self.1))
-    }
 }
 
 #[cfg(test)]

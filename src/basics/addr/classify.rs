@@ -22,6 +22,7 @@ pub enum AddrClass {
 }
 
 impl AddrClass {
+    #[cfg(any(test, feature = "test-support"))]
     /// All classes, in order.
     pub const ALL: [AddrClass; 5] = [AddrClass::A, AddrClass::B, AddrClass::C, AddrClass::D, AddrClass::E];
 
@@ -58,6 +59,7 @@ impl AddrClass {
         }
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// The range of first octets the leading bits allow (A: 0–127, B: 128–191, C: 192–223,
     /// D: 224–239, E: 240–255).
     pub fn first_octets(self) -> (u8, u8) {
@@ -94,6 +96,7 @@ impl AddrClass {
         }
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// Number of networks of this class as the tutorial counts them: A 126 (0 and 127 are
     /// special), B 16384 (2^14), C 2097152 (2^21); none for D and E.
     pub fn network_count(self) -> Option<u32> {
@@ -105,6 +108,7 @@ impl AddrClass {
         }
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// Usable hosts per network, 2^(host bits) − 2: A 16777214, B 65534, C 254; none for D, E.
     pub fn hosts_per_network(self) -> Option<u32> {
         self.default_prefix().map(|p| (1u32 << (32 - p)) - 2)
@@ -222,6 +226,7 @@ impl AddrKind {
         }
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// The blocks (CIDR notation) that make up this kind, both families.
     pub fn blocks(self) -> &'static [&'static str] {
         match self {

@@ -25,8 +25,12 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use serde::Serialize;
 
-pub use classify::{AddrClass, AddrKind, ClassInfo, ClassUsage, kinds};
-pub use parse::{AddrError, InputPart, parse_ipv4};
+pub use classify::{AddrKind, ClassInfo, kinds};
+#[cfg(any(test, feature = "test-support"))]
+pub use classify::{AddrClass, ClassUsage};
+pub use parse::{AddrError, InputPart};
+#[cfg(any(test, feature = "test-support"))]
+pub use parse::parse_ipv4;
 use parse::{clip, parse_addr, parse_suffix};
 pub use subnet::{Bits, Network};
 

@@ -31,11 +31,13 @@ impl Bits {
         Bits { text, host_start }
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// The network-bit part of `text` (with separators).
     pub fn network_part(&self) -> &str {
         self.text.get(..self.host_start).unwrap_or(&self.text)
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// The host-bit part of `text` (with separators).
     pub fn host_part(&self) -> &str {
         self.text.get(self.host_start..).unwrap_or("")
@@ -152,6 +154,7 @@ impl Network {
         }
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// The network as an [`IpNet`] (with host bits cleared).
     pub fn ipnet(&self) -> IpNet {
         // prefix_len came from a valid IpNet of the same family, so this cannot fail; fall back to
@@ -159,6 +162,7 @@ impl Network {
         IpNet::new(self.network, self.prefix_len).unwrap_or_else(|_| IpNet::from(self.network))
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// Whether `other` is inside this network.
     pub fn contains(&self, other: IpAddr) -> bool {
         self.ipnet().contains(&other)

@@ -8,8 +8,10 @@ use std::net::SocketAddr;
 use jiff::Timestamp;
 
 use super::warning::{AddrField, ImportWarning, LineProblem};
+#[cfg(any(test, feature = "test-support"))]
+use super::{Imported, collect};
 use super::{
-    CHECK_EVERY, FormatProblem, ImportError, ImportSummary, Imported, MAX_LINE, MAX_PAYLOAD, Output, cancelled, collect,
+    CHECK_EVERY, FormatProblem, ImportError, ImportSummary, MAX_LINE, MAX_PAYLOAD, Output, cancelled,
 };
 use crate::codec;
 use crate::engine::problem::Problem;
@@ -95,6 +97,7 @@ impl JsonlContext {
     }
 }
 
+#[cfg(any(test, feature = "test-support"))]
 /// Imports a JSONL log: one record per line, as written by the log export or the CLI's
 /// `--json`. Bad lines are skipped with a warning; if no line is a record, that is an error.
 pub fn read_jsonl(mut r: impl BufRead) -> Result<Imported, ImportError> {

@@ -30,8 +30,10 @@ use std::sync::atomic::Ordering;
 use crate::codec;
 use crate::engine::Event;
 use crate::log::export::Progress;
+#[cfg(any(test, feature = "test-support"))]
 pub use jsonl::read_jsonl;
 use jsonl::read_jsonl_stream;
+#[cfg(any(test, feature = "test-support"))]
 pub use pcap::read_pcap;
 use pcap::{PcapFormat, read_pcap_stream};
 pub use warning::*;
@@ -56,6 +58,7 @@ pub const MAX_LINE: usize = 9 * MAX_PAYLOAD + 64 * 1024;
 pub const MAX_RECORD: usize = 16 * 1024 * 1024;
 
 /// What an import produced.
+#[cfg(any(test, feature = "test-support"))]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Imported {
     /// The events, in file order. All have `source` 0.
@@ -163,6 +166,7 @@ impl<'s> Output<'s> {
     }
 }
 
+#[cfg(any(test, feature = "test-support"))]
 /// Runs a streaming import, collecting its events.
 fn collect(
     read: impl FnOnce(&mut dyn FnMut(Event)) -> Result<ImportSummary, ImportError>,
@@ -216,11 +220,13 @@ fn peek_magic(r: &mut impl BufRead) -> io::Result<Vec<u8>> {
     Ok(buffered[..buffered.len().min(4)].to_vec())
 }
 
+#[cfg(any(test, feature = "test-support"))]
 /// Imports a pcap capture or a JSONL log, whichever the file is (pcapng is refused with advice).
 pub fn read_file(path: &Path) -> Result<Imported, ImportError> {
     read_file_with(path, &Progress::default())
 }
 
+#[cfg(any(test, feature = "test-support"))]
 /// Like [`read_file`], reporting the bytes read so far in `progress.done` and stopping with
 /// [`ImportError::Cancelled`] soon after `progress.cancel` is set.
 pub fn read_file_with(path: &Path, progress: &Progress) -> Result<Imported, ImportError> {

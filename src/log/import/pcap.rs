@@ -10,8 +10,10 @@ use jiff::Timestamp;
 use super::decode::decode_frame;
 use super::reassembly::Flows;
 use super::warning::{ImportWarning, PacketProblem};
+#[cfg(any(test, feature = "test-support"))]
+use super::{Imported, collect};
 use super::{
-    CHECK_EVERY, FileKind, FormatProblem, ImportError, ImportSummary, Imported, MAX_RECORD, Output, cancelled, collect,
+    CHECK_EVERY, FileKind, FormatProblem, ImportError, ImportSummary, MAX_RECORD, Output, cancelled,
     sniff,
 };
 use crate::engine::Event;
@@ -79,6 +81,7 @@ impl LinkType {
 const FILE_HEADER: usize = 24;
 const RECORD_HEADER: usize = 16;
 
+#[cfg(any(test, feature = "test-support"))]
 /// Imports a classic pcap capture (either byte order, micro- or nanosecond time stamps).
 /// UDP datagrams and TCP segments over IPv4/IPv6 become events; other packets are counted in
 /// `skipped`. A truncated last record gives a warning, not an error.
