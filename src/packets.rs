@@ -379,13 +379,7 @@ fn refused(index: Option<usize>, name: &str, problem: PacketProblem) -> PacketsE
 /// A packet's name as an error shows it: shortened to 40 characters and `…` when long.
 pub fn shown_name(name: &str) -> String {
     const SHOWN: usize = 40;
-    if name.chars().count() > SHOWN {
-        let mut s: String = name.chars().take(SHOWN).collect();
-        s.push('…');
-        s
-    } else {
-        name.to_owned()
-    }
+    crate::codec::short::shorten(name, SHOWN, "…").into_owned()
 }
 
 /// A JSON value's kind.

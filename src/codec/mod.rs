@@ -9,6 +9,7 @@
 
 pub mod dump;
 pub mod framing;
+pub mod short;
 
 use std::fmt::Write as _;
 

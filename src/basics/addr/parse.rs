@@ -51,10 +51,7 @@ pub enum AddrError {
 
 /// At most 40 characters of `s`, for quoting input in errors.
 pub(super) fn clip(s: &str) -> String {
-    match s.char_indices().nth(40) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
-    }
+    crate::codec::short::shorten(s, 40, "…").into_owned()
 }
 
 /// Parses a dotted-decimal IPv4 address strictly, with precise errors.

@@ -9,11 +9,9 @@ use super::{MAX_NAME, PART_SUFFIX};
 /// A name as shown in messages: quoted, control characters escaped, long names cut to
 /// [`QUOTE_MAX_CHARS`] characters and an ellipsis.
 pub fn quote(name: &str) -> String {
-    if name.chars().count() <= QUOTE_MAX_CHARS {
-        format!("{name:?}")
-    } else {
-        let short: String = name.chars().take(QUOTE_MAX_CHARS).collect();
-        format!("{short:?}…")
+    match crate::codec::short::cut(name, QUOTE_MAX_CHARS) {
+        Some(head) => format!("{head:?}…"),
+        None => format!("{name:?}"),
     }
 }
 

@@ -94,10 +94,7 @@ impl TemplateError {
 
 /// At most `max` characters of `s`, with `…` when cut.
 pub(super) fn shorten(s: &str, max: usize) -> Cow<'_, str> {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => Cow::Owned(format!("{}…", &s[..i])),
-        None => Cow::Borrowed(s),
-    }
+    crate::codec::short::shorten(s, max, "…")
 }
 
 /// Splits a reply template into parts.

@@ -11,10 +11,7 @@ const CUT: &str = " …";
 /// At most `max` characters of `s`, ended by ` …` when cut (never in the middle of a
 /// character).
 pub fn shorten(s: &str, max: usize) -> Cow<'_, str> {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => Cow::Owned(format!("{}{CUT}", &s[..i])),
-        None => Cow::Borrowed(s),
-    }
+    crate::codec::short::shorten(s, max, CUT)
 }
 
 /// The hex of at most `max_chars / 3` bytes of `data` (3 characters a byte), ended like
