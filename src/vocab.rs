@@ -38,3 +38,23 @@ pub enum CloseReason {
     /// The connection failed with another error (see the preceding error event).
     Failed,
 }
+
+/// Which way bytes cross a relay: `Up` from the client to the upstream server, `Down` back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dir {
+    Up,
+    Down,
+}
+
+impl Dir {
+    pub const BOTH: [Dir; 2] = [Dir::Up, Dir::Down];
+
+    /// `up` or `down`, as in `--fault up:…` and the JSONL `dir` field.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dir::Up => "up",
+            Dir::Down => "down",
+        }
+    }
+}

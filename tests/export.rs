@@ -407,3 +407,73 @@ fn a_16_mib_message_written_as_jsonl_reads_back() {
 fn english(p: &socklab::engine::Problem) -> String {
     socklab::i18n::problem(socklab::i18n::Lang::En, p)
 }
+
+/// A relayed connection is two flows in the capture (client ⇄ relay, relay ⇄ upstream), each
+/// with its handshake, data and close; a UDP datagram a fault dropped never leaves the relay.
+#[test]
+fn relay_rows_become_the_two_real_flows() {
+    use socklab::engine::relay::FaultAction;
+    use socklab::vocab::Dir;
+    let listen: SocketAddr = "127.0.0.1:7000".parse().unwrap();
+    let client: SocketAddr = "127.0.0.1:40001".parse().unwrap();
+    let toward: SocketAddr = "127.0.0.1:40002".parse().unwrap();
+    let upstream: SocketAddr = "127.0.0.1:9999".parse().unwrap();
+    let ev = |proto, kind| Event {
+        time: jiff::Timestamp::now(),
+        tab: 0,
+        source: 0,
+        proto,
+        conn: Some(1),
+        local: Some(listen),
+        peer: Some(client),
+        kind,
+    };
+    let tcp = socklab::engine::Proto::Tcp;
+    let events = [
+        ev(tcp, EventKind::Connected { local: listen, inbound: true }),
+        ev(tcp, EventKind::UpstreamConnected { local: toward, upstream }),
+        ev(tcp, EventKind::Relayed { dir: Dir::Up, data: b"hello".to_vec(), upstream }),
+        ev(tcp, EventKind::Relayed { dir: Dir::Down, data: b"HELLO".to_vec(), upstream }),
+        ev(tcp, EventKind::Closed { reason: engine::CloseReason::PeerClosed }),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("relay.pcap");
+    write_pcap(&events, &path);
+    let frames = read_pcap(&path);
+    let between = |a: SocketAddr, b: SocketAddr| frames.iter().filter(move |f| (f.src, f.dst) == (a, b));
+    assert_eq!(between(client, listen).filter(|f| f.syn).count(), 1, "the client's handshake");
+    assert_eq!(between(toward, upstream).filter(|f| f.syn).count(), 1, "the relay's own connection");
+    let payloads =
+        |a, b| between(a, b).filter(|f| !f.payload.is_empty()).map(|f| f.payload.clone()).collect::<Vec<_>>();
+    assert_eq!(payloads(client, listen), [b"hello".to_vec()]);
+    assert_eq!(payloads(toward, upstream), [b"hello".to_vec()]);
+    assert_eq!(payloads(upstream, toward), [b"HELLO".to_vec()]);
+    assert_eq!(payloads(listen, client), [b"HELLO".to_vec()]);
+    assert!(between(toward, upstream).any(|f| f.fin) && between(client, listen).any(|f| f.fin), "both flows close");
+    if have_tshark() {
+        let text = tshark(&["-r", path.to_str().unwrap(), "-q", "-z", "conv,tcp"]);
+        assert_eq!(text.lines().filter(|l| l.contains("<->")).count(), 2, "tshark sees two conversations:\n{text}");
+    }
+
+    let udp = socklab::engine::Proto::Udp;
+    let sent = |n: u8| ev(udp, EventKind::Relayed { dir: Dir::Up, data: vec![n; 4], upstream });
+    let fault = |action| ev(udp, EventKind::Fault { dir: Dir::Up, action, upstream });
+    let events = [
+        Event { conn: None, peer: None, ..ev(udp, EventKind::Listening { local: listen }) },
+        ev(udp, EventKind::UpstreamConnected { local: toward, upstream }),
+        sent(1),
+        sent(2),
+        fault(FaultAction::Dropped { len: 4 }),
+        sent(3),
+        fault(FaultAction::Duplicated { len: 4 }),
+        sent(4),
+        fault(FaultAction::Truncated { from: 4, to: 2 }),
+    ];
+    write_pcap(&events, &path);
+    let frames = read_pcap(&path);
+    let arrived: Vec<u8> = frames.iter().filter(|f| (f.src, f.dst) == (client, listen)).map(|f| f.payload[0]).collect();
+    let left: Vec<Vec<u8>> =
+        frames.iter().filter(|f| (f.src, f.dst) == (toward, upstream)).map(|f| f.payload.clone()).collect();
+    assert_eq!(arrived, [1, 2, 3, 4], "every datagram arrived at the relay");
+    assert_eq!(left, [vec![1; 4], vec![3; 4], vec![3; 4], vec![4; 2]], "2 dropped, 3 twice, 4 cut to 2 bytes");
+}

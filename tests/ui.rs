@@ -1458,3 +1458,46 @@ fn form_errors_are_in_the_users_language() {
     assert!(has(&h, "TTL(生存时间):请填写 0 到 255 之间的整数,而不是 '300'。"));
     assert!(!has(&h, "use 0 to 255"));
 }
+
+/// The Relay tab passes the upper-case exchange between a real client and server, shows both
+/// directions in its log and counters, and refuses a network condition it does not know.
+#[test]
+fn relay_tab_passes_the_upper_case_exchange_and_logs_both_directions() {
+    use std::io::{BufRead, BufReader, Write};
+    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server_addr = server.local_addr().unwrap();
+    let upper = std::thread::spawn(move || {
+        let (s, _) = server.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut r = BufReader::new(s.try_clone().unwrap());
+        let mut line = String::new();
+        r.read_line(&mut line).unwrap();
+        (&s).write_all(line.to_uppercase().as_bytes()).unwrap();
+    });
+    let mut h = app(Lang::En);
+    h.run_steps(2);
+    open_tab(&h, "Relay");
+    h.run_steps(2);
+    set_field(&mut h, "Listen on", "127.0.0.1:0");
+    set_field(&mut h, "Server", &server_addr.to_string());
+    click(&h, "Start");
+    run_until(&mut h, "listening", |h| has(h, "Listening on 127.0.0.1:"));
+    let relay = addr_after(&h, "Listening on ");
+    let mut c = std::net::TcpStream::connect(relay).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(b"hello relay\n").unwrap();
+    let mut reply = String::new();
+    BufReader::new(&c).read_line(&mut reply).unwrap();
+    assert_eq!(reply, "HELLO RELAY\n");
+    upper.join().unwrap();
+    run_until(&mut h, "both directions counted", |h| {
+        let c = h.state().relay.wire.counters(&h.state().log);
+        (c.up_bytes, c.down_bytes) == (12, 12)
+    });
+    run_until(&mut h, "both directions in the log", |h| has(h, "hello relay") && has(h, "HELLO RELAY"));
+    set_multiline(&mut h, "Network conditions", "up:wobble=1");
+    click(&h, "Apply");
+    run_until(&mut h, "the unknown fault is named", |h| has(h, "unknown fault \"wobble\""));
+    click(&h, "Stop");
+    run_until(&mut h, "stopped", |h| has(h, "Stopped"));
+}

@@ -213,6 +213,45 @@ pub struct TcpServerArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct RelayArgs {
+    /// Where clients connect, e.g. 127.0.0.1:7000 (point the client here instead of the server).
+    #[arg(long)]
+    pub listen: String,
+    /// The real server, e.g. 127.0.0.1:9999.
+    #[arg(long)]
+    pub to: String,
+    /// Relay UDP datagrams instead of TCP connections.
+    #[arg(long)]
+    pub udp: bool,
+    /// A network condition, DIR:KIND=VALUE[,KEY=VALUE] (repeatable). DIR: up (client to
+    /// server), down, both. TCP: latency=50ms[,jitter=10ms], bandwidth=64k, slice=8[,jitter=2,pause=5ms],
+    /// coalesce=100ms, limit=1000, timeout=2s, reset-after=2s, slow-close=500ms. UDP: loss=20%,
+    /// duplicate=5%, reorder=10%[,delay=50ms], truncate=100, latency, bandwidth.
+    #[arg(long = "fault", value_name = "SPEC")]
+    pub faults: Vec<String>,
+    /// Seed of the faults' random choices: the same seed repeats a run exactly.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Exit after this many relayed reads or datagrams (both directions).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+    #[command(flatten)]
+    pub limit: DurationOpt,
+    /// Bytes held for one direction of a connection before the relay stops reading the other
+    /// side (back-pressure). 1024 to 67108864.
+    #[arg(long, value_name = "BYTES", default_value_t = engine::relay::DEFAULT_BUFFER as u64, value_parser = clap::value_parser!(u64).range(1024..=67_108_864))]
+    pub buffer: u64,
+    /// UDP: forget a client that sent and received nothing for this many seconds (1 to 86400).
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub idle_timeout: u64,
+    /// Relayed connections (TCP) or clients (UDP) at once (1 to 100000).
+    #[arg(long, default_value_t = engine::relay::DEFAULT_MAX_CLIENTS as u64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_clients: u64,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Args, Debug)]
 pub struct TcpClientArgs {
     /// Server to connect to, e.g. 127.0.0.1:9999.
     #[arg(long)]

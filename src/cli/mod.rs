@@ -23,6 +23,7 @@ mod args;
 mod broadcast;
 mod files;
 mod printer;
+mod relay;
 mod session;
 mod tcp;
 mod udp;
@@ -41,8 +42,8 @@ pub use args::{
     TcpReply, UdpReply,
 };
 pub use args::{
-    AddrArgs, BroadcastArgs, Common, FileGetArgs, FileServerArgs, PaceOpts, PortsArgs, TcpClientArgs, TcpServerArgs,
-    UdpArgs,
+    AddrArgs, BroadcastArgs, Common, FileGetArgs, FileServerArgs, PaceOpts, PortsArgs, RelayArgs, TcpClientArgs,
+    TcpServerArgs, UdpArgs,
 };
 use printer::say;
 
@@ -84,6 +85,8 @@ Limits (defaults; a value past a limit is refused with a message):
   tcp-server          --max-unfinished 64 MiB of unfinished framed messages, all clients
   file-server         --max-size 1 GiB, --max-clients 64, --min-rate 16384 bytes/s
   file-get            --max-size 1 GiB
+  relay               --buffer 1 MiB a direction, --max-clients 1024, --idle-timeout 60 s (UDP);
+                      fault delays and timeouts up to 60 s, slices and truncation up to 64 KiB
 ";
 
 #[derive(Subcommand, Debug)]
@@ -104,6 +107,8 @@ pub enum Cmd {
     FileServer(FileServerArgs),
     /// Download a file from a file server.
     FileGet(FileGetArgs),
+    /// Sit between a client and its server: print every byte both ways, add network faults.
+    Relay(RelayArgs),
 }
 
 /// Set by SIGINT/SIGTERM.
@@ -123,6 +128,7 @@ pub fn run(cmd: Cmd, matches: &ArgMatches) -> ExitCode {
         Cmd::Ports(a) => addr::run_ports(a),
         Cmd::FileServer(a) => files::run_file_server(a),
         Cmd::FileGet(a) => files::run_file_get(a),
+        Cmd::Relay(a) => relay::run_relay(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -72,6 +72,8 @@ pub(super) struct Printer {
     /// A server: problems of one client (it reset, it left, it does not read) are reported but
     /// do not make the run a failure; the server goes on serving others.
     pub(super) server: bool,
+    /// A relay: the summary counts each direction and what the faults did.
+    pub(super) relay: bool,
     /// Standard output could not be written (its reader is gone, e.g. `| head`): the run ends,
     /// and the summary goes to standard error.
     pub(super) stdout_closed: bool,
@@ -139,6 +141,7 @@ impl Printer {
             file_error: None,
             failures: 0,
             server: false,
+            relay: false,
             stdout_closed: false,
             unflushed: false,
             last_flush: Instant::now(),
@@ -152,7 +155,7 @@ impl Printer {
     }
 
     pub(super) fn print(&mut self, ev: &Event) {
-        if self.quiet_data && matches!(ev.kind, EventKind::Rx { .. } | EventKind::Tx { .. }) {
+        if self.quiet_data && matches!(ev.kind, EventKind::Rx { .. } | EventKind::Tx { .. } | EventKind::Relayed { .. }) {
             return self.count_quietly(ev);
         }
         self.counters.apply(ev);
@@ -259,6 +262,9 @@ impl Printer {
         match &ev.kind {
             EventKind::Rx { data, lost } if tcp => rec.text = self.data_text(ev, data, *lost, true),
             EventKind::Tx { data } if tcp => rec.text = self.data_text(ev, data, 0, false),
+            EventKind::Relayed { dir, data, .. } if tcp => {
+                rec.text = self.data_text(ev, data, 0, *dir == crate::vocab::Dir::Up);
+            }
             EventKind::Closed { .. } => {
                 if let Some(conn) = ev.conn {
                     self.decoders.retain(|k, _| (k.0, k.1) != (ev.source, conn));
@@ -272,6 +278,15 @@ impl Printer {
             rec.to_json()
         } else if matches!(ev.kind, EventKind::Rx { .. } | EventKind::Tx { .. }) {
             self.text_line(ev.time, rec.kind == "rx", rec.peer.as_deref(), &rec.text, rec.len)
+        } else if let EventKind::Relayed { dir, upstream, .. } = &ev.kind {
+            // `12:00:00.123 up 127.0.0.1:51000 => 127.0.0.1:9999 text (N bytes)`.
+            let client = rec.peer.as_deref().unwrap_or("-");
+            let (from, arrow, to) = match dir {
+                crate::vocab::Dir::Up => (client.to_string(), "=>", upstream.to_string()),
+                crate::vocab::Dir::Down => (upstream.to_string(), "=>", client.to_string()),
+            };
+            let text = codec::printable(&rec.text);
+            format!("{} {} {from} {arrow} {to} {text} ({} bytes)", self.clock(ev.time), dir.name(), rec.len)
         } else {
             format!("{} {} {} {}", self.clock(ev.time), rec.kind, rec.peer.as_deref().unwrap_or("-"), rec.text)
         })
@@ -369,6 +384,19 @@ impl Printer {
                 "tx_packets": c.tx_packets, "tx_bytes": c.tx_bytes,
                 "connections": c.connections,
             });
+            if let (true, Some(o)) = (self.relay, v.as_object_mut()) {
+                for (k, n) in [
+                    ("up_bytes", c.up_bytes),
+                    ("down_bytes", c.down_bytes),
+                    ("up_datagrams", c.up_datagrams),
+                    ("down_datagrams", c.down_datagrams),
+                    ("dropped", c.dropped),
+                    ("duplicated", c.duplicated),
+                    ("reordered", c.reordered),
+                ] {
+                    o.insert(k.into(), n.into());
+                }
+            }
             if let (Some((packets, bytes, micros, rate, mbit)), Some(o)) = (generated, v.as_object_mut()) {
                 o.insert("gen_packets".into(), packets.into());
                 o.insert("gen_bytes".into(), bytes.into());
@@ -382,6 +410,12 @@ impl Printer {
                 "summary: rx {} packets / {} bytes, tx {} packets / {} bytes, {} connections",
                 c.rx_packets, c.rx_bytes, c.tx_packets, c.tx_bytes, c.connections
             );
+            if self.relay {
+                line.push_str(&format!(
+                    "; relayed up {} reads / {} bytes, down {} reads / {} bytes; faults dropped {}, duplicated {}, reordered {}",
+                    c.up_datagrams, c.up_bytes, c.down_datagrams, c.down_bytes, c.dropped, c.duplicated, c.reordered
+                ));
+            }
             if let Some((packets, bytes, micros, rate, mbit)) = generated {
                 line.push_str(&format!(
                     "; generated {packets} datagrams / {bytes} bytes in {:.3} s: {rate:.0} datagrams/s, {mbit:.2} Mbit/s",

@@ -10,6 +10,7 @@ pub mod generator;
 #[cfg(target_os = "linux")]
 mod mmsg;
 pub mod problem;
+pub mod relay;
 pub mod reply;
 pub mod rules;
 pub mod tcp_client;
@@ -25,7 +26,7 @@ use mio::{Poll, Token, Waker};
 
 use problem::Op;
 
-pub use crate::vocab::{CloseReason, ConnId, Proto};
+pub use crate::vocab::{CloseReason, ConnId, Dir, Proto};
 pub use problem::Problem;
 pub use reply::ReplyMode;
 
@@ -65,6 +66,16 @@ pub enum EventKind {
     GeneratorDone { packets: u64, bytes: u64, micros: u64 },
     /// A TCP connection ended.
     Closed { reason: CloseReason },
+    /// Relay: bytes read from one side of relay connection `conn` (its `peer` is the client),
+    /// to be passed to the other side: `Up` from the client, `Down` from the upstream. What
+    /// faults then did to them is a `Fault` event.
+    /// `upstream` is the server's address.
+    Relayed { dir: Dir, data: Vec<u8>, upstream: SocketAddr },
+    /// Relay: what a fault did to the bytes or the connection going `dir`.
+    Fault { dir: Dir, action: relay::FaultAction, upstream: SocketAddr },
+    /// Relay: connection (or UDP session) `conn` has its upstream side, from `local` to
+    /// `upstream`.
+    UpstreamConnected { local: SocketAddr, upstream: SocketAddr },
     /// Something went wrong; the worker keeps running unless `Stopped` follows.
     Error(Problem),
     /// The worker ended; no more events come from it.
@@ -236,6 +247,8 @@ pub enum Command {
     /// them at once. The sticky-packet demo holds the server's reads so that its messages have
     /// all landed when it reads: they always show merged into one recv().
     HoldReads { conn: ConnId, bytes: usize },
+    /// Relay: replace the faults of a running relay (both directions).
+    SetFaults(Box<relay::Faults>),
     /// End the worker.
     Stop,
     /// Test hook: the worker panics, as a bug would, to check that a bug in one worker stops

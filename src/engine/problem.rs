@@ -163,6 +163,8 @@ pub enum Problem {
     /// A reply (a response rule's template or its `{upper}` / `{lower}`) has a character the
     /// encoding cannot write: it was not sent.
     Unencodable(char, crate::codec::Encoding),
+    /// A relay fault that cannot be used (bad `--fault` spec, or one of the other protocol).
+    FaultSpec(super::relay::fault::FaultSpecError),
     /// TCP server: the unfinished framed messages of all clients together (`total` bytes) went
     /// over the server's budget; this client held the most (`held` bytes) and was disconnected.
     UnfinishedOverBudget { held: usize, total: usize, budget: usize },

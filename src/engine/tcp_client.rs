@@ -223,7 +223,7 @@ fn run(cfg: &TcpClientConfig, sink: &EventSink, mut poll: Poll, cmds: Receiver<C
                 Ok(
                     Command::SendTo { .. } | Command::SetReply(_) | Command::SetRules(_) | Command::HoldReads { .. },
                 )
-                | Ok(Command::JoinGroup(_) | Command::LeaveGroup(_)) => {}
+                | Ok(Command::JoinGroup(_) | Command::LeaveGroup(_) | Command::SetFaults(_)) => {}
                 #[cfg(feature = "test-hooks")]
                 Ok(Command::InjectPanic) => super::inject_panic("TCP client"),
                 Err(TryRecvError::Empty) => break,

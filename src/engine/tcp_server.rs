@@ -565,6 +565,7 @@ impl Server {
             Command::SetRules(r) => self.reply.rules = r,
             Command::SendTo { .. }
             | Command::JoinGroup(_)
+            | Command::SetFaults(_)
             | Command::LeaveGroup(_)
             | Command::Generate(_)
             | Command::StopGenerate

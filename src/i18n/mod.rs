@@ -21,6 +21,7 @@ mod files;
 mod import;
 mod packets;
 mod problem;
+mod relay;
 mod rules;
 
 use std::borrow::Cow;
@@ -31,6 +32,7 @@ pub use files::file_error;
 pub use import::{import_error, import_warning};
 pub use packets::packets_error;
 pub use problem::problem;
+pub use relay::{fault_action, fault_spec_error};
 pub use rules::{codec_error, codec_problem, framing_error, rule_error};
 #[cfg(any(test, feature = "test-support"))]
 pub use rules::rule_problem;

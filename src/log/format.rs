@@ -18,6 +18,10 @@ pub mod kind {
     pub const DISCONNECT: &str = "disconnect";
     pub const ERROR: &str = "error";
     pub const INFO: &str = "info";
+    /// Bytes a relay passed on (`dir` says which way).
+    pub const RELAY: &str = "relay";
+    /// What a relay's fault did (`fault` names it).
+    pub const FAULT: &str = "fault";
     /// The CLI's closing summary line (not an event; an import skips it).
     pub const SUMMARY: &str = "summary";
 }
@@ -35,6 +39,9 @@ pub mod event {
     pub const LEFT: &str = "left";
     pub const CLOSED: &str = "closed";
     pub const ERROR: &str = "error";
+    pub const RELAYED: &str = "relayed";
+    pub const FAULT: &str = "fault";
+    pub const UPSTREAM_CONNECTED: &str = "upstream_connected";
 }
 
 /// Every close reason, in a fixed order.
@@ -98,6 +105,31 @@ pub fn membership_text(group: impl Display, joined: bool) -> String {
     if joined { format!("joined multicast group {group}") } else { format!("left multicast group {group}") }
 }
 
+/// The text of an `upstream_connected` event.
+pub fn upstream_connected_text(upstream: impl Display, local: impl Display) -> String {
+    format!("connected to upstream {upstream} (local {local})")
+}
+
+/// The text of a `fault` event: what the fault did.
+pub fn fault_text(action: &crate::engine::relay::FaultAction) -> String {
+    use crate::engine::relay::FaultAction as A;
+    match action {
+        A::Dropped { len } => format!("dropped {len} bytes"),
+        A::Duplicated { len } => format!("duplicated {len} bytes"),
+        A::Delayed { ms } => format!("delayed {ms} ms"),
+        A::Reordered { ms } => format!("held back {ms} ms (reordered)"),
+        A::Truncated { from, to } => format!("truncated from {from} to {to} bytes"),
+        A::Sliced { len, pieces } => format!("{len} bytes sliced into {pieces} writes"),
+        A::Coalesced { reads, len } => format!("{reads} reads ({len} bytes) coalesced into one write"),
+        A::Throttled { ms } => format!("throttled {ms} ms by the bandwidth limit"),
+        A::LimitReached { bytes } => format!("data limit reached after {bytes} bytes: closing"),
+        A::TimedOut { closing: false } => "timeout: no more data passed".to_string(),
+        A::TimedOut { closing: true } => "timeout: closing".to_string(),
+        A::Reset => "reset injected".to_string(),
+        A::SlowClose { ms } => format!("close held {ms} ms"),
+    }
+}
+
 /// The text of a `generated` event: what a generator run sent, and how fast.
 pub fn generated_text(proto: Proto, packets: u64, bytes: u64, micros: u64) -> String {
     let secs = micros as f64 / 1e6;
@@ -112,6 +144,19 @@ mod tests {
 
     #[test]
     fn names_are_frozen() {
+        assert_eq!([kind::RELAY, kind::FAULT], ["relay", "fault"]);
+        assert_eq!(
+            [event::RELAYED, event::FAULT, event::UPSTREAM_CONNECTED],
+            ["relayed", "fault", "upstream_connected"]
+        );
+        assert_eq!(
+            upstream_connected_text("127.0.0.1:9999", "127.0.0.1:40000"),
+            "connected to upstream 127.0.0.1:9999 (local 127.0.0.1:40000)"
+        );
+        assert_eq!(
+            fault_text(&crate::engine::relay::FaultAction::Sliced { len: 80, pieces: 10 }),
+            "80 bytes sliced into 10 writes"
+        );
         assert_eq!(
             [kind::RX, kind::TX, kind::CONNECT, kind::DISCONNECT, kind::ERROR, kind::INFO, kind::SUMMARY],
             ["rx", "tx", "connect", "disconnect", "error", "info", "summary"]

@@ -28,6 +28,16 @@ pub struct Counters {
     /// TCP connections open now.
     pub open_connections: u64,
     pub errors: u64,
+    /// Relay: bytes and reads (TCP) or datagrams (UDP) that came from the client (`up`) and
+    /// from the upstream (`down`), as read, before faults.
+    pub up_bytes: u64,
+    pub down_bytes: u64,
+    pub up_datagrams: u64,
+    pub down_datagrams: u64,
+    /// Relay: datagrams the faults dropped, sent twice and held back.
+    pub dropped: u64,
+    pub duplicated: u64,
+    pub reordered: u64,
 }
 
 impl Counters {
@@ -47,6 +57,20 @@ impl Counters {
             }
             EventKind::Closed { .. } => self.open_connections = self.open_connections.saturating_sub(1),
             EventKind::Error(_) => self.errors += 1,
+            EventKind::Relayed { dir, data, .. } => {
+                let (bytes, reads) = match dir {
+                    crate::vocab::Dir::Up => (&mut self.up_bytes, &mut self.up_datagrams),
+                    crate::vocab::Dir::Down => (&mut self.down_bytes, &mut self.down_datagrams),
+                };
+                *bytes += data.len() as u64;
+                *reads += 1;
+            }
+            EventKind::Fault { action, .. } => match action {
+                crate::engine::relay::FaultAction::Dropped { .. } => self.dropped += 1,
+                crate::engine::relay::FaultAction::Duplicated { .. } => self.duplicated += 1,
+                crate::engine::relay::FaultAction::Reordered { .. } => self.reordered += 1,
+                _ => {}
+            },
             _ => {}
         }
     }
@@ -70,6 +94,18 @@ impl FlowKey {
         let (tab, source) = (ev.tab, ev.source);
         match (ev.proto, ev.conn) {
             (Proto::Tcp, Some(conn)) => Some(FlowKey { tab, source, conn: Some(conn), peer: None }),
+            // A UDP relay numbers its sessions like connections.
+            (Proto::Udp, Some(conn))
+                if matches!(
+                    ev.kind,
+                    EventKind::Relayed { .. }
+                        | EventKind::Fault { .. }
+                        | EventKind::UpstreamConnected { .. }
+                        | EventKind::Closed { .. }
+                ) =>
+            {
+                Some(FlowKey { tab, source, conn: Some(conn), peer: None })
+            }
             (Proto::Udp, _) if matches!(ev.kind, EventKind::Rx { .. } | EventKind::Tx { .. }) => {
                 Some(FlowKey { tab, source, conn: None, peer: ev.peer })
             }
@@ -157,7 +193,7 @@ impl LogStore {
     fn cost(ev: &Event) -> usize {
         ROW_OVERHEAD
             + match &ev.kind {
-                EventKind::Rx { data, .. } | EventKind::Tx { data } => data.capacity(),
+                EventKind::Rx { data, .. } | EventKind::Tx { data } | EventKind::Relayed { data, .. } => data.capacity(),
                 _ => 0,
             }
     }

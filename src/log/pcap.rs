@@ -4,6 +4,8 @@
 
 #![allow(clippy::indexing_slicing, reason = "checksum offsets inside headers this module built with fixed sizes")]
 
+mod relay;
+
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -61,6 +63,11 @@ pub struct PcapWriter<W: Write> {
     out: W,
     tcp: HashMap<(u16, u64), TcpState>,
     udp_local: HashMap<u16, SocketAddr>,
+    /// Relay connections and sessions: the relay's local address toward the upstream, and the
+    /// upstream's (see `relay.rs`).
+    relays: HashMap<(u16, u64), (SocketAddr, SocketAddr)>,
+    /// A relayed datagram not yet written on its way out.
+    pending: Option<relay::Pending>,
     ip_id: u16,
     packets: u64,
 }
@@ -75,7 +82,15 @@ impl<W: Write> PcapWriter<W> {
         out.write_all(&0u32.to_le_bytes())?; // sigfigs
         out.write_all(&262_144u32.to_le_bytes())?; // snaplen
         out.write_all(&LINKTYPE_ETHERNET.to_le_bytes())?;
-        Ok(PcapWriter { out, tcp: HashMap::new(), udp_local: HashMap::new(), ip_id: 1, packets: 0 })
+        Ok(PcapWriter {
+            out,
+            tcp: HashMap::new(),
+            udp_local: HashMap::new(),
+            relays: HashMap::new(),
+            pending: None,
+            ip_id: 1,
+            packets: 0,
+        })
     }
 
     /// Packets written so far.
@@ -84,11 +99,14 @@ impl<W: Write> PcapWriter<W> {
     }
 
     /// Writes out what is buffered (the capture stays open).
+    /// (A relayed datagram whose fate is not known yet stays back: it is written with the next
+    /// event, or at the end.)
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
 
     pub fn finish(mut self) -> io::Result<W> {
+        self.flush_pending()?;
         self.out.flush()?;
         Ok(self.out)
     }
@@ -100,6 +118,9 @@ impl<W: Write> PcapWriter<W> {
 
     /// Like [`PcapWriter::write`], saying what it wrote.
     pub fn write_event(&mut self, ev: &Event) -> io::Result<Written> {
+        if let Some(w) = self.write_relay(ev)? {
+            return Ok(w);
+        }
         let before = self.packets;
         let written = match ev.proto {
             Proto::Udp => self.write_udp(ev)?,

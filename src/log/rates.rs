@@ -31,6 +31,8 @@ impl Rates {
         let (rx, len) = match &ev.kind {
             EventKind::Rx { data, .. } => (true, data.len() as u64),
             EventKind::Tx { data } => (false, data.len() as u64),
+            // A relay: what came from the client counts as in, what came back as out.
+            EventKind::Relayed { dir, data, .. } => (*dir == crate::vocab::Dir::Up, data.len() as u64),
             _ => return,
         };
         let second = ev.time.as_second();

@@ -44,6 +44,24 @@ pub struct Record {
     pub micros: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
+    /// Relay rows: which way the bytes went (`up`: client → upstream, `down`: back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<crate::vocab::Dir>,
+    /// Relay rows: the client's address (also in `peer`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// Relay rows: the upstream server's address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<String>,
+    /// Fault rows: what the fault did (`drop`, `delay`, `slice`, …, see `FaultAction::name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
+    /// Fault rows: the action as data, with its values (read back by import).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<crate::engine::relay::FaultAction>,
+    /// Delay rows: how long the piece waited, in ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
     /// An `error` event's problem as data (serde's names, pinned by `log::format`'s tests), so
     /// the viewer shows it again in the reader's language; `text` has it in English words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,6 +83,7 @@ impl Record {
         words: Words<'_>,
     ) -> Option<Record> {
         let mut problem = None;
+        let (mut dir, mut upstream_addr, mut fault, mut action, mut delay_ms) = (None, None, None, None, None);
         let mut local = None;
         let mut reason = None;
         let mut lost = None;
@@ -109,6 +128,27 @@ impl Record {
                 problem = Some(p.clone());
                 (k::ERROR, ev_name::ERROR, words(p), None)
             }
+            EventKind::Relayed { dir: d, data, upstream } => {
+                dir = Some(*d);
+                upstream_addr = Some(upstream.to_string());
+                (k::RELAY, ev_name::RELAYED, encoding.decode_lossy(data), Some(data))
+            }
+            EventKind::Fault { dir: d, action: a, upstream } => {
+                use crate::engine::relay::FaultAction as A;
+                dir = Some(*d);
+                upstream_addr = Some(upstream.to_string());
+                fault = Some(a.name().to_string());
+                if let A::Delayed { ms } | A::Reordered { ms } | A::Throttled { ms } | A::SlowClose { ms } = a {
+                    delay_ms = Some(*ms);
+                }
+                action = Some(a.clone());
+                (k::FAULT, ev_name::FAULT, format::fault_text(a), None)
+            }
+            EventKind::UpstreamConnected { local: l, upstream } => {
+                local = Some(l.to_string());
+                upstream_addr = Some(upstream.to_string());
+                (k::CONNECT, ev_name::UPSTREAM_CONNECTED, format::upstream_connected_text(upstream, l), None)
+            }
             EventKind::Stopped => return None,
         };
         Some(Record {
@@ -128,6 +168,12 @@ impl Record {
             packets,
             micros,
             seq,
+            client: dir.or(upstream_addr.as_ref().map(|_| crate::vocab::Dir::Up)).and(ev.peer.map(|p| p.to_string())),
+            dir,
+            upstream: upstream_addr,
+            fault,
+            action,
+            delay_ms,
             problem,
         })
     }
@@ -256,6 +302,30 @@ mod tests {
         assert_eq!((imported.skipped, imported.warnings.len()), (0, 0), "{:?}", imported.warnings);
         assert_eq!(imported.events, events);
         assert_eq!(export(&imported.events), lines);
+        // Relay rows: both directions, a fault and the upstream side, read back as they were.
+        use crate::engine::relay::FaultAction;
+        use crate::vocab::Dir;
+        let up: std::net::SocketAddr = "127.0.0.1:9999".parse().unwrap();
+        let relay = [
+            ev(Proto::Tcp, Some(1), Some(peer), EventKind::UpstreamConnected { local, upstream: up }),
+            ev(Proto::Tcp, Some(1), Some(peer), EventKind::Relayed { dir: Dir::Up, data: b"hi".to_vec(), upstream: up }),
+            ev(Proto::Tcp, Some(1), Some(peer), EventKind::Relayed { dir: Dir::Down, data: b"HI".to_vec(), upstream: up }),
+            ev(Proto::Udp, Some(2), Some(peer), EventKind::Fault { dir: Dir::Up, action: FaultAction::Dropped { len: 2 }, upstream: up }),
+            ev(Proto::Tcp, Some(1), Some(peer), EventKind::Fault { dir: Dir::Down, action: FaultAction::Delayed { ms: 50 }, upstream: up }),
+        ];
+        let lines = export(&relay);
+        assert_eq!(
+            lines[1],
+            format!("{ts}{}", r#","kind":"relay","event":"relayed","proto":"tcp","peer":"127.0.0.1:6000","len":2,"text":"hi","hex":"68 69","conn":1,"local":"127.0.0.1:5000","dir":"up","client":"127.0.0.1:6000","upstream":"127.0.0.1:9999"}"#)
+        );
+        assert_eq!(
+            lines[3],
+            format!("{ts}{}", r#","kind":"fault","event":"fault","proto":"udp","peer":"127.0.0.1:6000","len":0,"text":"dropped 2 bytes","hex":"","conn":2,"local":"127.0.0.1:5000","dir":"up","client":"127.0.0.1:6000","upstream":"127.0.0.1:9999","fault":"drop","action":{"dropped":{"len":2}}}"#)
+        );
+        assert!(lines[4].contains(r#""fault":"delay","action":{"delayed":{"ms":50}},"delay_ms":50"#), "{}", lines[4]);
+        let imported = import::read_jsonl((lines.join("\n") + "\n").as_bytes()).unwrap();
+        assert_eq!((imported.skipped, imported.warnings.len()), (0, 0), "{:?}", imported.warnings);
+        assert_eq!(imported.events, relay);
         // A log from before problems were saved as data, or with a problem this version does
         // not know, shows the text as it was written.
         let old = format!(

@@ -42,6 +42,9 @@ struct LineRecord {
     /// An error event's problem as data (logs since version 0.1 with issue 16); kept as JSON so
     /// a problem this version does not know still imports, as its text.
     problem: Option<serde_json::Value>,
+    dir: Option<crate::vocab::Dir>,
+    upstream: Option<String>,
+    action: Option<crate::engine::relay::FaultAction>,
 }
 
 /// What one line turned out to be.
@@ -283,6 +286,22 @@ fn event_kind(
         ev_name::CLOSED => EventKind::Closed {
             reason: rec.reason.or_else(|| format::reason_of_text(text)).unwrap_or(CloseReason::PeerClosed),
         },
+        ev_name::RELAYED => {
+            let (Some(dir), Some(upstream)) = (rec.dir, upstream_addr(rec)) else {
+                return Err(LineProblem::NoRelayFields);
+            };
+            EventKind::Relayed { dir, data: payload(rec)?, upstream }
+        }
+        ev_name::FAULT => {
+            let (Some(dir), Some(upstream), Some(action)) = (rec.dir, upstream_addr(rec), rec.action.clone()) else {
+                return Err(LineProblem::NoRelayFields);
+            };
+            EventKind::Fault { dir, action, upstream }
+        }
+        ev_name::UPSTREAM_CONNECTED => {
+            let Some(upstream) = upstream_addr(rec) else { return Err(LineProblem::NoRelayFields) };
+            EventKind::UpstreamConnected { local: local_addr(rec, "")?, upstream }
+        }
         ev_name::ERROR => EventKind::Error(
             rec.problem
                 .clone()
@@ -291,6 +310,11 @@ fn event_kind(
         ),
         other => return Err(LineProblem::UnknownEvent(other.to_string())),
     })
+}
+
+/// A relay record's `upstream` address.
+fn upstream_addr(rec: &LineRecord) -> Option<SocketAddr> {
+    rec.upstream.as_deref().and_then(|u| u.parse().ok())
 }
 
 /// The bytes of an rx/tx record: from `hex`, or the text for a record without hex.

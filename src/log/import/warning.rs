@@ -54,6 +54,9 @@ pub enum LineProblem {
     PayloadTooBig(usize),
     /// An rx/tx record with neither `hex` nor `text`.
     NoHex,
+    /// A relay record (`relayed`, `fault`, `upstream_connected`) without its `dir`, `upstream`
+    /// or `action`.
+    NoRelayFields,
 }
 
 /// Which address field of a record.

@@ -108,6 +108,7 @@ impl SockLabApp {
             (TabId::TcpClient, t.tab_tcp_client.to_string()),
             (TabId::Broadcast, t.tab_broadcast.to_string()),
             (TabId::Files, t.tab_files.to_string()),
+            (TabId::Relay, t.tab_relay.to_string()),
         ];
         choices.extend(self.extra.iter().map(|i| (TabId::Extra(i.id), i.name(self.lang))));
         choices.push((TabId::All, t.tab_all.to_string()));
@@ -164,6 +165,7 @@ impl SockLabApp {
             (TabId::TcpClient, t.tab_tcp_client),
             (TabId::Broadcast, t.tab_broadcast),
             (TabId::Files, t.tab_files),
+            (TabId::Relay, t.tab_relay),
             (TabId::All, t.tab_all),
             (TabId::Viewer, t.tab_viewer),
             (TabId::Addresses, t.tab_addresses),

@@ -19,6 +19,7 @@ use crate::ui::tabs::addresses::AddressesTab;
 use crate::ui::tabs::all::AllTab;
 use crate::ui::tabs::broadcast::BroadcastTab;
 use crate::ui::tabs::files::FilesTab;
+use crate::ui::tabs::relay::RelayTab;
 use crate::ui::tabs::tcp_client::TcpClientTab;
 use crate::ui::tabs::tcp_server::TcpServerTab;
 use crate::ui::tabs::udp::UdpTab;
@@ -48,6 +49,7 @@ pub enum TabId {
     TcpClient,
     Broadcast,
     Files,
+    Relay,
     /// One more instance of a socket tab, by its number in the log.
     Extra(u16),
     All,
@@ -64,6 +66,7 @@ pub const TAB_TCP_SERVER: u16 = 2;
 pub const TAB_TCP_CLIENT: u16 = 3;
 pub const TAB_BROADCAST: u16 = 4;
 pub const TAB_FILES: u16 = 5;
+pub const TAB_RELAY: u16 = 6;
 
 pub struct SockLabApp {
     pub lang: Lang,
@@ -104,6 +107,7 @@ pub struct SockLabApp {
     pub tcp_client: TcpClientTab,
     pub broadcast: BroadcastTab,
     pub files: FilesTab,
+    pub relay: RelayTab,
     pub all: AllTab,
     pub viewer: ViewerTab,
     pub addresses: AddressesTab,
@@ -133,9 +137,10 @@ impl SockLabApp {
             tcp_client: TcpClientTab::new(&sink, TAB_TCP_CLIENT),
             broadcast: BroadcastTab::new(&sink, TAB_BROADCAST),
             files: FilesTab::new(&sink, TAB_FILES),
+            relay: RelayTab::new(&sink, TAB_RELAY),
             extra: Vec::new(),
             retired: Vec::new(),
-            next_tab: TAB_FILES + 1,
+            next_tab: TAB_RELAY + 1,
             also: Vec::new(),
             arrange: Arrange::Columns,
             sink,
@@ -158,6 +163,7 @@ impl SockLabApp {
             info(TAB_TCP_CLIENT, t.tab_tcp_client, egui::Color32::from_rgb(0xd3, 0x6b, 0x00)),
             info(TAB_BROADCAST, t.tab_broadcast, egui::Color32::from_rgb(0xc2, 0x18, 0x5b)),
             info(TAB_FILES, t.tab_files, egui::Color32::from_rgb(0x2e, 0x7d, 0x32)),
+            info(TAB_RELAY, t.tab_relay, egui::Color32::from_rgb(0x45, 0x5a, 0x64)),
         ];
         for i in self.extra.iter().chain(&self.retired) {
             v.push(TabInfo { id: i.id, name: i.name(self.lang), color: i.color });
@@ -272,6 +278,7 @@ impl SockLabApp {
                 TAB_TCP_CLIENT => self.tcp_client.seen(&ev),
                 TAB_BROADCAST => self.broadcast.seen(&ev),
                 TAB_FILES => self.files.seen(&ev),
+                TAB_RELAY => self.relay.seen(&ev),
                 id => {
                     if let Some(i) = self.extra.iter_mut().chain(&mut self.retired).find(|i| i.id == id) {
                         i.seen(&ev);
@@ -299,6 +306,7 @@ impl SockLabApp {
             &mut self.tcp_client.wire,
             &mut self.broadcast.wire,
             &mut self.files.wire,
+            &mut self.relay.wire,
         ];
         v.extend(self.extra.iter_mut().chain(&mut self.retired).map(Instance::wire_mut));
         v

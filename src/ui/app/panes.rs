@@ -10,13 +10,14 @@ use crate::ui::tabs::addresses::AddressesTab;
 use crate::ui::tabs::all::AllTab;
 use crate::ui::tabs::broadcast::BroadcastTab;
 use crate::ui::tabs::files::FilesTab;
+use crate::ui::tabs::relay::RelayTab;
 use crate::ui::tabs::tcp_client::TcpClientTab;
 use crate::ui::tabs::tcp_server::TcpServerTab;
 use crate::ui::tabs::udp::UdpTab;
 use crate::ui::tabs::viewer::ViewerTab;
 use crate::ui::tabs::wire::Shared;
 
-use super::{SockLabApp, TAB_BROADCAST, TAB_FILES, TAB_TCP_CLIENT, TAB_TCP_SERVER, TAB_UDP, TabId};
+use super::{SockLabApp, TAB_BROADCAST, TAB_FILES, TAB_RELAY, TAB_TCP_CLIENT, TAB_TCP_SERVER, TAB_UDP, TabId};
 
 impl SockLabApp {
     /// A pane's title: the tab's name in its colour in the log.
@@ -30,6 +31,7 @@ impl SockLabApp {
             TabId::TcpClient => by_number(TAB_TCP_CLIENT),
             TabId::Broadcast => by_number(TAB_BROADCAST),
             TabId::Files => by_number(TAB_FILES),
+            TabId::Relay => by_number(TAB_RELAY),
             TabId::Extra(n) => by_number(n),
             TabId::All => None,
             TabId::Viewer => Some((t.tab_viewer.to_string(), egui::Color32::GRAY)),
@@ -58,6 +60,7 @@ impl SockLabApp {
             tcp_client: &mut self.tcp_client,
             broadcast: &mut self.broadcast,
             files: &mut self.files,
+            relay: &mut self.relay,
             extra: &mut self.extra,
             all: &mut self.all,
             viewer: &mut self.viewer,
@@ -138,6 +141,7 @@ struct TabsMut<'a> {
     tcp_client: &'a mut TcpClientTab,
     broadcast: &'a mut BroadcastTab,
     files: &'a mut FilesTab,
+    relay: &'a mut RelayTab,
     extra: &'a mut Vec<Instance>,
     all: &'a mut AllTab,
     viewer: &'a mut ViewerTab,
@@ -153,6 +157,7 @@ impl TabsMut<'_> {
             TabId::TcpClient => self.tcp_client.ui(ui, lang, shared),
             TabId::Broadcast => self.broadcast.ui(ui, lang, shared),
             TabId::Files => self.files.ui(ui, lang, shared),
+            TabId::Relay => self.relay.ui(ui, lang, shared),
             TabId::Extra(n) => {
                 if let Some(i) = self.extra.iter_mut().find(|i| i.id == n) {
                     i.ui(ui, lang, shared);

@@ -18,6 +18,7 @@ impl SockLabApp {
             TabId::TcpClient => "tcp_client".into(),
             TabId::Broadcast => "broadcast".into(),
             TabId::Files => "files".into(),
+            TabId::Relay => "relay".into(),
             TabId::All => "all".into(),
             TabId::Extra(n) => format!("instance:{}", self.extra.iter().position(|i| i.id == n)?),
             TabId::Addresses => "addresses".into(),
@@ -32,6 +33,7 @@ impl SockLabApp {
             "tcp_client" => TabId::TcpClient,
             "broadcast" => TabId::Broadcast,
             "files" => TabId::Files,
+            "relay" => TabId::Relay,
             "addresses" => TabId::Addresses,
             "all" => TabId::All,
             other => {

@@ -67,8 +67,12 @@ impl LogView {
                     let ev = &r.event;
                     let time = self.time(ev);
                     match &ev.kind {
-                        EventKind::Rx { data, .. } | EventKind::Tx { data } => {
-                            let inbound = matches!(ev.kind, EventKind::Rx { .. });
+                        EventKind::Rx { data, .. } | EventKind::Tx { data } | EventKind::Relayed { data, .. } => {
+                            // A relay's client speaks on the left, its server on the right.
+                            let inbound = matches!(
+                                ev.kind,
+                                EventKind::Rx { .. } | EventKind::Relayed { dir: crate::vocab::Dir::Up, .. }
+                            );
                             let n = if inbound {
                                 n_in += 1;
                                 n_in

@@ -22,7 +22,9 @@ pub fn event_text(t: &Tr, proto: crate::engine::Proto, kind: &EventKind, lang: L
         EventKind::Closed { reason } => close_text(t, *reason).to_string(),
         EventKind::Error(p) => i18n::problem(lang, p),
         EventKind::Stopped => t.ev_stopped.to_string(),
-        EventKind::Rx { .. } | EventKind::Tx { .. } => String::new(),
+        EventKind::Fault { action, .. } => i18n::fault_action(lang, action),
+        EventKind::UpstreamConnected { local, upstream } => i18n::fill(t.ev_upstream_connected, &[upstream, local]),
+        EventKind::Rx { .. } | EventKind::Tx { .. } | EventKind::Relayed { .. } => String::new(),
     }
 }
 
@@ -63,6 +65,14 @@ pub fn describe(ev: &Event, lang: Lang, encoding: Encoding) -> (&'static str, Co
             (">>>", GREEN, s, Some(data))
         }
         EventKind::Tx { data } => ("<<<", BLUE, codec::printable(&encoding.decode_lossy(data)), Some(data)),
+        // Relayed bytes: client → upstream and back, marked like the two sides of a chat.
+        EventKind::Relayed { dir: crate::vocab::Dir::Up, data, .. } => {
+            ("=>", GREEN, codec::printable(&encoding.decode_lossy(data)), Some(data))
+        }
+        EventKind::Relayed { dir: crate::vocab::Dir::Down, data, .. } => {
+            ("<=", BLUE, codec::printable(&encoding.decode_lossy(data)), Some(data))
+        }
+        EventKind::Fault { .. } => ("~", AMBER, event_text(t, ev.proto, &ev.kind, lang), None),
         EventKind::Error(_) => ("!", RED, event_text(t, ev.proto, &ev.kind, lang), None),
         k => ("•", AMBER, event_text(t, ev.proto, k, lang), None),
     }

@@ -51,7 +51,9 @@ impl Direction {
             Direction::All => true,
             Direction::Rx => matches!(kind, EventKind::Rx { .. }),
             Direction::Tx => matches!(kind, EventKind::Tx { .. }),
-            Direction::Events => !matches!(kind, EventKind::Rx { .. } | EventKind::Tx { .. }),
+            Direction::Events => {
+                !matches!(kind, EventKind::Rx { .. } | EventKind::Tx { .. } | EventKind::Relayed { .. })
+            }
             Direction::Connects => matches!(kind, EventKind::Connecting { .. } | EventKind::Connected { .. }),
             Direction::Closes => {
                 matches!(kind, EventKind::HalfClosed)
@@ -172,7 +174,9 @@ impl FilterIndex {
 
     fn matches(&self, ev: &Event) -> bool {
         let data = match &ev.kind {
-            EventKind::Rx { data, .. } | EventKind::Tx { data } => Some(data.as_slice()),
+            EventKind::Rx { data, .. } | EventKind::Tx { data } | EventKind::Relayed { data, .. } => {
+                Some(data.as_slice())
+            }
             _ => None,
         };
         if self.filter.tab.is_some_and(|t| t != ev.tab) || !self.filter.direction.matches(&ev.kind) {

@@ -1,6 +1,7 @@
 //! The tabs of the window, one file each, and what the socket tabs share.
 //!
-//! - socket tabs: `udp`, `tcp_server`, `tcp_client`, `broadcast`, `files` (file transfer);
+//! - socket tabs: `udp`, `tcp_server`, `tcp_client`, `broadcast`, `files` (file transfer),
+//!   `relay` (between a client and its server, with network conditions);
 //! - their parts: `wire` (link to the workers, the shared log, the status line), `send_box`
 //!   (the message box), `generator` (traffic generator), `rules` (response rules), `saved`
 //!   (saved packets, shared by all send boxes);
@@ -12,6 +13,7 @@ pub mod all;
 pub mod broadcast;
 pub mod files;
 pub mod generator;
+pub mod relay;
 pub mod rules;
 pub mod saved;
 pub mod send_box;

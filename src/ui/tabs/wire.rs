@@ -86,6 +86,13 @@ impl Wire {
             connections: c.connections.saturating_sub(b.connections),
             open_connections: c.open_connections,
             errors: c.errors.saturating_sub(b.errors),
+            up_bytes: c.up_bytes.saturating_sub(b.up_bytes),
+            down_bytes: c.down_bytes.saturating_sub(b.down_bytes),
+            up_datagrams: c.up_datagrams.saturating_sub(b.up_datagrams),
+            down_datagrams: c.down_datagrams.saturating_sub(b.down_datagrams),
+            dropped: c.dropped.saturating_sub(b.dropped),
+            duplicated: c.duplicated.saturating_sub(b.duplicated),
+            reordered: c.reordered.saturating_sub(b.reordered),
         }
     }
 
