@@ -1501,3 +1501,84 @@ fn relay_tab_passes_the_upper_case_exchange_and_logs_both_directions() {
     click(&h, "Stop");
     run_until(&mut h, "stopped", |h| has(h, "Stopped"));
 }
+
+/// The reads of tab `tab`'s server side: each `Rx` payload's length, in order.
+fn rx_lengths(h: &Harness<'_, SockLabApp>, tab: u16) -> Vec<usize> {
+    h.state()
+        .log
+        .iter()
+        .filter(|r| r.event.tab == tab)
+        .filter_map(|r| match &r.event.kind {
+            socklab::engine::EventKind::Rx { data, .. } => Some(data.len()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// "TCP is a stream": through the lesson's slicing relay, one send of `hello world` reaches the
+/// server as four reads, every time (20 runs).
+#[test]
+fn stream_lesson_turns_one_send_into_four_reads_every_time() {
+    let mut h = app(Lang::En);
+    h.run_steps(2);
+    click(&h, "Lessons");
+    h.run_steps(2);
+    click(&h, "TCP is a stream: one send, many reads");
+    h.run_steps(3);
+    assert!(has(&h, "one send() reaches the server as four recv()s"), "the lesson says what to expect");
+    run_until(&mut h, "relay listening", |h| has(h, "Listening on 127.0.0.1:7"));
+    click(&h, "Connect");
+    run_until(&mut h, "connected", |h| has(h, "Connected to 127.0.0.1:7"));
+    let server = h.state().tcp_server.wire.tab;
+    let mut seen = Vec::new();
+    for run in 0..20 {
+        let before = rx_lengths(&h, server).len();
+        send_in_first(&mut h, "hello world");
+        run_until(&mut h, "the whole message at the server", |h| {
+            rx_lengths(h, server)[before..].iter().sum::<usize>() == "hello world".len()
+        });
+        let reads = rx_lengths(&h, server)[before..].to_vec();
+        seen.push(reads.len());
+        assert_eq!(reads, [3, 3, 3, 2], "run {run}: one send came in {reads:?} (all runs: {seen:?})");
+    }
+    let client = h.state().tcp_client.wire.tab;
+    run_until(&mut h, "every piece answered", |h| rx_lengths(h, client).iter().sum::<usize>() == 20 * 11);
+}
+
+/// "UDP is not reliable": 20 pings through the lesson's lossy relay; some are lost every time,
+/// and sent = received + dropped exactly (20 runs, the same drops each run of a fresh lesson).
+#[test]
+fn udp_loss_lesson_loses_some_datagrams_and_counts_them_every_time() {
+    let mut h = app(Lang::En);
+    h.run_steps(2);
+    click(&h, "Lessons");
+    h.run_steps(2);
+    click(&h, "UDP is not reliable: a lossy link");
+    h.run_steps(3);
+    assert!(has(&h, "sent = received + dropped"), "the lesson says what to expect");
+    run_until(&mut h, "relay listening", |h| has(h, "Listening on 127.0.0.1:7"));
+    run_until(&mut h, "both sockets bound", |h| h.query_all_by_label_contains("Bound to 127.0.0.1:").count() >= 2);
+    let receiver = h.state().extra.last().unwrap().id;
+    // Faster than the lesson's 50 ms, so that 20 runs take seconds (the sender is the first
+    // of the panes).
+    let every = || egui_kittest::kittest::By::new().role(Role::TextInput).label("every (ms)");
+    h.query_all(every()).next().expect("the sender's every (ms)").set_text_value_accesskit("5");
+    h.run_steps(2);
+    let mut lost = Vec::new();
+    for run in 0..20 {
+        let before_up = h.state().relay.wire.counters(&h.state().log).up_datagrams;
+        let before_rx = rx_lengths(&h, receiver).len();
+        let before_dropped = h.state().relay.wire.counters(&h.state().log).dropped;
+        h.query_all_by_label("Repeat").next().expect("a Repeat button").click();
+        run_until(&mut h, "20 pings relayed", |h| {
+            h.state().relay.wire.counters(&h.state().log).up_datagrams - before_up == 20
+        });
+        run_until(&mut h, "every ping received or dropped", |h| {
+            let c = h.state().relay.wire.counters(&h.state().log);
+            rx_lengths(h, receiver).len() - before_rx + (c.dropped - before_dropped) as usize == 20
+        });
+        let dropped = h.state().relay.wire.counters(&h.state().log).dropped - before_dropped;
+        lost.push(dropped);
+        assert!(dropped > 0 && dropped < 20, "run {run}: {dropped} of 20 dropped (all runs: {lost:?})");
+    }
+}

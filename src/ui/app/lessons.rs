@@ -9,6 +9,17 @@ use crate::ui::widgets;
 
 use super::{Lesson, SockLabApp, TabId};
 
+/// The slicer lesson's relay cuts every send into pieces of this many bytes…
+const SLICE: usize = 3;
+/// … with this long a pause between two pieces, so that each arrives as a read of its own.
+const SLICE_PAUSE_MS: u64 = 40;
+/// The loss lesson's relay loses this share of the datagrams…
+const LOSS_PERCENT: u32 = 25;
+/// … of this many sends that Repeat makes.
+const LOSS_SENDS: u32 = 20;
+/// The seed of the lessons' relays: a lesson shows the same drops every time.
+const LESSON_SEED: u64 = 7;
+
 impl SockLabApp {
     /// Sets a lesson up: a TCP server on a free loopback port with the right auto-reply,
     /// started, and the TCP client pointed at it; the explanation says what to do next.
@@ -19,6 +30,8 @@ impl SockLabApp {
             Lesson::StickyPackets => crate::engine::ReplyMode::None,
             Lesson::UdpChat => return self.set_up_udp_chat(),
             Lesson::BroadcastTwo => return self.set_up_broadcast_two(),
+            Lesson::StreamSlicer => crate::engine::ReplyMode::Upper,
+            Lesson::UdpLoss => return self.set_up_udp_loss(),
         };
         self.tcp_client.framing = "none".into();
         let addr = match self.tcp_server.listening_on() {
@@ -40,6 +53,17 @@ impl SockLabApp {
         self.tcp_client.server = addr.clone();
         self.active = TabId::TcpClient;
         self.also.clear();
+        if lesson == Lesson::StreamSlicer {
+            // The client talks to the server through the relay, which cuts every send into
+            // pieces of SLICE bytes with a pause between them: one send(), several recv()s.
+            self.tcp_server.framing = "none".into();
+            self.start_relay(false, &addr, &format!("up:slice={SLICE},pause={SLICE_PAUSE_MS}ms"));
+            if let Some(listen) = self.relay.listening_or_bound() {
+                self.tcp_client.server = listen;
+            }
+            self.also = vec![TabId::Relay, TabId::TcpServer];
+            self.arrange = Arrange::Columns;
+        }
         if lesson == Lesson::HelloServer {
             // Three clients, like the tutorial's threaded server with several users.
             let have = self.extra.iter().filter(|i| i.kind == Kind::TcpClient).count();
@@ -87,6 +111,57 @@ impl SockLabApp {
         self.lesson = Some(Lesson::UdpChat);
     }
 
+    /// Starts the Relay tab toward `upstream` on a free loopback port below the ephemeral range,
+    /// with `faults` (one spec) and the lessons' seed.
+    fn start_relay(&mut self, udp: bool, upstream: &str, faults: &str) {
+        if self.relay.running() {
+            self.relay.stop();
+        }
+        let free = |p: &u16| {
+            if udp {
+                std::net::UdpSocket::bind(("127.0.0.1", *p)).is_ok()
+            } else {
+                std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok()
+            }
+        };
+        let port = (7000..7999).find(free).unwrap_or(0);
+        self.relay.listen = format!("127.0.0.1:{port}");
+        self.relay.to = upstream.to_string();
+        self.relay.udp = udp;
+        self.relay.faults = faults.to_string();
+        self.relay.seed = LESSON_SEED.to_string();
+        self.relay.start();
+    }
+
+    /// UDP is not reliable: the UDP tab sends to UDP 2 through a relay that loses datagrams.
+    fn set_up_udp_loss(&mut self) {
+        let free = |skip: u16| {
+            (9000..9999).find(|p| *p != skip && std::net::UdpSocket::bind(("127.0.0.1", *p)).is_ok()).unwrap_or(0)
+        };
+        let a = free(0);
+        let b = free(a);
+        let id = self.open_instance(Kind::Udp);
+        if let Some(Tab::Udp(u)) = self.extra.iter_mut().find(|i| i.id == id).map(|i| &mut i.tab) {
+            u.bind = format!("127.0.0.1:{b}");
+            u.remote = String::new();
+            u.start();
+        }
+        self.start_relay(true, &format!("127.0.0.1:{b}"), &format!("up:loss={LOSS_PERCENT}%"));
+        if self.udp.running() {
+            self.udp.stop();
+        }
+        self.udp.bind = format!("127.0.0.1:{a}");
+        self.udp.remote = self.relay.listening_or_bound().unwrap_or_default();
+        self.udp.send.text = "ping".into();
+        self.udp.send.repeat_every = "50".into();
+        self.udp.send.repeat_times = LOSS_SENDS.to_string();
+        self.udp.start();
+        self.active = TabId::Udp;
+        self.also = vec![TabId::Relay, TabId::Extra(id)];
+        self.arrange = Arrange::Columns;
+        self.lesson = Some(Lesson::UdpLoss);
+    }
+
     /// Two broadcast receivers sharing one port (SO_REUSEADDR), side by side.
     fn set_up_broadcast_two(&mut self) {
         let port = (9000..9999).find(|p| std::net::UdpSocket::bind(("0.0.0.0", *p)).is_ok()).unwrap_or(0);
@@ -115,6 +190,8 @@ impl SockLabApp {
             Lesson::StickyPackets => t.lesson_sticky_text,
             Lesson::UdpChat => t.lesson_chat_text,
             Lesson::BroadcastTwo => t.lesson_broadcast_text,
+            Lesson::StreamSlicer => t.lesson_slicer_text,
+            Lesson::UdpLoss => t.lesson_loss_text,
         };
         // The sticky-packet lesson names how long its server may hold its reads.
         let text = crate::i18n::fill(text, &[&crate::engine::tcp_server::HOLD_READS_MAX.as_secs()]);

@@ -196,6 +196,8 @@ impl SockLabApp {
                 (Lesson::StickyPackets, t.lesson_sticky),
                 (Lesson::UdpChat, t.lesson_chat),
                 (Lesson::BroadcastTwo, t.lesson_broadcast),
+                (Lesson::StreamSlicer, t.lesson_slicer),
+                (Lesson::UdpLoss, t.lesson_loss),
             ] {
                 if ui.button(name).clicked() {
                     self.set_up(l);

@@ -40,6 +40,10 @@ pub enum Lesson {
     UdpChat,
     /// Two broadcast receivers on one port.
     BroadcastTwo,
+    /// TCP is a stream: the upper-case server behind a relay that slices every send.
+    StreamSlicer,
+    /// UDP is not reliable: two UDP sockets talking through a relay that loses datagrams.
+    UdpLoss,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -123,6 +123,27 @@ impl RelayTab {
         })
     }
 
+    pub fn running(&self) -> bool {
+        self.state != State::Stopped
+    }
+
+    /// Asks the running relay to stop.
+    pub(crate) fn stop(&mut self) {
+        for w in &self.wire.workers {
+            w.request_stop();
+        }
+    }
+
+    /// Where clients reach the relay: the address it listens on, or the one it was started on
+    /// while it is still starting.
+    pub(crate) fn listening_or_bound(&self) -> Option<String> {
+        match self.state {
+            State::Listening(a) => Some(a.to_string()),
+            State::Starting => Some(self.listen.clone()),
+            State::Stopped => None,
+        }
+    }
+
     pub(crate) fn start(&mut self) {
         self.wire.error = None;
         self.faults_error = None;
@@ -164,9 +185,7 @@ impl RelayTab {
             widgets::labelled_edit_on(ui, on, t.relay_seed, &mut self.seed, 60.0).on_hover_text(t.relay_seed_tip);
             if running {
                 if ui.button(t.stop).clicked() {
-                    for w in &self.wire.workers {
-                        w.request_stop();
-                    }
+                    self.stop();
                 }
             } else if ui.button(t.start).clicked() {
                 self.start();
