@@ -217,7 +217,9 @@ impl RelayTab {
             t.relay_counts,
             &[&c.up_datagrams, &c.up_bytes, &c.down_datagrams, &c.down_bytes, &c.dropped],
         );
-        wire::status_line(ui, lang, &state, color, &mut self.wire, shared, Some(counts));
+        wire::status_line(ui, lang, &state, color, &mut self.wire, shared, None);
+        // On a line of its own, so that a narrow pane (a lesson shows three) wraps it whole.
+        ui.add(egui::Label::new(RichText::new(counts).strong()).wrap());
         ui.separator();
         self.links_ui(ui, lang);
         ui.separator();
