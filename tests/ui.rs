@@ -1582,3 +1582,25 @@ fn udp_loss_lesson_loses_some_datagrams_and_counts_them_every_time() {
         assert!(dropped > 0 && dropped < 20, "run {run}: {dropped} of 20 dropped (all runs: {lost:?})");
     }
 }
+
+/// The Relay tab's addresses and network conditions are remembered, as the other tabs' are.
+#[test]
+fn relay_settings_are_remembered() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("settings.json");
+    let mut h = app(Lang::En);
+    let ctx = h.ctx.clone();
+    h.state_mut().restore(&ctx, path.clone(), true);
+    h.run_steps(2);
+    open_tab(&h, "Relay");
+    h.run_steps(2);
+    set_field(&mut h, "Listen on", "127.0.0.1:7123");
+    set_multiline(&mut h, "Network conditions", "up:slice=8\ndown:latency=20ms");
+    h.state_mut().relay.udp = false;
+    h.state().save_settings();
+    let mut h = app(Lang::En);
+    h.state_mut().restore(&ctx, path, true);
+    h.run_steps(2);
+    assert_eq!(h.state().relay.listen, "127.0.0.1:7123");
+    assert_eq!(h.state().relay.faults, "up:slice=8\ndown:latency=20ms");
+}

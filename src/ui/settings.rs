@@ -22,6 +22,12 @@ pub struct Settings {
     pub tcp_server_bind: Option<String>,
     pub tcp_client_server: Option<String>,
     pub broadcast_port: Option<String>,
+    pub relay_listen: Option<String>,
+    pub relay_to: Option<String>,
+    pub relay_udp: Option<bool>,
+    /// The Relay tab's network conditions, one spec a line.
+    pub relay_faults: Option<String>,
+    pub relay_seed: Option<String>,
     /// More instances of the socket tabs, reopened at start (stopped), in order.
     pub instances: Vec<SavedInstance>,
     /// Older files: the one tab shown side by side: a fixed tab's name ("udp", "tcp_server", "tcp_client",
@@ -79,7 +85,8 @@ pub enum Why {
 #[derive(Debug, PartialEq)]
 pub enum Loaded {
     Fresh,
-    Ok(Settings),
+    /// Boxed: the settings are much larger than the other variants.
+    Ok(Box<Settings>),
     /// The file could not be read as settings. `backup`: where it was moved to (`.bak`), or why
     /// that failed; then the file is left as it is and must not be overwritten at exit.
     Corrupt {
@@ -126,7 +133,7 @@ pub fn load(path: &Path) -> Loaded {
         return Loaded::Unusable { why: Why::Unreadable(e.to_string()) };
     }
     match parse(&bytes, meta.len()) {
-        Ok(s) => Loaded::Ok(s),
+        Ok(s) => Loaded::Ok(Box::new(s)),
         Err(why) => {
             let backup = backup_path(path);
             // If even the backup fails, defaults are still used, the notice says so, and the
@@ -216,10 +223,10 @@ mod tests {
         assert_eq!(load(&path), Loaded::Fresh);
         let s = Settings { lang: Some(Lang::Zh), udp_bind: Some("127.0.0.1:7788".into()), ..Settings::default() };
         save(&path, &s).unwrap();
-        assert_eq!(load(&path), Loaded::Ok(s));
+        assert_eq!(load(&path), Loaded::Ok(Box::new(s)));
         // Old files with unknown or missing fields still load.
         std::fs::write(&path, r#"{"lang":"En","something_old":1}"#).unwrap();
-        assert!(matches!(load(&path), Loaded::Ok(Settings { lang: Some(Lang::En), .. })));
+        assert!(matches!(load(&path), Loaded::Ok(s) if s.lang == Some(Lang::En)));
         std::fs::write(&path, "{not json").unwrap();
         let Loaded::Corrupt { backup: Ok(backup), .. } = load(&path) else { panic!("corrupt") };
         assert!(backup.exists() && !path.exists());

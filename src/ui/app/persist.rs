@@ -71,7 +71,14 @@ impl SockLabApp {
                     (&mut self.tcp_server.bind, s.tcp_server_bind),
                     (&mut self.tcp_client.server, s.tcp_client_server),
                     (&mut self.broadcast.listen_port, s.broadcast_port),
+                    (&mut self.relay.listen, s.relay_listen),
+                    (&mut self.relay.to, s.relay_to),
+                    (&mut self.relay.faults, s.relay_faults),
+                    (&mut self.relay.seed, s.relay_seed),
                 ];
+                if let Some(udp) = s.relay_udp {
+                    self.relay.udp = udp;
+                }
                 for (field, saved) in fields {
                     if let Some(v) = saved {
                         *field = v;
@@ -137,6 +144,11 @@ impl SockLabApp {
             tcp_server_bind: Some(self.tcp_server.bind.clone()),
             tcp_client_server: Some(self.tcp_client.server.clone()),
             broadcast_port: Some(self.broadcast.listen_port.clone()),
+            relay_listen: Some(self.relay.listen.clone()),
+            relay_to: Some(self.relay.to.clone()),
+            relay_udp: Some(self.relay.udp),
+            relay_faults: Some(self.relay.faults.clone()),
+            relay_seed: Some(self.relay.seed.clone()),
             instances: self.extra.iter().map(Instance::saved).collect(),
             side_by_side: None,
             also: self.also.iter().filter_map(|id| self.tab_name(*id)).collect(),

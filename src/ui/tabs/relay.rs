@@ -198,6 +198,7 @@ impl RelayTab {
                 .desired_rows(2)
                 .desired_width(420.0)
                 .hint_text(t.relay_faults_hint)
+                .char_limit(crate::ui::widgets::MAX_FIELD_CHARS)
                 .font(egui::TextStyle::Monospace);
             ui.add(edit).labelled_by(l.id).on_hover_text(t.relay_faults_tip);
             if ui.add_enabled(running, egui::Button::new(t.relay_apply)).on_hover_text(t.relay_apply_tip).clicked() {
