@@ -764,19 +764,25 @@ def start_relays(to, udp=False, pin=(), out=None, kinds=None, backlog=False):
 
 
 def group_rss(pgid):
-    """VmRSS (MiB) summed over the processes of a process group (socat and its forked children)."""
-    total = 0.0
+    """(VmRSS, Pss) in MiB summed over the processes of a process group (socat and its forked
+    children): summed RSS counts the pages they share once in each, Pss shares them out."""
+    rss = pss = 0.0
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
         try:
             with open("/proc/%s/stat" % d) as f:
                 rest = f.read().rsplit(")", 1)[1].split()
-            if int(rest[2]) == pgid:
-                total += vm_status(int(d), "VmRSS") or 0
+            if int(rest[2]) != pgid:
+                continue
+            rss += vm_status(int(d), "VmRSS") or 0
+            with open("/proc/%s/smaps_rollup" % d) as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1]) / 1024.0
         except (OSError, IndexError, ValueError):
             pass
-    return total
+    return rss, pss
 
 
 def bench_relay():
@@ -872,7 +878,7 @@ def bench_relay_tcp_concurrent(rep):
                 # the accept queue is full): it gets SockLab's 1024.
                 relays = start_relays(hport, kinds=[kind], backlog=True)
                 p, port = relays[kind]
-                rss0 = group_rss(p.pid)
+                rss0 = vm_status(p.pid, "VmRSS")
                 ccmd = [PY, str(PEERS / "scale_client.py"), str(port), str(n), "200", "120"]
                 R.command("relayed-connections client (through a relay to the hello server)",
                           ["python3", "bench/peers/scale_client.py", "PORT", str(n), "200", "120"])
@@ -881,7 +887,7 @@ def bench_relay_tcp_concurrent(rep):
                 res = json.loads(line)
                 time.sleep(1.0)  # every client idle, connected through the relay
                 rss = vm_status(p.pid, "VmRSS")
-                grss = group_rss(p.pid)
+                grss, gpss = group_rss(p.pid)
                 threads = vm_status(p.pid, "Threads")
                 alive = p.poll() is None
                 client.stdin.write(b"done\n")
@@ -894,6 +900,7 @@ def bench_relay_tcp_concurrent(rep):
                     stop(q)
             R.add("relay_conc_fail_%s" % kind, res["failures"] + (0 if alive else n))
             R.add("relay_conc_rss_%s" % kind, grss)
+            R.add("relay_conc_pss_%s" % kind, gpss)
             R.add("relay_conc_rss_main_%s" % kind, rss)
             R.add("relay_conc_rss0_%s" % kind, rss0)
             R.add("relay_conc_serve_%s" % kind, res["serve_s"])
@@ -901,8 +908,9 @@ def bench_relay_tcp_concurrent(rep):
             if res["errors"]:
                 R.note("relay_conc_fail_%s" % kind, json.dumps(res["errors"]))
             log("TCP relay %d connections %-7s run %d: %d served, %d failures, in %.2f s, RSS %.1f MiB "
-                "(all its processes %.1f, %.1f before), %s threads" % (
-                    n, kind, rep + 1, res["served"], res["failures"], res["serve_s"], rss or 0, grss, rss0, threads))
+                "(all its processes %.1f, Pss %.1f; %.1f before), %s threads" % (
+                    n, kind, rep + 1, res["served"], res["failures"], res["serve_s"], rss or 0, grss, gpss, rss0 or 0,
+                    threads))
     finally:
         stop(hello)
 
@@ -1285,7 +1293,8 @@ def relay_rows(row):
         "all served in %s s (socat %s s)" % (fmt(R.get("relay_conc_serve_socklab"), 2),
                                              fmt(R.get("relay_conc_serve_socat"), 2)))
     row("TCP relay: RSS with %s relayed connections open (MiB)" % format(n, ","), "≤ 100 MiB", fmt(rss, 1),
-        "socat relay, parent + its %s forked children %s" % (format(n, ","), fmt(rso, 1)),
+        "socat relay, parent + its %s forked children: VmRSS summed %s, Pss summed %s; SockLab's Pss %s" % (
+            format(n, ","), fmt(rso, 1), fmt(R.get("relay_conc_pss_socat"), 1), fmt(R.get("relay_conc_pss_socklab"), 1)),
         None if rss is None else rss[2] <= 100,
         "threads: %s; idle before %s MiB" % (fmt(R.get("relay_conc_threads_socklab")),
                                              fmt(R.get("relay_conc_rss0_socklab"), 1)))
