@@ -1340,7 +1340,8 @@ def write_report(path, started, info):
     for k, v in [("CPU", "%s, `nproc` = %s" % (info["cpu"], info["nproc"])), ("memory", info["mem"]),
                  ("load average (1, 5, 15 min) at the start", " ".join(load)),
                  ("1-min load average as each part began", ", ".join("%s %s" % x for x in SECTION_LOAD)
-                  + " (the Python hello server's 10,001 threads inflate the figures after the TCP scale part)"),
+                  + (" (the Python hello server's 10,001 threads inflate the figures after the TCP scale part)"
+                     if any(name == "scale" for name, _ in SECTION_LOAD[:-1]) else "")),
                  ("kernel", info["kernel"]), ("OS", info["os"]), ("Rust", info["rustc"]), ("Python", info["python"]),
                  ("sockperf", info["sockperf"] or "missing"), ("socat", info["socat"] or "missing"),
                  ("iperf3", info["iperf3"] or "missing"), ("packetsender", info["packetsender"] or "missing"),
