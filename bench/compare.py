@@ -403,7 +403,7 @@ def zero_loss_search():
     return best, limited, trials
 
 
-CHECKS = {"trials": 0, "mismatch": []}
+CHECKS = {"trials": 0, "mismatch": [], "relay_udp": []}
 SECTION_LOAD = []
 
 
@@ -523,16 +523,19 @@ def sink_socket():
     return s, port
 
 
-def timed_at_sink(port, cmd, timeout, env=None):
+def timed_at_sink(port, cmd, timeout, env=None, settle=0.0):
     """Runs a sender into the sink on `port` and times it where the datagrams arrive: the sink
     never reads, so each one is counted by the kernel's per-socket drop counter, polled every
-    5 ms. Returns (datagrams/s from the first to the last arrival, arrivals, output)."""
+    5 ms. With `settle`, polling goes on after the sender ended until nothing arrived for that
+    long (a relay in between still has datagrams in flight). Returns (datagrams/s from the
+    first to the last arrival, arrivals, output)."""
     _, d0 = udp_queue_and_drops(port)
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     STARTED.append(p)
     first = last = None
     count = d0
     end = time.monotonic() + timeout
+    ended = None
     while time.monotonic() < end:
         done = p.poll() is not None
         _, d = udp_queue_and_drops(port)
@@ -543,7 +546,9 @@ def timed_at_sink(port, cmd, timeout, env=None):
             last = (now, d)
             count = d
         if done:
-            break
+            ended = ended or now
+            if now - max(ended, last[0] if last else ended) >= settle:
+                break
         time.sleep(0.005)
     out = p.communicate(timeout=10)[0].decode(errors="replace") if p.poll() is not None else ""
     stop(p, signal.SIGKILL)
@@ -713,6 +718,259 @@ def bench_tcp_scale():
                 "RSS %.1f MiB (%.1f before), %s threads" % (kind, rep + 1, res["served"], n, res["failures"], serve,
                                                             n / res["connect_s"] if res["connect_s"] else 0, rss or 0,
                                                             rss0 or 0, threads))
+
+
+# ---------------------------------------------------------------------------------------------
+# Relay: `socklab relay` against socat's relay, the same server behind both, and the direct
+# path (no relay) as the limit.
+
+
+def relay_cmd(kind, listen, to, udp=False, backlog=False):
+    """The relay from 127.0.0.1:listen to 127.0.0.1:to; kind socklab or socat. `backlog`: socat
+    listens with a backlog of 1024 (SockLab's default) instead of its own default of 5."""
+    if kind == "socklab":
+        return [BIN, "relay", "--listen", "127.0.0.1:%d" % listen, "--to", "127.0.0.1:%d" % to, "--quiet"] + (
+            ["--udp", "--json"] if udp else [])
+    if udp:
+        # One session, no fork: with fork, socat's UDP-LISTEN forks several children for one
+        # client under a flood and loses most datagrams (see docs/benchmarks.md).
+        return ["socat", "UDP-LISTEN:%d,bind=127.0.0.1,reuseaddr" % listen, "UDP:127.0.0.1:%d" % to]
+    return ["socat", "TCP-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr%s" % (listen, ",backlog=1024" if backlog else ""),
+            "TCP:127.0.0.1:%d" % to]
+
+
+def relay_kinds():
+    return ["socklab"] + (["socat"] if have("socat") else [])
+
+
+def start_relays(to, udp=False, pin=(), out=None, kinds=None, backlog=False):
+    """Starts the relays (every kind by default) to the server on `to`; returns
+    {kind: (process, port)}."""
+    relays = {}
+    for kind in kinds or relay_kinds():
+        port = free_port()
+        cmd = list(pin) + relay_cmd(kind, port, to, udp, backlog)
+        where = ", stdout to a file" if out and kind == "socklab" else ", stdout to /dev/null" if kind == "socklab" else ""
+        R.command("%s relay (%s)%s%s" % ("UDP" if udp else "TCP", kind, where,
+                                         ", for the concurrent connections" if backlog else ""),
+                  [re.sub(r":%d\b" % to, ":SERVER_PORT", c) for c in shown(cmd, port)])
+        f = out if out else subprocess.DEVNULL
+        relays[kind] = (start(cmd, stdout=f, stderr=subprocess.STDOUT if out else subprocess.DEVNULL), port)
+    for kind, (p, port) in relays.items():
+        ok = wait_udp_bound(port) if udp else wait_tcp_listening(port)
+        if not ok:
+            raise RuntimeError("%s relay did not listen on %d" % (kind, port))
+    return relays
+
+
+def group_rss(pgid):
+    """(VmRSS, Pss) in MiB summed over the processes of a process group (socat and its forked
+    children): summed RSS counts the pages they share once in each, Pss shares them out."""
+    rss = pss = 0.0
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                rest = f.read().rsplit(")", 1)[1].split()
+            if int(rest[2]) != pgid:
+                continue
+            rss += vm_status(int(d), "VmRSS") or 0
+            with open("/proc/%s/smaps_rollup" % d) as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1]) / 1024.0
+        except (OSError, IndexError, ValueError):
+            pass
+    return rss, pss
+
+
+def bench_relay():
+    # Both ends of 1,000 relayed connections and the server's: raise the soft fd limit.
+    try:
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < min(hard, 20000):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 20000), hard))
+    except (ImportError, ValueError, OSError):
+        pass
+    for rep in range(CFG.reps):
+        bench_relay_tcp_throughput(rep)
+        bench_relay_tcp_rtt(rep)
+        bench_relay_tcp_concurrent(rep)
+        bench_relay_udp(rep)
+
+
+def rotate(items, rep):
+    k = rep % len(items)
+    return items[k:] + items[:k]
+
+
+def bench_relay_tcp_throughput(rep):
+    eport = free_port()
+    ecmd = [BIN, "tcp-server", "--bind", "127.0.0.1:%d" % eport, "--reply", "echo", "--quiet"]
+    R.command("TCP echo server behind the relays (socklab), stdout to /dev/null", shown(ecmd, eport))
+    echo = start(ecmd)
+    relays = {}
+    try:
+        wait_tcp_listening(eport)
+        relays = start_relays(eport)
+        paths = [("direct", eport)] + [(k, relays[k][1]) for k in relays]
+        for kind, port in rotate(paths, rep):
+            r = echo_client(port, CFG.tcp_secs)
+            R.add("relay_tcp_%s" % kind, r["mib_s"])
+            log("TCP relay throughput %-7s run %d: %.1f MiB/s echoed (%d of %d bytes)" % (
+                kind, rep + 1, r["mib_s"], r["echoed"], r["sent"]))
+    finally:
+        for p, _ in relays.values():
+            stop(p)
+        stop(echo)
+
+
+def bench_relay_tcp_rtt(rep):
+    """Everything on CPU 0, as the UDP round trip (a wake-up across the two vCPUs costs tens of
+    µs that depend on the hypervisor): a relay's added latency is then its software path and
+    its context switches."""
+    pin = ["taskset", "-c", "0"] if have("taskset") else []
+    eport = free_port()
+    ecmd = pin + [BIN, "tcp-server", "--bind", "127.0.0.1:%d" % eport, "--reply", "echo", "--quiet"]
+    echo = start(ecmd)
+    relays = {}
+    try:
+        wait_tcp_listening(eport)
+        relays = start_relays(eport, pin=pin)
+        paths = [("direct", eport)] + [(k, relays[k][1]) for k in relays]
+        res = {}
+        for kind, port in rotate(paths, rep):
+            cmd = pin + [PY, str(PEERS / "tcp_pingpong_client.py"), str(port), str(CFG.relay_rtts), "64", "60"]
+            R.command("TCP ping-pong client (direct to the echo server, or through a relay)",
+                      pin + ["python3", "bench/peers/tcp_pingpong_client.py", "PORT", str(CFG.relay_rtts), "64", "60"])
+            code, out = run(cmd, timeout=90)
+            res[kind] = json.loads(out.strip().splitlines()[-1])
+            R.add("relay_rtt_p50_%s" % kind, res[kind]["p50_us"])
+            R.add("relay_rtt_p99_%s" % kind, res[kind]["p99_us"])
+            log("TCP relay round trip %-7s run %d: p50 %.1f us, p99 %.1f us (%d round trips)" % (
+                kind, rep + 1, res[kind]["p50_us"], res[kind]["p99_us"], res[kind]["round_trips"]))
+        for kind in relays:
+            added = res[kind]["p50_us"] - res["direct"]["p50_us"]
+            R.add("relay_added_%s" % kind, added)
+            log("TCP relay added latency %-7s run %d: %.1f us" % (kind, rep + 1, added))
+    finally:
+        for p, _ in relays.values():
+            stop(p)
+        stop(echo)
+
+
+def bench_relay_tcp_concurrent(rep):
+    n = CFG.relay_clients
+    hport = free_port()
+    hcmd = [BIN, "tcp-server", "--bind", "127.0.0.1:%d" % hport, "--reply", "hello", "--backlog", "1024", "--quiet"]
+    R.command("hello server behind the relays (socklab), stdout to /dev/null", shown(hcmd, hport))
+    hello = start(hcmd)
+    try:
+        wait_tcp_listening(hport)
+        for kind in rotate(relay_kinds(), rep):
+            relays = {}
+            client = None
+            try:
+                # socat's default listen backlog of 5 leaves some of 1,000 clients that connect
+                # 200 at a time never served (the kernel drops their handshake's last ACK when
+                # the accept queue is full): it gets SockLab's 1024.
+                relays = start_relays(hport, kinds=[kind], backlog=True)
+                p, port = relays[kind]
+                rss0 = vm_status(p.pid, "VmRSS")
+                ccmd = [PY, str(PEERS / "scale_client.py"), str(port), str(n), "200", "120"]
+                R.command("relayed-connections client (through a relay to the hello server)",
+                          ["python3", "bench/peers/scale_client.py", "PORT", str(n), "200", "120"])
+                client = start(ccmd, stdout=subprocess.PIPE, stdin=subprocess.PIPE)
+                line = client.stdout.readline().decode()
+                res = json.loads(line)
+                time.sleep(1.0)  # every client idle, connected through the relay
+                rss = vm_status(p.pid, "VmRSS")
+                grss, gpss = group_rss(p.pid)
+                threads = vm_status(p.pid, "Threads")
+                alive = p.poll() is None
+                client.stdin.write(b"done\n")
+                client.stdin.flush()
+                client.wait(60)
+            finally:
+                if client is not None:
+                    stop(client, signal.SIGTERM)
+                for q, _ in relays.values():
+                    stop(q)
+            R.add("relay_conc_fail_%s" % kind, res["failures"] + (0 if alive else n))
+            R.add("relay_conc_rss_%s" % kind, grss)
+            R.add("relay_conc_pss_%s" % kind, gpss)
+            R.add("relay_conc_rss_main_%s" % kind, rss)
+            R.add("relay_conc_rss0_%s" % kind, rss0)
+            R.add("relay_conc_serve_%s" % kind, res["serve_s"])
+            R.add("relay_conc_threads_%s" % kind, threads)
+            if res["errors"]:
+                R.note("relay_conc_fail_%s" % kind, json.dumps(res["errors"]))
+            log("TCP relay %d connections %-7s run %d: %d served, %d failures, in %.2f s, RSS %.1f MiB "
+                "(all its processes %.1f, Pss %.1f; %.1f before), %s threads" % (
+                    n, kind, rep + 1, res["served"], res["failures"], res["serve_s"], rss or 0, grss, gpss, rss0 or 0,
+                    threads))
+    finally:
+        stop(hello)
+
+
+def bench_relay_udp(rep):
+    """A fixed count of 64-byte datagrams from `udp --rate max` (pinned to CPU 1) through the
+    relay to a sink that never reads (arrivals counted by the kernel's drop counter, as for the
+    senders); the relay's own counts and the kernel's drops at its socket must add up."""
+    n = CFG.relay_udp_count
+    for kind in rotate(["direct"] + relay_kinds(), rep):
+        s, sport = sink_socket()
+        relays = {}
+        outpath = Path(TMP) / ("relay-udp-%d.out" % sport)
+        f = open(outpath, "wb")
+        try:
+            relays = start_relays(sport, udp=True, out=f, kinds=[kind]) if kind != "direct" else {}
+            port = relays[kind][1] if kind != "direct" else sport
+            cmd = sender_pin() + [BIN, "udp", "--bind", "127.0.0.1:0", "--to", "127.0.0.1:%d" % port, "--hex", "61" * 64,
+                                  "--count", str(n), "--rate", "max", "--json"]
+            R.command("UDP sender into the relay (or straight to the sink)",
+                      shown(cmd[:len(cmd) - 6], port) + ["'<64 bytes as hex>'"] + cmd[-5:])
+            rate, arrived, out = timed_at_sink(sport, cmd, 120, settle=0.3)
+            # The few that fit in the sink's queue arrived too (the drop counter has the rest).
+            s.setblocking(False)
+            try:
+                while True:
+                    s.recv(2048)
+                    arrived += 1
+            except OSError:
+                pass
+            summ = summary_json(out)
+            sent = summ["gen_packets"] if summ else None
+            kdrops = udp_queue_and_drops(port)[1] if kind != "direct" else None
+            if kind != "direct":
+                stop(relays.pop(kind)[0])
+        finally:
+            for p, _ in relays.values():
+                stop(p)
+            f.close()
+            s.close()
+        R.add("relay_udp_%s" % kind, rate)
+        R.add("relay_udp_arrived_%s" % kind, arrived)
+        line = "UDP relay %-7s run %d: %s datagrams/s at the server, %d of %s arrived" % (
+            kind, rep + 1, fmt(rate), arrived, sent)
+        if kind == "socklab":
+            rs = summary_json(outpath.read_text(errors="replace"))
+            got, dropped = (rs["up_datagrams"], rs["dropped"]) if rs else (None, None)
+            ok = rs is not None and sent is not None and got + (kdrops or 0) == sent and got - dropped == arrived
+            CHECKS["relay_udp"].append(ok)
+            if not ok:
+                R.note("relay_udp_socklab", "sent %s, relay received %s and dropped %s, kernel drops at the relay's "
+                       "socket %s, arrived %d" % (sent, got, dropped, kdrops, arrived))
+            R.add("relay_udp_loss_socklab", 100.0 * (sent - arrived) / sent if sent else None)
+            line += "; relay received %s, dropped %s, kernel drops at its socket %s: %s" % (
+                got, dropped, kdrops, "adds up" if ok else "DOES NOT ADD UP")
+        elif kind == "socat":
+            R.add("relay_udp_loss_socat", 100.0 * (sent - arrived) / sent if sent else None)
+            line += "; kernel drops at its socket %s" % kdrops
+        outpath.unlink()
+        log(line)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -982,6 +1240,7 @@ def table_rows():
         fmt(rss, 1), "Python threads %s" % fmt(R.get("scale_rss_python"), 1),
         None if rss is None else rss[2] <= 100,
         "threads: %s vs %s" % (fmt(R.get("scale_threads_socklab")), fmt(R.get("scale_threads_python"))))
+    relay_rows(row)
     # GUI.
     c = R.get("gui_idle_cpu")
     row("GUI idle CPU, all tabs open, 10 s (% of a core)", "≤ 1 %", fmt(c, 2, " %"), "", None if c is None else c[2] <= 1.0)
@@ -1005,6 +1264,53 @@ def table_rows():
         ("incremental build this run: %s s" % fmt(R.get("build_incremental"), 0)) if R.get("build_incremental") else "",
         None if bt is None else True)
     return rows
+
+
+def relay_rows(row):
+    # TCP relay throughput.
+    s, so, d = R.get("relay_tcp_socklab"), R.get("relay_tcp_socat"), R.get("relay_tcp_direct")
+    r = ratio(med("relay_tcp_socklab"), med("relay_tcp_socat"))
+    row("TCP relay throughput: one client, 64 KiB writes, through the relay to an echo server (MiB/s)",
+        "≥ `socat` relay", fmt(s), "socat relay %s; direct, no relay (the limit) %s" % (fmt(so), fmt(d)),
+        None if r is None else r >= 1.0, "%s of socat; %s of direct" % (
+            fmt(r * 100 if r else None, 1, " %"), fmt(ratio(med("relay_tcp_socklab"), med("relay_tcp_direct")) and
+                                                   100 * ratio(med("relay_tcp_socklab"), med("relay_tcp_direct")), 1, " %")))
+    # Added latency.
+    a, aso = R.get("relay_added_socklab"), R.get("relay_added_socat")
+    r = ratio(med("relay_added_socklab"), med("relay_added_socat"))
+    row("TCP relay added round-trip latency, 64 B ping-pong, one CPU (µs: relay median − direct median)",
+        "≤ 1.25 × socat's", fmt(a, 1), "socat %s; medians: direct %s, through SockLab %s, through socat %s" % (
+            fmt(aso, 1), fmt(R.get("relay_rtt_p50_direct"), 1), fmt(R.get("relay_rtt_p50_socklab"), 1),
+            fmt(R.get("relay_rtt_p50_socat"), 1)),
+        None if a is None or aso is None else (a[1] <= 1.25 * aso[1] if aso[1] > 0 else a[1] <= aso[1]),
+        "%s×" % fmt(r, 2))
+    # Concurrent relayed connections.
+    n = CFG.relay_clients
+    f, fso = R.get("relay_conc_fail_socklab"), R.get("relay_conc_fail_socat")
+    rss, rso = R.get("relay_conc_rss_socklab"), R.get("relay_conc_rss_socat")
+    row("TCP relay: %s concurrent relayed connections, one exchange each, held open: failures" % format(n, ","),
+        "0", fmt(f), "socat relay %s" % fmt(fso), None if f is None else f[2] == 0,
+        "all served in %s s (socat %s s)" % (fmt(R.get("relay_conc_serve_socklab"), 2),
+                                             fmt(R.get("relay_conc_serve_socat"), 2)))
+    row("TCP relay: RSS with %s relayed connections open (MiB)" % format(n, ","), "≤ 100 MiB", fmt(rss, 1),
+        "socat relay, parent + its %s forked children: VmRSS summed %s, Pss summed %s; SockLab's Pss %s" % (
+            format(n, ","), fmt(rso, 1), fmt(R.get("relay_conc_pss_socat"), 1), fmt(R.get("relay_conc_pss_socklab"), 1)),
+        None if rss is None else rss[2] <= 100,
+        "threads: %s; idle before %s MiB" % (fmt(R.get("relay_conc_threads_socklab")),
+                                             fmt(R.get("relay_conc_rss0_socklab"), 1)))
+    # UDP relay.
+    u, uso, ud = R.get("relay_udp_socklab"), R.get("relay_udp_socat"), R.get("relay_udp_direct")
+    checks = CHECKS["relay_udp"]
+    ok = None if u is None else (u[1] >= 100_000 and bool(checks) and all(checks))
+    row("UDP relay rate, 64 B, %s datagrams from `udp --rate max` (datagrams/s at the server)" % format(
+        CFG.relay_udp_count, ","), "≥ 100,000/s; received + dropped = sent",
+        fmt(u) + "; lost %s; counts add up in %d of %d runs" % (
+            fmt(R.get("relay_udp_loss_socklab"), 1, " %"), sum(1 for c in checks if c), len(checks)),
+        "socat has no comparable UDP relay (with fork it splits one client over several children and loses "
+        "most datagrams): one socat session without fork %s, lost %s; direct, no relay %s" % (
+            fmt(uso), fmt(R.get("relay_udp_loss_socat"), 1, " %"), fmt(ud)),
+        ok, "%s of direct" % fmt(ratio(med("relay_udp_socklab"), med("relay_udp_direct")) and
+                                  100 * ratio(med("relay_udp_socklab"), med("relay_udp_direct")), 1, " %"))
 
 
 MARKER = "<!-- bench/compare writes everything below this line; edit the text above it by hand. -->"
@@ -1034,7 +1340,8 @@ def write_report(path, started, info):
     for k, v in [("CPU", "%s, `nproc` = %s" % (info["cpu"], info["nproc"])), ("memory", info["mem"]),
                  ("load average (1, 5, 15 min) at the start", " ".join(load)),
                  ("1-min load average as each part began", ", ".join("%s %s" % x for x in SECTION_LOAD)
-                  + " (the Python hello server's 10,001 threads inflate the figures after the TCP scale part)"),
+                  + (" (the Python hello server's 10,001 threads inflate the figures after the TCP scale part)"
+                     if any(name == "scale" for name, _ in SECTION_LOAD[:-1]) else "")),
                  ("kernel", info["kernel"]), ("OS", info["os"]), ("Rust", info["rustc"]), ("Python", info["python"]),
                  ("sockperf", info["sockperf"] or "missing"), ("socat", info["socat"] or "missing"),
                  ("iperf3", info["iperf3"] or "missing"), ("packetsender", info["packetsender"] or "missing"),
@@ -1104,7 +1411,7 @@ def main():
     ap.add_argument("--bin", default=None, help="the socklab release binary")
     ap.add_argument("--out", default=None,
                     help="where to write the report (default docs/benchmarks.md; with --quick, a file in /tmp)")
-    ap.add_argument("--only", default="", help="comma list: udp-rx,rtt,send,gui-send,tcp,scale,gui,flood (development)")
+    ap.add_argument("--only", default="", help="comma list: udp-rx,rtt,send,gui-send,tcp,scale,relay,gui,flood (development)")
     ap.add_argument("--no-ui-flood", action="store_true", help="cite the flood figures instead of running benches/ui_flood.rs")
     ap.add_argument("--sender", choices=["socklab", "sockperf"], default="socklab",
                     help="the fixed-rate sender of the zero-loss search (default: socklab's generator, which sleeps "
@@ -1132,6 +1439,9 @@ def main():
     CFG.tcp_secs = 1 if a.quick else 3
     CFG.clients = 10_000
     CFG.idle_secs = 10
+    CFG.relay_rtts = 2000 if a.quick else 10000
+    CFG.relay_clients = 1000
+    CFG.relay_udp_count = 200_000
 
     target = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target"))
     BIN = a.bin or str(Path(target) / "release" / "socklab")
@@ -1170,6 +1480,8 @@ def main():
             bench_tcp_throughput()
         if want("scale"):
             bench_tcp_scale()
+        if want("relay"):
+            bench_relay()
         if want("gui"):
             bench_gui()
         if not a.quick and not a.no_ui_flood and want("flood"):
