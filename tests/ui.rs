@@ -1604,3 +1604,48 @@ fn relay_settings_are_remembered() {
     assert_eq!(h.state().relay.listen, "127.0.0.1:7123");
     assert_eq!(h.state().relay.faults, "up:slice=8\ndown:latency=20ms");
 }
+
+/// "+" opens a second Relay, with its own number, that relays on its own.
+#[test]
+fn a_second_relay_instance_relays_on_its_own() {
+    use std::io::{Read, Write};
+    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server_addr = server.local_addr().unwrap();
+    let echo = std::thread::spawn(move || {
+        let (mut s, _) = server.accept().unwrap();
+        let mut buf = [0u8; 64];
+        let n = s.read(&mut buf).unwrap();
+        s.write_all(&buf[..n]).unwrap();
+    });
+    let mut h = app(Lang::En);
+    h.run_steps(2);
+    let id = h.state_mut().open_instance(socklab::ui::instances::Kind::Relay);
+    h.run_steps(3);
+    assert!(has(&h, "Relay 2"), "the instance has its name");
+    if let Some(socklab::ui::instances::Tab::Relay(r)) =
+        h.state_mut().extra.iter_mut().find(|i| i.id == id).map(|i| &mut i.tab)
+    {
+        r.listen = "127.0.0.1:0".into();
+        r.to = server_addr.to_string();
+        r.start();
+    } else {
+        panic!("not a relay instance");
+    }
+    run_until(&mut h, "the second relay listens", |h| has(h, "Listening on 127.0.0.1:"));
+    let relay = addr_after(&h, "Listening on ");
+    let mut c = std::net::TcpStream::connect(relay).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(b"two").unwrap();
+    let mut back = [0u8; 3];
+    c.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"two");
+    echo.join().unwrap();
+    run_until(&mut h, "counted by the instance, not the fixed tab", |h| {
+        let i = h.state().extra.iter().find(|i| i.id == id).unwrap();
+        let up = match &i.tab {
+            socklab::ui::instances::Tab::Relay(r) => r.wire.counters(&h.state().log).up_bytes,
+            _ => 0,
+        };
+        up == 3 && h.state().relay.wire.counters(&h.state().log).up_bytes == 0
+    });
+}

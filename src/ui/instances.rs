@@ -9,6 +9,7 @@ use crate::engine::{Event, EventSink};
 use crate::i18n::Lang;
 
 use crate::ui::tabs::broadcast::BroadcastTab;
+use crate::ui::tabs::relay::RelayTab;
 use crate::ui::tabs::tcp_client::TcpClientTab;
 use crate::ui::tabs::tcp_server::TcpServerTab;
 use crate::ui::tabs::udp::UdpTab;
@@ -22,10 +23,11 @@ pub enum Kind {
     TcpServer,
     TcpClient,
     Broadcast,
+    Relay,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Udp, Kind::TcpServer, Kind::TcpClient, Kind::Broadcast];
+    pub const ALL: [Kind; 5] = [Kind::Udp, Kind::TcpServer, Kind::TcpClient, Kind::Broadcast, Kind::Relay];
 
     pub fn name(self, lang: Lang) -> &'static str {
         let t = lang.tr();
@@ -34,6 +36,7 @@ impl Kind {
             Kind::TcpServer => t.tab_tcp_server,
             Kind::TcpClient => t.tab_tcp_client,
             Kind::Broadcast => t.tab_broadcast,
+            Kind::Relay => t.tab_relay,
         }
     }
 }
@@ -42,10 +45,11 @@ impl Kind {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SavedInstance {
     pub kind: Kind,
-    /// UDP: local address; TCP server: listen address; TCP client: server; broadcast: port.
+    /// UDP: local address; TCP server and relay: listen address; TCP client: server; broadcast:
+    /// port.
     #[serde(default)]
     pub address: String,
-    /// UDP: where datagrams go.
+    /// UDP: where datagrams go; relay: the server.
     #[serde(default)]
     pub remote: String,
 }
@@ -55,6 +59,7 @@ pub enum Tab {
     TcpServer(Box<TcpServerTab>),
     TcpClient(Box<TcpClientTab>),
     Broadcast(Box<BroadcastTab>),
+    Relay(Box<RelayTab>),
 }
 
 /// One more instance of a socket tab.
@@ -84,6 +89,7 @@ impl Instance {
             Kind::TcpServer => Tab::TcpServer(Box::new(TcpServerTab::new(sink, id))),
             Kind::TcpClient => Tab::TcpClient(Box::new(TcpClientTab::new(sink, id))),
             Kind::Broadcast => Tab::Broadcast(Box::new(BroadcastTab::new(sink, id))),
+            Kind::Relay => Tab::Relay(Box::new(RelayTab::new(sink, id))),
         };
         let color = PALETTE[usize::from(id) % PALETTE.len()];
         Instance { id, kind, number, color, tab }
@@ -100,6 +106,7 @@ impl Instance {
             Tab::TcpServer(t) => (t.bind.clone(), String::new()),
             Tab::TcpClient(t) => (t.server.clone(), String::new()),
             Tab::Broadcast(t) => (t.listen_port.clone(), String::new()),
+            Tab::Relay(t) => (t.listen.clone(), t.to.clone()),
         };
         SavedInstance { kind: self.kind, address, remote }
     }
@@ -119,6 +126,12 @@ impl Instance {
             Tab::TcpServer(t) => t.bind = s.address.clone(),
             Tab::TcpClient(t) => t.server = s.address.clone(),
             Tab::Broadcast(t) => t.listen_port = s.address.clone(),
+            Tab::Relay(t) => {
+                t.listen = s.address.clone();
+                if !s.remote.is_empty() {
+                    t.to = s.remote.clone();
+                }
+            }
         }
     }
 
@@ -128,6 +141,7 @@ impl Instance {
             Tab::TcpServer(t) => t.seen(ev),
             Tab::TcpClient(t) => t.seen(ev),
             Tab::Broadcast(t) => t.seen(ev),
+            Tab::Relay(t) => t.seen(ev),
         }
     }
 
@@ -137,6 +151,7 @@ impl Instance {
             Tab::TcpServer(t) => &mut t.wire,
             Tab::TcpClient(t) => &mut t.wire,
             Tab::Broadcast(t) => &mut t.wire,
+            Tab::Relay(t) => &mut t.wire,
         }
     }
 
@@ -147,6 +162,7 @@ impl Instance {
             Tab::TcpServer(t) => t.ui(ui, lang, shared),
             Tab::TcpClient(t) => t.ui(ui, lang, shared),
             Tab::Broadcast(t) => t.ui(ui, lang, shared),
+            Tab::Relay(t) => t.ui(ui, lang, shared),
         });
     }
 }

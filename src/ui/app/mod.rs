@@ -196,6 +196,7 @@ impl SockLabApp {
             Kind::TcpServer => TabId::TcpServer,
             Kind::TcpClient => TabId::TcpClient,
             Kind::Broadcast => TabId::Broadcast,
+            Kind::Relay => TabId::Relay,
         };
         if self.active == TabId::Extra(id) {
             self.active = fixed;

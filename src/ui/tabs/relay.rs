@@ -144,7 +144,7 @@ impl RelayTab {
         }
     }
 
-    pub(crate) fn start(&mut self) {
+    pub fn start(&mut self) {
         self.wire.error = None;
         self.faults_error = None;
         let started = self.config().and_then(|cfg| relay::start(cfg, self.wire.fresh_sink()));
