@@ -122,7 +122,7 @@ strings! {
     fault_reset, fault_slow_close, imp_no_relay_fields, fspec_bad_dir, fspec_unknown_kind, fspec_bad_value, fspec_unknown_key,
     fspec_wrong_proto,
     // Relay tab.
-    tab_relay, relay_tip, relay_listen, relay_to, relay_udp, relay_seed, relay_seed_tip, relay_faults,
+    tab_relay, relay_tip, relay_udp_tip, relay_listen, relay_to, relay_udp, relay_seed, relay_seed_tip, relay_faults,
     relay_faults_hint, relay_faults_tip, relay_apply, relay_apply_tip, relay_conns, relay_no_conns, relay_counts,
     // Relay lessons.
     lesson_slicer, lesson_loss, lesson_slicer_text, lesson_loss_text,

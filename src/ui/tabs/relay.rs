@@ -181,7 +181,8 @@ impl RelayTab {
             let on = !running;
             widgets::address_edit_on(ui, lang, on, t.relay_listen, &mut self.listen, 170.0).on_hover_text(t.port0_hint);
             widgets::address_edit_on(ui, lang, on, t.relay_to, &mut self.to, 170.0);
-            ui.add_enabled(on, egui::Checkbox::new(&mut self.udp, t.relay_udp));
+            ui.add_enabled(on, egui::Checkbox::new(&mut self.udp, t.relay_udp))
+                .on_hover_text(i18n::fill(t.relay_udp_tip, &[&relay::DEFAULT_IDLE_TIMEOUT.as_secs()]));
             widgets::labelled_edit_on(ui, on, t.relay_seed, &mut self.seed, 60.0).on_hover_text(t.relay_seed_tip);
             if running {
                 if ui.button(t.stop).clicked() {
