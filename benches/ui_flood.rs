@@ -12,6 +12,9 @@
 //! `cargo bench --bench ui_flood -- --vsync` waits for the next 60 Hz tick before each frame, as
 //! eframe does with vsync on. Without `--bench` (e.g. `cargo test --benches`) it runs a 0.5 s
 //! smoke version. Figures are recorded in docs/performance.md.
+//!
+//! `-- --relay` floods the Relay tab instead (UDP, no faults, toward a loopback socket that
+//! drains what arrives): each datagram is a relayed row, counted as `up_datagrams`.
 
 #![allow(
     clippy::unwrap_used,
@@ -132,7 +135,44 @@ fn main() {
     let after = if full { AFTER } else { Duration::from_millis(200) };
     let mut failures = Vec::new();
 
-    let (mut h, to) = common::app_with_udp_bound();
+    let relay = args.iter().any(|a| a == "--relay");
+    let (mut h, udp_to) = common::app_with_udp_bound();
+    // With --relay: a drain behind the Relay tab, and the flood goes to the relay.
+    let drain_done = Arc::new(AtomicBool::new(false));
+    let (to, drain) = if relay {
+        let sink = UdpSocket::bind("127.0.0.1:0").expect("bind the drain");
+        sink.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+        let sink_addr = sink.local_addr().unwrap();
+        let stop = drain_done.clone();
+        let drain = std::thread::spawn(move || {
+            let (mut buf, mut n) = ([0u8; 2048], 0u64);
+            while !stop.load(Ordering::Acquire) {
+                if sink.recv(&mut buf).is_ok() {
+                    n += 1;
+                }
+            }
+            n
+        });
+        let r = &mut h.state_mut().relay;
+        r.listen = "127.0.0.1:0".into();
+        r.to = sink_addr.to_string();
+        r.udp = true;
+        r.start();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let listening = loop {
+            h.step();
+            match h.state().relay.listening_or_bound() {
+                Some(a) if !a.ends_with(":0") => break a,
+                _ => assert!(Instant::now() < deadline, "the relay did not listen within 10 s"),
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        (listening.parse().expect("the relay's address"), Some(drain))
+    } else {
+        (udp_to, None)
+    };
+    // What the log counts for each datagram of the flood.
+    let counted = move |c: &socklab::log::Counters| if relay { c.up_datagrams } else { c.rx_packets };
 
     // Idle frames: the app bound, nothing arriving.
     let epoch = Instant::now();
@@ -147,7 +187,7 @@ fn main() {
         .collect();
 
     let budget = h.state().log.budget();
-    let rx_before = h.state().log.counters().rx_packets;
+    let rx_before = counted(h.state().log.counters());
     let rss_before = proc_status_mib("VmRSS");
     let drops_before = rcvbuf_errors();
     let done = Arc::new(AtomicBool::new(false));
@@ -170,29 +210,29 @@ fn main() {
         }
         if flood_end.is_none() && done.load(Ordering::Acquire) {
             flood_end = Some(Instant::now());
-            rx_flood_end = h.state().log.counters().rx_packets - rx_before;
+            rx_flood_end = counted(h.state().log.counters()) - rx_before;
         }
         if vsync {
             common::wait_tick(started, common::VSYNC);
         }
-        let rx0 = h.state().log.counters().rx_packets;
+        let rx0 = counted(h.state().log.counters());
         let (s, t) = frame(&mut h);
         steps.push(s);
         tess.push(t);
         frames.push(s + t);
         let store = &h.state().log;
-        max_per_frame = max_per_frame.max(store.counters().rx_packets - rx0);
+        max_per_frame = max_per_frame.max(counted(store.counters()) - rx0);
         peak_memory = peak_memory.max(store.memory());
         over_budget += u64::from(store.memory() > budget);
     }
     let window = started.elapsed();
-    let rx_window = h.state().log.counters().rx_packets - rx_before;
+    let rx_window = counted(h.state().log.counters()) - rx_before;
     let (sent, send_errors, send_time) = sender.join().expect("the sender thread");
     let drops = rcvbuf_errors().zip(drops_before).map(|(after, before)| after - before);
 
     // Let the log catch up (not measured), then compare the counters with what was sent.
     let settle = Instant::now();
-    let rx_now = |h: &Harness<'_, SockLabApp>| h.state().log.counters().rx_packets - rx_before;
+    let rx_now = |h: &Harness<'_, SockLabApp>| counted(h.state().log.counters()) - rx_before;
     while rx_now(&h) + drops.unwrap_or(0) < sent && settle.elapsed() < SETTLE {
         h.step();
         std::thread::sleep(Duration::from_millis(5));
@@ -201,14 +241,15 @@ fn main() {
     let rx = rx_now(&h);
     let store = &h.state().log;
     let (held, evicted, memory) = (store.len(), store.evicted(), store.memory());
-    let counters_label = common::label_after(&h, "RX ");
+    let counters_label = if relay { String::from("(relay: see up_datagrams)") } else { common::label_after(&h, "RX ") };
     // The memory line is in the View menu.
     h.get_by_label("View").click();
     h.run_steps(2);
     let memory_label = common::label_after(&h, "Log memory:");
 
     let mode = if vsync { "paced at 60 Hz (--vsync)" } else { "back to back" };
-    println!("ui_flood: frames {mode}, 1280×800, {} flood + {} after", fmt_s(flood_time), fmt_s(after));
+    let target = if relay { "the Relay tab (UDP)" } else { "the UDP tab" };
+    println!("ui_flood: {target}, frames {mode}, 1280×800, {} flood + {} after", fmt_s(flood_time), fmt_s(after));
     println!("  bound to {to}; idle frames: {}", distribution(&idle));
     println!(
         "  sent {sent} datagrams in {:.2} s ({:.0}/s, {send_errors} send errors)",
@@ -227,8 +268,9 @@ fn main() {
     let slow = |limit: f64| frames.iter().filter(|f| ms(**f) > limit).count();
     println!("  frames over 16.7 ms: {}; over 33.3 ms: {}", slow(1e3 / 60.0), slow(1e3 / 30.0));
     println!(
-        "  rx_packets {rx} (when the sender stopped {rx_flood_end}, at the window's end {rx_window}); \
+        "  {} {rx} (when the sender stopped {rx_flood_end}, at the window's end {rx_window}); \
          kernel RcvbufErrors delta {}; rx + drops - sent = {}",
+        if relay { "up_datagrams" } else { "rx_packets" },
         drops.map_or("n/a".into(), |d| d.to_string()),
         drops.map_or("n/a".into(), |d| (rx as i64 + d as i64 - sent as i64).to_string()),
     );
@@ -264,6 +306,11 @@ fn main() {
     }
     if held as u64 + evicted < rx {
         failures.push(format!("{held} rows held + {evicted} evicted < {rx} received"));
+    }
+    drain_done.store(true, Ordering::Release);
+    if let Some(d) = drain {
+        let passed = d.join().expect("the drain thread");
+        println!("  relay: {passed} datagrams reached the drain behind it");
     }
     drop(h);
     if !failures.is_empty() {

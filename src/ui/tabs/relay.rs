@@ -136,7 +136,7 @@ impl RelayTab {
 
     /// Where clients reach the relay: the address it listens on, or the one it was started on
     /// while it is still starting.
-    pub(crate) fn listening_or_bound(&self) -> Option<String> {
+    pub fn listening_or_bound(&self) -> Option<String> {
         match self.state {
             State::Listening(a) => Some(a.to_string()),
             State::Starting => Some(self.listen.clone()),
