@@ -677,6 +677,7 @@ fn escapes_and_repeat_send() {
 }
 
 #[test]
+#[serial_test::serial(lessons)]
 fn lessons_menu_sets_up_the_upper_case_server_and_client() {
     let mut h = app(Lang::En);
     h.run_steps(2);
@@ -698,6 +699,7 @@ fn lessons_menu_sets_up_the_upper_case_server_and_client() {
 }
 
 #[test]
+#[serial_test::serial(lessons)]
 fn all_traffic_tab_shows_every_tab_in_one_log() {
     let mut h = app(Lang::En);
     h.run_steps(2);
@@ -886,6 +888,7 @@ fn response_rules_answer_on_a_running_server_and_presets_fill_the_editor() {
 }
 
 #[test]
+#[serial_test::serial(lessons)]
 fn tcp_client_generator_loads_the_server_with_a_bounded_run() {
     let mut h = app(Lang::En);
     h.run_steps(2);
@@ -949,6 +952,7 @@ fn traffic_generator_sends_a_bounded_run_with_progress() {
 }
 
 #[test]
+#[serial_test::serial(lessons)]
 fn more_instances_side_by_side_with_their_names_in_the_log() {
     let mut h = app(Lang::En);
     h.run_steps(2);
@@ -1004,6 +1008,7 @@ fn send_in_first(h: &mut Harness<'_, SockLabApp>, text: &str) {
 }
 
 #[test]
+#[serial_test::serial(lessons)]
 fn lessons_with_several_instances_side_by_side() {
     let mut h = app(Lang::En);
     h.run_steps(2);
@@ -1346,6 +1351,7 @@ fn settings_that_cannot_be_read_are_never_lost_silently() {
 /// Issue 15, item 20: the sticky-packet lesson showed 4, 2 or 10 reads (10: nothing merged).
 /// Its server now reads only once the demo's messages have landed: one recv(), every time.
 #[test]
+#[serial_test::serial(lessons)]
 fn sticky_packet_lesson_shows_merged_reads_every_time() {
     use socklab::engine::EventKind;
     let mut h = app(Lang::En);
@@ -1518,6 +1524,7 @@ fn rx_lengths(h: &Harness<'_, SockLabApp>, tab: u16) -> Vec<usize> {
 /// "TCP is a stream": through the lesson's slicing relay, one send of `hello world` reaches the
 /// server as four reads, every time (20 runs).
 #[test]
+#[serial_test::serial(lessons)]
 fn stream_lesson_turns_one_send_into_four_reads_every_time() {
     let mut h = app(Lang::En);
     h.run_steps(2);
@@ -1548,6 +1555,7 @@ fn stream_lesson_turns_one_send_into_four_reads_every_time() {
 /// "UDP is not reliable": 20 pings through the lesson's lossy relay; some are lost every time,
 /// and sent = received + dropped exactly (20 runs, the same drops each run of a fresh lesson).
 #[test]
+#[serial_test::serial(lessons)]
 fn udp_loss_lesson_loses_some_datagrams_and_counts_them_every_time() {
     let mut h = app(Lang::En);
     h.run_steps(2);
