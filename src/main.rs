@@ -11,7 +11,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Some(cmd) => socklab::run_cli(cmd, &matches),
-        None => match socklab::run_gui(cli.lang) {
+        None => match socklab::run_gui(cli.lang, Vec::new()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("socklab: cannot open the window: {e}");

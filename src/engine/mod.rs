@@ -76,6 +76,10 @@ pub enum EventKind {
     /// Relay: connection (or UDP session) `conn` has its upstream side, from `local` to
     /// `upstream`.
     UpstreamConnected { local: SocketAddr, upstream: SocketAddr },
+    /// Imported captures only: `bytes` bytes of a TCP stream that the capture does not hold (a
+    /// lost segment), sent by the peer (`from_peer`) or by the local side. The stream goes on
+    /// after them; the rows around a gap are never glued together.
+    Gap { bytes: u64, from_peer: bool },
     /// Something went wrong; the worker keeps running unless `Stopped` follows.
     Error(Problem),
     /// The worker ended; no more events come from it.

@@ -117,7 +117,7 @@ strings! {
     addr_in_mask, addr_invalid_ipv6, addr_invalid_ipv6_mask, addr_empty_prefix, addr_invalid_prefix,
     addr_prefix_too_long, addr_mask_not_contiguous, addr_family_mismatch, addr_trailing,
     // Relay.
-    ev_upstream_connected, fault_dropped, fault_duplicated, fault_delayed, fault_reordered, fault_truncated,
+    ev_upstream_connected, ev_gap_from_peer, ev_gap_from_local, fault_dropped, fault_duplicated, fault_delayed, fault_reordered, fault_truncated,
     fault_sliced, fault_coalesced, fault_throttled, fault_limit, fault_timeout_stop, fault_timeout_close,
     fault_reset, fault_slow_close, imp_no_relay_fields, fspec_bad_dir, fspec_unknown_kind, fspec_bad_value, fspec_unknown_key,
     fspec_wrong_proto,
@@ -126,4 +126,10 @@ strings! {
     relay_faults_hint, relay_faults_tip, relay_apply, relay_apply_tip, relay_conns, relay_no_conns, relay_counts,
     // Relay lessons.
     lesson_slicer, lesson_loss, lesson_slicer_text, lesson_loss_text,
+    // Captures: import words (skipped kinds, faults).
+
+    // Captures: export and `socklab read`.
+
+    // Captures: the window (open from anywhere, drop, the path field, recent files).
+
 }

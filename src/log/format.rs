@@ -42,6 +42,19 @@ pub mod event {
     pub const RELAYED: &str = "relayed";
     pub const FAULT: &str = "fault";
     pub const UPSTREAM_CONNECTED: &str = "upstream_connected";
+    /// Bytes of a TCP stream missing from a capture (`len` says how many, `from` who sent them).
+    pub const GAP: &str = "gap";
+}
+
+/// The record's `from` on a `gap` row: which side sent the bytes the capture lacks.
+pub mod side {
+    pub const PEER: &str = "peer";
+    pub const LOCAL: &str = "local";
+}
+
+/// The `text` of a `gap` row.
+pub fn gap_text(bytes: u64) -> String {
+    format!("[{bytes} bytes not captured]")
 }
 
 /// Every close reason, in a fixed order.

@@ -150,6 +150,9 @@ pub fn monotonic() -> std::time::Duration {
 /// Fixed cost of a row besides its payload, for the memory budget.
 const ROW_OVERHEAD: usize = std::mem::size_of::<Row>() + 16;
 
+/// Cost of a comment besides its text, for the memory budget.
+const COMMENT_OVERHEAD: usize = 48;
+
 /// Default memory budget of a store.
 pub const DEFAULT_BUDGET: usize = 256 * 1024 * 1024;
 
@@ -167,6 +170,8 @@ pub struct LogStore {
     /// Indexed by tab number (tab numbers are small).
     tabs: Vec<Option<TabTotals>>,
     flows: flows::FlowTable,
+    /// Comments on rows (a pcapng capture's packet comments), by seq; rare, so kept aside.
+    comments: std::collections::BTreeMap<u64, Box<str>>,
 }
 
 impl Default for LogStore {
@@ -187,6 +192,7 @@ impl LogStore {
             rates: rates::Rates::default(),
             tabs: Vec::new(),
             flows: flows::FlowTable::default(),
+            comments: std::collections::BTreeMap::new(),
         }
     }
 
@@ -212,6 +218,9 @@ impl LogStore {
         while self.bytes > self.budget && self.rows.len() > 1 {
             if let Some(old) = self.rows.pop_front() {
                 self.bytes -= Self::cost(&old.event);
+                if let Some(c) = self.comments.remove(&old.seq) {
+                    self.bytes -= c.len() + COMMENT_OVERHEAD;
+                }
                 self.evicted += 1;
                 if let Some(Some(t)) = self.tabs.get_mut(usize::from(old.event.tab)) {
                     t.held -= 1;
@@ -240,6 +249,22 @@ impl LogStore {
         self.rows.push_back(Row { seq, mono: monotonic(), event });
         self.evict();
         seq
+    }
+
+    /// Appends an event with a comment on it (from an imported capture or log), as [`push`].
+    ///
+    /// [`push`]: LogStore::push
+    pub fn push_commented(&mut self, event: Event, comment: Option<&str>) -> u64 {
+        let Some(c) = comment else { return self.push(event) };
+        self.bytes += c.len() + COMMENT_OVERHEAD;
+        let seq = self.next_seq;
+        self.comments.insert(seq, c.into());
+        self.push(event)
+    }
+
+    /// The comment on row `seq`, if it has one and is still held.
+    pub fn comment(&self, seq: u64) -> Option<&str> {
+        self.comments.get(&seq).map(|c| &**c)
     }
 
     /// Counters of one tab (all zero if it logged nothing).
@@ -331,6 +356,7 @@ impl LogStore {
     pub fn clear(&mut self) {
         self.evicted += self.rows.len() as u64;
         self.rows.clear();
+        self.comments.clear();
         self.bytes = 0;
         for t in self.tabs.iter_mut().flatten() {
             t.evicted += t.held;

@@ -211,6 +211,16 @@ impl<W: Write> PcapWriter<W> {
                     st.local_seq = st.local_seq.wrapping_add(chunk.len() as u32);
                 }
             }
+            // Bytes missing from the capture this log came from: skip their sequence numbers,
+            // so a reader sees the same hole ("previous segment not captured").
+            EventKind::Gap { bytes, from_peer } => {
+                let skip = u32::try_from(*bytes).unwrap_or(u32::MAX);
+                if *from_peer {
+                    st.peer_seq = st.peer_seq.wrapping_add(skip);
+                } else {
+                    st.local_seq = st.local_seq.wrapping_add(skip);
+                }
+            }
             EventKind::HalfClosed if !st.local_fin => {
                 segs.push((true, st.local_seq, st.peer_seq, FIN | ACK, &[]));
                 st.local_seq = st.local_seq.wrapping_add(1);

@@ -66,6 +66,12 @@ pub struct Record {
     /// the viewer shows it again in the reader's language; `text` has it in English words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<Problem>,
+    /// Gap rows: who sent the bytes the capture lacks (`peer` or `local`, `log::format::side`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// A comment the capture (pcapng `opt_comment`) or the log holds on this row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 /// How a face puts a problem into words for a record's `text` (the CLI and exports use English,
@@ -89,6 +95,7 @@ impl Record {
         let mut lost = None;
         let mut group = None;
         let (mut packets, mut micros, mut generated_bytes) = (None, None, 0u64);
+        let mut from = None;
         let (kind, event, text, data): (&str, &str, String, Option<&[u8]>) = match &ev.kind {
             EventKind::Rx { data, lost: l } => {
                 let mut t = encoding.decode_lossy(data);
@@ -149,6 +156,11 @@ impl Record {
                 upstream_addr = Some(upstream.to_string());
                 (k::CONNECT, ev_name::UPSTREAM_CONNECTED, format::upstream_connected_text(upstream, l), None)
             }
+            EventKind::Gap { bytes, from_peer } => {
+                generated_bytes = *bytes;
+                from = Some(if *from_peer { format::side::PEER } else { format::side::LOCAL }.to_string());
+                (k::INFO, ev_name::GAP, format::gap_text(*bytes), None)
+            }
             EventKind::Stopped => return None,
         };
         Some(Record {
@@ -175,6 +187,8 @@ impl Record {
             action,
             delay_ms,
             problem,
+            from,
+            comment: None,
         })
     }
 

@@ -36,7 +36,8 @@ pub use tabs::{generator, saved};
 use crate::i18n::Lang;
 
 /// Opens the main window.
-pub fn run(lang: Option<Lang>) -> eframe::Result<()> {
+/// Opens the window; `open`: captures or logs to open at once (`socklab FILE`, `socklab open FILE`).
+pub fn run(lang: Option<Lang>, open: Vec<std::path::PathBuf>) -> eframe::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("SockLab")
@@ -58,6 +59,7 @@ pub fn run(lang: Option<Lang>) -> eframe::Result<()> {
             if let Some(path) = settings::default_path() {
                 app.restore(&cc.egui_ctx, path, lang.is_some());
             }
+            app.open_files(&cc.egui_ctx, open);
             Ok(Box::new(app))
         }),
     )

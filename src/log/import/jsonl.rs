@@ -45,6 +45,10 @@ struct LineRecord {
     dir: Option<crate::vocab::Dir>,
     upstream: Option<String>,
     action: Option<crate::engine::relay::FaultAction>,
+    /// A gap row's sender (`peer` or `local`).
+    from: Option<String>,
+    /// A row's comment (from a pcapng capture).
+    comment: Option<String>,
 }
 
 /// What one line turned out to be.
@@ -113,7 +117,7 @@ const KEEP_LINE_BUFFER: usize = 1024 * 1024;
 pub(super) fn read_jsonl_stream(
     r: &mut dyn BufRead,
     progress: &Progress,
-    sink: &mut dyn FnMut(Event),
+    sink: &mut dyn FnMut(Event, Option<&str>),
 ) -> Result<ImportSummary, ImportError> {
     let mut out = Output::new(sink);
     let mut ctx = JsonlContext::default();
@@ -302,6 +306,10 @@ fn event_kind(
             let Some(upstream) = upstream_addr(rec) else { return Err(LineProblem::NoRelayFields) };
             EventKind::UpstreamConnected { local: local_addr(rec, "")?, upstream }
         }
+        ev_name::GAP => EventKind::Gap {
+            bytes: rec.len.unwrap_or(0),
+            from_peer: rec.from.as_deref() != Some(format::side::LOCAL),
+        },
         ev_name::ERROR => EventKind::Error(
             rec.problem
                 .clone()
@@ -351,7 +359,11 @@ fn parse_addr(field: AddrField, s: &str) -> Result<SocketAddr, LineProblem> {
 fn guess_proto(rec: &LineRecord, kind: &EventKind) -> Proto {
     let tcp_only = matches!(
         kind,
-        EventKind::Connecting { .. } | EventKind::Connected { .. } | EventKind::HalfClosed | EventKind::Closed { .. }
+        EventKind::Connecting { .. }
+            | EventKind::Connected { .. }
+            | EventKind::HalfClosed
+            | EventKind::Closed { .. }
+            | EventKind::Gap { .. }
     );
     if tcp_only || rec.conn.is_some() { Proto::Tcp } else { Proto::Udp }
 }

@@ -68,6 +68,13 @@ pub struct Imported {
     /// Notes such as "line 7: not JSON", as data; at most [`MAX_WARNINGS`] plus a count of
     /// the rest ([`ImportWarning::LeftOut`]).
     pub warnings: Vec<ImportWarning>,
+    /// Comments on events (pcapng packet comments, a log's `comment` fields): the index in
+    /// `events` and the text.
+    pub comments: Vec<(usize, String)>,
+    /// As [`ImportSummary::skipped_kinds`].
+    pub skipped_kinds: Vec<(SkipKind, u64)>,
+    /// As [`ImportSummary::fault`].
+    pub fault: Option<Fault>,
 }
 
 /// Why nothing could be imported (as data: `i18n::import_error` words it).
@@ -116,30 +123,92 @@ impl From<io::Error> for ImportError {
 pub struct ImportSummary {
     /// Events handed to the sink.
     pub events: usize,
-    /// As [`Imported::skipped`].
+    /// Lines or packets that gave no event (the sum of `skipped_kinds` for a capture).
     pub skipped: usize,
-    /// As [`Imported::warnings`].
+    /// Notes such as "line 7: not JSON", as data; at most [`MAX_WARNINGS`] plus a count of
+    /// the rest ([`ImportWarning::LeftOut`]).
     pub warnings: Vec<ImportWarning>,
+    /// Packets of a capture read (shown or skipped), or lines of a log.
+    pub packets: u64,
+    /// Captured bytes of those packets (for a log: the bytes of its lines).
+    pub bytes: u64,
+    /// What was skipped, by kind, most frequent first: ARP, ICMP, unknown pcapng blocks, …
+    pub skipped_kinds: Vec<(SkipKind, u64)>,
+    /// Set when reading stopped before the end of the file (a damaged or cut-off block or
+    /// record, a read error): where and why. The events before it were handed over.
+    pub fault: Option<Fault>,
+}
+
+/// What an import skipped: a packet that is not UDP/TCP over IP, or a pcapng block that holds
+/// no packet and that SockLab does not read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SkipKind {
+    Arp,
+    Icmp,
+    Icmpv6,
+    Igmp,
+    /// Another EtherType (LLDP, 802.1X, IPX, …): its value.
+    EtherType(u16),
+    /// Another IP protocol (SCTP, GRE, ESP, OSPF, …): its number.
+    IpProtocol(u8),
+    /// An interface of a link type SockLab does not read: its value.
+    LinkType(u32),
+    /// IP fragments whose datagram never became whole in the capture.
+    Fragment,
+    /// A frame whose headers are malformed (the warnings say which and why).
+    Malformed,
+    /// A pcapng block of a type SockLab does not read (Name Resolution, Interface Statistics,
+    /// Decryption Secrets, custom, …): the block type.
+    Block(u32),
+    /// A JSONL line that is no log record.
+    Line,
+}
+
+/// Where and why reading a file stopped early.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// Byte offset in the file (after decompression, for a gzip file) where the bad block,
+    /// record or line starts.
+    pub offset: u64,
+    /// Its number, 1-based: a pcapng block, a pcap record or a JSONL line.
+    pub number: u64,
+    pub problem: FaultProblem,
+}
+
+/// Why reading stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FaultProblem {
+    /// The file ends inside a block or record (a capture that was cut short).
+    CutOff,
+    /// A block or record that cannot be parsed (the parser's words, in English).
+    Damaged(String),
+    /// A block or record longer than [`MAX_RECORD`] bytes.
+    TooBig(u64),
+    /// Reading the file failed (the system's message).
+    Io(String),
 }
 
 /// Collects the result: events (handed to the sink as they come), skips and a bounded list
 /// of warnings.
 struct Output<'s> {
-    sink: &'s mut dyn FnMut(Event),
+    sink: &'s mut dyn FnMut(Event, Option<&str>),
     events: usize,
     skipped: usize,
     warnings: Vec<ImportWarning>,
     warnings_left_out: usize,
+    /// The comment of the packet being read: it goes with the next event emitted.
+    comment: Option<String>,
 }
 
 impl<'s> Output<'s> {
-    fn new(sink: &'s mut dyn FnMut(Event)) -> Output<'s> {
-        Output { sink, events: 0, skipped: 0, warnings: Vec::new(), warnings_left_out: 0 }
+    fn new(sink: &'s mut dyn FnMut(Event, Option<&str>)) -> Output<'s> {
+        Output { sink, events: 0, skipped: 0, warnings: Vec::new(), warnings_left_out: 0, comment: None }
     }
 
     fn emit(&mut self, event: Event) {
         self.events += 1;
-        (self.sink)(event);
+        let comment = self.comment.take();
+        (self.sink)(event, comment.as_deref());
     }
 
     fn warn(&mut self, msg: ImportWarning) {
@@ -162,18 +231,30 @@ impl<'s> Output<'s> {
         if self.warnings_left_out > 0 {
             self.warnings.push(ImportWarning::LeftOut(self.warnings_left_out));
         }
-        ImportSummary { events: self.events, skipped: self.skipped, warnings: self.warnings }
+        ImportSummary { events: self.events, skipped: self.skipped, warnings: self.warnings, ..ImportSummary::default() }
     }
 }
 
 #[cfg(any(test, feature = "test-support"))]
 /// Runs a streaming import, collecting its events.
 fn collect(
-    read: impl FnOnce(&mut dyn FnMut(Event)) -> Result<ImportSummary, ImportError>,
+    read: impl FnOnce(&mut dyn FnMut(Event, Option<&str>)) -> Result<ImportSummary, ImportError>,
 ) -> Result<Imported, ImportError> {
-    let mut events = Vec::new();
-    let summary = read(&mut |ev| events.push(ev))?;
-    Ok(Imported { events, skipped: summary.skipped, warnings: summary.warnings })
+    let (mut events, mut comments) = (Vec::new(), Vec::new());
+    let summary = read(&mut |ev, comment| {
+        if let Some(c) = comment {
+            comments.push((events.len(), c.to_string()));
+        }
+        events.push(ev);
+    })?;
+    Ok(Imported {
+        events,
+        skipped: summary.skipped,
+        warnings: summary.warnings,
+        comments,
+        skipped_kinds: summary.skipped_kinds,
+        fault: summary.fault,
+    })
 }
 
 /// Counts the bytes read through it, for the progress bar.
@@ -243,7 +324,7 @@ const READ_BUFFER: usize = 256 * 1024;
 pub fn read_file_into(
     path: &Path,
     progress: &Progress,
-    sink: &mut dyn FnMut(Event),
+    sink: &mut dyn FnMut(Event, Option<&str>),
 ) -> Result<ImportSummary, ImportError> {
     let file = File::open(path)?;
     let mut r = BufReader::with_capacity(READ_BUFFER, Counting { inner: file, progress });

@@ -106,7 +106,7 @@ fn read_full(r: &mut dyn BufRead, buf: &mut [u8]) -> io::Result<usize> {
 pub(super) fn read_pcap_stream(
     r: &mut dyn BufRead,
     progress: &Progress,
-    sink: &mut dyn FnMut(Event),
+    sink: &mut dyn FnMut(Event, Option<&str>),
 ) -> Result<ImportSummary, ImportError> {
     let mut header = [0u8; FILE_HEADER];
     let got = read_full(r, &mut header)?;

@@ -157,6 +157,16 @@ impl SockLabApp {
         app
     }
 
+    /// Opens captures or logs in the Open log tab and shows it (the command line's files, files
+    /// dropped on the window).
+    pub fn open_files(&mut self, ctx: &egui::Context, files: Vec<std::path::PathBuf>) {
+        // The viewer shows one file at a time: the last one given.
+        if let Some(path) = files.into_iter().last() {
+            self.viewer.open(path, ctx);
+            self.active = TabId::Viewer;
+        }
+    }
+
     /// How each tab is named and coloured in the shared log.
     pub fn tab_infos(&self) -> Vec<TabInfo> {
         let t = self.lang.tr();

@@ -24,6 +24,9 @@ pub fn event_text(t: &Tr, proto: crate::engine::Proto, kind: &EventKind, lang: L
         EventKind::Stopped => t.ev_stopped.to_string(),
         EventKind::Fault { action, .. } => i18n::fault_action(lang, action),
         EventKind::UpstreamConnected { local, upstream } => i18n::fill(t.ev_upstream_connected, &[upstream, local]),
+        EventKind::Gap { bytes, from_peer } => {
+            i18n::fill(if *from_peer { t.ev_gap_from_peer } else { t.ev_gap_from_local }, &[bytes])
+        }
         EventKind::Rx { .. } | EventKind::Tx { .. } | EventKind::Relayed { .. } => String::new(),
     }
 }

@@ -78,8 +78,8 @@ impl ViewerTab {
         let budget = self.store.budget();
         let t = Job::spawn_repainting("import", ctx, move || {
             let mut store = LogStore::with_budget(budget);
-            let r = import::read_file_into(&p, &prog, &mut |ev| {
-                store.push(ev);
+            let r = import::read_file_into(&p, &prog, &mut |ev, comment| {
+                store.push_commented(ev, comment);
             });
             r.map(|summary| (store, summary))
         });
