@@ -305,6 +305,39 @@ fn ipv4_fragments(id: u16, payload: &[u8], cut: usize) -> (Vec<u8>, Vec<u8>) {
     (frag(0, true, &ip_payload[..cut]), frag(cut, false, &ip_payload[cut..]))
 }
 
+/// One fragment of an IPv6 datagram carrying `proto`: `data` at byte `offset`.
+fn ipv6_fragment(id: u32, offset: usize, more: bool, data: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x60, 0, 0, 0];
+    p.extend_from_slice(&((8 + data.len()) as u16).to_be_bytes());
+    p.extend_from_slice(&[44, 64]); // a fragment header follows
+    p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    p.extend_from_slice(&[17, 0]);
+    p.extend_from_slice(&(((offset / 8) as u16) << 3 | u16::from(more)).to_be_bytes());
+    p.extend_from_slice(&id.to_be_bytes());
+    p.extend_from_slice(data);
+    p
+}
+
+#[test]
+fn ipv6_fragments_are_put_together() {
+    let payload = b"sixteen bytes ok and then some more";
+    let mut udp = Vec::new();
+    udp.extend_from_slice(&5000u16.to_be_bytes());
+    udp.extend_from_slice(&9u16.to_be_bytes());
+    udp.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+    udp.extend_from_slice(&[0, 0]);
+    udp.extend_from_slice(payload);
+    let mut ng = Ng::default();
+    ng.shb(false).idb(101, None, None);
+    ng.epb_us(0, 1, &ipv6_fragment(77, 0, true, &udp[..24]));
+    ng.epb_us(0, 2, &ipv6_fragment(77, 24, false, &udp[24..]));
+    let got = read(&ng.bytes);
+    assert_eq!(rx_all(&got), [&payload[..]], "{got:?}");
+    assert_eq!(got.events[0].peer, Some("[fd00::1]:5000".parse().unwrap()));
+    assert_eq!((got.skipped, got.packets), (0, 2));
+}
+
 #[test]
 fn ip_fragments_are_put_together_and_other_traffic_counted() {
     let payload: Vec<u8> = (0..100u8).collect();
@@ -465,6 +498,17 @@ fn a_file_cut_inside_a_block_keeps_the_events_before_it() {
     let fault = got.fault.unwrap();
     assert_eq!((fault.offset, fault.number), (start, 4));
     assert!(matches!(fault.problem, FaultProblem::Damaged(_)), "{fault:?}");
+    // A packet block whose captured length runs past its end is damaged, whatever the length.
+    for caplen in [200u32, 1 << 28] {
+        let mut lying = whole.clone();
+        let at = start as usize + 20; // the EPB's captured length
+        lying[at..at + 4].copy_from_slice(&caplen.to_le_bytes());
+        let got = read(&lying);
+        assert_eq!(rx_all(&got), [b"kept"]);
+        let fault = got.fault.unwrap();
+        assert_eq!((fault.offset, fault.number), (start, 4));
+        assert!(matches!(fault.problem, FaultProblem::Damaged(_)), "{caplen}: {fault:?}");
+    }
     // A block longer than the import takes.
     let mut huge = whole[..start as usize].to_vec();
     huge.extend_from_slice(&6u32.to_le_bytes());

@@ -218,18 +218,29 @@ pub(super) fn drive<R: PcapReaderIterator, C: Container>(
                 Step::Consume(len)
             }
             Err(PcapError::Eof) => Step::Done,
-            Err(e @ (PcapError::Incomplete(_) | PcapError::UnexpectedEof | PcapError::NomError(..))) => {
-                let (why, incomplete, eof) =
-                    (parse_error(&e), matches!(e, PcapError::Incomplete(_)), matches!(e, PcapError::UnexpectedEof));
+            Err(
+                e @ (PcapError::Incomplete(_)
+                | PcapError::UnexpectedEof
+                | PcapError::BufferTooSmall
+                | PcapError::NomError(..)),
+            ) => {
+                let why = parse_error(&e);
+                let (incomplete, eof, too_small) = (
+                    matches!(e, PcapError::Incomplete(_)),
+                    matches!(e, PcapError::UnexpectedEof),
+                    matches!(e, PcapError::BufferTooSmall),
+                );
+                // A block that is all there and still refused is damaged inside (or passed
+                // over, if it holds no packet); otherwise more of the file is needed.
                 match container.whole_block(reader.data()) {
                     Some((len, Some(kind))) => Step::Pass(len, kind),
                     Some(_) => Step::Fault(FaultProblem::Damaged(why)),
                     None if incomplete => Step::Refill,
+                    None if too_small => Step::Grow(container.declared_len(reader.data())),
                     None if eof => Step::Fault(FaultProblem::CutOff),
                     None => Step::Fault(FaultProblem::Damaged(why)),
                 }
             }
-            Err(PcapError::BufferTooSmall) => Step::Grow(container.declared_len(reader.data())),
             Err(PcapError::ReadError) => Step::Fault(FaultProblem::Io(String::new())),
             Err(e) => Step::Fault(FaultProblem::Damaged(parse_error(&e))),
         };
@@ -276,7 +287,9 @@ fn parse_error(e: &PcapError<&[u8]>) -> String {
         PcapError::NomError(_, kind) | PcapError::OwnedNomError(_, kind) => {
             format!("parse error ({})", kind.description())
         }
-        PcapError::Incomplete(_) | PcapError::UnexpectedEof => "its lengths do not fit its contents".into(),
+        PcapError::Incomplete(_) | PcapError::UnexpectedEof | PcapError::BufferTooSmall => {
+            "its lengths do not fit its contents".into()
+        }
         PcapError::HeaderNotRecognized => "header not recognized".into(),
         other => other.to_string(),
     }
