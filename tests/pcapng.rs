@@ -559,8 +559,10 @@ fn a_capture_converted_by_editcap_reads_the_same() {
     let dir = tempfile::tempdir().unwrap();
     let (pcap, pcapng) = (dir.path().join("a.pcap"), dir.path().join("a.pcapng"));
     std::fs::write(&pcap, w.finish().unwrap()).unwrap();
-    let o =
-        Proc::new("editcap").args(["-F", "pcapng", pcap.to_str().unwrap(), pcapng.to_str().unwrap()]).output().unwrap();
+    let o = Proc::new("editcap")
+        .args(["-F", "pcapng", "-a", "4:from editcap", pcap.to_str().unwrap(), pcapng.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "editcap: {}", String::from_utf8_lossy(&o.stderr));
     let (a, b) = (import::read_file(&pcap).unwrap(), import::read_file(&pcapng).unwrap());
     assert_eq!(&std::fs::read(&pcapng).unwrap()[..4], &[0x0a, 0x0d, 0x0d, 0x0a]);
@@ -568,6 +570,9 @@ fn a_capture_converted_by_editcap_reads_the_same() {
     assert!(a.events.iter().any(|e| e.kind == Gap { bytes: 10, from_peer: true }), "{:#?}", a.events);
     assert_eq!((a.packets, a.bytes, a.skipped), (b.packets, b.bytes, b.skipped));
     assert!(b.fault.is_none() && b.warnings.is_empty(), "{b:?}");
+    // Frame 4 (after the handshake) is the "hello": its comment goes with that row.
+    assert_eq!(b.comments, vec![(1, "from editcap".to_string())], "{:#?}", b.events);
+    assert_eq!(b.events[1].kind, Rx { data: b"hello".to_vec(), lost: 0 });
 }
 
 // ---------------------------------------------------------------------------------------------
