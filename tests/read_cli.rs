@@ -384,3 +384,46 @@ fn help_and_the_gui_entry_points() {
 fn tshark_warnings(stderr: &[u8]) -> String {
     String::from_utf8_lossy(stderr).lines().filter(|l| !l.starts_with("Running as user \"root\"")).collect()
 }
+
+/// A gzip-compressed capture reads as the capture; a log's error rows are rows (printed on
+/// standard output, exit 0), not this run's errors; the file being read is never the output.
+#[test]
+fn gzip_error_rows_and_the_input_as_output() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("six.pcap");
+    write_capture(&sample(), &pcap, false);
+    let gz = dir.path().join("six.pcap.gz");
+    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::fast());
+    enc.write_all(&std::fs::read(&pcap).unwrap()).unwrap();
+    enc.finish().unwrap();
+    let plain = read(&[pcap.to_str().unwrap(), "--json"]);
+    let packed = read(&[gz.to_str().unwrap(), "--json"]);
+    ok(&packed);
+    assert_eq!(text(&packed.stdout), text(&plain.stdout));
+
+    let log = dir.path().join("errors.jsonl");
+    std::fs::write(
+        &log,
+        concat!(
+            r#"{"ts":"2026-11-18T11:06:40.123+00:00","kind":"error","event":"error","proto":"udp","peer":null,"len":0,"text":"it broke","hex":""}"#,
+            "\n",
+            r#"{"ts":"2026-11-18T11:06:40.124+00:00","kind":"rx","event":"rx","proto":"udp","peer":"127.0.0.1:5000","len":2,"text":"hi","hex":"68 69"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let o = read(&[log.to_str().unwrap()]);
+    ok(&o);
+    assert_eq!(text(&o.stderr), "");
+    let out = text(&o.stdout);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(out.lines().next().unwrap().contains(" error - it broke"), "{out}");
+    assert!(out.contains("rx 127.0.0.1:5000 >>> hi (2 bytes)"), "{out}");
+
+    let before = std::fs::read(&pcap).unwrap();
+    let o = read(&[pcap.to_str().unwrap(), "--pcap", pcap.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("is the file being read"));
+    assert_eq!(std::fs::read(&pcap).unwrap(), before, "the input is untouched");
+}

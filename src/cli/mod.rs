@@ -80,7 +80,9 @@ Exit codes:
      standard error)
   1  the network said no or something failed on the way: bind/connect failed, a send failed
      (too big, bad or unknown destination, broadcast without permission), no answer within
-     --wait with --await-reply, a log file could not be written, a worker crashed
+     --wait with --await-reply, a log file could not be written, a worker crashed; a FILE to
+     open (`socklab FILE`, `socklab open FILE`) is missing or unreadable (said before any window);
+     `read`: see `socklab read --help`
   2  bad flags or payloads (odd hex, text the encoding cannot hold, a malformed --to, a datagram
      larger than UDP allows): nothing was sent
 

@@ -46,7 +46,7 @@ pub struct ReadArgs {
 /// Exit codes and limits of `read`, shown by `read --help`.
 const READ_HELP: &str = "\
 Exit codes:
-  0  the whole file was read (also after --count, or when the reader of standard output goes
+  0  the whole file was read (also after --count, Ctrl-C, or when the reader of standard output goes
      away, e.g. `| head`)
   1  the file is missing, unreadable, not a capture or log, or damaged: the rows before the
      damage are printed, then the byte offset and block (pcapng), record (pcap) or line (JSONL)
@@ -72,6 +72,11 @@ pub(super) fn run_read(a: ReadArgs) -> Result<(), Failure> {
         say!("socklab: cannot read {file}: {e}");
         return Err(Failure::Reported);
     }
+    for out in [&a.common.log_file, &a.common.pcap].into_iter().flatten() {
+        if same_file(out, &a.file) {
+            return Err(Failure::Usage(format!("{} is the file being read: write to another file", out.display())));
+        }
+    }
     let mut printer = Printer::new(&a.common)?;
     printer.replay = true;
     let encoding = a.common.encoding;
@@ -85,6 +90,12 @@ pub(super) fn run_read(a: ReadArgs) -> Result<(), Failure> {
         if stopped {
             return;
         }
+        // Ctrl-C ends the read (also while a --filter matches nothing for a long time).
+        if INTERRUPTED.load(Ordering::Relaxed) {
+            stopped = true;
+            progress.cancel.store(true, Ordering::Relaxed);
+            return;
+        }
         if !text.is_any() && !text.matches_event(&ev.kind, encoding) {
             return;
         }
@@ -95,7 +106,7 @@ pub(super) fn run_read(a: ReadArgs) -> Result<(), Failure> {
             printer.print(&ev);
         }
         taken += 1;
-        if taken >= limit || printer.stdout_closed || INTERRUPTED.load(Ordering::Relaxed) {
+        if taken >= limit || printer.stdout_closed {
             stopped = true;
             progress.cancel.store(true, Ordering::Relaxed);
         }
@@ -130,6 +141,14 @@ pub(super) fn run_read(a: ReadArgs) -> Result<(), Failure> {
         );
     }
     if fault.is_some() || printer.failures > 0 { Err(Failure::Reported) } else { Ok(()) }
+}
+
+/// Whether two paths name the same file (one of them may not exist yet).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// What a fault's number counts in this file: pcapng blocks, pcap records or JSONL lines.
