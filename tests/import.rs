@@ -25,8 +25,8 @@ use socklab::engine::udp::UdpConfig;
 use socklab::engine::{self, CloseReason, Event, EventKind, Proto, ReplyMode};
 use socklab::i18n::{Lang, import_error};
 use socklab::log::import::{
-    self, Fault, FaultProblem, FormatProblem, FrameProblem, ImportError, ImportWarning, Imported, LineProblem,
-    PacketProblem, SkipKind,
+    self, Fault, FaultProblem, FaultUnit, FormatProblem, FrameProblem, ImportError, ImportWarning, Imported,
+    LineProblem, PacketProblem, SkipKind,
 };
 use socklab::log::pcap::PcapWriter;
 use socklab::log::record::Record;
@@ -528,7 +528,10 @@ fn cut_packets_give_warnings_and_truncated_files_a_fault() {
         let cut = import::read_pcap(&whole[..end]).unwrap();
         assert_eq!(bytes(&cut.events, true), b"012345");
         assert_eq!(cut.skipped, 0);
-        assert_eq!(cut.fault, Some(Fault { offset: last as u64, number: 4, problem: FaultProblem::CutOff }));
+        assert_eq!(
+            cut.fault,
+            Some(Fault { offset: last as u64, number: 4, unit: FaultUnit::Record, problem: FaultProblem::CutOff })
+        );
     }
     // A record longer than the import takes.
     let mut huge = whole[..last].to_vec();

@@ -5,7 +5,6 @@
 
 mod summary;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
@@ -132,13 +131,7 @@ pub(super) fn run_read(a: ReadArgs) -> Result<(), Failure> {
     printer.close_files();
     let fault = summary.as_ref().and_then(|s| s.fault.as_ref());
     if let Some(f) = fault {
-        say!(
-            "socklab: {file}: reading stopped at byte {} ({} {}): {}; the rows before it were read",
-            f.offset,
-            unit(&a.file),
-            f.number,
-            summary::fault_text(&f.problem)
-        );
+        say!("socklab: {file}: {}; the rows before it were read", i18n::import_fault(Lang::En, f));
     }
     if fault.is_some() || printer.failures > 0 { Err(Failure::Reported) } else { Ok(()) }
 }
@@ -151,23 +144,3 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// What a fault's number counts in this file: pcapng blocks, pcap records or JSONL lines.
-fn unit(path: &Path) -> &'static str {
-    let mut magic = [0u8; 4];
-    let read = |r: &mut dyn Read, m: &mut [u8; 4]| r.read_exact(m).is_ok();
-    let Ok(mut f) = std::fs::File::open(path) else { return "block" };
-    if !read(&mut f, &mut magic) {
-        return "line";
-    }
-    if magic.starts_with(&[0x1f, 0x8b]) {
-        let Ok(f) = std::fs::File::open(path) else { return "block" };
-        if !read(&mut flate2::read::MultiGzDecoder::new(f), &mut magic) {
-            return "line";
-        }
-    }
-    match magic {
-        [0x0a, 0x0d, 0x0d, 0x0a] => "block",
-        [0xd4, 0xc3, 0xb2, 0xa1] | [0xa1, 0xb2, 0xc3, 0xd4] | [0x4d, 0x3c, 0xb2, 0xa1] | [0xa1, 0xb2, 0x3c, 0x4d] => "record",
-        _ => "line",
-    }
-}

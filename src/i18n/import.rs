@@ -2,7 +2,7 @@
 
 use super::{Lang, Tr, fill};
 use crate::log::import::{
-    AddrField, Fault, FaultProblem, FormatProblem, FrameProblem, Header, ImportError, ImportWarning, LineProblem,
+    AddrField, Fault, FaultProblem, FaultUnit, FormatProblem, FrameProblem, Header, ImportError, ImportWarning, LineProblem,
     MAX_LINE, MAX_PAYLOAD, MAX_RECORD, PacketProblem, SkipKind,
 };
 
@@ -17,7 +17,6 @@ pub fn import_warning(lang: Lang, w: &ImportWarning) -> String {
 }
 
 /// Where and why reading a file stopped early, in words.
-#[allow(dead_code, reason = "for the faces of issue 18 (the viewer, `socklab read`), built in other branches")]
 pub fn import_fault(lang: Lang, f: &Fault) -> String {
     let t = lang.tr();
     let problem = match &f.problem {
@@ -26,7 +25,11 @@ pub fn import_fault(lang: Lang, f: &Fault) -> String {
         FaultProblem::TooBig(len) => fill(t.imp_record_too_big, &[len, &MAX_RECORD]),
         FaultProblem::Io(why) => fill(t.imp_fault_io, &[why]),
     };
-    fill(t.imp_fault, &[&f.offset, &f.number, &problem])
+    let at = match f.unit {
+        FaultUnit::Block => fill(t.imp_fault_block, &[&f.number]),
+        FaultUnit::Record => fill(t.imp_fault_record, &[&f.number]),
+    };
+    fill(t.imp_fault, &[&f.offset, &at, &problem])
 }
 
 /// What an import skipped, by kind, in words (protocol names are the same in every language).
@@ -332,14 +335,14 @@ mod tests {
         ];
         let mut seen = std::collections::HashSet::new();
         for problem in faults {
-            let f = Fault { offset: 1234, number: 7, problem };
+            let f = Fault { offset: 1234, number: 7, unit: FaultUnit::Block, problem };
             let (en, zh) = (import_fault(Lang::En, &f), import_fault(Lang::Zh, &f));
             assert!(en.starts_with("reading stopped at byte 1234 (block 7): "), "{en}");
             assert!(has_chinese(&zh) && zh.contains("1234") && zh.contains('7'), "{zh}");
             assert!(seen.insert(zh), "{f:?}");
         }
-        let f = Fault { offset: 40, number: 3, problem: FaultProblem::CutOff };
-        assert_eq!(import_fault(Lang::En, &f), "reading stopped at byte 40 (block 3): cut off at the end of the file");
+        let f = Fault { offset: 40, number: 3, unit: FaultUnit::Record, problem: FaultProblem::CutOff };
+        assert_eq!(import_fault(Lang::En, &f), "reading stopped at byte 40 (record 3): cut off at the end of the file");
         let kinds = [
             SkipKind::Arp,
             SkipKind::Icmp,

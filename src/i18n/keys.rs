@@ -127,7 +127,7 @@ strings! {
     // Relay lessons.
     lesson_slicer, lesson_loss, lesson_slicer_text, lesson_loss_text,
     // Captures: import words (skipped kinds, faults).
-    imp_fault, imp_fault_damaged, imp_fault_io, imp_no_interface, imp_bad_fragment, imp_skipped, imp_skipped_kind,
+    imp_fault, imp_fault_block, imp_fault_record, imp_fault_damaged, imp_fault_io, imp_no_interface, imp_bad_fragment, imp_skipped, imp_skipped_kind,
     imp_skip_arp, imp_skip_icmp, imp_skip_icmpv6, imp_skip_igmp, imp_skip_ethertype, imp_skip_ip_protocol,
     imp_skip_link_type, imp_skip_fragment, imp_skip_family, imp_skip_malformed, imp_skip_block, imp_skip_line,
 

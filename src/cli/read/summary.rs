@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use crate::engine::{Event, EventKind};
 use crate::log::FlowKey;
-use crate::log::import::{FaultProblem, ImportSummary, SkipKind};
+use crate::log::import::{FaultUnit, ImportSummary, SkipKind};
 use crate::log::record;
 use crate::log::search::payload;
 
@@ -58,7 +58,12 @@ impl Totals {
             s.skipped_kinds.iter().map(|(k, n)| (skip_name(*k), (*n).into())).collect();
         let time = |t: Option<jiff::Timestamp>| t.map(|t| record::rfc3339(t, tz));
         let fault = s.fault.as_ref().map(|f| {
-            serde_json::json!({ "offset": f.offset, "number": f.number, "problem": fault_text(&f.problem) })
+            let unit = match f.unit {
+                FaultUnit::Block => "block",
+                FaultUnit::Record => "record",
+            };
+            let problem = crate::i18n::import_fault(crate::i18n::Lang::En, f);
+            serde_json::json!({ "offset": f.offset, "number": f.number, "unit": unit, "problem": problem })
         });
         serde_json::json!({
             "kind": "summary",
@@ -120,23 +125,13 @@ pub(super) fn skip_name(k: SkipKind) -> String {
         SkipKind::IpProtocol(p) => format!("ip-protocol-{p}"),
         SkipKind::LinkType(l) => format!("link-type-{l}"),
         SkipKind::Fragment => "fragment".into(),
+        SkipKind::Family(f) => format!("loopback-family-{f}"),
         SkipKind::Malformed => "malformed".into(),
         SkipKind::Block(b) => format!("block-0x{b:08x}"),
         SkipKind::Line => "line".into(),
     }
 }
 
-/// Why reading stopped, in English (the CLI's words).
-pub(super) fn fault_text(p: &FaultProblem) -> String {
-    match p {
-        FaultProblem::CutOff => "the file ends in the middle of it (cut off)".into(),
-        FaultProblem::Damaged(why) => format!("it is damaged: {why}"),
-        FaultProblem::TooBig(n) => {
-            format!("it claims {n} bytes, more than the {} MiB a block may have", crate::log::import::MAX_RECORD >> 20)
-        }
-        FaultProblem::Io(e) => format!("reading failed: {e}"),
-    }
-}
 
 #[cfg(test)]
 mod tests {

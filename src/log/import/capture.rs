@@ -171,6 +171,8 @@ pub(super) trait Container {
     /// Blocks before the first record that are not counted in a fault's number (the classic
     /// pcap file header: its records are numbered from 1).
     const HEADER_BLOCKS: u64;
+    /// What a fault's number counts in this container.
+    const UNIT: super::FaultUnit;
 
     /// Handles one block (the file header, a record, a pcapng block).
     fn block(&mut self, block: PcapBlockOwned<'_>, out: &mut Output<'_>, packets: &mut Packets);
@@ -244,7 +246,7 @@ pub(super) fn drive<R: PcapReaderIterator, C: Container>(
             Err(PcapError::ReadError) => Step::Fault(FaultProblem::Io(String::new())),
             Err(e) => Step::Fault(FaultProblem::Damaged(parse_error(&e))),
         };
-        let fault = |problem| Ok(Some(Fault { offset, number: blocks + 1 - C::HEADER_BLOCKS.min(blocks + 1), problem }));
+        let fault = |problem| Ok(Some(Fault { offset, number: blocks + 1 - C::HEADER_BLOCKS.min(blocks + 1), unit: C::UNIT, problem }));
         match step {
             Step::Consume(len) => {
                 blocks += 1;

@@ -188,9 +188,20 @@ pub struct Fault {
     /// Byte offset in the file (after decompression, for a gzip file) where the bad block,
     /// record or line starts.
     pub offset: u64,
-    /// Its number, 1-based: a pcapng block, a pcap record or a JSONL line.
+    /// Its number, 1-based, counted in `unit`s.
     pub number: u64,
+    /// What `number` counts.
+    pub unit: FaultUnit,
     pub problem: FaultProblem,
+}
+
+/// What a [`Fault`]'s number counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultUnit {
+    /// pcapng blocks (the Section Header Block is block 1).
+    Block,
+    /// Packet records of a classic pcap file (after its file header).
+    Record,
 }
 
 /// Why reading stopped.

@@ -38,6 +38,7 @@ struct Legacy {
 
 impl Container for Legacy {
     const HEADER_BLOCKS: u64 = 1;
+    const UNIT: super::FaultUnit = super::FaultUnit::Record;
 
     fn block(&mut self, block: PcapBlockOwned<'_>, out: &mut Output<'_>, packets: &mut Packets) {
         match block {

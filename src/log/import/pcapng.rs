@@ -130,6 +130,7 @@ fn comment(out: &mut Output<'_>, text: Option<String>) {
 
 impl Container for Section {
     const HEADER_BLOCKS: u64 = 0;
+    const UNIT: super::FaultUnit = super::FaultUnit::Block;
 
     fn block(&mut self, block: PcapBlockOwned<'_>, out: &mut Output<'_>, packets: &mut Packets) {
         let PcapBlockOwned::NG(block) = block else { return };
