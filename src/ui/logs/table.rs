@@ -103,6 +103,10 @@ impl LogView {
                                 ui.label(RichText::new(dir).monospace().color(color).strong());
                             }
                             Col::Data => {
+                                // A capture's comment on the packet: a mark, the text on hover.
+                                if let Some(c) = store.comment(r.seq) {
+                                    ui.label(RichText::new("¶").weak()).on_hover_text(c);
+                                }
                                 let rt = if data.is_some() {
                                     RichText::new(shorten(&text, MAX_ROW_CHARS))
                                 } else {
