@@ -69,6 +69,8 @@ pub struct ViewerTab {
     /// Several files were dropped at once: how many (the last one is open).
     dropped_many: Option<usize>,
     warnings: Vec<ImportWarning>,
+    /// The reader's notes are listed (a toggle).
+    show_warnings: bool,
     /// The files opened last, newest first (saved with the settings).
     pub recent: Vec<PathBuf>,
     /// The typed-path field, while shown.
@@ -85,6 +87,7 @@ impl Default for ViewerTab {
             status: None,
             dropped_many: None,
             warnings: Vec::new(),
+            show_warnings: false,
             recent: Vec::new(),
             path_field: None,
         }
@@ -270,43 +273,79 @@ impl ViewerTab {
                 } else {
                     i18n::fill(t.open_failed, &[name, &error])
                 };
-                ui.add(egui::Label::new(RichText::new(text).color(RED)).wrap());
+                ui.add(egui::Label::new(RichText::new(text).color(RED)).truncate());
             }
             (_, Some(Status::Cancelled { name })) => {
                 ui.label(i18n::fill(t.open_cancelled, &[name]));
             }
             (_, Some(Status::NoPath { name })) => {
-                ui.add(egui::Label::new(RichText::new(i18n::fill(t.vw_no_path, &[name])).color(RED)).wrap());
+                ui.add(egui::Label::new(RichText::new(i18n::fill(t.vw_no_path, &[name])).color(RED)).truncate());
             }
             (_, None) => {}
         }
     }
 
-    /// Under the buttons: where a file stopped, what was skipped by kind, rows the memory budget
-    /// dropped, and the reader's warnings.
-    fn notes_ui(&self, ui: &mut egui::Ui, lang: Lang) {
+    /// Under the buttons, two lines always laid out while a file is shown (so the log's bar
+    /// never moves when they fill): where a file stopped (red) or how many files were dropped;
+    /// what was skipped by kind, rows the memory budget dropped, and a toggle for the reader's
+    /// notes.
+    fn notes_ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
         let t = lang.tr();
-        if let Some(n) = self.dropped_many {
-            ui.label(i18n::fill(t.vw_dropped_many, &[&n]));
+        if self.status.is_none() && self.job.is_none() {
+            return;
         }
-        if self.job.is_none()
-            && let Some(Status::Opened { summary, unit, .. }) = &self.status
-        {
-            if let Some(fault) = &summary.fault {
-                let text = viewer_words::fault(lang, fault, *unit, self.store.len() as u64 + self.store.evicted());
-                ui.add(egui::Label::new(RichText::new(text).color(RED).strong()).wrap());
+        let summary = match (&self.job, &self.status) {
+            (None, Some(Status::Opened { summary, unit, .. })) => Some((summary, *unit)),
+            _ => None,
+        };
+        let first = match (summary.and_then(|(s, u)| s.fault.as_ref().map(|f| (f, u))), self.dropped_many) {
+            (Some((f, unit)), _) => {
+                let rows = self.store.len() as u64 + self.store.evicted();
+                Some(RichText::new(viewer_words::fault(lang, f, unit, rows)).color(RED).strong())
             }
-            if let Some(text) = viewer_words::skipped(lang, summary) {
-                ui.add(egui::Label::new(text).wrap());
-            }
-            let evicted = self.store.evicted();
-            if evicted > 0 {
-                let mib = self.store.budget() / (1024 * 1024);
-                ui.add(egui::Label::new(RichText::new(i18n::fill(t.vw_evicted_load, &[&evicted, &mib]))).wrap());
-            }
+            (None, Some(n)) => Some(RichText::new(i18n::fill(t.vw_dropped_many, &[&n]))),
+            (None, None) => None,
+        };
+        let mut second = Vec::new();
+        if let Some(text) = summary.and_then(|(s, _)| viewer_words::skipped(lang, s)) {
+            second.push(text);
         }
-        for w in &self.warnings {
-            ui.label(RichText::new(i18n::import_warning(lang, w)).weak().small());
+        let evicted = self.store.evicted();
+        if summary.is_some() && evicted > 0 {
+            let mib = self.store.budget() / (1024 * 1024);
+            second.push(i18n::fill(t.vw_evicted_load, &[&evicted, &mib]));
+        }
+        let height = ui.spacing().interact_size.y;
+        let line = |ui: &mut egui::Ui, add: &mut dyn FnMut(&mut egui::Ui)| {
+            let size = egui::vec2(ui.available_width(), height);
+            ui.allocate_ui_with_layout(size, egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                ui.set_min_size(size);
+                add(ui);
+            });
+        };
+        line(ui, &mut |ui| {
+            if let Some(text) = first.clone() {
+                ui.add(egui::Label::new(text).truncate());
+            }
+        });
+        let notes = self.warnings.len();
+        let mut show = self.show_warnings;
+        line(ui, &mut |ui| {
+            if notes > 0 {
+                let label = i18n::fill(t.vw_reader_notes, &[&notes]);
+                if ui.selectable_label(show, label).clicked() {
+                    show = !show;
+                }
+            }
+            if !second.is_empty() {
+                ui.add(egui::Label::new(second.join("  ·  ")).truncate());
+            }
+        });
+        self.show_warnings = show;
+        if show {
+            for w in &self.warnings {
+                ui.label(RichText::new(i18n::import_warning(lang, w)).weak().small());
+            }
         }
     }
 }
