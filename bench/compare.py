@@ -1094,6 +1094,120 @@ def bench_ui_flood():
 # The report.
 
 
+# ---------------------------------------------------------------------------------------------
+# Reading a big capture: `socklab read --summary` against tshark's conversation table and `cat`
+# (the disk, here the page cache, is the limit).
+
+def write_udp_capture(path, total_bytes, size=1400):
+    """A classic pcap of `size`-byte UDP datagrams, 127.0.0.1:40000 -> 127.0.0.1:9000, 10 µs
+    apart, about `total_bytes` long: the frame is built once (valid checksums), only the record
+    headers change. Returns the number of packets."""
+    import struct
+    payload = bytes((i * 7) & 0xFF for i in range(size))
+    src, dst = bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1])
+    udp_len = 8 + size
+
+    def csum(data):
+        if len(data) % 2:
+            data += b"\0"
+        s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+        while s >> 16:
+            s = (s & 0xFFFF) + (s >> 16)
+        return (~s) & 0xFFFF
+
+    udp = struct.pack("!HHHH", 40000, 9000, udp_len, 0) + payload
+    c = csum(src + dst + struct.pack("!BBH", 0, 17, udp_len) + udp) or 0xFFFF
+    udp = udp[:6] + struct.pack("!H", c) + udp[8:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + udp_len, 1, 0x4000, 64, 17, 0, src, dst)
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    frame = bytes([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2]) + b"\x08\x00" + ip + udp
+    rec = struct.Struct("<IIII")
+    n = max(1, (total_bytes - 24) // (16 + len(frame)))
+    t0 = 1_790_000_000
+    with open(path, "wb", buffering=1 << 20) as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
+        chunk = []
+        for i in range(n):
+            us = i * 10
+            chunk.append(rec.pack(t0 + us // 1_000_000, us % 1_000_000, len(frame), len(frame)))
+            chunk.append(frame)
+            if len(chunk) >= 2048:
+                f.write(b"".join(chunk))
+                chunk = []
+        f.write(b"".join(chunk))
+    return n
+
+
+def timed(cmd, timeout, stdout=subprocess.DEVNULL):
+    """Runs cmd to its end; returns (seconds, exit code, stdout text or None)."""
+    t = time.monotonic()
+    p = subprocess.run(cmd, stdout=stdout, stderr=subprocess.PIPE, timeout=timeout)
+    secs = time.monotonic() - t
+    out = p.stdout.decode(errors="replace") if isinstance(p.stdout, bytes) else None
+    if p.returncode != 0:
+        log("%s exited %d: %s" % (" ".join(cmd[:3]), p.returncode, p.stderr.decode(errors="replace")[-300:]))
+    return secs, p.returncode, out
+
+
+def bench_read():
+    size = (256 if CFG.quick else 1024) << 20
+    CFG.read_mib = size >> 20
+    # On the disk (not /dev/shm: a GiB of RAM), removed at the end.
+    d = tempfile.mkdtemp(prefix="socklab-read-bench-")
+    try:
+        path = os.path.join(d, "udp-1400.pcap")
+        t = time.monotonic()
+        n = write_udp_capture(path, size)
+        real = os.path.getsize(path)
+        CFG.read_packets = n
+        log("read: wrote %s (%d packets, %.0f MiB) in %.1f s" % (path, n, real / (1 << 20), time.monotonic() - t))
+        cat = ["sh", "-c", 'cat "$0" > /dev/null', path]
+        summary = [BIN, "read", path, "--summary", "--json"]
+        shark = ["tshark", "-r", path, "-q", "-z", "conv,udp"]
+        R.command("the capture read to /dev/null (the disk limit)", ["cat", "udp-1400.pcap", ">", "/dev/null"])
+        R.command("SockLab's summary of the capture", [BIN, "read", "udp-1400.pcap", "--summary", "--json"])
+        R.command("tshark's UDP conversation table", ["tshark", "-r", "udp-1400.pcap", "-q", "-z", "conv,udp"])
+        timed(cat, 600)  # into the page cache: every trial then reads from memory
+        for rep in range(CFG.reps):
+            secs, _, _ = timed(cat, 600)
+            R.add("read_cat", secs)
+            secs, code, out = timed(summary, 600, stdout=subprocess.PIPE)
+            if code == 0:
+                R.add("read_socklab", secs)
+                try:
+                    v = json.loads(out.strip().splitlines()[-1])
+                    CHECKS.setdefault("read_rows", []).append(v.get("rows") == n)
+                    if v.get("packets") not in (None, 0):
+                        CHECKS.setdefault("read_packets", []).append(v.get("packets") == n)
+                except (ValueError, IndexError):
+                    CHECKS.setdefault("read_rows", []).append(False)
+            if have("tshark"):
+                secs, code, _ = timed(shark, 1800)
+                if code == 0:
+                    R.add("read_tshark", secs)
+            log("read run %d: cat %s s, socklab %s s, tshark %s s" % (
+                rep + 1, fmt(R.data.get("read_cat", [None])[-1], 2), fmt(R.data.get("read_socklab", [None])[-1], 2),
+                fmt((R.data.get("read_tshark") or [None])[-1], 2)))
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def read_rows(row):
+    s, sh, c = R.get("read_socklab"), R.get("read_tshark"), R.get("read_cat")
+    if s is None and c is None:
+        return
+    mib = getattr(CFG, "read_mib", 1024)
+    rt = ratio(med("read_tshark"), med("read_socklab"))
+    rc = ratio(med("read_socklab"), med("read_cat"))
+    checks = CHECKS.get("read_rows", [])
+    ok = None if rt is None or rc is None else (rt >= 5 and rc <= 3 and bool(checks) and all(checks))
+    row("Reading a %s MiB capture of 1,400-byte UDP datagrams: `socklab read --summary` (s)" % format(mib, ","),
+        "≥ 5× faster than `tshark -r FILE -q -z conv,udp`, ≤ 3× `cat FILE > /dev/null`",
+        fmt(s, 2) + "; rows counted right in %d of %d runs" % (sum(1 for x in checks if x), len(checks)),
+        "tshark %s; cat (page cache) %s" % (fmt(sh, 2), fmt(c, 2)), ok,
+        "%s× faster than tshark; %s× cat" % (fmt(rt, 1), fmt(rc, 2)))
+
+
 def fmt(v, digits=0, unit=""):
     if v is None:
         return "n/a"
@@ -1241,6 +1355,7 @@ def table_rows():
         None if rss is None else rss[2] <= 100,
         "threads: %s vs %s" % (fmt(R.get("scale_threads_socklab")), fmt(R.get("scale_threads_python"))))
     relay_rows(row)
+    read_rows(row)
     # GUI.
     c = R.get("gui_idle_cpu")
     row("GUI idle CPU, all tabs open, 10 s (% of a core)", "≤ 1 %", fmt(c, 2, " %"), "", None if c is None else c[2] <= 1.0)
@@ -1411,7 +1526,7 @@ def main():
     ap.add_argument("--bin", default=None, help="the socklab release binary")
     ap.add_argument("--out", default=None,
                     help="where to write the report (default docs/benchmarks.md; with --quick, a file in /tmp)")
-    ap.add_argument("--only", default="", help="comma list: udp-rx,rtt,send,gui-send,tcp,scale,relay,gui,flood (development)")
+    ap.add_argument("--only", default="", help="comma list: udp-rx,rtt,send,gui-send,tcp,scale,relay,read,gui,flood (development)")
     ap.add_argument("--no-ui-flood", action="store_true", help="cite the flood figures instead of running benches/ui_flood.rs")
     ap.add_argument("--sender", choices=["socklab", "sockperf"], default="socklab",
                     help="the fixed-rate sender of the zero-loss search (default: socklab's generator, which sleeps "
@@ -1482,6 +1597,8 @@ def main():
             bench_tcp_scale()
         if want("relay"):
             bench_relay()
+        if want("read"):
+            bench_read()
         if want("gui"):
             bench_gui()
         if not a.quick and not a.no_ui_flood and want("flood"):

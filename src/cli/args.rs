@@ -16,6 +16,16 @@ use crate::engine::{self, ReplyMode};
 use crate::i18n::Lang;
 
 #[derive(Args, Debug)]
+pub struct OpenArgs {
+    /// Captures or logs to open: pcap, pcapng or SockLab JSON lines (.gz too).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// GUI language for this run: en or zh-CN.
+    #[arg(long, value_parser = parse_lang)]
+    pub lang: Option<Lang>,
+}
+
+#[derive(Args, Debug)]
 pub struct FileServerArgs {
     /// The shared folder: only files inside it are served.
     #[arg(long, value_name = "DIR")]
@@ -316,7 +326,8 @@ pub struct Common {
     /// Also write every event to this file: JSON lines, or CSV if the name ends in .csv.
     #[arg(long, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
-    /// Also write the traffic as a pcap capture (opens in Wireshark/tshark).
+    /// Also write the traffic as a capture (opens in Wireshark/tshark): pcapng if the name ends
+    /// in .pcapng, else classic pcap.
     #[arg(long, value_name = "PATH")]
     pub pcap: Option<PathBuf>,
     /// Do not print a line per datagram or read: count them (and still write --log-file/--pcap),

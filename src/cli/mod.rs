@@ -6,8 +6,11 @@
 //! per subcommand, and the exit-code policy (`Failure`), with the checks of flags several
 //! runners share. The rest is by job: `args` (the flags), `printer` (what is printed and
 //! logged), `session` (the event pump), and the runners `udp`, `tcp`, `broadcast`, `addr`
-//! (`addr` and `ports`) and `files` (`file-server` and `file-get`).
+//! (`addr` and `ports`), `files` (`file-server` and `file-get`) and `read` (a capture or log
+//! printed like the live rows). `socklab FILE` and `socklab open FILE` open the GUI: [`gui_files`]
+//! checks the files first.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -23,6 +26,7 @@ mod args;
 mod broadcast;
 mod files;
 mod printer;
+mod read;
 mod relay;
 mod session;
 mod tcp;
@@ -42,21 +46,27 @@ pub use args::{
     TcpReply, UdpReply,
 };
 pub use args::{
-    AddrArgs, BroadcastArgs, Common, FileGetArgs, FileServerArgs, PaceOpts, PortsArgs, RelayArgs, TcpClientArgs,
-    TcpServerArgs, UdpArgs,
+    AddrArgs, BroadcastArgs, Common, FileGetArgs, FileServerArgs, OpenArgs, PaceOpts, PortsArgs, RelayArgs,
+    TcpClientArgs, TcpServerArgs, UdpArgs,
 };
+pub use read::ReadArgs;
 use printer::say;
 
 #[derive(Parser, Debug)]
 #[command(
     name = "socklab",
     version,
-    about = "SockLab: a network playground for UDP, TCP and broadcast. Without a subcommand it opens the GUI.",
+    about = "SockLab: a network playground for UDP, TCP and broadcast. Without a subcommand it opens the GUI \
+             (with FILE: with that capture or log open).",
     after_help = EXIT_HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Cmd>,
+    /// Captures or logs to open in the GUI (pcap, pcapng, SockLab JSON lines; .gz too), as
+    /// `socklab open FILE`.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     /// GUI language for this run: en or zh-CN.
     #[arg(long, value_parser = parse_lang)]
     pub lang: Option<Lang>,
@@ -70,7 +80,9 @@ Exit codes:
      standard error)
   1  the network said no or something failed on the way: bind/connect failed, a send failed
      (too big, bad or unknown destination, broadcast without permission), no answer within
-     --wait with --await-reply, a log file could not be written, a worker crashed
+     --wait with --await-reply, a log file could not be written, a worker crashed; a FILE to
+     open (`socklab FILE`, `socklab open FILE`) is missing or unreadable (said before any window);
+     `read`: see `socklab read --help`
   2  bad flags or payloads (odd hex, text the encoding cannot hold, a malformed --to, a datagram
      larger than UDP allows): nothing was sent
 
@@ -109,6 +121,59 @@ pub enum Cmd {
     FileGet(FileGetArgs),
     /// Sit between a client and its server: print every byte both ways, add network faults.
     Relay(RelayArgs),
+    /// Print a capture (pcap, pcapng) or a SockLab log as the live subcommands print their
+    /// rows, like `tshark -r`: filter, count, sum up, convert.
+    Read(ReadArgs),
+    /// Open the GUI with these captures or logs open (the same as `socklab FILE`).
+    Open(OpenArgs),
+}
+
+impl Cli {
+    /// Does what the command line asks: a subcommand, or the GUI (with `socklab FILE` or
+    /// `socklab open FILE`: with those files open, once each is known to be readable; a file
+    /// that is not is said before any window appears, exit 1). `matches` are the whole
+    /// command line's.
+    pub fn start(self, matches: &ArgMatches) -> ExitCode {
+        let (lang, files) = match self.command {
+            Some(Cmd::Open(a)) => (a.lang.or(self.lang), a.files),
+            Some(cmd) => {
+                if !self.files.is_empty() {
+                    say!("socklab: give either files to open or a subcommand, not both");
+                    return ExitCode::from(2);
+                }
+                return run(cmd, matches);
+            }
+            None => (self.lang, self.files),
+        };
+        if let Err(msg) = gui_files(&files) {
+            say!("socklab: {msg}");
+            return ExitCode::FAILURE;
+        }
+        match crate::ui::run(lang, files) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                say!("socklab: cannot open the window: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+/// The files `socklab FILE` or `socklab open FILE` opens in the GUI, checked before any window
+/// appears: each must be a file this user can read. On failure, what to print (and exit 1).
+fn gui_files(files: &[PathBuf]) -> Result<(), String> {
+    for f in files {
+        match std::fs::metadata(f) {
+            Ok(m) if m.is_dir() => return Err(format!("cannot open {}: it is a folder, not a file", f.display())),
+            Ok(_) => {
+                if let Err(e) = std::fs::File::open(f) {
+                    return Err(format!("cannot open {}: {e}", f.display()));
+                }
+            }
+            Err(e) => return Err(format!("cannot open {}: {e}", f.display())),
+        }
+    }
+    Ok(())
 }
 
 /// Set by SIGINT/SIGTERM.
@@ -129,6 +194,9 @@ pub fn run(cmd: Cmd, matches: &ArgMatches) -> ExitCode {
         Cmd::FileServer(a) => files::run_file_server(a),
         Cmd::FileGet(a) => files::run_file_get(a),
         Cmd::Relay(a) => relay::run_relay(a),
+        Cmd::Read(a) => read::run_read(a),
+        // [`Cli::start`] opens the GUI for `open`; reaching here is a caller's slip, said as such.
+        Cmd::Open(_) => Err(Failure::Usage("`open` starts the GUI: run it as `socklab open FILE`".into())),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -216,5 +284,35 @@ mod tests {
         has(format!("--min-rate {} bytes/s", engine::files::DEFAULT_MIN_SEND_RATE));
         assert_eq!(max_datagram("127.0.0.1:1".parse().unwrap()), 65_507);
         assert_eq!(max_datagram("[::1]:1".parse().unwrap()), 65_527);
+    }
+
+    /// `socklab FILE`, `socklab open FILE` and `socklab read FILE` beside the subcommands, whose
+    /// parsing stays as it was.
+    #[test]
+    fn files_open_and_read_parse_beside_the_subcommands() {
+        let parse = |args: &[&str]| Cli::try_parse_from([&["socklab"], args].concat());
+        let c = parse(&["cap.pcapng"]).unwrap();
+        assert!(c.command.is_none());
+        assert_eq!(c.files, [PathBuf::from("cap.pcapng")]);
+        let c = parse(&["--lang", "zh-CN", "a.pcap", "b.jsonl"]).unwrap();
+        assert_eq!(c.files.len(), 2);
+        assert!(matches!(c.lang, Some(Lang::Zh)));
+        let c = parse(&["open", "a.pcap", "--lang", "en"]).unwrap();
+        assert!(matches!(&c.command, Some(Cmd::Open(o)) if o.files == [PathBuf::from("a.pcap")] && o.lang == Some(Lang::En)));
+        assert!(parse(&["open"]).is_err(), "open needs a file");
+        let c = parse(&["udp", "--bind", "127.0.0.1:0", "--send", "x"]).unwrap();
+        assert!(matches!(&c.command, Some(Cmd::Udp(u)) if u.bind == "127.0.0.1:0" && u.send == ["x"]));
+        assert!(c.files.is_empty());
+        let c = parse(&["tcp-server", "--bind", "127.0.0.1:0"]).unwrap();
+        assert!(matches!(c.command, Some(Cmd::TcpServer(_))));
+        let c = parse(&["read", "x.pcap", "--filter", "GET", "--regex", "--count", "3", "--json"]).unwrap();
+        let Some(Cmd::Read(r)) = c.command else { panic!("read") };
+        assert_eq!((r.file, r.filter.as_deref(), r.regex, r.count, r.common.json), (PathBuf::from("x.pcap"), Some("GET"), true, Some(3), true));
+        let c = parse(&["read", "x.pcap", "--summary", "--encoding", "gbk"]).unwrap();
+        assert!(matches!(c.command, Some(Cmd::Read(r)) if r.summary && r.common.encoding == Encoding::Gbk));
+        assert!(parse(&["read", "x.pcap", "--regex"]).is_err(), "--regex needs --filter");
+        assert!(parse(&["read", "x.pcap", "--count", "0"]).is_err());
+        assert!(parse(&["read", "x.pcap", "--summary", "--log-file", "o.jsonl"]).is_err());
+        assert!(parse(&["read"]).is_err(), "read needs a file");
     }
 }

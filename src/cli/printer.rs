@@ -16,6 +16,7 @@ use crate::codec::{self, Encoding};
 use crate::engine::{Event, EventKind, Problem, Proto};
 use crate::i18n;
 use crate::log::Counters;
+use crate::log::export::Format;
 use crate::log::pcap::PcapWriter;
 use crate::log::record::{self, Record};
 
@@ -95,6 +96,13 @@ pub(super) struct Printer {
     generated: Option<(u64, u64, u64)>,
     /// The local time's `HH:MM:SS` for one Unix second (see [`Printer::clock`]).
     clock_cache: Option<(i64, String)>,
+    /// `socklab read`: the rows come from a file, not a live socket. An error row is a row
+    /// like any other (printed on standard output, not a failure of this run), and standard
+    /// output is written in large blocks, not flushed after each row.
+    pub(super) replay: bool,
+    /// The comment on the row being printed (an imported capture's): in its record and, for
+    /// a pcapng `--pcap`, on its packets.
+    pub(super) comment: Option<String>,
 }
 
 fn create(path: &Path) -> Result<BufWriter<File>, Failure> {
@@ -128,7 +136,10 @@ impl Printer {
         };
         let pcap = match &common.pcap {
             None => None,
-            Some(p) => Some(PcapWriter::new(create(p)?).map_err(|e| Failure::Usage(format!("{}: {e}", p.display())))?),
+            Some(p) => {
+                let ng = Format::from_path(p) == Format::Pcapng;
+                Some(PcapWriter::create(create(p)?, ng).map_err(|e| Failure::Usage(format!("{}: {e}", p.display())))?)
+            }
         };
         Ok(Printer {
             json: common.json,
@@ -151,6 +162,8 @@ impl Printer {
             quiet_data: common.quiet,
             generated: None,
             clock_cache: None,
+            replay: false,
+            comment: None,
         })
     }
 
@@ -160,6 +173,7 @@ impl Printer {
         }
         self.counters.apply(ev);
         match &ev.kind {
+            EventKind::Error(_) if self.replay => {}
             EventKind::Error(p) => {
                 say!("socklab: {}", english(p));
                 if self.is_failure(ev, p) {
@@ -180,7 +194,7 @@ impl Printer {
             },
         };
         self.emit_line(&line);
-        let idle = self.waiting.as_ref().is_none_or(|w| w.is_empty());
+        let idle = !self.replay && self.waiting.as_ref().is_none_or(|w| w.is_empty());
         if idle || self.last_flush.elapsed() >= FLUSH_EVERY {
             self.flush_out();
             if !idle {
@@ -258,6 +272,7 @@ impl Printer {
     /// Any event as a record: written to the log file and capture, printed as JSON or text.
     fn record_line(&mut self, ev: &Event) -> Option<String> {
         let mut rec = Record::from_event(ev, self.encoding, &self.tz, Some(self.seq), &english)?;
+        rec.comment.clone_from(&self.comment);
         let tcp = ev.proto == Proto::Tcp && ev.conn.is_some();
         match &ev.kind {
             EventKind::Rx { data, lost } if tcp => rec.text = self.data_text(ev, data, *lost, true),
@@ -298,7 +313,8 @@ impl Printer {
         self.counters.apply(ev);
         self.seq += 1;
         if self.log_file.is_some() {
-            if let Some(rec) = Record::from_event(ev, self.encoding, &self.tz, Some(self.seq), &english) {
+            if let Some(mut rec) = Record::from_event(ev, self.encoding, &self.tz, Some(self.seq), &english) {
+                rec.comment.clone_from(&self.comment);
                 self.write_files(ev, Some(&rec));
             }
         } else if self.pcap.is_some() {
@@ -316,7 +332,10 @@ impl Printer {
         };
         self.file_failed(LOG_FILE, logged);
         if let Some(p) = &mut self.pcap {
-            let captured = p.write(ev);
+            let captured = match self.comment.as_deref() {
+                None => p.write(ev),
+                Some(c) => p.write_noted(ev, &[c]).map(|_| ()),
+            };
             self.file_failed(PCAP, captured);
         }
         self.unflushed = true;
@@ -352,9 +371,9 @@ impl Printer {
         }
     }
 
-    /// Flushes the files and prints the summary (to standard error when standard output is
-    /// closed). A file that could not be written makes the run a failure.
-    pub(super) fn summary(&mut self) {
+    /// Flushes standard output, writes the files out and closes them; a file that could not be
+    /// written is reported (once) and makes the run a failure.
+    pub(super) fn close_files(&mut self) {
         self.flush_out();
         let logged = match self.log_file.take() {
             Some(LogFile::Jsonl(mut w)) | Some(LogFile::Csv(mut w)) => w.flush(),
@@ -365,10 +384,16 @@ impl Printer {
             let captured = p.finish().map(|_| ());
             self.file_failed(PCAP, captured);
         }
-        if let Some((which, e)) = &self.file_error {
+        if let Some((which, e)) = self.file_error.take() {
             say!("socklab: writing the {which} failed: {e}");
             self.failures += 1;
         }
+    }
+
+    /// Flushes the files and prints the summary (to standard error when standard output is
+    /// closed). A file that could not be written makes the run a failure.
+    pub(super) fn summary(&mut self) {
+        self.close_files();
         let c = &self.counters;
         // The generator's run and the rate it reached: datagrams/s and Mbit/s of payload.
         let generated = self.generated.map(|(packets, bytes, micros)| {

@@ -98,11 +98,11 @@ strings! {
     imp_line, imp_packet, imp_left_out, imp_not_utf8, imp_not_json, imp_not_record, imp_line_too_long,
     imp_no_ts, imp_bad_ts, imp_bad_peer, imp_bad_local, imp_unknown_info, imp_unknown_kind, imp_no_event,
     imp_connecting_no_peer, imp_no_local, imp_joined_no_group, imp_left_no_group, imp_unknown_event,
-    imp_bad_hex, imp_payload_too_big, imp_no_hex, imp_cut_off, imp_record_too_big, imp_snapped, imp_gap,
+    imp_bad_hex, imp_payload_too_big, imp_no_hex, imp_cut_off, imp_record_too_big, imp_snapped,
     imp_out_of_window, imp_header_cut, imp_header_snapped, imp_ip_version, imp_empty_ip, imp_ipv4_header_length,
-    imp_ipv4_total_length, imp_ipv4_fragment, imp_ipv6_fragment, imp_tcp_data_offset, imp_hdr_loopback,
-    imp_hdr_ipv6_fragment, imp_hdr_ipv6_extension, imp_err_io, imp_err_cancelled, imp_err_pcapng,
-    imp_err_empty_file, imp_err_damaged_gzip, imp_err_gzip_in_gzip, imp_err_link_type, imp_err_magic,
+    imp_ipv4_total_length, imp_tcp_data_offset, imp_hdr_loopback,
+    imp_hdr_ipv6_fragment, imp_hdr_ipv6_extension, imp_err_io, imp_err_cancelled,
+    imp_err_empty_file, imp_err_damaged_gzip, imp_err_gzip_in_gzip, imp_err_magic,
     imp_err_header_cut, imp_err_no_record, imp_err_log_empty, imp_err_not_pcap_or_log, imp_err_reader_failed,
     // Codec errors inside a sentence, delimiters (i18n/rules.rs).
     codec_hex_digit, codec_hex_odd, codec_unencodable, codec_bad_escape, framing_delim_empty,
@@ -127,6 +127,9 @@ strings! {
     // Relay lessons.
     lesson_slicer, lesson_loss, lesson_slicer_text, lesson_loss_text,
     // Captures: import words (skipped kinds, faults).
+    imp_fault, imp_fault_damaged, imp_fault_io, imp_no_interface, imp_bad_fragment, imp_skipped, imp_skipped_kind,
+    imp_skip_arp, imp_skip_icmp, imp_skip_icmpv6, imp_skip_igmp, imp_skip_ethertype, imp_skip_ip_protocol,
+    imp_skip_link_type, imp_skip_fragment, imp_skip_family, imp_skip_malformed, imp_skip_block, imp_skip_line,
 
     // Captures: export and `socklab read`.
 

@@ -1,6 +1,7 @@
-//! Writing a list of events to a file as pcap, JSON lines or CSV, with progress and cancel,
-//! for exports that run off the UI thread.
+//! Writing a list of events to a file as pcap, pcapng, JSON lines or CSV, with progress and
+//! cancel, for exports that run off the UI thread.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -14,18 +15,55 @@ use crate::engine::Event;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Pcap,
+    /// pcapng (Wireshark's default): the same frames as pcap, with each row's tab and comment.
+    Pcapng,
     Jsonl,
     Csv,
 }
 
 impl Format {
-    /// From the file name: `.pcap`/`.cap` → pcap, `.csv` → CSV, anything else JSON lines.
+    /// From the file name: `.pcap`/`.cap` → pcap, `.pcapng`/`.ntar` → pcapng, `.csv` → CSV,
+    /// anything else JSON lines.
     pub fn from_path(path: &Path) -> Format {
         match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
             Some("pcap" | "cap") => Format::Pcap,
+            Some("pcapng" | "ntar") => Format::Pcapng,
             Some("csv") => Format::Csv,
             _ => Format::Jsonl,
         }
+    }
+}
+
+/// What an export says about its rows besides the rows themselves: the names of the tabs they
+/// came from (a pcapng packet comment) and the rows' own comments (an imported capture's; in
+/// pcapng as a packet comment, in JSONL as `comment`). Owned, so it moves to the writing thread.
+#[derive(Clone, Debug, Default)]
+pub struct Notes {
+    /// Tab number → its name.
+    pub tab_names: BTreeMap<u16, String>,
+    /// Row (sequence number) → its comment.
+    pub comments: BTreeMap<u64, String>,
+}
+
+/// How a pcapng packet names the tab its row came from.
+pub fn tab_comment(name: &str) -> String {
+    format!("SockLab tab: {name}")
+}
+
+impl Notes {
+    /// The packet comments of row `seq` of tab `tab`: the tab's name, then the row's comment
+    /// (unless it says the same, as a row read from a SockLab pcapng does).
+    fn of(&self, seq: u64, tab: u16) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(name) = self.tab_names.get(&tab) {
+            out.push(tab_comment(name));
+        }
+        if let Some(c) = self.comments.get(&seq)
+            && !out.contains(c)
+        {
+            out.push(c.clone());
+        }
+        out
     }
 }
 
@@ -58,7 +96,8 @@ pub struct Report {
 
 /// Writes `events` (with their sequence numbers) to `path`. Returns what was written and left
 /// out, or `ErrorKind::Interrupted` if cancelled; a cancelled or failed export leaves no file
-/// behind. `words` puts an error's problem into the words of a JSONL/CSV record's `text`.
+/// behind. `words` puts an error's problem into the words of a JSONL/CSV record's `text`;
+/// `notes` adds the tab names and comments (pcapng, JSONL).
 pub fn write_file(
     events: &[(u64, Event)],
     path: &Path,
@@ -66,8 +105,9 @@ pub fn write_file(
     encoding: Encoding,
     progress: &Progress,
     words: Words<'_>,
+    notes: &Notes,
 ) -> io::Result<Report> {
-    let result = write_inner(events, path, format, encoding, progress, words);
+    let result = write_inner(events, path, format, encoding, progress, words, notes);
     if result.is_err() {
         let _ = std::fs::remove_file(path);
     }
@@ -81,6 +121,7 @@ fn write_inner(
     encoding: Encoding,
     progress: &Progress,
     words: Words<'_>,
+    notes: &Notes,
 ) -> io::Result<Report> {
     let tz = jiff::tz::TimeZone::system();
     let out = BufWriter::new(File::create(path)?);
@@ -98,10 +139,12 @@ fn write_inner(
         Ok(())
     };
     match format {
-        Format::Pcap => {
-            let mut w = PcapWriter::new(out)?;
-            for (_, ev) in events {
-                match w.write_event(ev)? {
+        Format::Pcap | Format::Pcapng => {
+            let mut w = PcapWriter::create(out, format == Format::Pcapng)?;
+            for (seq, ev) in events {
+                let comments = if w.is_pcapng() { notes.of(*seq, ev.tab) } else { Vec::new() };
+                let comments: Vec<&str> = comments.iter().map(String::as_str).collect();
+                match w.write_noted(ev, &comments)? {
                     Written::Packets(_) => report.written += 1,
                     Written::Split { .. } => {
                         report.written += 1;
@@ -122,7 +165,8 @@ fn write_inner(
             }
             for (seq, ev) in events {
                 match Record::from_event(ev, encoding, &tz, Some(*seq), words) {
-                    Some(r) => {
+                    Some(mut r) => {
+                        r.comment = notes.comments.get(seq).cloned();
                         let line = if format == Format::Csv { r.to_csv() } else { r.to_json() };
                         writeln!(out, "{line}")?;
                         report.written += 1;
@@ -145,6 +189,7 @@ mod tests {
     #[test]
     fn formats_from_names() {
         assert_eq!(Format::from_path(Path::new("a.PCAP")), Format::Pcap);
+        assert_eq!(Format::from_path(Path::new("a.pcapng")), Format::Pcapng);
         assert_eq!(Format::from_path(Path::new("a.csv")), Format::Csv);
         assert_eq!(Format::from_path(Path::new("a.jsonl")), Format::Jsonl);
         assert_eq!(Format::from_path(Path::new("a")), Format::Jsonl);
@@ -168,12 +213,12 @@ mod tests {
         let events: Vec<(u64, Event)> = (0..5000).map(|i| (i, ev.clone())).collect();
         let p = Progress::default();
         p.cancel.store(true, Ordering::Relaxed);
-        let r = write_file(&events, &path, Format::Jsonl, Encoding::Utf8, &p, &|_| String::new());
+        let r = write_file(&events, &path, Format::Jsonl, Encoding::Utf8, &p, &|_| String::new(), &Notes::default());
         assert_eq!(r.unwrap_err().kind(), io::ErrorKind::Interrupted);
         assert!(!path.exists());
         let p = Progress::default();
         assert_eq!(
-            write_file(&events, &path, Format::Csv, Encoding::Utf8, &p, &|_| String::new()).unwrap().written,
+            write_file(&events, &path, Format::Csv, Encoding::Utf8, &p, &|_| String::new(), &Notes::default()).unwrap().written,
             5000
         );
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 5001);

@@ -10,6 +10,7 @@ pub mod import;
 pub mod pcap;
 pub mod rates;
 pub mod record;
+pub mod search;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;

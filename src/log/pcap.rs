@@ -1,9 +1,12 @@
 //! Writes events as a libpcap capture that Wireshark and tshark open: synthesized Ethernet,
 //! IPv4/IPv6, UDP and TCP headers with checksums, and TCP sequence numbers per direction
 //! (handshake on connect, FIN on half-close and close, RST on reset), so streams can be followed.
+//! The same frames go into a pcapng file instead ([`PcapWriter::new_pcapng`], see `ng.rs`), with
+//! nanosecond time and the rows' comments.
 
 #![allow(clippy::indexing_slicing, reason = "checksum offsets inside headers this module built with fixed sizes")]
 
+pub mod ng;
 mod relay;
 
 use std::collections::HashMap;
@@ -13,6 +16,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use crate::engine::{CloseReason, Event, EventKind, Proto};
 
 const LINKTYPE_ETHERNET: u32 = 1;
+/// The snap length both containers declare (no frame is longer).
+const SNAPLEN: u32 = 262_144;
 /// Largest TCP payload per synthesized segment (keeps IPv4 total length under 65,535).
 const MAX_SEGMENT: usize = 65_000;
 /// Largest UDP payload of one IPv4 datagram: 65,535 − 20 (IP header) − 8 (UDP header).
@@ -70,6 +75,10 @@ pub struct PcapWriter<W: Write> {
     pending: Option<relay::Pending>,
     ip_id: u16,
     packets: u64,
+    /// pcapng (Enhanced Packet Blocks) instead of classic pcap records.
+    ng: bool,
+    /// The comments of the event being written, on each of its packets (pcapng only).
+    notes: Vec<String>,
 }
 
 impl<W: Write> PcapWriter<W> {
@@ -80,9 +89,26 @@ impl<W: Write> PcapWriter<W> {
         out.write_all(&4u16.to_le_bytes())?;
         out.write_all(&0i32.to_le_bytes())?; // thiszone
         out.write_all(&0u32.to_le_bytes())?; // sigfigs
-        out.write_all(&262_144u32.to_le_bytes())?; // snaplen
+        out.write_all(&SNAPLEN.to_le_bytes())?;
         out.write_all(&LINKTYPE_ETHERNET.to_le_bytes())?;
-        Ok(PcapWriter {
+        Ok(PcapWriter::with(out, false))
+    }
+
+    /// Writes a pcapng section header and interface: the packets that follow are Enhanced
+    /// Packet Blocks with nanosecond time stamps and the comments given to
+    /// [`PcapWriter::write_noted`].
+    pub fn new_pcapng(mut out: W) -> io::Result<PcapWriter<W>> {
+        ng::write_header(&mut out)?;
+        Ok(PcapWriter::with(out, true))
+    }
+
+    /// Classic pcap, or pcapng when `ng`.
+    pub fn create(out: W, ng: bool) -> io::Result<PcapWriter<W>> {
+        if ng { PcapWriter::new_pcapng(out) } else { PcapWriter::new(out) }
+    }
+
+    fn with(out: W, ng: bool) -> PcapWriter<W> {
+        PcapWriter {
             out,
             tcp: HashMap::new(),
             udp_local: HashMap::new(),
@@ -90,7 +116,14 @@ impl<W: Write> PcapWriter<W> {
             pending: None,
             ip_id: 1,
             packets: 0,
-        })
+            ng,
+            notes: Vec::new(),
+        }
+    }
+
+    /// True when writing pcapng.
+    pub fn is_pcapng(&self) -> bool {
+        self.ng
     }
 
     /// Packets written so far.
@@ -114,6 +147,18 @@ impl<W: Write> PcapWriter<W> {
     /// Adds the packets an event stands for (none for events that are not on the wire).
     pub fn write(&mut self, ev: &Event) -> io::Result<()> {
         self.write_event(ev).map(|_| ())
+    }
+
+    /// Like [`PcapWriter::write_event`], with comments on each packet of the event (pcapng's
+    /// `opt_comment`; classic pcap has no place for them).
+    pub fn write_noted(&mut self, ev: &Event, comments: &[&str]) -> io::Result<Written> {
+        if !self.ng || comments.is_empty() {
+            return self.write_event(ev);
+        }
+        self.notes = comments.iter().map(|c| (*c).to_string()).collect();
+        let written = self.write_event(ev);
+        self.notes.clear();
+        written
     }
 
     /// Like [`PcapWriter::write`], saying what it wrote.
@@ -301,15 +346,19 @@ impl<W: Write> PcapWriter<W> {
     ) -> io::Result<()> {
         let frame = build_frame(outbound, src, dst, t, payload, self.ip_id);
         self.ip_id = self.ip_id.wrapping_add(1);
+        self.packets += 1;
+        if self.ng {
+            let nanos = u64::try_from(ev.time.as_nanosecond()).unwrap_or(0);
+            return ng::write_packet(&mut self.out, nanos, &frame, &self.notes);
+        }
         let secs = ev.time.as_second().max(0) as u32;
         let micros = ev.time.subsec_microsecond().max(0) as u32;
         self.out.write_all(&secs.to_le_bytes())?;
         self.out.write_all(&micros.to_le_bytes())?;
         self.out.write_all(&(frame.len() as u32).to_le_bytes())?;
         self.out.write_all(&(frame.len() as u32).to_le_bytes())?;
-        self.out.write_all(&frame)?;
-        self.packets += 1;
-        Ok(())
+        self.out.write_all(&frame)
+
     }
 }
 

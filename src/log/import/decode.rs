@@ -1,5 +1,9 @@
-//! Packet decoding for the pcap import: the link layer (Ethernet with VLAN tags, Linux cooked,
-//! BSD loopback, raw IP), IPv4/IPv6 with extension headers, and the UDP/TCP header.
+//! Packet decoding for the capture import: the link layer (Ethernet with VLAN tags, Linux cooked
+//! SLL and SLL2, BSD loopback, raw IP), IPv4/IPv6 with extension headers and fragments, and the
+//! UDP/TCP header. Other traffic is named by kind ([`SkipKind`]) for the import's counts.
+//!
+//! This is a thin, allocation-free slicer over the frame (the hot path of a big capture); IP
+//! fragments are put together by [`super::defrag`] with etherparse's defragmentation buffers.
 
 #![allow(
     clippy::indexing_slicing,
@@ -8,16 +12,21 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use super::pcap::LinkType;
+use super::SkipKind;
+use super::capture::LinkType;
 use super::warning::{FrameProblem as F, Header};
 pub(super) use crate::log::pcap::{ACK as TCP_ACK, FIN as TCP_FIN, RST as TCP_RST, SYN as TCP_SYN};
 
 const ETHERTYPE_IPV4: u16 = 0x0800;
 const ETHERTYPE_IPV6: u16 = 0x86dd;
+const ETHERTYPE_ARP: u16 = 0x0806;
 const ETHERTYPE_VLAN: u16 = 0x8100;
 const ETHERTYPE_QINQ: u16 = 0x88a8;
+const IPPROTO_ICMP: u8 = 1;
+const IPPROTO_IGMP: u8 = 2;
 const IPPROTO_TCP: u8 = 6;
 const IPPROTO_UDP: u8 = 17;
+const IPPROTO_ICMPV6: u8 = 58;
 
 fn be16(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes(b.get(at..at.checked_add(2)?)?.try_into().ok()?))
@@ -41,46 +50,78 @@ pub(super) struct Packet<'a> {
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Transport {
     Udp,
-    Tcp { seq: u32, flags: u8 },
+    Tcp { seq: u32, ack: u32, flags: u8 },
 }
 
-/// The UDP/TCP packet in a frame: `Ok(None)` for other traffic, `Err` for a malformed frame.
-pub(super) fn decode_frame(link: LinkType, frame: &[u8]) -> Result<Option<Packet<'_>>, F> {
-    let Some(ip) = link_payload(link, frame)? else { return Ok(None) };
-    let Some(ip) = decode_ip(ip)? else { return Ok(None) };
-    decode_transport(&ip)
+/// What a frame holds, as far as the import cares.
+#[derive(Debug)]
+pub(super) enum Decoded<'a> {
+    /// A UDP datagram or TCP segment.
+    Packet(Packet<'a>),
+    /// A fragment of an IP datagram: whole once its fragments are put together.
+    Fragment(Fragment<'a>),
+    /// Other traffic, by kind.
+    Skip(SkipKind),
 }
 
-/// The IP packet inside a link-layer frame, or `None` if it carries something else.
-fn link_payload(link: LinkType, f: &[u8]) -> Result<Option<&[u8]>, F> {
+/// The UDP/TCP packet in a frame, a fragment or the kind of other traffic; `Err` for a
+/// malformed frame.
+pub(super) fn decode_frame(link: LinkType, frame: &[u8]) -> Result<Decoded<'_>, F> {
+    let ip = match link_payload(link, frame)? {
+        Link::Ip(ip) => ip,
+        Link::Other(kind) => return Ok(Decoded::Skip(kind)),
+    };
+    match decode_ip(ip)? {
+        Ip::Whole(ip) => decode_transport(&ip),
+        Ip::Fragment(f) => Ok(Decoded::Fragment(f)),
+    }
+}
+
+/// What a link-layer frame carries.
+enum Link<'a> {
+    Ip(&'a [u8]),
+    Other(SkipKind),
+}
+
+/// The IP packet inside a link-layer frame, or the kind of what it carries instead.
+fn link_payload(link: LinkType, f: &[u8]) -> Result<Link<'_>, F> {
     match link {
-        LinkType::RawIp => Ok(Some(f)),
+        LinkType::RawIp => Ok(Link::Ip(f)),
         LinkType::Ethernet => ethernet_payload(f),
         LinkType::LinuxSll => {
             let ty = be16(f, 14).ok_or(F::HeaderCut(Header::LinuxCooked))?;
-            Ok(ip_ethertype(ty).then(|| &f[16..]))
+            Ok(by_ethertype(ty, &f[16..]))
         }
         LinkType::LinuxSll2 => {
             let ty = be16(f, 0).ok_or(F::HeaderCut(Header::LinuxCookedV2))?;
             let rest = f.get(20..).ok_or(F::HeaderCut(Header::LinuxCookedV2))?;
-            Ok(ip_ethertype(ty).then_some(rest))
+            Ok(by_ethertype(ty, rest))
         }
         LinkType::Null => {
             let family: [u8; 4] = f.get(..4).and_then(|b| b.try_into().ok()).ok_or(F::HeaderCut(Header::Loopback))?;
             // The family is in the byte order of the machine that captured: try both.
             let is_ip = |v: u32| matches!(v, 2 | 24 | 28 | 30); // AF_INET, AF_INET6 on BSDs/macOS
-            let ip = is_ip(u32::from_le_bytes(family)) || is_ip(u32::from_be_bytes(family));
-            Ok(ip.then(|| &f[4..]))
+            let (le, be) = (u32::from_le_bytes(family), u32::from_be_bytes(family));
+            if is_ip(le) || is_ip(be) {
+                Ok(Link::Ip(&f[4..]))
+            } else {
+                // Families are small numbers: the smaller reading is the right byte order.
+                Ok(Link::Other(SkipKind::Family(le.min(be))))
+            }
         }
     }
 }
 
-fn ip_ethertype(ty: u16) -> bool {
-    ty == ETHERTYPE_IPV4 || ty == ETHERTYPE_IPV6
+fn by_ethertype(ty: u16, rest: &[u8]) -> Link<'_> {
+    match ty {
+        ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => Link::Ip(rest),
+        ETHERTYPE_ARP => Link::Other(SkipKind::Arp),
+        other => Link::Other(SkipKind::EtherType(other)),
+    }
 }
 
 /// Ethernet II, with up to two VLAN tags (802.1Q, or 802.1ad outer tag).
-fn ethernet_payload(f: &[u8]) -> Result<Option<&[u8]>, F> {
+fn ethernet_payload(f: &[u8]) -> Result<Link<'_>, F> {
     let cut = || F::HeaderCut(Header::Ethernet);
     let mut ty = be16(f, 12).ok_or_else(cut)?;
     let mut at = 14;
@@ -91,21 +132,44 @@ fn ethernet_payload(f: &[u8]) -> Result<Option<&[u8]>, F> {
         ty = be16(f, at + 2).ok_or_else(cut)?;
         at += 4;
     }
-    Ok(ip_ethertype(ty).then(|| &f[at..]))
+    Ok(by_ethertype(ty, &f[at..]))
 }
 
-/// The interesting part of an IP packet.
-struct IpPacket<'a> {
-    src: IpAddr,
-    dst: IpAddr,
-    protocol: u8,
+/// The interesting part of an IP packet (or of a datagram put together from fragments).
+pub(super) struct IpPacket<'a> {
+    pub(super) src: IpAddr,
+    pub(super) dst: IpAddr,
+    pub(super) protocol: u8,
     /// The transport header and payload, as far as captured and no further than the IP length
     /// (Ethernet padding and trailers are left out).
-    payload: &'a [u8],
-    missing: usize,
+    pub(super) payload: &'a [u8],
+    pub(super) missing: usize,
 }
 
-fn decode_ip(p: &[u8]) -> Result<Option<IpPacket<'_>>, F> {
+/// One fragment of an IPv4 or IPv6 datagram.
+#[derive(Debug)]
+pub(super) struct Fragment<'a> {
+    pub(super) src: IpAddr,
+    pub(super) dst: IpAddr,
+    /// The identification (16 bits for IPv4, 32 for IPv6).
+    pub(super) id: u32,
+    pub(super) protocol: u8,
+    /// Where its bytes go in the datagram, in units of 8 bytes.
+    pub(super) offset: u16,
+    /// More fragments follow.
+    pub(super) more: bool,
+    pub(super) payload: &'a [u8],
+    /// Bytes the capture's snap length cut off.
+    pub(super) missing: usize,
+}
+
+/// An IP packet: whole, or a fragment.
+enum Ip<'a> {
+    Whole(IpPacket<'a>),
+    Fragment(Fragment<'a>),
+}
+
+fn decode_ip(p: &[u8]) -> Result<Ip<'_>, F> {
     match p.first().map(|b| b >> 4) {
         Some(4) => ipv4(p),
         Some(6) => ipv6(p),
@@ -114,7 +178,7 @@ fn decode_ip(p: &[u8]) -> Result<Option<IpPacket<'_>>, F> {
     }
 }
 
-fn ipv4(p: &[u8]) -> Result<Option<IpPacket<'_>>, F> {
+fn ipv4(p: &[u8]) -> Result<Ip<'_>, F> {
     if p.len() < 20 {
         return Err(F::HeaderCut(Header::Ipv4));
     }
@@ -130,22 +194,20 @@ fn ipv4(p: &[u8]) -> Result<Option<IpPacket<'_>>, F> {
     if total < header_len {
         return Err(F::Ipv4TotalLength(total));
     }
+    let src = Ipv4Addr::from([p[12], p[13], p[14], p[15]]).into();
+    let dst = Ipv4Addr::from([p[16], p[17], p[18], p[19]]).into();
+    let payload = &p[header_len..total.min(p.len())];
+    let missing = total.saturating_sub(p.len());
     let fragment = be16(p, 6).unwrap_or(0) & 0x3fff; // more-fragments flag and offset
     if fragment != 0 {
-        return Err(F::Ipv4Fragment);
+        let id = u32::from(be16(p, 4).unwrap_or(0));
+        let (offset, more) = (fragment & 0x1fff, fragment & 0x2000 != 0);
+        return Ok(Ip::Fragment(Fragment { src, dst, id, protocol: p[9], offset, more, payload, missing }));
     }
-    let src = Ipv4Addr::from([p[12], p[13], p[14], p[15]]);
-    let dst = Ipv4Addr::from([p[16], p[17], p[18], p[19]]);
-    Ok(Some(IpPacket {
-        src: src.into(),
-        dst: dst.into(),
-        protocol: p[9],
-        payload: &p[header_len..total.min(p.len())],
-        missing: total.saturating_sub(p.len()),
-    }))
+    Ok(Ip::Whole(IpPacket { src, dst, protocol: p[9], payload, missing }))
 }
 
-fn ipv6(p: &[u8]) -> Result<Option<IpPacket<'_>>, F> {
+fn ipv6(p: &[u8]) -> Result<Ip<'_>, F> {
     if p.len() < 40 {
         return Err(F::HeaderCut(Header::Ipv6));
     }
@@ -158,20 +220,27 @@ fn ipv6(p: &[u8]) -> Result<Option<IpPacket<'_>>, F> {
         a.copy_from_slice(&p[at..at + 16]);
         a.into()
     };
-    let Some((protocol, payload)) = skip_ipv6_extensions(p[6], &p[40..total.min(p.len())])? else {
-        return Ok(None);
-    };
-    Ok(Some(IpPacket {
-        src: addr(8).into(),
-        dst: addr(24).into(),
-        protocol,
-        payload,
-        missing: total.saturating_sub(p.len()),
-    }))
+    let (src, dst) = (addr(8).into(), addr(24).into());
+    let missing = total.saturating_sub(p.len());
+    let (protocol, payload, fragment) = skip_ipv6_extensions(p[6], &p[40..total.min(p.len())])?;
+    Ok(match fragment {
+        Some(Frag { id, offset, more }) => {
+            Ip::Fragment(Fragment { src, dst, id, protocol, offset, more, payload, missing })
+        }
+        None => Ip::Whole(IpPacket { src, dst, protocol, payload, missing }),
+    })
 }
 
-/// Follows IPv6 extension headers to the transport header: `(protocol, rest)`.
-fn skip_ipv6_extensions(mut next: u8, mut rest: &[u8]) -> Result<Option<(u8, &[u8])>, F> {
+/// An IPv6 fragment header's fields.
+struct Frag {
+    id: u32,
+    offset: u16,
+    more: bool,
+}
+
+/// Follows IPv6 extension headers to the transport header (or, for a fragment, to the
+/// fragment's data): `(protocol, rest, the fragment header)`.
+fn skip_ipv6_extensions(mut next: u8, mut rest: &[u8]) -> Result<(u8, &[u8], Option<Frag>), F> {
     const HOP_BY_HOP: u8 = 0;
     const ROUTING: u8 = 43;
     const FRAGMENT: u8 = 44;
@@ -182,13 +251,19 @@ fn skip_ipv6_extensions(mut next: u8, mut rest: &[u8]) -> Result<Option<(u8, &[u
             HOP_BY_HOP | ROUTING | DEST_OPTS => rest.get(1).map(|&l| (usize::from(l) + 1) * 8),
             AUTH => rest.get(1).map(|&l| (usize::from(l) + 2) * 4),
             FRAGMENT => {
-                let offset_and_more = be16(rest, 2).ok_or(F::HeaderCut(Header::Ipv6Fragment))?;
-                if offset_and_more & 0xfff9 != 0 {
-                    return Err(F::Ipv6Fragment);
+                let cut = F::HeaderCut(Header::Ipv6Fragment);
+                let (Some(offset_and_more), Some(id), Some(&following)) = (be16(rest, 2), be32(rest, 4), rest.first())
+                else {
+                    return Err(cut);
+                };
+                let (offset, more) = (offset_and_more >> 3, offset_and_more & 1 != 0);
+                if offset != 0 || more {
+                    // The rest is the fragment's data; the protocol is the fragmented part's.
+                    return Ok((following, &rest[8..], Some(Frag { id, offset, more })));
                 }
-                Some(8)
+                Some(8) // an atomic fragment: the datagram is whole
             }
-            _ => return Ok(Some((next, rest))),
+            _ => return Ok((next, rest, None)),
         };
         let (Some(len), Some(&following)) = (len, rest.first()) else {
             return Err(F::HeaderCut(Header::Ipv6Extension));
@@ -196,10 +271,11 @@ fn skip_ipv6_extensions(mut next: u8, mut rest: &[u8]) -> Result<Option<(u8, &[u
         rest = rest.get(len..).ok_or(F::HeaderCut(Header::Ipv6Extension))?;
         next = following;
     }
-    Ok(None) // an absurd chain of extension headers: not something we show
+    Ok((next, rest, None)) // an absurd chain of extension headers: skipped by its last protocol
 }
 
-fn decode_transport<'a>(ip: &IpPacket<'a>) -> Result<Option<Packet<'a>>, F> {
+/// The UDP datagram or TCP segment in an IP packet, or the kind of what it holds instead.
+pub(super) fn decode_transport<'a>(ip: &IpPacket<'a>) -> Result<Decoded<'a>, F> {
     let p = ip.payload;
     let snapped = ip.missing > 0;
     let cut = |what: Header| if snapped { F::HeaderSnapped(what) } else { F::HeaderCut(what) };
@@ -216,7 +292,9 @@ fn decode_transport<'a>(ip: &IpPacket<'a>) -> Result<Option<Packet<'a>>, F> {
         }
         IPPROTO_TCP => {
             // The sequence number and flags are in the first 14 bytes; options may follow.
-            let (Some(&flags), Some(seq)) = (p.get(13), be32(p, 4)) else { return Err(cut(Header::Tcp)) };
+            let (Some(&flags), Some(seq), Some(ack)) = (p.get(13), be32(p, 4), be32(p, 8)) else {
+                return Err(cut(Header::Tcp));
+            };
             let offset = usize::from(p[12] >> 4) * 4;
             // The whole segment as sent: what was captured and what the snap length cut off.
             let sent = p.len() + ip.missing;
@@ -227,16 +305,19 @@ fn decode_transport<'a>(ip: &IpPacket<'a>) -> Result<Option<Packet<'a>>, F> {
                 // The snap length cut into the options: no payload byte was kept, but the
                 // segment still tells the connection's state and how many bytes it carried.
                 missing = sent - offset;
-                (Transport::Tcp { seq, flags }, &p[p.len()..])
+                (Transport::Tcp { seq, ack, flags }, &p[p.len()..])
             } else {
-                (Transport::Tcp { seq, flags }, &p[offset..])
+                (Transport::Tcp { seq, ack, flags }, &p[offset..])
             }
         }
-        _ => return Ok(None),
+        IPPROTO_ICMP => return Ok(Decoded::Skip(SkipKind::Icmp)),
+        IPPROTO_IGMP => return Ok(Decoded::Skip(SkipKind::Igmp)),
+        IPPROTO_ICMPV6 => return Ok(Decoded::Skip(SkipKind::Icmpv6)),
+        other => return Ok(Decoded::Skip(SkipKind::IpProtocol(other))),
     };
     // Both headers start with the ports, and both are at least 8 bytes (checked above).
     let (sport, dport) = (be16(p, 0).unwrap_or(0), be16(p, 2).unwrap_or(0));
-    Ok(Some(Packet {
+    Ok(Decoded::Packet(Packet {
         src: SocketAddr::new(ip.src, sport),
         dst: SocketAddr::new(ip.dst, dport),
         transport,
@@ -274,7 +355,7 @@ mod tests {
         frame.extend_from_slice(&ETHERTYPE_IPV4.to_be_bytes());
         frame.extend_from_slice(&ip);
         frame.extend_from_slice(&[0xee; 20]); // padding and FCS
-        let pkt = decode_frame(LinkType::Ethernet, &frame).unwrap().unwrap();
+        let Decoded::Packet(pkt) = decode_frame(LinkType::Ethernet, &frame).unwrap() else { panic!() };
         assert_eq!(pkt.payload, b"hi");
         assert_eq!(pkt.src, "10.0.0.1:1111".parse().unwrap());
         assert_eq!(pkt.dst, "10.0.0.2:2222".parse().unwrap());
@@ -291,7 +372,7 @@ mod tests {
         p.extend_from_slice(&Ipv6Addr::LOCALHOST.octets());
         p.extend_from_slice(&[IPPROTO_UDP, 0, 1, 4, 0, 0, 0, 0]); // PadN
         p.extend_from_slice(&udp);
-        let pkt = decode_frame(LinkType::RawIp, &p).unwrap().unwrap();
+        let Decoded::Packet(pkt) = decode_frame(LinkType::RawIp, &p).unwrap() else { panic!() };
         assert_eq!(pkt.payload, b"ok");
         assert_eq!(pkt.dst.port(), 9);
     }

@@ -11,7 +11,7 @@ use super::warning::{AddrField, ImportWarning, LineProblem};
 #[cfg(any(test, feature = "test-support"))]
 use super::{Imported, collect};
 use super::{
-    CHECK_EVERY, FormatProblem, ImportError, ImportSummary, MAX_LINE, MAX_PAYLOAD, Output, cancelled,
+    CHECK_EVERY, FormatProblem, ImportError, ImportSummary, MAX_LINE, MAX_PAYLOAD, Output, SkipKind, cancelled,
 };
 use crate::codec;
 use crate::engine::problem::Problem;
@@ -52,6 +52,7 @@ struct LineRecord {
 }
 
 /// What one line turned out to be.
+#[allow(clippy::large_enum_variant, reason = "one line at a time, moved once: boxing would cost an allocation per line")]
 enum Line {
     Blank,
     /// The CLI's closing summary (`"kind": "summary"`): ignored.
@@ -59,6 +60,8 @@ enum Line {
     Event {
         event: Event,
         proto_guessed: bool,
+        /// The row's comment.
+        comment: Option<String>,
     },
 }
 
@@ -72,8 +75,8 @@ struct JsonlContext {
     /// Events held back since the first one whose protocol was not in the line (old format)
     /// and was guessed to be UDP, with whether it was guessed: old-format logs hold one
     /// socket's events, so if a later one is TCP, the guessed ones are too. New-format logs
-    /// (every line names its protocol) never wait here.
-    held: Vec<(Event, bool)>,
+    /// (every line names its protocol) never wait here. Each keeps its comment.
+    held: Vec<(Event, bool, Option<String>)>,
 }
 
 impl JsonlContext {
@@ -82,24 +85,24 @@ impl JsonlContext {
     }
 
     /// Passes an event on, or holds it back while an earlier guess is open.
-    fn event(&mut self, out: &mut Output<'_>, mut event: Event, proto_guessed: bool) {
+    fn event(&mut self, out: &mut Output<'_>, mut event: Event, proto_guessed: bool, comment: Option<String>) {
         if proto_guessed && self.saw_tcp {
             event.proto = Proto::Tcp;
         } else if proto_guessed || !self.held.is_empty() {
-            self.held.push((event, proto_guessed));
+            self.held.push((event, proto_guessed, comment));
             return;
         }
         self.release(out);
-        out.emit(event);
+        out.emit_commented(event, comment);
     }
 
     /// Passes on the held events, as TCP if a TCP event was seen since.
     fn release(&mut self, out: &mut Output<'_>) {
-        for (mut ev, guessed) in self.held.drain(..) {
+        for (mut ev, guessed, comment) in self.held.drain(..) {
             if guessed && self.saw_tcp {
                 ev.proto = Proto::Tcp;
             }
-            out.emit(ev);
+            out.emit_commented(ev, comment);
         }
     }
 }
@@ -129,6 +132,8 @@ pub(super) fn read_jsonl_stream(
             return Err(ImportError::Cancelled);
         }
         let Some(complete) = read_line(r, &mut buf)? else { break };
+        out.packets += 1;
+        out.bytes += buf.len() as u64;
         let parsed = if complete { parse_line(&buf, &mut ctx) } else { Err(LineProblem::TooLong) };
         if buf.capacity() > KEEP_LINE_BUFFER {
             buf = Vec::new();
@@ -136,14 +141,14 @@ pub(super) fn read_jsonl_stream(
         match parsed {
             Ok(Line::Blank) => {}
             Ok(Line::Summary) => records += 1,
-            Ok(Line::Event { event, proto_guessed }) => {
+            Ok(Line::Event { event, proto_guessed, comment }) => {
                 records += 1;
-                ctx.event(&mut out, event, proto_guessed);
+                ctx.event(&mut out, event, proto_guessed, comment);
             }
             Err(problem) => {
                 let warning = ImportWarning::Line { line: line_no, problem };
                 first_problem.get_or_insert_with(|| warning.clone());
-                out.skip(Some(warning));
+                out.skip(SkipKind::Line, Some(warning));
             }
         }
     }
@@ -230,7 +235,7 @@ fn record_to_event(rec: &LineRecord, ctx: &mut JsonlContext) -> Result<Line, Lin
         (_, None) => None,
     };
     let event = Event { time, tab: 0, source: 0, proto, conn: rec.conn, local, peer, kind };
-    Ok(Line::Event { event, proto_guessed })
+    Ok(Line::Event { event, proto_guessed, comment: rec.comment.clone() })
 }
 
 /// The precise event name; derived from `kind` (and the text) for old logs without `event`.

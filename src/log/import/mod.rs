@@ -1,25 +1,36 @@
 //! Import of saved logs and captures back into engine [`Event`]s: socklab's JSONL records (the
-//! `--log-file` export and the CLI's `--json` output, old and new) and classic pcap captures,
-//! whether written by [`super::pcap::PcapWriter`] or by tcpdump, Wireshark and friends.
+//! `--log-file` export and the CLI's `--json` output, old and new), classic pcap and pcapng
+//! captures (read with `pcap-parser`), whether written by [`super::pcap::PcapWriter`] or by
+//! tcpdump, dumpcap, Wireshark and friends; any of them gzip-compressed, too.
 //!
 //! A log shows one socket's view, "local" and "peer". A capture has no such view, so the import
 //! picks one:
 //! - TCP: the side that received the SYN (the server) is local; for a stream whose handshake is
-//!   not in the capture, the side with the lower port. Payload is reported once per byte, in
-//!   sequence order as captured: retransmissions and duplicates are dropped. Segments that arrive
-//!   out of order are not reordered (the late one counts as a retransmission, with a warning about
-//!   the gap it left).
+//!   not in the capture, the side with the lower port. Each direction is put back in sequence
+//!   order as the receiver saw it: retransmitted, duplicate and overlapping bytes are reported
+//!   once; a segment that arrives early waits (bounded) for the ones before it. A hole the
+//!   capture never filled becomes a [`EventKind::Gap`](crate::engine::EventKind::Gap) row of its
+//!   size, followed by the bytes after it, once the receiver acknowledges past it, the wait
+//!   bound is reached, a FIN or RST ends the direction, or the capture ends. Bytes are never
+//!   glued across a hole. A row's time is that of the segment that made its bytes deliverable.
 //! - UDP: per pair of endpoints, the destination of the first datagram is local.
+//! - IP fragments are put together (bounded); other traffic (ARP, ICMP, …) is counted by kind.
 //!
 //! Bad input never fails the whole import when some of it is usable: bad lines and packets are
-//! counted in [`Imported::skipped`] and described in [`Imported::warnings`].
+//! counted in [`Imported::skipped`] and described in [`Imported::warnings`]; a damaged or cut-off
+//! block ends the import with a [`Fault`], keeping the events before it. Only a file that is no
+//! capture or log at all is an [`ImportError`].
 
 #![allow(clippy::indexing_slicing, reason = "the slice end is min(len, 4)")]
 
+mod capture;
 mod decode;
+mod defrag;
 mod jsonl;
 mod pcap;
+mod pcapng;
 mod reassembly;
+mod stream;
 mod warning;
 
 use std::fs::File;
@@ -35,7 +46,10 @@ pub use jsonl::read_jsonl;
 use jsonl::read_jsonl_stream;
 #[cfg(any(test, feature = "test-support"))]
 pub use pcap::read_pcap;
-use pcap::{PcapFormat, read_pcap_stream};
+use pcap::{is_pcap_magic, read_pcap_stream};
+#[cfg(any(test, feature = "test-support"))]
+pub use pcapng::read_pcapng;
+use pcapng::read_pcapng_stream;
 pub use warning::*;
 
 /// At most this many warnings are kept; one more line then says how many were left out.
@@ -53,8 +67,9 @@ pub const MAX_PAYLOAD: usize = codec::framing::MAX_MESSAGE;
 /// room for the other fields: 144 MiB + 64 KiB.
 pub const MAX_LINE: usize = 9 * MAX_PAYLOAD + 64 * 1024;
 
-/// Largest packet record read from a pcap file (real captures stop at a snap length of
-/// 262,144 bytes); a bigger length means a corrupt file, and reading stops there.
+/// Largest packet record or pcapng block read from a capture (real captures stop at a snap
+/// length of 262,144 bytes); a bigger length means a corrupt file, and reading stops there
+/// with a [`Fault`].
 pub const MAX_RECORD: usize = 16 * 1024 * 1024;
 
 /// What an import produced.
@@ -65,6 +80,10 @@ pub struct Imported {
     pub events: Vec<Event>,
     /// Lines or packets that were not UDP/TCP or could not be parsed.
     pub skipped: usize,
+    /// As [`ImportSummary::packets`].
+    pub packets: u64,
+    /// As [`ImportSummary::bytes`].
+    pub bytes: u64,
     /// Notes such as "line 7: not JSON", as data; at most [`MAX_WARNINGS`] plus a count of
     /// the rest ([`ImportWarning::LeftOut`]).
     pub warnings: Vec<ImportWarning>,
@@ -82,7 +101,7 @@ pub struct Imported {
 pub enum ImportError {
     /// The file could not be read.
     Io(io::Error),
-    /// The file is not something we can import (not pcap/JSONL, pcapng, unknown link type, …).
+    /// The file is not something we can import (not pcap/pcapng/JSONL, an empty file, …).
     Format(FormatProblem),
     /// The user cancelled the import.
     Cancelled,
@@ -91,19 +110,15 @@ pub enum ImportError {
 /// Why a file is not something we can import.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FormatProblem {
-    /// A pcapng file: it has to be saved as pcap first.
-    Pcapng,
     /// The file has no bytes (or a gzip file holds none).
     EmptyFile,
     /// A gzip file that cannot be decompressed (the decompressor's message).
     DamagedGzip(String),
     /// A gzip file inside a gzip file.
     GzipInGzip,
-    /// A capture of a link type that is not supported (the header's value).
-    LinkType(u32),
-    /// Not a pcap file: the magic number is unknown.
+    /// Not a capture: the magic number (or a pcapng file's first block) is unknown.
     UnknownMagic,
-    /// Not a pcap file: the file header is cut off.
+    /// Not a capture: the file header (a pcapng file's first block) is cut off.
     HeaderCut,
     /// No line of a JSONL log is a log record: the first line's problem, none if the log is
     /// empty (blank lines only).
@@ -123,7 +138,8 @@ impl From<io::Error> for ImportError {
 pub struct ImportSummary {
     /// Events handed to the sink.
     pub events: usize,
-    /// Lines or packets that gave no event (the sum of `skipped_kinds` for a capture).
+    /// Lines or packets that gave no event (for a capture: the sum of `skipped_kinds` other than
+    /// [`SkipKind::Block`], which are no packets).
     pub skipped: usize,
     /// Notes such as "line 7: not JSON", as data; at most [`MAX_WARNINGS`] plus a count of
     /// the rest ([`ImportWarning::LeftOut`]).
@@ -155,6 +171,8 @@ pub enum SkipKind {
     LinkType(u32),
     /// IP fragments whose datagram never became whole in the capture.
     Fragment,
+    /// A BSD loopback frame of another address family than IPv4/IPv6: its value.
+    Family(u32),
     /// A frame whose headers are malformed (the warnings say which and why).
     Malformed,
     /// A pcapng block of a type SockLab does not read (Name Resolution, Interface Statistics,
@@ -188,8 +206,8 @@ pub enum FaultProblem {
     Io(String),
 }
 
-/// Collects the result: events (handed to the sink as they come), skips and a bounded list
-/// of warnings.
+/// Collects the result: events (handed to the sink as they come), skips by kind, counts and a
+/// bounded list of warnings.
 struct Output<'s> {
     sink: &'s mut dyn FnMut(Event, Option<&str>),
     events: usize,
@@ -198,11 +216,49 @@ struct Output<'s> {
     warnings_left_out: usize,
     /// The comment of the packet being read: it goes with the next event emitted.
     comment: Option<String>,
+    /// Skips by kind (a handful of kinds: a list is quicker than a map).
+    kinds: Vec<(SkipKind, u64)>,
+    packets: u64,
+    bytes: u64,
+    fault: Option<Fault>,
 }
 
 impl<'s> Output<'s> {
     fn new(sink: &'s mut dyn FnMut(Event, Option<&str>)) -> Output<'s> {
-        Output { sink, events: 0, skipped: 0, warnings: Vec::new(), warnings_left_out: 0, comment: None }
+        Output {
+            sink,
+            events: 0,
+            skipped: 0,
+            warnings: Vec::new(),
+            warnings_left_out: 0,
+            comment: None,
+            kinds: Vec::new(),
+            packets: 0,
+            bytes: 0,
+            fault: None,
+        }
+    }
+
+    /// Counts `n` skips of a kind (without adding to `skipped`).
+    fn count(&mut self, kind: SkipKind, n: u64) {
+        if n == 0 {
+            return;
+        }
+        match self.kinds.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, count)) => *count += n,
+            None => self.kinds.push((kind, n)),
+        }
+    }
+
+    /// Counts a skipped pcapng block (no packet: not in `skipped`).
+    fn skip_block(&mut self, kind: SkipKind) {
+        self.count(kind, 1);
+    }
+
+    /// Counts `n` skipped packets of a kind, without warnings.
+    fn skip_many(&mut self, kind: SkipKind, n: u64) {
+        self.skipped += usize::try_from(n).unwrap_or(usize::MAX);
+        self.count(kind, n);
     }
 
     fn emit(&mut self, event: Event) {
@@ -220,18 +276,36 @@ impl<'s> Output<'s> {
     }
 
     /// Counts a skipped line or packet, with a warning when there is something to say.
-    fn skip(&mut self, why: Option<ImportWarning>) {
-        self.skipped += 1;
+    fn skip(&mut self, kind: SkipKind, why: Option<ImportWarning>) {
+        self.skip_many(kind, 1);
         if let Some(msg) = why {
             self.warn(msg);
         }
+    }
+
+    /// Emits an event with its own comment (a log line's).
+    fn emit_commented(&mut self, event: Event, comment: Option<String>) {
+        if comment.is_some() {
+            self.comment = comment;
+        }
+        self.emit(event);
     }
 
     fn finish(mut self) -> ImportSummary {
         if self.warnings_left_out > 0 {
             self.warnings.push(ImportWarning::LeftOut(self.warnings_left_out));
         }
-        ImportSummary { events: self.events, skipped: self.skipped, warnings: self.warnings, ..ImportSummary::default() }
+        // Most frequent first; ties in a fixed order.
+        self.kinds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        ImportSummary {
+            events: self.events,
+            skipped: self.skipped,
+            warnings: self.warnings,
+            packets: self.packets,
+            bytes: self.bytes,
+            skipped_kinds: self.kinds,
+            fault: self.fault,
+        }
     }
 }
 
@@ -250,6 +324,8 @@ fn collect(
     Ok(Imported {
         events,
         skipped: summary.skipped,
+        packets: summary.packets,
+        bytes: summary.bytes,
         warnings: summary.warnings,
         comments,
         skipped_kinds: summary.skipped_kinds,
@@ -288,7 +364,7 @@ enum FileKind {
 fn sniff(magic: &[u8]) -> FileKind {
     match magic.get(..4) {
         Some([0x0a, 0x0d, 0x0d, 0x0a]) => FileKind::Pcapng,
-        Some(m) if PcapFormat::from_magic(m).is_some() => FileKind::Pcap,
+        Some(m) if is_pcap_magic(m) => FileKind::Pcap,
         _ if magic.starts_with(&[0x1f, 0x8b]) => FileKind::Gzip,
         _ => FileKind::Other,
     }
@@ -302,7 +378,7 @@ fn peek_magic(r: &mut impl BufRead) -> io::Result<Vec<u8>> {
 }
 
 #[cfg(any(test, feature = "test-support"))]
-/// Imports a pcap capture or a JSONL log, whichever the file is (pcapng is refused with advice).
+/// Imports a pcap or pcapng capture or a JSONL log, whichever the file is.
 pub fn read_file(path: &Path) -> Result<Imported, ImportError> {
     read_file_with(path, &Progress::default())
 }
@@ -314,10 +390,11 @@ pub fn read_file_with(path: &Path, progress: &Progress) -> Result<Imported, Impo
     collect(|sink| read_file_into(path, progress, sink))
 }
 
-/// Buffer of the file reader.
+/// Buffer of the file reader (a capture reader's bigger reads go past it, straight into the
+/// reader's own buffer).
 const READ_BUFFER: usize = 256 * 1024;
 
-/// Streams a pcap capture or a JSONL log (either of them gzip-compressed, too) into `sink`,
+/// Streams a pcap or pcapng capture or a JSONL log (either of them gzip-compressed, too) into `sink`,
 /// event by event: the file is never held in memory, `progress.done` counts the bytes read
 /// from the file as they are read, and `progress.cancel` is looked at every
 /// [`CHECK_EVERY`] packets or lines.
@@ -345,7 +422,7 @@ pub fn read_file_into(
         return Err(ImportError::Format(FormatProblem::EmptyFile));
     }
     match sniff(&magic) {
-        FileKind::Pcapng => Err(ImportError::Format(FormatProblem::Pcapng)),
+        FileKind::Pcapng => read_pcapng_stream(r, progress, sink),
         FileKind::Gzip => Err(ImportError::Format(FormatProblem::GzipInGzip)),
         FileKind::Pcap => read_pcap_stream(r, progress, sink),
         FileKind::Other => read_jsonl_stream(r, progress, sink).map_err(|e| match e {

@@ -1,7 +1,5 @@
 //! Following TCP connections and UDP flows through a capture: the local/peer view, and each
-//! payload byte reported once, in sequence order (retransmissions and duplicates dropped).
-
-#![allow(clippy::indexing_slicing, reason = "`seen` is at most the payload length (checked above)")]
+//! direction of a TCP connection in sequence order as its receiver saw it ([`super::stream`]).
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -11,12 +9,9 @@ use jiff::Timestamp;
 
 use super::Output;
 use super::decode::{Packet, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, Transport};
+use super::stream::{Anomaly, Chunk, Stream};
 use super::warning::{ImportWarning, PacketProblem};
 use crate::engine::{CloseReason, ConnId, Event, EventKind, Proto};
-
-/// How far past the expected sequence number a segment may start and still be believed
-/// (further is taken as garbage rather than as that many bytes missing from the capture).
-const MAX_GAP: u32 = 16 * 1024 * 1024;
 
 /// A pair of endpoints in a fixed order, so both directions of a flow share a key.
 type FlowKey = (SocketAddr, SocketAddr);
@@ -30,17 +25,19 @@ fn flow_key(a: SocketAddr, b: SocketAddr) -> FlowKey {
 pub(super) struct Flows {
     /// Per UDP flow, the endpoint taken as local.
     udp: HashMap<FlowKey, SocketAddr>,
+    /// The last UDP flow and its local endpoint: a capture of one flow needs no lookup.
+    last_udp: Option<(FlowKey, SocketAddr)>,
     tcp: HashMap<FlowKey, TcpConn>,
     /// The last connection id given out.
     last_conn: ConnId,
 }
 
 impl Flows {
-    pub(super) fn packet(&mut self, out: &mut Output<'_>, number: usize, time: Timestamp, pkt: &Packet<'_>) {
+    pub(super) fn packet(&mut self, out: &mut Output<'_>, number: u64, time: Timestamp, pkt: &Packet<'_>) {
         match pkt.transport {
             Transport::Udp => self.udp(out, time, pkt),
-            Transport::Tcp { seq, flags } => {
-                let seg = Segment { time, from: pkt.src, seq, flags, payload: pkt.payload, missing: pkt.missing };
+            Transport::Tcp { seq, ack, flags } => {
+                let seg = Segment { time, from: pkt.src, seq, ack, flags, payload: pkt.payload, missing: pkt.missing };
                 let conn = match self.tcp.entry(flow_key(pkt.src, pkt.dst)) {
                     Entry::Vacant(e) => e.insert(TcpConn::new(pkt.src, pkt.dst, flags)),
                     Entry::Occupied(e) => {
@@ -53,14 +50,34 @@ impl Flows {
                     }
                 };
                 if let Some(problem) = conn.segment(&seg, &mut self.last_conn, out) {
-                    out.warn(ImportWarning::Packet { packet: number, problem });
+                    let packet = usize::try_from(number).unwrap_or(usize::MAX);
+                    out.warn(ImportWarning::Packet { packet, problem });
                 }
             }
         }
     }
 
+    /// The end of the capture: the holes of open connections are given up, in connection order.
+    pub(super) fn finish(self, out: &mut Output<'_>) {
+        let mut open: Vec<TcpConn> = self.tcp.into_values().filter(|c| !c.closed && c.id.is_some()).collect();
+        open.sort_by_key(|c| c.id);
+        for mut conn in open {
+            let time = conn.last_time;
+            conn.flush(Side::Peer, time, out);
+            conn.flush(Side::Local, time, out);
+        }
+    }
+
     fn udp(&mut self, out: &mut Output<'_>, time: Timestamp, pkt: &Packet<'_>) {
-        let local = *self.udp.entry(flow_key(pkt.src, pkt.dst)).or_insert(pkt.dst);
+        let key = flow_key(pkt.src, pkt.dst);
+        let local = match self.last_udp {
+            Some((last, local)) if last == key => local,
+            _ => {
+                let local = *self.udp.entry(key).or_insert(pkt.dst);
+                self.last_udp = Some((key, local));
+                local
+            }
+        };
         let data = pkt.payload.to_vec();
         let (peer, kind) = if pkt.dst == local {
             (pkt.src, EventKind::Rx { data, lost: pkt.missing })
@@ -85,6 +102,7 @@ struct Segment<'a> {
     time: Timestamp,
     from: SocketAddr,
     seq: u32,
+    ack: u32,
     flags: u8,
     payload: &'a [u8],
     missing: usize,
@@ -107,66 +125,64 @@ enum Side {
     Peer,
 }
 
-/// One direction of a connection.
-#[derive(Clone, Debug, Default)]
-struct Direction {
-    /// The sequence number of the next new byte, once known.
-    next: Option<u32>,
-    fin: bool,
-}
-
-/// Something odd about a segment, worth a warning.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Anomaly {
-    /// It starts this many bytes after the expected ones: the capture missed some.
-    Gap(u32),
-    /// It starts implausibly far ahead: ignored.
-    OutOfWindow,
-}
-
-impl Direction {
-    /// The bytes of a segment starting at `seq` that were not seen before (retransmitted and
-    /// duplicate bytes are left out), and what was odd about it.
-    fn fresh<'p>(&mut self, seq: u32, payload: &'p [u8], missing: usize) -> (&'p [u8], Option<Anomaly>) {
-        // The sequence space the segment covers, including bytes the capture cut off.
-        let end = seq.wrapping_add((payload.len() + missing) as u32);
-        let Some(next) = self.next else {
-            self.next = Some(end);
-            return (payload, None);
-        };
-        let ahead = seq.wrapping_sub(next);
-        if ahead == 0 {
-            self.next = Some(end);
-            (payload, None)
-        } else if ahead <= MAX_GAP {
-            self.next = Some(end);
-            (payload, Some(Anomaly::Gap(ahead)))
-        } else if ahead < 1 << 31 {
-            (&[], Some(Anomaly::OutOfWindow))
-        } else {
-            // Starts before `next` (mod 2^32): a retransmission, maybe with new bytes at the end.
-            let seen = next.wrapping_sub(seq) as usize;
-            if seen >= payload.len() {
-                return (&[], None);
-            }
-            self.next = Some(end);
-            (&payload[seen..], None)
+impl Side {
+    fn other(self) -> Side {
+        match self {
+            Side::Local => Side::Peer,
+            Side::Peer => Side::Local,
         }
     }
 }
 
 /// A TCP connection being followed.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 struct TcpConn {
     local: SocketAddr,
     peer: SocketAddr,
     /// Given when the connection is first reported (its Connected event).
     id: Option<ConnId>,
-    from_local: Direction,
-    from_peer: Direction,
+    from_local: Stream,
+    from_peer: Stream,
     /// Who sent the first FIN.
     first_fin: Option<Side>,
     closed: bool,
+    /// The time of its last segment.
+    last_time: Timestamp,
+}
+
+/// What the rows of one connection need, apart from the connection (so that they can be
+/// written while one of its streams is borrowed).
+#[derive(Clone, Copy)]
+struct Rows {
+    local: SocketAddr,
+    peer: SocketAddr,
+    id: Option<ConnId>,
+    time: Timestamp,
+}
+
+impl Rows {
+    fn emit(self, out: &mut Output<'_>, kind: EventKind) {
+        out.emit(Event {
+            time: self.time,
+            tab: 0,
+            source: 0,
+            proto: Proto::Tcp,
+            conn: self.id,
+            local: Some(self.local),
+            peer: Some(self.peer),
+            kind,
+        });
+    }
+
+    /// The row of a chunk of the stream sent by `side`.
+    fn chunk(self, out: &mut Output<'_>, side: Side, chunk: Chunk<'_>) {
+        let kind = match (chunk, side) {
+            (Chunk::Data { data, lost }, Side::Peer) => EventKind::Rx { data: data.to_vec(), lost },
+            (Chunk::Data { data, .. }, Side::Local) => EventKind::Tx { data: data.to_vec() },
+            (Chunk::Gap(bytes), side) => EventKind::Gap { bytes, from_peer: side == Side::Peer },
+        };
+        self.emit(out, kind);
+    }
 }
 
 impl TcpConn {
@@ -185,49 +201,47 @@ impl TcpConn {
             local,
             peer,
             id: None,
-            from_local: Direction::default(),
-            from_peer: Direction::default(),
+            from_local: Stream::default(),
+            from_peer: Stream::default(),
             first_fin: None,
             closed: false,
+            last_time: Timestamp::UNIX_EPOCH,
         }
     }
 
-    fn direction(&mut self, side: Side) -> &mut Direction {
+    fn stream(&mut self, side: Side) -> &mut Stream {
         match side {
             Side::Local => &mut self.from_local,
             Side::Peer => &mut self.from_peer,
         }
     }
 
-    fn emit(&self, out: &mut Output<'_>, time: Timestamp, kind: EventKind) {
-        out.emit(Event {
-            time,
-            tab: 0,
-            source: 0,
-            proto: Proto::Tcp,
-            conn: self.id,
-            local: Some(self.local),
-            peer: Some(self.peer),
-            kind,
-        });
+    fn rows(&self, time: Timestamp) -> Rows {
+        Rows { local: self.local, peer: self.peer, id: self.id, time }
     }
 
     /// Follows one segment, adding events. Returns a note worth a warning, if any.
-    fn segment(&mut self, seg: &Segment<'_>, last_conn: &mut ConnId, events: &mut Output<'_>) -> Option<PacketProblem> {
+    fn segment(&mut self, seg: &Segment<'_>, last_conn: &mut ConnId, out: &mut Output<'_>) -> Option<PacketProblem> {
         if self.closed {
             return None; // late packets: the last ACK, retransmitted FINs
         }
+        self.last_time = seg.time;
         let side = if seg.from == self.local { Side::Local } else { Side::Peer };
         if seg.has(TCP_SYN) {
             // The SYN takes one sequence number; data starts after it.
-            self.direction(side).next.get_or_insert(seg.seq.wrapping_add(1));
+            self.stream(side).start(seg.seq.wrapping_add(1));
         }
         if seg.is_pure_syn() && seg.payload.is_empty() {
             return None; // reported once the SYN-ACK shows the connection is accepted
         }
         if seg.has(TCP_RST) {
             if self.id.is_some() {
-                self.emit(events, seg.time, EventKind::Closed { reason: CloseReason::Reset });
+                // What was waiting reaches the receiver (or is lost) before the reset.
+                self.flush(side.other(), seg.time, out);
+                self.flush(side, seg.time, out);
+                if !self.closed {
+                    self.rows(seg.time).emit(out, EventKind::Closed { reason: CloseReason::Reset });
+                }
             }
             self.closed = true; // a refused connection was never reported: nothing to close
             return None;
@@ -235,75 +249,56 @@ impl TcpConn {
         if self.id.is_none() {
             *last_conn += 1;
             self.id = Some(*last_conn);
-            self.emit(events, seg.time, EventKind::Connected { local: self.local, inbound: true });
+            self.rows(seg.time).emit(out, EventKind::Connected { local: self.local, inbound: true });
         }
-        let anomaly = self.data(side, seg, events);
-        if seg.has(TCP_FIN) && anomaly != Some(Anomaly::OutOfWindow) {
-            self.fin(side, seg.time, events);
-        }
-        anomaly.map(|a| self.describe(side, a))
-    }
-
-    /// Reports the new payload bytes of a segment; returns what was odd about them.
-    fn data(&mut self, side: Side, seg: &Segment<'_>, events: &mut Output<'_>) -> Option<Anomaly> {
-        if seg.payload.is_empty() && seg.missing == 0 {
-            return None;
+        if seg.has(TCP_ACK) {
+            // The sender got the other side's bytes up to here: holes before it are the capture's.
+            let rows = self.rows(seg.time);
+            let other = side.other();
+            self.stream(other).ack_to(seg.ack, &mut |c| rows.chunk(out, other, c));
+            self.fin_if_due(other, seg.time, out);
         }
         let seq = if seg.has(TCP_SYN) { seg.seq.wrapping_add(1) } else { seg.seq };
-        let (bytes, anomaly) = self.direction(side).fresh(seq, seg.payload, seg.missing);
-        if !bytes.is_empty() {
-            let data = bytes.to_vec();
-            let kind = match side {
-                Side::Peer => EventKind::Rx { data, lost: seg.missing },
-                Side::Local => EventKind::Tx { data },
-            };
-            self.emit(events, seg.time, kind);
+        let rows = self.rows(seg.time);
+        let anomaly = self.stream(side).segment(seq, seg.payload, seg.missing, &mut |c| rows.chunk(out, side, c));
+        if seg.has(TCP_FIN) && anomaly.is_none() {
+            // The sender is done: what it sent before the FIN and the capture missed is lost.
+            let end = seq.wrapping_add((seg.payload.len() + seg.missing) as u32);
+            self.stream(side).fin(end);
+            self.stream(side).flush(&mut |c| rows.chunk(out, side, c));
         }
-        anomaly
+        self.fin_if_due(side, seg.time, out);
+        anomaly.map(|Anomaly::OutOfWindow| {
+            let from = if side == Side::Local { self.local } else { self.peer };
+            PacketProblem::OutOfWindow { conn: self.id.unwrap_or(0), from }
+        })
     }
 
-    fn describe(&self, side: Side, anomaly: Anomaly) -> PacketProblem {
-        let conn = self.id.unwrap_or(0);
-        let from = if side == Side::Local { self.local } else { self.peer };
-        match anomaly {
-            Anomaly::Gap(bytes) => PacketProblem::Gap { conn, bytes, from },
-            Anomaly::OutOfWindow => PacketProblem::OutOfWindow { conn, from },
+    /// Gives up the holes of the stream from `side` (gaps, then what waited behind them).
+    fn flush(&mut self, side: Side, time: Timestamp, out: &mut Output<'_>) {
+        if self.closed {
+            return;
         }
+        let rows = self.rows(time);
+        self.stream(side).flush(&mut |c| rows.chunk(out, side, c));
+        self.fin_if_due(side, time, out);
     }
 
-    /// A FIN from `side`: half-close, or the end of the connection if the other side sent one.
-    fn fin(&mut self, side: Side, time: Timestamp, events: &mut Output<'_>) {
-        if self.direction(side).fin {
-            return; // retransmitted
+    /// Reports the FIN from `side` once every byte before it was delivered.
+    fn fin_if_due(&mut self, side: Side, time: Timestamp, out: &mut Output<'_>) {
+        if !self.stream(side).fin_due() || self.closed {
+            return;
         }
-        self.direction(side).fin = true;
-        let other = if side == Side::Local { Side::Peer } else { Side::Local };
-        if !self.direction(other).fin {
+        self.stream(side).fin_reported = true;
+        if !self.stream(side.other()).fin_reported {
             self.first_fin = Some(side);
             if side == Side::Local {
-                self.emit(events, time, EventKind::HalfClosed);
+                self.rows(time).emit(out, EventKind::HalfClosed);
             }
             return;
         }
         let reason = if self.first_fin == Some(Side::Peer) { CloseReason::PeerClosed } else { CloseReason::LocalClose };
-        self.emit(events, time, EventKind::Closed { reason });
+        self.rows(time).emit(out, EventKind::Closed { reason });
         self.closed = true;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sequence_tracking_wraps_and_drops_old_bytes() {
-        let mut d = Direction { next: Some(u32::MAX - 1), fin: false };
-        assert_eq!(d.fresh(u32::MAX - 1, b"abcd", 0), (&b"abcd"[..], None));
-        assert_eq!(d.next, Some(2));
-        assert_eq!(d.fresh(u32::MAX - 1, b"abcd", 0), (&b""[..], None));
-        assert_eq!(d.fresh(0, b"cdef", 0), (&b"ef"[..], None));
-        assert_eq!(d.fresh(1 << 30, b"x", 0), (&b""[..], Some(Anomaly::OutOfWindow)));
-        assert_eq!(d.fresh(10, b"gh", 0), (&b"gh"[..], Some(Anomaly::Gap(6))));
-        assert_eq!(d.next, Some(12));
     }
 }

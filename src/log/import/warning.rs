@@ -69,18 +69,14 @@ pub enum AddrField {
 /// Why a packet of a capture was skipped, or what is odd about it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PacketProblem {
-    /// The file ends inside this packet's record.
-    CutOff,
-    /// A record longer than [`super::MAX_RECORD`] bytes: the file is damaged here, the rest is not read.
-    RecordTooBig(usize),
     /// The capture's snap length cut the payload: `kept` bytes are there, `missing` not.
     Snapped { kept: usize, missing: usize },
     /// A malformed frame.
     Frame(FrameProblem),
-    /// `bytes` bytes sent by `from` on connection `conn` are missing from the capture.
-    Gap { conn: ConnId, bytes: u32, from: SocketAddr },
     /// A segment from `from` on connection `conn`, far outside the stream, was ignored.
     OutOfWindow { conn: ConnId, from: SocketAddr },
+    /// A pcapng packet block names an interface its section did not describe.
+    NoInterface(u32),
 }
 
 /// What is wrong with a captured frame.
@@ -95,10 +91,9 @@ pub enum FrameProblem {
     EmptyIp,
     Ipv4HeaderLength(usize),
     Ipv4TotalLength(usize),
-    /// IPv4 fragments are not reassembled.
-    Ipv4Fragment,
-    /// IPv6 fragments are not reassembled.
-    Ipv6Fragment,
+    /// An IP fragment that does not fit the others of its datagram (overlapping ends, a
+    /// datagram longer than 65,535 bytes): the datagram is dropped.
+    BadFragment,
     TcpDataOffset(usize),
 }
 

@@ -24,6 +24,8 @@ pub(super) struct Pending {
     dst: SocketAddr,
     data: Vec<u8>,
     copies: u8,
+    /// The comments of its row (pcapng), kept for when it is written.
+    notes: Vec<String>,
 }
 
 impl<W: Write> PcapWriter<W> {
@@ -108,7 +110,7 @@ impl<W: Write> PcapWriter<W> {
                 };
                 self.packet(ev, false, arrived.0, arrived.1, Transport::Udp, data)?;
                 self.pending =
-                    Some(Pending { ev: ev.clone(), conn, dir: *dir, src: left.0, dst: left.1, data: data.clone(), copies: 1 });
+                    Some(Pending { ev: ev.clone(), conn, dir: *dir, src: left.0, dst: left.1, data: data.clone(), copies: 1, notes: self.notes.clone() });
             }
             EventKind::Fault { dir, action, .. } => {
                 let same = self.pending.as_ref().is_some_and(|p| p.conn == conn && p.dir == *dir);
@@ -139,9 +141,13 @@ impl<W: Write> PcapWriter<W> {
     /// Writes the datagram waiting to leave the relay (no fault dropped it).
     pub(super) fn flush_pending(&mut self) -> io::Result<()> {
         if let Some(p) = self.pending.take() {
+            let row_notes = std::mem::replace(&mut self.notes, p.notes);
+            let mut written = Ok(());
             for _ in 0..p.copies {
-                self.packet(&p.ev, true, p.src, p.dst, Transport::Udp, &p.data)?;
+                written = written.and_then(|()| self.packet(&p.ev, true, p.src, p.dst, Transport::Udp, &p.data));
             }
+            self.notes = row_notes;
+            written?;
         }
         Ok(())
     }

@@ -146,7 +146,7 @@ impl ExportJob {
         let progress = Arc::new(Progress::default());
         let (p, target) = (progress.clone(), path.clone());
         let job = Job::spawn_repainting("export", ctx, move || {
-            export::write_file(&events, &target, format, encoding, &p, &english)
+            export::write_file(&events, &target, format, encoding, &p, &english, &export::Notes::default())
         });
         match job {
             Ok(job) => ExportJob::Writing { path, total, progress, job },

@@ -2,9 +2,10 @@
 //! an index that grows as rows arrive; a changed filter rescans in slices, a few per frame. The
 //! rows of one conversation are kept the same way.
 
-use crate::codec::{self, Encoding};
+use crate::codec::Encoding;
 use crate::engine::{Event, EventKind};
 use crate::log::rates::Rates;
+use crate::log::search::{TextMatch, payload};
 use crate::log::{FlowKey, LogStore};
 
 /// At most this many rows are examined per frame while a new filter catches up with the store…
@@ -107,13 +108,6 @@ impl Filter {
     }
 }
 
-enum TextMatch {
-    Any,
-    /// Lower-case needle, plus the bytes if the needle is also valid hex.
-    Substring(String, Option<Vec<u8>>),
-    Regex(regex::Regex),
-}
-
 /// Why a filter cannot be applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FilterError {
@@ -140,15 +134,7 @@ pub struct FilterIndex {
 impl FilterIndex {
     /// Compiles a filter; a bad regex is reported.
     pub fn new(filter: &Filter, encoding: Encoding, store: &LogStore) -> Result<FilterIndex, FilterError> {
-        let needle = filter.text.trim();
-        let text = if needle.is_empty() {
-            TextMatch::Any
-        } else if filter.regex {
-            TextMatch::Regex(regex::Regex::new(needle).map_err(|e| FilterError::Regex(e.to_string()))?)
-        } else {
-            let bytes = codec::parse_hex(needle).ok().filter(|b| !b.is_empty());
-            TextMatch::Substring(needle.to_lowercase(), bytes)
-        };
+        let text = TextMatch::new(&filter.text, filter.regex).map_err(FilterError::Regex)?;
         let length = parse_range(&filter.length).ok_or_else(|| FilterError::Length(filter.length.trim().into()))?;
         let conn = match filter.conn.trim().trim_start_matches('#') {
             "" => None,
@@ -173,12 +159,7 @@ impl FilterIndex {
     }
 
     fn matches(&self, ev: &Event) -> bool {
-        let data = match &ev.kind {
-            EventKind::Rx { data, .. } | EventKind::Tx { data } | EventKind::Relayed { data, .. } => {
-                Some(data.as_slice())
-            }
-            _ => None,
-        };
+        let data = payload(&ev.kind);
         if self.filter.tab.is_some_and(|t| t != ev.tab) || !self.filter.direction.matches(&ev.kind) {
             return false;
         }
@@ -193,19 +174,7 @@ impl FilterIndex {
         {
             return false;
         }
-        match &self.text {
-            TextMatch::Any => true,
-            TextMatch::Substring(needle, bytes) => {
-                let Some(d) = data else { return false };
-                if let Some(b) = bytes
-                    && d.windows(b.len()).any(|w| w == b.as_slice())
-                {
-                    return true;
-                }
-                self.encoding.decode_lossy(d).to_lowercase().contains(needle)
-            }
-            TextMatch::Regex(re) => data.is_some_and(|d| re.is_match(&self.encoding.decode_lossy(d))),
-        }
+        self.text.matches(data, self.encoding)
     }
 
     /// Examines new rows (at most a slice per call); returns the share done, 0.0–1.0.
