@@ -135,8 +135,8 @@ strings! {
 
     // Captures: the window (open from anywhere, drop, the path field, recent files).
     vw_type_path, vw_type_path_tip, vw_failed_kept, vw_no_path, vw_dropped_many, vw_fault, vw_unit_block,
-    vw_unit_record, vw_unit_line, vw_fault_cut, vw_fault_damaged, vw_fault_too_big, vw_fault_io, vw_skip_ethertype,
-    vw_skip_ip_proto, vw_skip_link, vw_skip_fragment, vw_skip_malformed, vw_skip_block, vw_skip_line, vw_skipped,
+    vw_unit_record, vw_unit_line, vw_fault_cut, vw_fault_damaged, vw_fault_too_big, vw_fault_io,
+    vw_skipped,
     vw_list_sep, vw_evicted_load, vw_empty_drop, vw_drop_here, vw_drop_sub, vw_reader_notes, vw_comment, conv_gap, pf_no_dialog,
     pf_path, pf_hint_open, pf_hint_save, pf_open, pf_save, pf_close, pf_recent, pf_recent_tip, pf_missing, ex_pcap,
     ex_pcapng, ex_jsonl, ex_csv, ex_type_path, ex_type_path_tip, ex_writes,

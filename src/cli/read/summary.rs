@@ -120,6 +120,7 @@ pub(super) fn skip_name(k: SkipKind) -> String {
         SkipKind::IpProtocol(p) => format!("ip-protocol-{p}"),
         SkipKind::LinkType(l) => format!("link-type-{l}"),
         SkipKind::Fragment => "fragment".into(),
+        SkipKind::Family(f) => format!("family-{f}"),
         SkipKind::Malformed => "malformed".into(),
         SkipKind::Block(b) => format!("block-0x{b:08x}"),
         SkipKind::Line => "line".into(),

@@ -1,11 +1,13 @@
 //! How the Open log tab words what an import found: where a file stopped and why, and what was
-//! skipped, by kind ("skipped 120: 100 ARP, 20 ICMPv6").
+//! skipped, by kind ("skipped 120: 100 ARP, 20 ICMPv6"; the kinds' names are `i18n::skip_kind`'s).
 
 use std::io::Read;
 use std::path::Path;
 
 use crate::i18n::{self, Lang};
-use crate::log::import::{Fault, FaultProblem, ImportSummary, MAX_RECORD, SkipKind};
+use crate::log::import::{Fault, FaultProblem, ImportSummary, MAX_RECORD};
+#[cfg(test)]
+use crate::log::import::SkipKind;
 
 /// What a file's numbered parts are: a fault's number counts these.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,24 +64,6 @@ pub fn fault(lang: Lang, f: &Fault, unit: Unit, rows: u64) -> String {
     i18n::fill(t.vw_fault, &[&f.offset, &unit_name, &f.number, &why, &rows])
 }
 
-/// A skipped kind's name: ARP, ICMPv6, EtherType 0x88cc, …
-fn kind(lang: Lang, k: SkipKind) -> String {
-    let t = lang.tr();
-    match k {
-        SkipKind::Arp => "ARP".into(),
-        SkipKind::Icmp => "ICMP".into(),
-        SkipKind::Icmpv6 => "ICMPv6".into(),
-        SkipKind::Igmp => "IGMP".into(),
-        SkipKind::EtherType(e) => i18n::fill(t.vw_skip_ethertype, &[&format!("0x{e:04x}")]),
-        SkipKind::IpProtocol(p) => i18n::fill(t.vw_skip_ip_proto, &[&p]),
-        SkipKind::LinkType(l) => i18n::fill(t.vw_skip_link, &[&l]),
-        SkipKind::Fragment => t.vw_skip_fragment.into(),
-        SkipKind::Malformed => t.vw_skip_malformed.into(),
-        SkipKind::Block(b) => i18n::fill(t.vw_skip_block, &[&format!("0x{b:08x}")]),
-        SkipKind::Line => t.vw_skip_line.into(),
-    }
-}
-
 /// "skipped 120: 100 ARP, 20 ICMPv6", or `None` when nothing was skipped by kind.
 pub fn skipped(lang: Lang, s: &ImportSummary) -> Option<String> {
     if s.skipped_kinds.is_empty() {
@@ -87,7 +71,7 @@ pub fn skipped(lang: Lang, s: &ImportSummary) -> Option<String> {
     }
     let total: u64 = s.skipped_kinds.iter().map(|(_, n)| n).sum();
     let sep = lang.tr().vw_list_sep;
-    let kinds: Vec<String> = s.skipped_kinds.iter().map(|(k, n)| format!("{n} {}", kind(lang, *k))).collect();
+    let kinds: Vec<String> = s.skipped_kinds.iter().map(|(k, n)| format!("{n} {}", i18n::skip_kind(lang, *k))).collect();
     Some(i18n::fill(lang.tr().vw_skipped, &[&total, &kinds.join(sep)]))
 }
 
