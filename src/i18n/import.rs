@@ -33,7 +33,6 @@ pub fn import_fault(lang: Lang, f: &Fault) -> String {
 }
 
 /// What an import skipped, by kind, in words (protocol names are the same in every language).
-#[allow(dead_code, reason = "for the faces of issue 18 (the viewer, `socklab read`), built in other branches")]
 pub fn skip_kind(lang: Lang, k: SkipKind) -> String {
     let t = lang.tr();
     match k {
@@ -50,18 +49,6 @@ pub fn skip_kind(lang: Lang, k: SkipKind) -> String {
         SkipKind::Block(ty) => fill(t.imp_skip_block, &[&format!("{ty:08x}")]),
         SkipKind::Line => t.imp_skip_line.into(),
     }
-}
-
-/// The skipped kinds of an import with their counts, in one line ("skipped: ARP × 3, …");
-/// empty if nothing was skipped.
-#[allow(dead_code, reason = "for the faces of issue 18 (the viewer, `socklab read`), built in other branches")]
-pub fn skipped_kinds(lang: Lang, kinds: &[(SkipKind, u64)]) -> String {
-    if kinds.is_empty() {
-        return String::new();
-    }
-    let t = lang.tr();
-    let list: Vec<String> = kinds.iter().map(|(k, n)| fill(t.imp_skipped_kind, &[&skip_kind(lang, *k), n])).collect();
-    fill(t.imp_skipped, &[&list.join(", ")])
 }
 
 /// Why an import failed, in words.
@@ -342,7 +329,7 @@ mod tests {
             assert!(seen.insert(zh), "{f:?}");
         }
         let f = Fault { offset: 40, number: 3, unit: FaultUnit::Record, problem: FaultProblem::CutOff };
-        assert_eq!(import_fault(Lang::En, &f), "reading stopped at byte 40 (record 3): cut off at the end of the file");
+        assert_eq!(import_fault(Lang::En, &f), "reading stopped at byte 40 (record 3): the file ends in the middle of it (the capture was cut short)");
         let kinds = [
             SkipKind::Arp,
             SkipKind::Icmp,
@@ -363,9 +350,5 @@ mod tests {
         }
         assert_eq!(skip_kind(Lang::En, SkipKind::EtherType(0x88cc)), "EtherType 0x88cc");
         assert_eq!(skip_kind(Lang::En, SkipKind::Block(4)), "pcapng blocks of type 0x00000004");
-        let list = [(SkipKind::Arp, 3), (SkipKind::IpProtocol(132), 1)];
-        assert_eq!(skipped_kinds(Lang::En, &list), "skipped: ARP × 3, IP protocol 132 × 1");
-        assert_eq!(skipped_kinds(Lang::Zh, &list), "已跳过:ARP 报文 × 3, IP 协议 132 × 1");
-        assert_eq!(skipped_kinds(Lang::En, &[]), "");
     }
 }

@@ -127,12 +127,17 @@ strings! {
     // Relay lessons.
     lesson_slicer, lesson_loss, lesson_slicer_text, lesson_loss_text,
     // Captures: import words (skipped kinds, faults).
-    imp_fault, imp_fault_block, imp_fault_record, imp_fault_damaged, imp_fault_io, imp_no_interface, imp_bad_fragment, imp_skipped, imp_skipped_kind,
+    imp_fault, imp_fault_block, imp_fault_record, imp_fault_damaged, imp_fault_io, imp_no_interface, imp_bad_fragment,
     imp_skip_arp, imp_skip_icmp, imp_skip_icmpv6, imp_skip_igmp, imp_skip_ethertype, imp_skip_ip_protocol,
     imp_skip_link_type, imp_skip_fragment, imp_skip_family, imp_skip_malformed, imp_skip_block, imp_skip_line,
 
     // Captures: export and `socklab read`.
 
     // Captures: the window (open from anywhere, drop, the path field, recent files).
+    vw_type_path, vw_type_path_tip, vw_failed_kept, vw_no_path, vw_dropped_many, vw_fault,
+    vw_skipped,
+    vw_list_sep, vw_evicted_load, vw_empty_drop, vw_drop_here, vw_drop_sub, vw_reader_notes, vw_comment, conv_gap, pf_no_dialog,
+    pf_path, pf_hint_open, pf_hint_save, pf_open, pf_save, pf_close, pf_recent, pf_recent_tip, pf_missing, ex_pcap,
+    ex_pcapng, ex_jsonl, ex_csv, ex_type_path, ex_type_path_tip, ex_writes,
 
 }

@@ -30,8 +30,7 @@ use std::sync::LazyLock;
 pub use addr::addr_error;
 pub use files::file_error;
 pub use import::{import_error, import_warning};
-#[allow(unused_imports, reason = "for the faces of issue 18 (the viewer, `socklab read`), built in other branches")]
-pub use import::{import_fault, skip_kind, skipped_kinds};
+pub use import::{import_fault, skip_kind};
 pub use packets::packets_error;
 pub use problem::problem;
 pub use relay::{fault_action, fault_spec_error};

@@ -264,7 +264,6 @@ impl LogStore {
     }
 
     /// The comment on row `seq`, if it has one and is still held.
-    #[cfg_attr(not(any(test, feature = "test-support")), allow(dead_code, reason = "the viewer's detail pane shows it (merged next)"))]
     pub fn comment(&self, seq: u64) -> Option<&str> {
         self.comments.get(&seq).map(|c| &**c)
     }

@@ -32,6 +32,9 @@ pub use logs as log_view;
 /// The tabs' old paths (benches and tests).
 #[cfg(any(test, feature = "test-support"))]
 pub use tabs::{generator, saved};
+/// Whether a native file dialog can be shown here (tests of the fallback skip when one can).
+#[cfg(any(test, feature = "test-support"))]
+pub use widgets::dialog::dialog_possible;
 
 use crate::i18n::Lang;
 

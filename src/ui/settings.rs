@@ -38,6 +38,8 @@ pub struct Settings {
     pub also: Vec<String>,
     /// How they are arranged: "columns", "rows" or "grid".
     pub arrange: Arrange,
+    /// The files opened last in the Open log tab, newest first.
+    pub recent_files: Vec<String>,
 }
 
 /// `$SOCKLAB_CONFIG`, else `settings.json` in SockLab's folder of the user's config directory:

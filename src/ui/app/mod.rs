@@ -1,7 +1,8 @@
 //! The app: a tab bar and the active tab. Events are drained in `logic`, within a time budget.
 //! Its other jobs are methods in the files beside this one: the lessons, the menus and bars,
-//! the panes shown side by side, and the settings saved at exit.
+//! the panes shown side by side, files dropped on the window, and the settings saved at exit.
 
+mod drop;
 mod lessons;
 mod menus;
 mod panes;
@@ -268,6 +269,7 @@ impl eframe::App for SockLabApp {
             self.lesson_panel(ui);
         });
         let use_ip = self.panes(ui);
+        self.drop_ui(ui.ctx());
         self.sticky_demos();
         if let Some(ip) = use_ip {
             self.use_address(ip);

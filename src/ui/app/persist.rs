@@ -1,11 +1,12 @@
 //! The app's settings, restored at start and saved at exit: language, theme, log memory, the
-//! socket tabs' addresses, the opened instances and the tabs shown together.
+//! socket tabs' addresses, the opened instances, the tabs shown together and the recent files.
 
 use crate::i18n::Lang;
 use crate::ui::instances::Instance;
 use crate::ui::layout::MAX_PANES;
 use crate::ui::settings::{self, Loaded, MAX_FIELD_BYTES, MAX_FILE_BYTES, Settings, Why};
 use crate::ui::tabs::saved::SavedPackets;
+use crate::ui::widgets::path_field::MAX_RECENT;
 
 use super::{SockLabApp, TabId};
 
@@ -96,6 +97,8 @@ impl SockLabApp {
                 let names = if s.also.is_empty() { s.side_by_side.into_iter().collect() } else { s.also };
                 self.also = names.iter().filter_map(|n| self.tab_by_name(n)).take(MAX_PANES - 1).collect();
                 self.arrange = s.arrange;
+                self.viewer.recent =
+                    s.recent_files.iter().take(MAX_RECENT).map(std::path::PathBuf::from).collect();
             }
             Loaded::Corrupt { why, backup: Ok(backup) } => {
                 let why = settings_why(self.lang, &why);
@@ -153,6 +156,16 @@ impl SockLabApp {
             side_by_side: None,
             also: self.also.iter().filter_map(|id| self.tab_name(*id)).collect(),
             arrange: self.arrange,
+            // A path the settings file cannot hold (longer than a field may be, not UTF-8) is
+            // left out rather than saved mangled.
+            recent_files: self
+                .viewer
+                .recent
+                .iter()
+                .filter_map(|p| p.to_str())
+                .filter(|p| p.len() <= MAX_FIELD_BYTES)
+                .map(str::to_string)
+                .collect(),
         };
         if let Err(e) = settings::save(path, &s) {
             eprintln!("socklab: cannot save settings to {}: {e}", path.display());

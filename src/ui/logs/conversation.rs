@@ -1,5 +1,6 @@
 //! The log's conversation view (like Wireshark's "Follow stream"): each recv() and send() of one
-//! flow as its own bubble, so merged and split reads (sticky packets) are visible.
+//! flow as its own bubble, so merged and split reads (sticky packets) are visible, and bytes a
+//! capture missed as a gap of their own between the bubbles.
 
 #![allow(clippy::indexing_slicing, reason = "a bool (0 or 1) indexes the two directions")]
 
@@ -14,7 +15,7 @@ use crate::ui::logs::filter::ConvIndex;
 use crate::ui::logs::table::MAX_ROW_CHARS;
 use crate::ui::logs::{Col, LogView, LogViewCtx};
 use crate::ui::widgets::text::{shorten, shorten_hex};
-use crate::ui::widgets::theme::{BLUE, GREEN};
+use crate::ui::widgets::theme::{AMBER, BLUE, GREEN};
 
 /// Bubbles drawn in the conversation view (the newest ones).
 const MAX_BUBBLES: usize = 2_000;
@@ -87,6 +88,12 @@ impl LogView {
                             };
                             bubble(ui, width, inbound, n, &time, data, &text, self.columns.shows(Col::Hex), t);
                         }
+                        EventKind::Gap { bytes, from_peer } => {
+                            // Bytes the capture lost: a character cut by the gap is not glued
+                            // to what follows it.
+                            decoders[usize::from(*from_peer)] = codec::StreamDecoder::new(encoding);
+                            gap(ui, width, *from_peer, *bytes, &time, t);
+                        }
                         _ => {
                             let (_, color, text, _) = describe(ev, cx.lang, encoding);
                             ui.vertical_centered(|ui| {
@@ -137,4 +144,27 @@ fn bubble(
             });
     });
     ui.add_space(3.0);
+}
+
+/// Bytes missing from a captured stream, on their sender's side: a frame of its own with room
+/// above and below, so it never reads as part of the next bubble.
+fn gap(ui: &mut egui::Ui, width: f32, from_peer: bool, bytes: u64, time: &str, t: &Tr) {
+    let layout = if from_peer {
+        egui::Layout::left_to_right(egui::Align::TOP)
+    } else {
+        egui::Layout::right_to_left(egui::Align::TOP)
+    };
+    ui.add_space(4.0);
+    ui.with_layout(layout, |ui| {
+        egui::Frame::new()
+            .stroke(egui::Stroke::new(1.0, AMBER.gamma_multiply(0.7)))
+            .corner_radius(6.0)
+            .inner_margin(egui::Margin::symmetric(10, 4))
+            .show(ui, |ui| {
+                ui.set_max_width(width * 0.7);
+                let text = i18n::fill(t.conv_gap, &[&bytes]);
+                ui.label(RichText::new(format!("{text}   {time}")).italics().color(AMBER));
+            });
+    });
+    ui.add_space(7.0);
 }

@@ -1,5 +1,5 @@
 //! The log's detail pane: the selected event's addresses, its bytes in every encoding (to spot
-//! mojibake), a hex dump, and Copy as.
+//! mojibake), a hex dump, Copy as, and the packet's comment when a capture has one.
 
 use egui::RichText;
 
@@ -67,6 +67,13 @@ impl LogView {
                 self.selected = None;
             }
         });
+        // A capture's packet comment (pcapng), as the file has it.
+        if let Some(c) = store.comment(seq) {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(RichText::new(t.vw_comment).strong());
+                ui.add(egui::Label::new(RichText::new(c).italics()).wrap());
+            });
+        }
         ui.separator();
         egui::ScrollArea::vertical().id_salt("detail-scroll").auto_shrink([false, false]).show(ui, |ui| match &data {
             Some(d) => {

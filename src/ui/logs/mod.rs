@@ -249,8 +249,23 @@ impl LogView {
     }
 
     /// Starts writing the rows shown (all, or the filtered ones) to `path` on a background thread.
+    /// The format is the file name's (`.pcap`, `.csv`, else JSON lines).
+    #[cfg(any(test, feature = "test-support"))]
     pub fn start_export(&mut self, path: PathBuf, encoding: Encoding, ctx: &egui::Context, store: &LogStore) {
-        self.export = Some(ExportJob::write(self.shown_rows(store), path, encoding, ctx));
+        let format = crate::log::export::Format::from_path(&path);
+        self.start_export_as(path, format, encoding, ctx, store);
+    }
+
+    /// Like [`LogView::start_export`], in `format`.
+    pub fn start_export_as(
+        &mut self,
+        path: PathBuf,
+        format: crate::log::export::Format,
+        encoding: Encoding,
+        ctx: &egui::Context,
+        store: &LogStore,
+    ) {
+        self.export = Some(ExportJob::write(self.shown_rows(store), path, format, encoding, ctx));
     }
 
     /// Shows the view: its bar, filter, detail pane and the table, conversation or plot.
@@ -269,8 +284,8 @@ impl LogView {
 
     fn show(&mut self, ui: &mut egui::Ui, cx: &LogViewCtx<'_>) {
         let (t, store, id) = (cx.tr, cx.store, cx.id);
-        if let Some(path) = export::poll(&mut self.export) {
-            self.start_export(path, cx.encoding, ui.ctx(), store);
+        if let Some((path, format)) = export::poll(&mut self.export) {
+            self.start_export_as(path, format, cx.encoding, ui.ctx(), store);
         }
         // Ctrl+L clears this view, Ctrl+F goes to its filter (only the shown view sees them).
         let (clear_key, find_key) = ui.input_mut(|i| {
@@ -305,7 +320,9 @@ impl LogView {
                 ui.label(RichText::new(i18n::fill(t.evicted, &[&evicted])).weak()).on_hover_text(t.evicted_tip);
             }
         });
-        export::export_status(ui, cx.lang, &self.export);
+        if let Some((path, format)) = export::export_status(ui, cx.lang, &mut self.export) {
+            self.start_export_as(path, format, cx.encoding, ui.ctx(), store);
+        }
         self.filter_ui(ui, cx);
         if let Some(seq) = self.selected
             && store.get_seq(seq).is_some()

@@ -103,12 +103,18 @@ impl LogView {
                                 ui.label(RichText::new(dir).monospace().color(color).strong());
                             }
                             Col::Data => {
+                                // A capture's comment on the packet: a mark, the text on hover.
                                 let rt = if data.is_some() {
                                     RichText::new(shorten(&text, MAX_ROW_CHARS))
                                 } else {
                                     RichText::new(text.clone()).italics().color(color)
                                 };
-                                ui.add(egui::Label::new(rt).truncate());
+                                ui.horizontal(|ui| {
+                                    if let Some(c) = store.comment(r.seq) {
+                                        ui.label(RichText::new("¶").weak()).on_hover_text(c);
+                                    }
+                                    ui.add(egui::Label::new(rt).truncate());
+                                });
                             }
                             Col::Hex => {
                                 if let Some(d) = data {

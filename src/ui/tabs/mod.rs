@@ -5,7 +5,8 @@
 //! - their parts: `wire` (link to the workers, the shared log, the status line), `send_box`
 //!   (the message box), `generator` (traffic generator), `rules` (response rules), `saved`
 //!   (saved packets, shared by all send boxes);
-//! - views: `all` (every tab's traffic), `viewer` (an opened capture or log), `addresses`
+//! - views: `all` (every tab's traffic), `viewer` (an opened capture or log; `viewer_words`
+//!   words what its import found), `addresses`
 //!   (interfaces, an address inspector, the machine's sockets).
 
 pub mod addresses;
@@ -21,4 +22,5 @@ pub mod tcp_client;
 pub mod tcp_server;
 pub mod udp;
 pub mod viewer;
+pub mod viewer_words;
 pub mod wire;

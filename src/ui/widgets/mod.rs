@@ -7,11 +7,15 @@
 //! - `code_view`: the "Code" button and window.
 //! - `lifecycle`: a TCP socket's life as a row of steps, and the kernel's state.
 //! - `text`: long texts shortened for display.
+//! - `dialog`: the native file dialog on its thread, and whether one can be shown at all.
+//! - `path_field`: a path typed by hand with the recent files (when no dialog can be shown).
 
 pub mod code_view;
+pub mod dialog;
 pub mod fields;
 pub mod lifecycle;
 pub mod parse;
+pub mod path_field;
 pub mod reply;
 pub mod text;
 pub mod theme;
