@@ -346,3 +346,70 @@ fn without_a_file_dialog_open_and_export_say_so_and_take_a_typed_path() {
     run_until(&mut h, "saved", |h| has(h, "Saved 4 events to "));
     assert!(std::fs::read_to_string(&target).unwrap().starts_with("seq,ts,proto"));
 }
+
+/// A pcapng comment shown in the viewer goes with its row into a pcapng exported from there,
+/// and a pcapng exported from the All traffic log names each packet's tab.
+#[test]
+fn pcapng_export_keeps_comments_and_names_tabs() {
+    let dir = tempfile::tempdir().unwrap();
+    // A JSONL log whose rx row carries a comment (as an exported pcapng import writes it).
+    let log = dir.path().join("commented.jsonl");
+    let events = conversation(&[]);
+    let mut lines = Vec::new();
+    for (i, ev) in events.iter().enumerate() {
+        let mut r = socklab::log::record::Record::from_event(
+            ev,
+            socklab::codec::Encoding::Utf8,
+            &jiff::tz::TimeZone::UTC,
+            None,
+            &|_| String::new(),
+        )
+        .unwrap();
+        if i == 1 {
+            r.comment = Some("the first request".into());
+        }
+        lines.push(r.to_json());
+    }
+    std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+    let mut h = app(Lang::En);
+    open_tab(&mut h, "Open log");
+    let ctx = h.ctx.clone();
+    h.state_mut().viewer.open(log, &ctx);
+    run_until(&mut h, "opened", |h| has(h, "commented.jsonl: 4 events"));
+    let out = dir.path().join("again.pcapng");
+    click(&mut h, "Export…");
+    click(&mut h, "Type a path…");
+    set_field(&mut h, "File path", out.to_str().unwrap());
+    click(&mut h, "Save");
+    run_until(&mut h, "saved", |h| has(h, "Saved 4 events to "));
+    let back = socklab::log::import::read_file(&out).unwrap();
+    // (A capture has no "local": the side that received the SYN is, so the directions may
+    // turn; the comment stays on the row of the bytes it was on.)
+    let row = back
+        .events
+        .iter()
+        .position(|e| matches!(&e.kind, EventKind::Rx { data, .. } | EventKind::Tx { data } if data == b"hello viewer"))
+        .unwrap();
+    assert_eq!(back.comments, [(row, "the first request".to_string())], "{back:#?}");
+
+    // Live traffic in the All traffic log: each packet's comment names its tab.
+    let mut h = app(Lang::En);
+    h.state_mut().udp.bind = "127.0.0.1:0".into();
+    h.run_steps(3);
+    click(&mut h, "Start");
+    run_until(&mut h, "bound", |h| h.query_by_label_contains("Bound to 127.0.0.1:").is_some());
+    let label = labels(&h).into_iter().find(|l| l.contains("Bound to 127.0.0.1:")).unwrap();
+    let bound: SocketAddr = label[label.find("127.0.0.1:").unwrap()..].trim().parse().unwrap();
+    let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.send_to(b"tab names", bound).unwrap();
+    run_until(&mut h, "received", |h| has(h, "tab names"));
+    open_tab(&mut h, "All traffic");
+    let all = dir.path().join("all.pcapng");
+    click(&mut h, "Export…");
+    click(&mut h, "Type a path…");
+    set_field(&mut h, "File path", all.to_str().unwrap());
+    click(&mut h, "Save");
+    run_until(&mut h, "saved", |h| has(h, "Saved "));
+    let back = socklab::log::import::read_file(&all).unwrap();
+    assert!(back.comments.iter().any(|(_, c)| c == &socklab::log::export::tab_comment("UDP")), "{:?}", back.comments);
+}

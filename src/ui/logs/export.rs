@@ -140,13 +140,14 @@ impl ExportJob {
         path: PathBuf,
         format: Format,
         encoding: Encoding,
+        notes: export::Notes,
         ctx: &egui::Context,
     ) -> ExportJob {
         let total = events.len() as u64;
         let progress = Arc::new(Progress::default());
         let (p, target) = (progress.clone(), path.clone());
         let job = Job::spawn_repainting("export", ctx, move || {
-            export::write_file(&events, &target, format, encoding, &p, &english, &export::Notes::default())
+            export::write_file(&events, &target, format, encoding, &p, &english, &notes)
         });
         match job {
             Ok(job) => ExportJob::Writing { path, total, progress, job },

@@ -253,7 +253,7 @@ impl LogView {
     #[cfg(any(test, feature = "test-support"))]
     pub fn start_export(&mut self, path: PathBuf, encoding: Encoding, ctx: &egui::Context, store: &LogStore) {
         let format = crate::log::export::Format::from_path(&path);
-        self.start_export_as(path, format, encoding, ctx, store);
+        self.start_export_as(path, format, encoding, ctx, store, &[]);
     }
 
     /// Like [`LogView::start_export`], in `format`.
@@ -264,8 +264,15 @@ impl LogView {
         encoding: Encoding,
         ctx: &egui::Context,
         store: &LogStore,
+        tabs: &[TabInfo],
     ) {
-        self.export = Some(ExportJob::write(self.shown_rows(store), path, format, encoding, ctx));
+        let rows = self.shown_rows(store);
+        // A pcapng names each packet's tab, and keeps a row's own comment (an imported capture's).
+        let notes = crate::log::export::Notes {
+            tab_names: tabs.iter().map(|t| (t.id, t.name.clone())).collect(),
+            comments: rows.iter().filter_map(|(seq, _)| Some((*seq, store.comment(*seq)?.to_string()))).collect(),
+        };
+        self.export = Some(ExportJob::write(rows, path, format, encoding, notes, ctx));
     }
 
     /// Shows the view: its bar, filter, detail pane and the table, conversation or plot.
@@ -285,7 +292,7 @@ impl LogView {
     fn show(&mut self, ui: &mut egui::Ui, cx: &LogViewCtx<'_>) {
         let (t, store, id) = (cx.tr, cx.store, cx.id);
         if let Some((path, format)) = export::poll(&mut self.export) {
-            self.start_export_as(path, format, cx.encoding, ui.ctx(), store);
+            self.start_export_as(path, format, cx.encoding, ui.ctx(), store, cx.tabs);
         }
         // Ctrl+L clears this view, Ctrl+F goes to its filter (only the shown view sees them).
         let (clear_key, find_key) = ui.input_mut(|i| {
@@ -321,7 +328,7 @@ impl LogView {
             }
         });
         if let Some((path, format)) = export::export_status(ui, cx.lang, &mut self.export) {
-            self.start_export_as(path, format, cx.encoding, ui.ctx(), store);
+            self.start_export_as(path, format, cx.encoding, ui.ctx(), store, cx.tabs);
         }
         self.filter_ui(ui, cx);
         if let Some(seq) = self.selected
