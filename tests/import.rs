@@ -1016,6 +1016,13 @@ fn gzip_files_are_read_transparently() {
         Err(e) => assert!(!import_error(Lang::En, &e).contains("UTF-8"), "{e:?}"),
         Ok(got) => assert!(!got.warnings.is_empty() || got.events.len() < events.len(), "{got:?}"),
     }
+    // Whole, but its checksum is wrong: every row is there, and so is a read fault saying so.
+    let mut z = gzip(&pcap);
+    let crc = z.len() - 8;
+    z[crc] ^= 0xff;
+    std::fs::write(&bad, &z).unwrap();
+    let got = import::read_file(&bad).unwrap();
+    assert!(matches!(&got.fault, Some(Fault { problem: FaultProblem::Io(msg), .. }) if !msg.is_empty()), "{got:?}");
 }
 
 /// A TCP segment with a timestamp option (a 32-byte header, as Linux sends them).

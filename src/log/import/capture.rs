@@ -144,6 +144,10 @@ impl<'r> Source<'r> {
 
 impl Read for Source<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // An error stays: a decompressor reports a bad checksum once, then reads as the end.
+        if let Some(e) = &self.error {
+            return Err(io::Error::from(e.kind()));
+        }
         let want = buf.len().clamp(1, MIN_READ);
         let mut got = 0;
         while got < want {
@@ -156,7 +160,7 @@ impl Read for Source<'_> {
                     let kind = e.kind();
                     self.error = Some(e);
                     if got > 0 {
-                        break; // the error comes again on the next read
+                        break; // the next read returns it
                     }
                     return Err(io::Error::from(kind));
                 }
