@@ -12,6 +12,9 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+use etherparse::err::tcp::{HeaderError as TcpHeaderError, HeaderSliceError as TcpError};
+use etherparse::{TcpSlice, UdpSlice};
+
 use super::SkipKind;
 use super::capture::LinkType;
 use super::warning::{FrameProblem as F, Header};
@@ -275,48 +278,36 @@ fn skip_ipv6_extensions(mut next: u8, mut rest: &[u8]) -> Result<(u8, &[u8], Opt
 }
 
 /// The UDP datagram or TCP segment in an IP packet, or the kind of what it holds instead.
+/// The headers are read by etherparse's zero-copy slices ([`UdpSlice::from_slice_lax`] takes
+/// the UDP length as a bound and falls back to what is there for 0 or a snapped datagram, like
+/// tshark).
 pub(super) fn decode_transport<'a>(ip: &IpPacket<'a>) -> Result<Decoded<'a>, F> {
     let p = ip.payload;
     let snapped = ip.missing > 0;
     let cut = |what: Header| if snapped { F::HeaderSnapped(what) } else { F::HeaderCut(what) };
-    let mut missing = ip.missing;
-    let (transport, payload) = match ip.protocol {
+    let (transport, (sport, dport), payload, missing) = match ip.protocol {
         IPPROTO_UDP => {
-            if p.len() < 8 {
-                return Err(cut(Header::Udp));
-            }
-            let len = be16(p, 4).unwrap_or(0);
-            // The UDP length bounds the payload (0 happens with offload; then use what is there).
-            let end = if len >= 8 { usize::from(len).min(p.len()) } else { p.len() };
-            (Transport::Udp, &p[8..end])
+            let udp = UdpSlice::from_slice_lax(p).map_err(|_| cut(Header::Udp))?;
+            (Transport::Udp, (udp.source_port(), udp.destination_port()), udp.payload(), ip.missing)
         }
-        IPPROTO_TCP => {
-            // The sequence number and flags are in the first 14 bytes; options may follow.
-            let (Some(&flags), Some(seq), Some(ack)) = (p.get(13), be32(p, 4), be32(p, 8)) else {
-                return Err(cut(Header::Tcp));
-            };
-            let offset = usize::from(p[12] >> 4) * 4;
-            // The whole segment as sent: what was captured and what the snap length cut off.
-            let sent = p.len() + ip.missing;
-            if offset < 20 || offset > sent {
-                return Err(F::TcpDataOffset(offset));
+        IPPROTO_TCP => match TcpSlice::from_slice(p) {
+            Ok(tcp) => {
+                let flags = tcp.header_slice().get(13).copied().unwrap_or(0);
+                let transport = Transport::Tcp { seq: tcp.sequence_number(), ack: tcp.acknowledgment_number(), flags };
+                (transport, (tcp.source_port(), tcp.destination_port()), tcp.payload(), ip.missing)
             }
-            if offset > p.len() {
-                // The snap length cut into the options: no payload byte was kept, but the
-                // segment still tells the connection's state and how many bytes it carried.
-                missing = sent - offset;
-                (Transport::Tcp { seq, ack, flags }, &p[p.len()..])
-            } else {
-                (Transport::Tcp { seq, ack, flags }, &p[offset..])
+            Err(TcpError::Content(TcpHeaderError::DataOffsetTooSmall { data_offset })) => {
+                return Err(F::TcpDataOffset(usize::from(data_offset) * 4));
             }
-        }
+            // etherparse refuses a TCP header shorter than its data offset; a snap length
+            // that cuts into the options still leaves the fields the import needs.
+            Err(TcpError::Len(_)) => snapped_tcp(p, ip.missing, cut)?,
+        },
         IPPROTO_ICMP => return Ok(Decoded::Skip(SkipKind::Icmp)),
         IPPROTO_IGMP => return Ok(Decoded::Skip(SkipKind::Igmp)),
         IPPROTO_ICMPV6 => return Ok(Decoded::Skip(SkipKind::Icmpv6)),
         other => return Ok(Decoded::Skip(SkipKind::IpProtocol(other))),
     };
-    // Both headers start with the ports, and both are at least 8 bytes (checked above).
-    let (sport, dport) = (be16(p, 0).unwrap_or(0), be16(p, 2).unwrap_or(0));
     Ok(Decoded::Packet(Packet {
         src: SocketAddr::new(ip.src, sport),
         dst: SocketAddr::new(ip.dst, dport),
@@ -324,6 +315,32 @@ pub(super) fn decode_transport<'a>(ip: &IpPacket<'a>) -> Result<Decoded<'a>, F> 
         payload,
         missing,
     }))
+}
+
+/// What [`decode_transport`] takes from a TCP header etherparse refused for its length (a
+/// shim, because [`TcpSlice`] needs the whole header): the sequence number and flags are in
+/// the first 14 bytes, and a header cut by the snap length inside its options still tells the
+/// connection's state and how many payload bytes the segment carried (none of them kept).
+type TcpParts<'a> = (Transport, (u16, u16), &'a [u8], usize);
+
+fn snapped_tcp<'a>(p: &'a [u8], ip_missing: usize, cut: impl Fn(Header) -> F) -> Result<TcpParts<'a>, F> {
+    let (Some(&flags), Some(&offset), Some(seq), Some(ack), Some(sport), Some(dport)) =
+        (p.get(13), p.get(12), be32(p, 4), be32(p, 8), be16(p, 0), be16(p, 2))
+    else {
+        return Err(cut(Header::Tcp));
+    };
+    let offset = usize::from(offset >> 4) * 4;
+    // The whole segment as sent: what was captured and what the snap length cut off.
+    let sent = p.len() + ip_missing;
+    if offset < 20 || offset > sent {
+        return Err(F::TcpDataOffset(offset));
+    }
+    let (kept, missing) = match p.get(offset..) {
+        Some(rest) => (rest, ip_missing),
+        // No payload byte was kept: all the segment carried is missing.
+        None => (p.get(p.len()..).unwrap_or_default(), sent - offset),
+    };
+    Ok((Transport::Tcp { seq, ack, flags }, (sport, dport), kept, missing))
 }
 
 #[cfg(test)]
