@@ -10,7 +10,12 @@
     reason = "each header offset is checked against the frame length before it is read; tests/props.rs feeds random frames"
 )]
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
+
+use etherparse::err::tcp::{HeaderError as TcpHeaderError, HeaderSliceError as TcpError};
+use etherparse::{
+    Ipv4HeaderSlice, Ipv6FragmentHeaderSlice, Ipv6HeaderSlice, Ipv6RawExtHeaderSlice, TcpSlice, UdpSlice,
+};
 
 use super::SkipKind;
 use super::capture::LinkType;
@@ -178,51 +183,52 @@ fn decode_ip(p: &[u8]) -> Result<Ip<'_>, F> {
     }
 }
 
+/// An IPv4 header, read by etherparse's [`Ipv4HeaderSlice`] (zero-copy; it checks the version,
+/// the header length and that the options are there).
 fn ipv4(p: &[u8]) -> Result<Ip<'_>, F> {
-    if p.len() < 20 {
-        return Err(F::HeaderCut(Header::Ipv4));
-    }
-    let header_len = usize::from(p[0] & 0x0f) * 4;
-    if header_len < 20 || header_len > p.len() {
-        return Err(F::Ipv4HeaderLength(header_len));
-    }
+    use etherparse::err::ipv4::{HeaderError as E, HeaderSliceError as S};
+    let h = Ipv4HeaderSlice::from_slice(p).map_err(|e| match e {
+        S::Len(l) if l.required_len > 20 => F::Ipv4HeaderLength(l.required_len),
+        S::Len(_) => F::HeaderCut(Header::Ipv4),
+        S::Content(E::HeaderLengthSmallerThanHeader { ihl }) => F::Ipv4HeaderLength(usize::from(ihl) * 4),
+        S::Content(E::UnexpectedVersion { version_number }) => F::IpVersion(version_number),
+    })?;
+    let header_len = h.slice().len();
     // A total length of 0 appears in captures of TCP segmentation offload: use what is there.
-    let total = match be16(p, 2) {
-        Some(0) | None => p.len(),
-        Some(t) => usize::from(t),
+    let total = match h.total_len() {
+        0 => p.len(),
+        t => usize::from(t),
     };
     if total < header_len {
         return Err(F::Ipv4TotalLength(total));
     }
-    let src = Ipv4Addr::from([p[12], p[13], p[14], p[15]]).into();
-    let dst = Ipv4Addr::from([p[16], p[17], p[18], p[19]]).into();
-    let payload = &p[header_len..total.min(p.len())];
+    let (src, dst) = (h.source_addr().into(), h.destination_addr().into());
+    let payload = p.get(header_len..total.min(p.len())).unwrap_or_default();
     let missing = total.saturating_sub(p.len());
-    let fragment = be16(p, 6).unwrap_or(0) & 0x3fff; // more-fragments flag and offset
-    if fragment != 0 {
-        let id = u32::from(be16(p, 4).unwrap_or(0));
-        let (offset, more) = (fragment & 0x1fff, fragment & 0x2000 != 0);
-        return Ok(Ip::Fragment(Fragment { src, dst, id, protocol: p[9], offset, more, payload, missing }));
+    let protocol = h.protocol().0;
+    if h.is_fragmenting_payload() {
+        let id = u32::from(h.identification());
+        let (offset, more) = (h.fragments_offset().value(), h.more_fragments());
+        return Ok(Ip::Fragment(Fragment { src, dst, id, protocol, offset, more, payload, missing }));
     }
-    Ok(Ip::Whole(IpPacket { src, dst, protocol: p[9], payload, missing }))
+    Ok(Ip::Whole(IpPacket { src, dst, protocol, payload, missing }))
 }
 
+/// An IPv6 header, read by etherparse's [`Ipv6HeaderSlice`] (zero-copy).
 fn ipv6(p: &[u8]) -> Result<Ip<'_>, F> {
-    if p.len() < 40 {
-        return Err(F::HeaderCut(Header::Ipv6));
-    }
-    let total = match be16(p, 4) {
-        Some(0) | None => p.len(), // jumbogram or offload: use what is there
-        Some(len) => 40 + usize::from(len),
+    let h = Ipv6HeaderSlice::from_slice(p).map_err(|e| match e {
+        etherparse::err::ipv6::HeaderSliceError::Len(_) => F::HeaderCut(Header::Ipv6),
+        etherparse::err::ipv6::HeaderSliceError::Content(c) => match c {
+            etherparse::err::ipv6::HeaderError::UnexpectedVersion { version_number } => F::IpVersion(version_number),
+        },
+    })?;
+    let total = match h.payload_length() {
+        0 => p.len(), // jumbogram or offload: use what is there
+        len => 40 + usize::from(len),
     };
-    let addr = |at: usize| -> Ipv6Addr {
-        let mut a = [0u8; 16];
-        a.copy_from_slice(&p[at..at + 16]);
-        a.into()
-    };
-    let (src, dst) = (addr(8).into(), addr(24).into());
+    let (src, dst) = (h.source_addr().into(), h.destination_addr().into());
     let missing = total.saturating_sub(p.len());
-    let (protocol, payload, fragment) = skip_ipv6_extensions(p[6], &p[40..total.min(p.len())])?;
+    let (protocol, payload, fragment) = skip_ipv6_extensions(h.next_header().0, p.get(40..total.min(p.len())).unwrap_or_default())?;
     Ok(match fragment {
         Some(Frag { id, offset, more }) => {
             Ip::Fragment(Fragment { src, dst, id, protocol, offset, more, payload, missing })
@@ -248,18 +254,16 @@ fn skip_ipv6_extensions(mut next: u8, mut rest: &[u8]) -> Result<(u8, &[u8], Opt
     const DEST_OPTS: u8 = 60;
     for _ in 0..8 {
         let len = match next {
-            HOP_BY_HOP | ROUTING | DEST_OPTS => rest.get(1).map(|&l| (usize::from(l) + 1) * 8),
+            HOP_BY_HOP | ROUTING | DEST_OPTS => Ipv6RawExtHeaderSlice::from_slice(rest).ok().map(|x| x.slice().len()),
+            // Kept by hand: etherparse's IpAuthHeaderSlice refuses a payload length of 0,
+            // which this reader skips like any other length.
             AUTH => rest.get(1).map(|&l| (usize::from(l) + 2) * 4),
             FRAGMENT => {
-                let cut = F::HeaderCut(Header::Ipv6Fragment);
-                let (Some(offset_and_more), Some(id), Some(&following)) = (be16(rest, 2), be32(rest, 4), rest.first())
-                else {
-                    return Err(cut);
-                };
-                let (offset, more) = (offset_and_more >> 3, offset_and_more & 1 != 0);
-                if offset != 0 || more {
+                let x = Ipv6FragmentHeaderSlice::from_slice(rest).map_err(|_| F::HeaderCut(Header::Ipv6Fragment))?;
+                if x.is_fragmenting_payload() {
                     // The rest is the fragment's data; the protocol is the fragmented part's.
-                    return Ok((following, &rest[8..], Some(Frag { id, offset, more })));
+                    let frag = Frag { id: x.identification(), offset: x.fragment_offset().value(), more: x.more_fragments() };
+                    return Ok((x.next_header().0, rest.get(8..).unwrap_or_default(), Some(frag)));
                 }
                 Some(8) // an atomic fragment: the datagram is whole
             }
@@ -275,48 +279,36 @@ fn skip_ipv6_extensions(mut next: u8, mut rest: &[u8]) -> Result<(u8, &[u8], Opt
 }
 
 /// The UDP datagram or TCP segment in an IP packet, or the kind of what it holds instead.
+/// The headers are read by etherparse's zero-copy slices ([`UdpSlice::from_slice_lax`] takes
+/// the UDP length as a bound and falls back to what is there for 0 or a snapped datagram, like
+/// tshark).
 pub(super) fn decode_transport<'a>(ip: &IpPacket<'a>) -> Result<Decoded<'a>, F> {
     let p = ip.payload;
     let snapped = ip.missing > 0;
     let cut = |what: Header| if snapped { F::HeaderSnapped(what) } else { F::HeaderCut(what) };
-    let mut missing = ip.missing;
-    let (transport, payload) = match ip.protocol {
+    let (transport, (sport, dport), payload, missing) = match ip.protocol {
         IPPROTO_UDP => {
-            if p.len() < 8 {
-                return Err(cut(Header::Udp));
-            }
-            let len = be16(p, 4).unwrap_or(0);
-            // The UDP length bounds the payload (0 happens with offload; then use what is there).
-            let end = if len >= 8 { usize::from(len).min(p.len()) } else { p.len() };
-            (Transport::Udp, &p[8..end])
+            let udp = UdpSlice::from_slice_lax(p).map_err(|_| cut(Header::Udp))?;
+            (Transport::Udp, (udp.source_port(), udp.destination_port()), udp.payload(), ip.missing)
         }
-        IPPROTO_TCP => {
-            // The sequence number and flags are in the first 14 bytes; options may follow.
-            let (Some(&flags), Some(seq), Some(ack)) = (p.get(13), be32(p, 4), be32(p, 8)) else {
-                return Err(cut(Header::Tcp));
-            };
-            let offset = usize::from(p[12] >> 4) * 4;
-            // The whole segment as sent: what was captured and what the snap length cut off.
-            let sent = p.len() + ip.missing;
-            if offset < 20 || offset > sent {
-                return Err(F::TcpDataOffset(offset));
+        IPPROTO_TCP => match TcpSlice::from_slice(p) {
+            Ok(tcp) => {
+                let flags = tcp.header_slice().get(13).copied().unwrap_or(0);
+                let transport = Transport::Tcp { seq: tcp.sequence_number(), ack: tcp.acknowledgment_number(), flags };
+                (transport, (tcp.source_port(), tcp.destination_port()), tcp.payload(), ip.missing)
             }
-            if offset > p.len() {
-                // The snap length cut into the options: no payload byte was kept, but the
-                // segment still tells the connection's state and how many bytes it carried.
-                missing = sent - offset;
-                (Transport::Tcp { seq, ack, flags }, &p[p.len()..])
-            } else {
-                (Transport::Tcp { seq, ack, flags }, &p[offset..])
+            Err(TcpError::Content(TcpHeaderError::DataOffsetTooSmall { data_offset })) => {
+                return Err(F::TcpDataOffset(usize::from(data_offset) * 4));
             }
-        }
+            // etherparse refuses a TCP header shorter than its data offset; a snap length
+            // that cuts into the options still leaves the fields the import needs.
+            Err(TcpError::Len(_)) => snapped_tcp(p, ip.missing, cut)?,
+        },
         IPPROTO_ICMP => return Ok(Decoded::Skip(SkipKind::Icmp)),
         IPPROTO_IGMP => return Ok(Decoded::Skip(SkipKind::Igmp)),
         IPPROTO_ICMPV6 => return Ok(Decoded::Skip(SkipKind::Icmpv6)),
         other => return Ok(Decoded::Skip(SkipKind::IpProtocol(other))),
     };
-    // Both headers start with the ports, and both are at least 8 bytes (checked above).
-    let (sport, dport) = (be16(p, 0).unwrap_or(0), be16(p, 2).unwrap_or(0));
     Ok(Decoded::Packet(Packet {
         src: SocketAddr::new(ip.src, sport),
         dst: SocketAddr::new(ip.dst, dport),
@@ -326,8 +318,36 @@ pub(super) fn decode_transport<'a>(ip: &IpPacket<'a>) -> Result<Decoded<'a>, F> 
     }))
 }
 
+/// What [`decode_transport`] takes from a TCP header etherparse refused for its length (a
+/// shim, because [`TcpSlice`] needs the whole header): the sequence number and flags are in
+/// the first 14 bytes, and a header cut by the snap length inside its options still tells the
+/// connection's state and how many payload bytes the segment carried (none of them kept).
+type TcpParts<'a> = (Transport, (u16, u16), &'a [u8], usize);
+
+fn snapped_tcp<'a>(p: &'a [u8], ip_missing: usize, cut: impl Fn(Header) -> F) -> Result<TcpParts<'a>, F> {
+    let (Some(&flags), Some(&offset), Some(seq), Some(ack), Some(sport), Some(dport)) =
+        (p.get(13), p.get(12), be32(p, 4), be32(p, 8), be16(p, 0), be16(p, 2))
+    else {
+        return Err(cut(Header::Tcp));
+    };
+    let offset = usize::from(offset >> 4) * 4;
+    // The whole segment as sent: what was captured and what the snap length cut off.
+    let sent = p.len() + ip_missing;
+    if offset < 20 || offset > sent {
+        return Err(F::TcpDataOffset(offset));
+    }
+    let (kept, missing) = match p.get(offset..) {
+        Some(rest) => (rest, ip_missing),
+        // No payload byte was kept: all the segment carried is missing.
+        None => (p.get(p.len()..).unwrap_or_default(), sent - offset),
+    };
+    Ok((Transport::Tcp { seq, ack, flags }, (sport, dport), kept, missing))
+}
+
 #[cfg(test)]
 mod tests {
+    use std::net::Ipv6Addr;
+
     use super::*;
 
     /// An IPv4 header (with `options`) around a UDP datagram, without checksums.
