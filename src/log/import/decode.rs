@@ -2,8 +2,13 @@
 //! SLL and SLL2, BSD loopback, raw IP), IPv4/IPv6 with extension headers and fragments, and the
 //! UDP/TCP header. Other traffic is named by kind ([`SkipKind`]) for the import's counts.
 //!
-//! This is a thin, allocation-free slicer over the frame (the hot path of a big capture); IP
-//! fragments are put together by [`super::defrag`] with etherparse's defragmentation buffers.
+//! The headers are read by etherparse's zero-copy slices (Ethernet, VLAN tags, IPv4, IPv6 and
+//! its extension headers, UDP, TCP), with no allocation per packet (the hot path of a big
+//! capture). Thin shims remain where etherparse has no parser or refuses what captures hold:
+//! SLL (etherparse refuses the loopback hardware type that `tcpdump -i any` writes on `lo`),
+//! SLL2 and BSD null; a TCP header the snap length cut inside its options; the walk over IPv6
+//! extension headers (it must stop at a fragment header). IP fragments are put together by
+//! [`super::defrag`] with etherparse's defragmentation buffers.
 
 #![allow(
     clippy::indexing_slicing,
@@ -14,7 +19,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use etherparse::err::tcp::{HeaderError as TcpHeaderError, HeaderSliceError as TcpError};
 use etherparse::{
-    Ipv4HeaderSlice, Ipv6FragmentHeaderSlice, Ipv6HeaderSlice, Ipv6RawExtHeaderSlice, TcpSlice, UdpSlice,
+    EtherType, Ethernet2HeaderSlice, Ipv4HeaderSlice, SingleVlanHeaderSlice, Ipv6FragmentHeaderSlice, Ipv6HeaderSlice, Ipv6RawExtHeaderSlice, TcpSlice, UdpSlice,
 };
 
 use super::SkipKind;
@@ -25,8 +30,8 @@ pub(super) use crate::log::pcap::{ACK as TCP_ACK, FIN as TCP_FIN, RST as TCP_RST
 const ETHERTYPE_IPV4: u16 = 0x0800;
 const ETHERTYPE_IPV6: u16 = 0x86dd;
 const ETHERTYPE_ARP: u16 = 0x0806;
+#[cfg(test)]
 const ETHERTYPE_VLAN: u16 = 0x8100;
-const ETHERTYPE_QINQ: u16 = 0x88a8;
 const IPPROTO_ICMP: u8 = 1;
 const IPPROTO_IGMP: u8 = 2;
 const IPPROTO_TCP: u8 = 6;
@@ -125,19 +130,22 @@ fn by_ethertype(ty: u16, rest: &[u8]) -> Link<'_> {
     }
 }
 
-/// Ethernet II, with up to two VLAN tags (802.1Q, or 802.1ad outer tag).
+/// Ethernet II, with up to two VLAN tags (802.1Q, or an 802.1ad outer tag), by etherparse's
+/// header slices.
 fn ethernet_payload(f: &[u8]) -> Result<Link<'_>, F> {
-    let cut = || F::HeaderCut(Header::Ethernet);
-    let mut ty = be16(f, 12).ok_or_else(cut)?;
-    let mut at = 14;
+    let cut = |_| F::HeaderCut(Header::Ethernet);
+    let eth = Ethernet2HeaderSlice::from_slice(f).map_err(cut)?;
+    let mut ty = eth.ether_type();
+    let mut rest = &f[eth.slice().len()..];
     for _ in 0..2 {
-        if ty != ETHERTYPE_VLAN && ty != ETHERTYPE_QINQ {
+        if ty != EtherType::VLAN_TAGGED_FRAME && ty != EtherType::PROVIDER_BRIDGING {
             break;
         }
-        ty = be16(f, at + 2).ok_or_else(cut)?;
-        at += 4;
+        let tag = SingleVlanHeaderSlice::from_slice(rest).map_err(cut)?;
+        ty = tag.ether_type();
+        rest = &rest[tag.slice().len()..];
     }
-    Ok(by_ethertype(ty, &f[at..]))
+    Ok(by_ethertype(ty.0, rest))
 }
 
 /// The interesting part of an IP packet (or of a datagram put together from fragments).
