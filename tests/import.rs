@@ -1140,7 +1140,11 @@ fn big_udp_capture_read_speed() {
     let start = Instant::now();
     let mut events = 0u64;
     let progress = socklab::log::export::Progress::default();
-    let summary = import::read_file_into(&path, &progress, &mut |_, _| events += 1).unwrap();
+    let summary = import::read_file_into(&path, &progress, &mut |_, _| {
+        events += 1;
+        None
+    })
+    .unwrap();
     let read = start.elapsed();
     assert_eq!((events, summary.packets, summary.skipped), (packets, packets, 0));
     let rate = |d: std::time::Duration| size as f64 / d.as_secs_f64() / 1e6;

@@ -12,6 +12,7 @@ use clap::Args;
 
 use super::printer::{Printer, say};
 use super::{Common, Failure, INTERRUPTED};
+use crate::engine::{Event, EventKind};
 use crate::i18n::{self, Lang};
 use crate::log::export::Progress;
 use crate::log::import::{self, ImportError};
@@ -85,7 +86,7 @@ pub(super) fn run_read(a: ReadArgs) -> Result<(), Failure> {
     let mut taken = 0u64;
     // Set when this run stopped reading on purpose (--count, `| head`, Ctrl-C).
     let mut stopped = false;
-    let result = import::read_file_into(&a.file, &progress, &mut |ev, comment| {
+    let mut take = |ev: &Event, comment: Option<&str>| {
         if stopped {
             return;
         }
@@ -99,15 +100,23 @@ pub(super) fn run_read(a: ReadArgs) -> Result<(), Failure> {
             return;
         }
         if a.summary {
-            totals.add(&ev);
+            totals.add(ev);
         } else {
             printer.comment = comment.map(str::to_string);
-            printer.print(&ev);
+            printer.print(ev);
         }
         taken += 1;
         if taken >= limit || printer.stdout_closed {
             stopped = true;
             progress.cancel.store(true, Ordering::Relaxed);
+        }
+    };
+    // Every event is done with once printed or counted: its buffer goes back to the importer.
+    let result = import::read_file_into(&a.file, &progress, &mut |ev, comment| {
+        take(&ev, comment);
+        match ev.kind {
+            EventKind::Rx { data, .. } | EventKind::Tx { data } => Some(data),
+            _ => None,
         }
     });
     let summary = match result {

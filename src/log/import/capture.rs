@@ -15,7 +15,7 @@ use super::{CHECK_EVERY, Fault, FaultProblem, ImportError, MAX_RECORD, Output, S
 use crate::log::export::Progress;
 
 /// Starting size of a reader's buffer (it grows for a bigger block, up to [`MAX_RECORD`]).
-pub(super) const BUFFER: usize = 1024 * 1024;
+pub(super) const BUFFER: usize = 256 * 1024;
 
 /// The link types we can take IP packets out of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -252,14 +252,15 @@ pub(super) fn drive<R: PcapReaderIterator, C: Container>(
         };
         let fault = |problem| Ok(Some(Fault { offset, number: blocks + 1 - C::HEADER_BLOCKS.min(blocks + 1), unit: C::UNIT, problem }));
         match step {
+            // No shift on consume: the next refill moves only the unread rest to the front.
             Step::Consume(len) => {
                 blocks += 1;
-                reader.consume(len);
+                reader.consume_noshift(len);
             }
             Step::Pass(len, kind) => {
                 blocks += 1;
                 out.skip_block(kind);
-                reader.consume(len);
+                reader.consume_noshift(len);
             }
             Step::Done => return Ok(None),
             Step::Fault(problem) => return fault(problem),

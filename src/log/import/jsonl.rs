@@ -11,7 +11,7 @@ use super::warning::{AddrField, ImportWarning, LineProblem};
 #[cfg(any(test, feature = "test-support"))]
 use super::{Imported, collect};
 use super::{
-    CHECK_EVERY, FormatProblem, ImportError, ImportSummary, MAX_LINE, MAX_PAYLOAD, Output, SkipKind, cancelled,
+    CHECK_EVERY, FormatProblem, ImportError, ImportSummary, MAX_LINE, MAX_PAYLOAD, Output, Sink, SkipKind, cancelled,
 };
 use crate::codec;
 use crate::engine::problem::Problem;
@@ -120,7 +120,7 @@ const KEEP_LINE_BUFFER: usize = 1024 * 1024;
 pub(super) fn read_jsonl_stream(
     r: &mut dyn BufRead,
     progress: &Progress,
-    sink: &mut dyn FnMut(Event, Option<&str>),
+    sink: &mut Sink<'_>,
 ) -> Result<ImportSummary, ImportError> {
     let mut out = Output::new(sink);
     let mut ctx = JsonlContext::default();

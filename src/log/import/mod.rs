@@ -133,6 +133,15 @@ impl From<io::Error> for ImportError {
     }
 }
 
+/// Where a streaming import ([`read_file_into`]) hands its events, one by one, each with the
+/// comment on it (a pcapng packet comment, a log line's `comment`). A sink that keeps no event
+/// (a reader that prints or counts) hands back the payload buffer of the one it was given
+/// (`Some(data)`) and the importer copies the next payload into it: no allocation per packet.
+pub type Sink<'a> = dyn FnMut(Event, Option<&str>) -> Option<Vec<u8>> + 'a;
+
+/// A handed-back payload buffer bigger than this is dropped rather than kept for the next.
+const MAX_SPARE: usize = 256 * 1024;
+
 /// What a streaming import ([`read_file_into`]) produced besides the events it handed over.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ImportSummary {
@@ -220,7 +229,9 @@ pub enum FaultProblem {
 /// Collects the result: events (handed to the sink as they come), skips by kind, counts and a
 /// bounded list of warnings.
 struct Output<'s> {
-    sink: &'s mut dyn FnMut(Event, Option<&str>),
+    sink: &'s mut Sink<'s>,
+    /// A payload buffer the sink handed back, for the next payload (see [`Sink`]).
+    spare: Vec<u8>,
     events: usize,
     skipped: usize,
     warnings: Vec<ImportWarning>,
@@ -235,9 +246,10 @@ struct Output<'s> {
 }
 
 impl<'s> Output<'s> {
-    fn new(sink: &'s mut dyn FnMut(Event, Option<&str>)) -> Output<'s> {
+    fn new(sink: &'s mut Sink<'s>) -> Output<'s> {
         Output {
             sink,
+            spare: Vec::new(),
             events: 0,
             skipped: 0,
             warnings: Vec::new(),
@@ -275,7 +287,19 @@ impl<'s> Output<'s> {
     fn emit(&mut self, event: Event) {
         self.events += 1;
         let comment = self.comment.take();
-        (self.sink)(event, comment.as_deref());
+        if let Some(spare) = (self.sink)(event, comment.as_deref())
+            && spare.capacity() <= MAX_SPARE
+        {
+            self.spare = spare;
+        }
+    }
+
+    /// An owned copy of a payload, in the buffer the sink handed back if there is one.
+    fn payload(&mut self, bytes: &[u8]) -> Vec<u8> {
+        let mut v = std::mem::take(&mut self.spare);
+        v.clear();
+        v.extend_from_slice(bytes);
+        v
     }
 
     fn warn(&mut self, msg: ImportWarning) {
@@ -322,15 +346,14 @@ impl<'s> Output<'s> {
 
 #[cfg(any(test, feature = "test-support"))]
 /// Runs a streaming import, collecting its events.
-fn collect(
-    read: impl FnOnce(&mut dyn FnMut(Event, Option<&str>)) -> Result<ImportSummary, ImportError>,
-) -> Result<Imported, ImportError> {
+fn collect(read: impl FnOnce(&mut Sink<'_>) -> Result<ImportSummary, ImportError>) -> Result<Imported, ImportError> {
     let (mut events, mut comments) = (Vec::new(), Vec::new());
     let summary = read(&mut |ev, comment| {
         if let Some(c) = comment {
             comments.push((events.len(), c.to_string()));
         }
         events.push(ev);
+        None
     })?;
     Ok(Imported {
         events,
@@ -403,7 +426,7 @@ pub fn read_file_with(path: &Path, progress: &Progress) -> Result<Imported, Impo
 
 /// Buffer of the file reader (a capture reader's bigger reads go past it, straight into the
 /// reader's own buffer).
-const READ_BUFFER: usize = 256 * 1024;
+const READ_BUFFER: usize = 64 * 1024;
 
 /// Streams a pcap or pcapng capture or a JSONL log (either of them gzip-compressed, too) into `sink`,
 /// event by event: the file is never held in memory, `progress.done` counts the bytes read
@@ -412,7 +435,7 @@ const READ_BUFFER: usize = 256 * 1024;
 pub fn read_file_into(
     path: &Path,
     progress: &Progress,
-    sink: &mut dyn FnMut(Event, Option<&str>),
+    sink: &mut Sink<'_>,
 ) -> Result<ImportSummary, ImportError> {
     let file = File::open(path)?;
     let mut r = BufReader::with_capacity(READ_BUFFER, Counting { inner: file, progress });

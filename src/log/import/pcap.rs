@@ -9,8 +9,7 @@ use pcap_parser::{LegacyPcapReader, PcapBlockOwned};
 use super::capture::{BUFFER, Container, LinkType, Packets, Source, drive, header_error, with_io_message};
 #[cfg(any(test, feature = "test-support"))]
 use super::{Imported, collect};
-use super::{ImportError, ImportSummary, Output};
-use crate::engine::Event;
+use super::{ImportError, ImportSummary, Output, Sink};
 use crate::log::export::Progress;
 
 /// The magic numbers of classic pcap files (both byte orders; micro- and nanoseconds).
@@ -68,7 +67,7 @@ impl Container for Legacy {
 pub(super) fn read_pcap_stream(
     r: &mut dyn BufRead,
     progress: &Progress,
-    sink: &mut dyn FnMut(Event, Option<&str>),
+    sink: &mut Sink<'_>,
 ) -> Result<ImportSummary, ImportError> {
     let mut source = Source::new(r);
     let mut out = Output::new(sink);

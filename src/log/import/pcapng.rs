@@ -14,8 +14,7 @@ use pcap_parser::{PcapBlockOwned, PcapNGReader};
 use super::capture::{BUFFER, Container, LinkType, Packets, Source, drive, header_error, with_io_message};
 #[cfg(any(test, feature = "test-support"))]
 use super::{Imported, collect};
-use super::{ImportError, ImportSummary, Output, PacketProblem, SkipKind};
-use crate::engine::Event;
+use super::{ImportError, ImportSummary, Output, Sink, PacketProblem, SkipKind};
 use crate::log::export::Progress;
 
 /// The obsolete Packet Block's type.
@@ -213,7 +212,7 @@ impl Section {
 pub(super) fn read_pcapng_stream(
     r: &mut dyn BufRead,
     progress: &Progress,
-    sink: &mut dyn FnMut(Event, Option<&str>),
+    sink: &mut Sink<'_>,
 ) -> Result<ImportSummary, ImportError> {
     let mut source = Source::new(r);
     let mut out = Output::new(sink);

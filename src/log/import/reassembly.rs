@@ -78,7 +78,7 @@ impl Flows {
                 local
             }
         };
-        let data = pkt.payload.to_vec();
+        let data = out.payload(pkt.payload);
         let (peer, kind) = if pkt.dst == local {
             (pkt.src, EventKind::Rx { data, lost: pkt.missing })
         } else {
@@ -177,8 +177,8 @@ impl Rows {
     /// The row of a chunk of the stream sent by `side`.
     fn chunk(self, out: &mut Output<'_>, side: Side, chunk: Chunk<'_>) {
         let kind = match (chunk, side) {
-            (Chunk::Data { data, lost }, Side::Peer) => EventKind::Rx { data: data.to_vec(), lost },
-            (Chunk::Data { data, .. }, Side::Local) => EventKind::Tx { data: data.to_vec() },
+            (Chunk::Data { data, lost }, Side::Peer) => EventKind::Rx { data: out.payload(data), lost },
+            (Chunk::Data { data, .. }, Side::Local) => EventKind::Tx { data: out.payload(data) },
             (Chunk::Gap(bytes), side) => EventKind::Gap { bytes, from_peer: side == Side::Peer },
         };
         self.emit(out, kind);

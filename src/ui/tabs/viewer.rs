@@ -110,6 +110,7 @@ impl ViewerTab {
             let mut store = LogStore::with_budget(budget);
             let r = import::read_file_into(&p, &prog, &mut |ev, comment| {
                 store.push_commented(ev, comment);
+                None
             });
             (store, r)
         });
