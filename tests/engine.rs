@@ -721,6 +721,7 @@ fn udp_traffic_generator_paces_counts_and_stops() {
     let spec = GenSpec {
         to: to.clone(),
         data: vec![b'x'; 100],
+        template: None,
         rate: Rate::PacketsPerSec(2000.0),
         count: Some(200),
         duration: Some(Duration::from_secs(30)),
@@ -802,6 +803,7 @@ fn spec_of(to: &str) -> engine::generator::GenSpec {
     engine::generator::GenSpec {
         to: to.to_string(),
         data: b"gen".to_vec(),
+        template: None,
         rate: engine::generator::Rate::Max,
         count: Some(1),
         duration: None,
@@ -830,6 +832,7 @@ fn tcp_client_generator_streams_messages_as_fast_as_the_peer_reads() {
     let spec = GenSpec {
         to: String::new(),
         data: vec![b'm'; 1000],
+        template: None,
         rate: Rate::Max,
         count: Some(3000),
         duration: Some(Duration::from_secs(30)),
@@ -842,6 +845,7 @@ fn tcp_client_generator_streams_messages_as_fast_as_the_peer_reads() {
     let paced = GenSpec {
         to: String::new(),
         data: b"tick\n".to_vec(),
+        template: None,
         rate: Rate::PacketsPerSec(100.0),
         count: Some(20),
         duration: Some(Duration::from_secs(30)),

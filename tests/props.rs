@@ -64,4 +64,42 @@ proptest! {
             prop_assert_eq!(text, s.clone());
         }
     }
+
+    /// Any input compiles to a template or to an error placed inside it, and any template
+    /// renders or says why: never a panic. The input is drawn from the template's own alphabet
+    /// (fields, ranges, hex digits) as well as from anything at all.
+    #[test]
+    fn templates_compile_or_say_where(
+        s in prop_oneof![
+            ".{0,60}",
+            proptest::collection::vec(
+                prop_oneof![
+                    Just("${".to_string()), Just("}".to_string()), Just("$${".to_string()), Just(":".to_string()),
+                    Just("..".to_string()), Just(",".to_string()), Just("seq".to_string()), Just("len".to_string()),
+                    Just("u16be".to_string()), Just("crc16-modbus".to_string()), Just("crc32".to_string()),
+                    Just("sum8".to_string()), Just("rx".to_string()), Just("rx[".to_string()), Just("]".to_string()),
+                    Just("hex".to_string()), Just("RANDOM 3".to_string()), Just("rand".to_string()),
+                    Just("time".to_string()), Just("%".to_string()), Just("\\".to_string()), Just("x".to_string()),
+                    "[0-9a-f ]{1,4}", "[0-9]{1,3}",
+                ],
+                0..16,
+            ).prop_map(|v| v.concat()),
+        ],
+        n in any::<u64>(),
+    ) {
+        use socklab::codec::template::{self, Received};
+        for mode in [codec::InputMode::Text, codec::InputMode::Hex] {
+            match template::compile(&s, mode, Encoding::Gbk, true) {
+                Ok(t) => {
+                    let rx = Received { data: s.as_bytes(), captures: &[Some("a"), None] };
+                    if let Ok(r) = t.render(n, Some(rx)) {
+                        for span in &r.spans {
+                            prop_assert!(span.bytes.end <= r.bytes.len());
+                        }
+                    }
+                }
+                Err(e) => prop_assert!(e.pos <= s.chars().count(), "{:?} at {} of {:?}", e.problem, e.pos, s),
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::session::{Flow, Session, is_listening, rx_counter};
 use super::udp::check_destination;
-use super::{BroadcastArgs, Failure, deadline, payloads};
+use super::{BroadcastArgs, Failure, deadline, payloads, templates};
 use crate::engine::{self, Command, EventKind};
 
 pub(super) fn run_broadcast(a: BroadcastArgs) -> Result<(), Failure> {
@@ -25,7 +25,7 @@ pub(super) fn run_broadcast(a: BroadcastArgs) -> Result<(), Failure> {
             .parse()
             .map_err(|_| Failure::Usage(format!("--to {}: not an IP address like 127.255.255.255", a.to)))?;
     let to = SocketAddr::new(ip, port).to_string();
-    let msgs = payloads(&a.send, &[], a.common.encoding, None)?;
+    let msgs = payloads(&templates(&a.send, &[], a.common.encoding, None)?)?;
     check_destination(&to, &msgs)?;
     let cfg = engine::broadcast::sender_config(a.common.encoding);
     let mut s = Session::start(&a.common, |sink| engine::udp::spawn(cfg, sink))?;

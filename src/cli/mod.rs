@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use clap::{ArgMatches, Parser, Subcommand};
 
+use crate::codec::template::{self, Template};
 use crate::codec::{self, Encoding};
 use crate::engine::{self, Problem};
 use crate::i18n::{self, Lang};
@@ -222,24 +223,42 @@ enum Failure {
     Reported,
 }
 
-/// The payloads in command-line order (--send and --hex interleaved as given).
-fn payloads(
+/// The messages in command-line order (--send and --hex interleaved as given), compiled as
+/// templates: `${seq}` counts the messages of the run from 1, `${crc16-modbus}` appends its
+/// checksum, … (`codec::template`).
+fn templates(
     send: &[String],
     hex: &[String],
     encoding: Encoding,
     m: Option<&ArgMatches>,
-) -> Result<Vec<Vec<u8>>, Failure> {
+) -> Result<Vec<Template>, Failure> {
     let idx = |id: &str| -> Vec<usize> { m.and_then(|m| m.indices_of(id)).map(|i| i.collect()).unwrap_or_default() };
     let (si, hi) = (idx("send"), idx("hex"));
-    let mut all: Vec<(usize, Result<Vec<u8>, codec::CodecError>)> = Vec::new();
+    let compile = |flag: &str, src: &str, mode| {
+        template::compile(src, mode, encoding, false)
+            .map_err(|e| Failure::Usage(format!("{flag} {src:?}: {}", i18n::template_error(Lang::En, &e))))
+    };
+    let mut all: Vec<(usize, Result<Template, Failure>)> = Vec::new();
     for (i, s) in send.iter().enumerate() {
-        all.push((si.get(i).copied().unwrap_or(i), encoding.encode(s)));
+        all.push((si.get(i).copied().unwrap_or(i), compile("--send", s, codec::InputMode::Text)));
     }
     for (i, h) in hex.iter().enumerate() {
-        all.push((hi.get(i).copied().unwrap_or(usize::MAX / 2 + i), codec::parse_hex(h)));
+        all.push((hi.get(i).copied().unwrap_or(usize::MAX / 2 + i), compile("--hex", h, codec::InputMode::Hex)));
     }
     all.sort_by_key(|(i, _)| *i);
-    all.into_iter().map(|(_, r)| r.map_err(|e| Failure::Usage(i18n::codec_error(Lang::En, &e)))).collect()
+    all.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Message `i` (0-based) of a run: its template rendered as message number `i + 1`.
+fn render(templates: &[Template], i: usize) -> Result<Vec<u8>, Failure> {
+    let Some(t) = templates.get(i) else { return Ok(Vec::new()) };
+    t.bytes(i as u64 + 1).map_err(|e| Failure::Usage(i18n::template_error(Lang::En, &e)))
+}
+
+/// Every message of a run, rendered now (for the checks of size, and for sends that are not
+/// paced).
+fn payloads(templates: &[Template]) -> Result<Vec<Vec<u8>>, Failure> {
+    (0..templates.len()).map(|i| render(templates, i)).collect()
 }
 
 fn deadline(duration: Option<f64>) -> Result<Option<Instant>, Failure> {

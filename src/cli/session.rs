@@ -115,10 +115,16 @@ impl Session {
     /// between two of them; with `pace.await_reply`, before the next one, the peer's answer to
     /// this one (an Rx after this send's Tx) within `pace.reply_timeout`. A failed send, a
     /// missing answer or a closed connection stops sending; the first two make the run fail.
-    pub(super) fn send_paced(&mut self, cmds: Vec<Command>, pace: Pace) -> Result<Sent, Failure> {
-        let n = cmds.len();
-        for (i, cmd) in cmds.into_iter().enumerate() {
-            self.send(cmd)?;
+    /// The commands are made when each is due (`cmd(i)`, 0-based), so a message's `${time}`
+    /// is the time it was sent.
+    pub(super) fn send_paced(
+        &mut self,
+        n: usize,
+        mut cmd: impl FnMut(usize) -> Result<Command, Failure>,
+        pace: Pace,
+    ) -> Result<Sent, Failure> {
+        for i in 0..n {
+            self.send(cmd(i)?)?;
             let left = n - i - 1;
             if pace.await_reply {
                 let (mut sent, mut answered, mut failed, mut closed) = (false, false, false, false);

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use clap::ArgMatches;
 
 use super::session::{Flow, Pace, Sent, Session, is_listening, rx_counter};
-use super::{Failure, TcpClientArgs, TcpServerArgs, deadline, payloads, rules_of};
+use super::{Failure, TcpClientArgs, TcpServerArgs, deadline, render, rules_of, templates};
 use crate::engine::tcp_client::TcpClientConfig;
 use crate::engine::tcp_server::TcpServerConfig;
 use crate::engine::{self, Command, EventKind};
@@ -37,7 +37,9 @@ pub(super) fn run_tcp_server(a: TcpServerArgs) -> Result<(), Failure> {
 }
 
 pub(super) fn run_tcp_client(a: TcpClientArgs, m: Option<&ArgMatches>) -> Result<(), Failure> {
-    let msgs = payloads(&a.send, &a.hex, a.common.encoding, m)?;
+    let ts = templates(&a.send, &a.hex, a.common.encoding, m)?;
+    // Checked before connecting: a message that cannot be made stops the run with nothing sent.
+    super::payloads(&ts)?;
     let cfg = TcpClientConfig {
         connect: a.connect.clone(),
         timeout: Duration::from_millis(a.timeout.max(1)),
@@ -48,9 +50,9 @@ pub(super) fn run_tcp_client(a: TcpClientArgs, m: Option<&ArgMatches>) -> Result
     };
     let mut s = Session::start(&a.common, |sink| engine::tcp_client::spawn(cfg, sink))?;
     s.wait_ready(|k| matches!(k, EventKind::Connected { .. }))?;
-    let cmds = msgs.into_iter().map(|data| Command::Send { conn: None, data }).collect();
+    let cmd = |i| render(&ts, i).map(|data| Command::Send { conn: None, data });
     let pace = Pace::new(a.pace, a.wait);
-    if s.send_paced(cmds, pace)? == Sent::Stopped {
+    if s.send_paced(ts.len(), cmd, pace)? == Sent::Stopped {
         return s.finish();
     }
     let until = Some(Instant::now() + Duration::from_millis(a.wait));

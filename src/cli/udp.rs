@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use clap::ArgMatches;
 
 use super::session::{Flow, Pace, Session, is_listening, rx_counter};
-use super::{Failure, UdpArgs, deadline, english, payloads, rules_of};
+use super::{Failure, UdpArgs, deadline, english, payloads, render, rules_of, templates};
+use crate::codec::template::Template;
 use crate::engine::generator::{GenSpec, Rate};
 use crate::engine::udp::UdpConfig;
 use crate::engine::{self, Command, EventKind, Problem};
@@ -35,7 +36,7 @@ fn multicast_of(a: &UdpArgs) -> Result<Option<engine::udp::Multicast>, Failure> 
 
 /// The generator run `udp --rate` asks for, checked before anything is sent: one datagram,
 /// a destination, and a count or a duration (never unbounded).
-fn gen_spec(a: &UdpArgs, rate: Rate, msgs: &[Vec<u8>]) -> Result<GenSpec, Failure> {
+fn gen_spec(a: &UdpArgs, rate: Rate, msgs: &[Vec<u8>], ts: &[Template]) -> Result<GenSpec, Failure> {
     let usage = |s: &str| Err(Failure::Usage(s.into()));
     let Some(to) = &a.to else { return usage("--rate needs --to ADDR:PORT (where to send)") };
     if a.pace.gap > 0 || a.pace.await_reply {
@@ -50,8 +51,10 @@ fn gen_spec(a: &UdpArgs, rate: Rate, msgs: &[Vec<u8>]) -> Result<GenSpec, Failur
         return usage("--rate needs --count N (datagrams to send) or --duration SECS: it never runs unbounded");
     }
     deadline(a.duration)?;
-    let spec =
-        GenSpec { to: to.clone(), data, rate, count: a.count, duration: a.duration.map(Duration::from_secs_f64) };
+    // A datagram with fields is rendered anew for each one the generator sends.
+    let template = ts.first().filter(|t| t.fixed_bytes().is_none()).map(|t| std::sync::Arc::new(t.clone()));
+    let duration = a.duration.map(Duration::from_secs_f64);
+    let spec = GenSpec { to: to.clone(), data, template, rate, count: a.count, duration };
     spec.check().map_err(|p| Failure::Usage(format!("--rate: {}", i18n::problem(Lang::En, &p))))?;
     Ok(spec)
 }
@@ -89,7 +92,8 @@ pub(super) fn check_destination(to: &str, msgs: &[Vec<u8>]) -> Result<(), Failur
 }
 
 pub(super) fn run_udp(a: UdpArgs, m: Option<&ArgMatches>) -> Result<(), Failure> {
-    let msgs = payloads(&a.send, &a.hex, a.common.encoding, m)?;
+    let ts = templates(&a.send, &a.hex, a.common.encoding, m)?;
+    let msgs = payloads(&ts)?;
     if !msgs.is_empty() && a.to.is_none() {
         return Err(Failure::Usage("--send/--hex need --to ADDR:PORT (where to send)".into()));
     }
@@ -97,7 +101,7 @@ pub(super) fn run_udp(a: UdpArgs, m: Option<&ArgMatches>) -> Result<(), Failure>
         check_destination(to, &msgs)?;
     }
     let spec = match a.rate {
-        Some(rate) => Some(gen_spec(&a, rate, &msgs)?),
+        Some(rate) => Some(gen_spec(&a, rate, &msgs, &ts)?),
         None => None,
     };
     let mut until = deadline(a.duration)?;
@@ -121,9 +125,10 @@ pub(super) fn run_udp(a: UdpArgs, m: Option<&ArgMatches>) -> Result<(), Failure>
         return run_generator(s, spec);
     }
     if let Some(to) = &a.to {
-        let cmds = msgs.iter().map(|data| Command::SendTo { to: to.clone(), data: data.clone() }).collect();
+        // Rendered when each is sent: `${time}` is the time of sending.
+        let cmd = |i| render(&ts, i).map(|data| Command::SendTo { to: to.clone(), data });
         let pace = Pace::new(a.pace, a.wait);
-        s.send_paced(cmds, pace)?;
+        s.send_paced(ts.len(), cmd, pace)?;
     }
     if !msgs.is_empty() && a.count.is_none() && until.is_none() {
         // Sent and asked for nothing else: wait briefly for replies, then exit.

@@ -10,6 +10,7 @@
 pub mod dump;
 pub mod framing;
 pub mod short;
+pub mod template;
 
 use std::fmt::Write as _;
 

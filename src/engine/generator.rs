@@ -35,8 +35,12 @@ pub enum Rate {
 pub struct GenSpec {
     /// Where the datagrams go (`ip:port` or `host:port`).
     pub to: String,
-    /// The datagram, sent as is every time.
+    /// The datagram, sent as is every time (without a template), or message 1 of the template
+    /// (the checks of size look at it).
     pub data: Vec<u8>,
+    /// A message template with fields (`${seq}`, a checksum, …): each datagram is rendered
+    /// anew, numbered from 1.
+    pub template: Option<std::sync::Arc<crate::codec::template::Template>>,
     pub rate: Rate,
     /// Stop after this many datagrams…
     pub count: Option<u64>,
@@ -129,6 +133,11 @@ impl Pacer {
         self.bytes += bytes as u64;
     }
 
+    /// Ends the run now (a message could not be made): nothing more is due.
+    pub fn stop(&mut self) {
+        self.count = Some(self.sent);
+    }
+
     /// Every datagram sent, or the time is up.
     pub fn finished(&self, now: Instant) -> bool {
         self.count.is_some_and(|c| self.sent >= c) || self.end.is_some_and(|e| now >= e)
@@ -165,7 +174,7 @@ mod tests {
     use super::*;
 
     fn spec(rate: Rate, count: Option<u64>, duration: Option<Duration>) -> GenSpec {
-        GenSpec { to: "127.0.0.1:9".into(), data: vec![0; 100], rate, count, duration }
+        GenSpec { to: "127.0.0.1:9".into(), data: vec![0; 100], template: None, rate, count, duration }
     }
 
     #[test]

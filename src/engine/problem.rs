@@ -168,6 +168,9 @@ pub enum Problem {
     /// TCP server: the unfinished framed messages of all clients together (`total` bytes) went
     /// over the server's budget; this client held the most (`held` bytes) and was disconnected.
     UnfinishedOverBudget { held: usize, total: usize, budget: usize },
+    /// A message template could not be rendered for this message (a range past its end, a
+    /// length that does not fit): it was not sent.
+    Template(crate::codec::template::TemplateError),
 }
 
 impl Problem {

@@ -25,6 +25,8 @@ const GEN_BLOCKED_WAIT: Duration = Duration::from_millis(50);
 /// A traffic generator run on the connection: the same message again and again.
 struct Generator {
     data: Vec<u8>,
+    /// Fields to render for each message (`data` is then unused).
+    template: Option<std::sync::Arc<crate::codec::template::Template>>,
     pacer: Pacer,
     /// The run's time limit, after which it ends even if the peer has not read everything.
     end: Option<Instant>,
@@ -34,7 +36,8 @@ impl Generator {
     fn start(spec: GenSpec) -> Result<Generator, Problem> {
         spec.check_stream()?;
         let now = Instant::now();
-        Ok(Generator { pacer: Pacer::new(&spec, now), end: spec.duration.map(|d| now + d), data: spec.data })
+        let end = spec.duration.map(|d| now + d);
+        Ok(Generator { pacer: Pacer::new(&spec, now), end, data: spec.data, template: spec.template })
     }
 
     /// Queues the messages due now, as far as the send queue allows. Returns true when it has
@@ -44,8 +47,24 @@ impl Generator {
             if conn.pending() >= GEN_HIGH_WATER {
                 return Ok(true);
             }
-            conn.send(&self.data, sink)?;
-            self.pacer.record(self.data.len());
+            match &self.template {
+                None => {
+                    conn.send(&self.data, sink)?;
+                    self.pacer.record(self.data.len());
+                }
+                Some(t) => match t.bytes(self.pacer.sent + 1) {
+                    Ok(data) => {
+                        conn.send(&data, sink)?;
+                        self.pacer.record(data.len());
+                    }
+                    // Not sent, and the run ends as if every message was queued.
+                    Err(e) => {
+                        sink.emit(Some(CONN_ID), None, EventKind::Error(Problem::Template(e)));
+                        self.pacer.stop();
+                        return Ok(false);
+                    }
+                },
+            }
         }
         Ok(conn.pending() >= GEN_HIGH_WATER)
     }

@@ -139,5 +139,9 @@ strings! {
     vw_list_sep, vw_evicted_load, vw_empty_drop, vw_drop_here, vw_drop_sub, vw_reader_notes, vw_comment, conv_gap, pf_no_dialog,
     pf_path, pf_hint_open, pf_hint_save, pf_open, pf_save, pf_close, pf_recent, pf_recent_tip, pf_missing, ex_pcap,
     ex_pcapng, ex_jsonl, ex_csv, ex_type_path, ex_type_path_tip, ex_writes,
+    tpl_at, tpl_unclosed, tpl_unknown, tpl_bad_arg, tpl_file, tpl_file_big, tpl_too_big, tpl_range,
+    tpl_covers_itself, tpl_circular, tpl_len_big, tpl_x_nothing, tpl_x_range, tpl_x_rand, tpl_x_time, tpl_x_seq,
+    tpl_x_hex, tpl_x_path, tpl_x_len, tpl_x_sum, rule_template, tpl_where, tpl_next, tpl_next_tip, check_label, check_none, check_tip, check_le,
+    check_short, check_ok, check_bad, json_title, json_eof, json_syntax, json_bad,
 
 }

@@ -23,6 +23,7 @@ mod packets;
 mod problem;
 mod relay;
 mod rules;
+mod template;
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -35,6 +36,7 @@ pub use packets::packets_error;
 pub use problem::problem;
 pub use relay::{fault_action, fault_spec_error};
 pub use rules::{codec_error, codec_problem, framing_error, rule_error};
+pub use template::{template_error, template_where};
 #[cfg(any(test, feature = "test-support"))]
 pub use rules::rule_problem;
 

@@ -48,6 +48,7 @@ pub fn problem(lang: Lang, p: &Problem) -> String {
         Problem::Framing(e) => fill(t.p_framing, &[&super::framing_error(lang, e)]),
         Problem::Unencodable(ch, encoding) => fill(t.p_unencodable, &[ch, &encoding.name()]),
         Problem::UnfinishedOverBudget { held, total, budget } => fill(t.p_unfinished_budget, &[held, total, budget]),
+        Problem::Template(e) => super::template_error(lang, e),
         Problem::FaultSpec(e) => super::fault_spec_error(lang, e),
         Problem::NotMulticast(g) => fill(t.p_not_multicast, &[g]),
         Problem::Io { op, addr, detail } => {

@@ -26,6 +26,7 @@ pub fn rule_problem(lang: Lang, p: &crate::engine::rules::RuleProblem) -> String
         R::BadHex(e) => fill(t.rule_bad_hex, &[&codec_problem(lang, e)]),
         R::BadEscape { esc, at } => fill(t.rule_bad_escape, &[esc, &place(at)]),
         R::Unclosed { at } => fill(t.rule_unclosed, &[&place(at)]),
+        R::Template { problem, at } => fill(t.rule_template, &[&place(at), &super::template::template_problem(lang, problem)]),
         R::UnknownPlaceholder { name, at } => {
             let help = fill(
                 t.rule_placeholder_help,

@@ -180,7 +180,11 @@ impl Rules {
                 Match::Regex(re) => {
                     let wants_groups = rule
                         .parts()
-                        .is_some_and(|p| p.iter().any(|part| matches!(part, Part::Field(Field::Capture(_)))));
+                        .is_some_and(|p| p.iter().any(|part| match part {
+                            Part::Field(Field::Capture(_)) => true,
+                            Part::Message(m) => m.uses_rx(),
+                            _ => false,
+                        }));
                     if wants_groups {
                         match re.captures(msg.text()) {
                             Some(caps) => {
@@ -275,6 +279,24 @@ mod tests {
         assert_eq!(reply(&r, b"pingpong").unwrap(), b"other");
         assert_eq!(reply(&r, b"POST /").unwrap(), b"other");
         assert_eq!(reply(&r, b"").unwrap(), b"other");
+    }
+
+    /// A reply with `${…}` fields is a message template: parts of the message, a count of
+    /// the replies, a checksum; in GBK its Chinese text is written in GBK.
+    #[test]
+    fn message_template_replies() {
+        let r = rules("regex:^(\\w+) => ${rx.1}#${seq} [${rx[0..2]}]${crc8}\\r\\n\n* => 收到${rx.line}");
+        let first = reply(&r, b"hello world").unwrap();
+        assert_eq!(&first[..first.len() - 3], b"hello#1 [he]");
+        let crc = crate::codec::template::Checksum::Crc8.compute(b"hello#1 [he]");
+        assert_eq!(&first[first.len() - 3..], [crc as u8, b'\r', b'\n']);
+        assert!(reply(&r, b"again").unwrap().starts_with(b"again#2 "));
+        let msg = Encoding::Gbk.encode("!好\nx").unwrap();
+        let gbk = r.respond(&msg, Encoding::Gbk, None).reply.unwrap();
+        assert_eq!(gbk, Encoding::Gbk.encode("收到!好").unwrap());
+        let bad = Rules::parse("* => x ${nope}").unwrap_err();
+        let name = crate::codec::template::TemplateProblem::UnknownField { name: "nope".into() };
+        assert_eq!(bad.problem, RuleProblem::Template { problem: name, at: Place::Column(8) });
     }
 
     #[test]

@@ -61,6 +61,11 @@ pub enum RuleProblem {
         name: String,
         at: Place,
     },
+    /// A reply with `${…}` fields that is not a good message template.
+    Template {
+        problem: crate::codec::template::TemplateProblem,
+        at: Place,
+    },
     /// More than [`MAX_LINE_CHARS`] characters.
     LineTooLong {
         chars: usize,

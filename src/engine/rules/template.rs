@@ -25,7 +25,33 @@ pub(super) enum Part {
     /// Raw bytes from `\xHH` escapes.
     Bytes(Vec<u8>),
     Field(Field),
+    /// A reply with `${…}` fields is a message template (`codec::template`): the whole reply,
+    /// compiled for UTF-8 (other encodings compile its source again when replying).
+    Message(Box<MessageReply>),
 }
+
+/// A reply written as a message template, and how many times it has answered (`${seq}`).
+#[derive(Debug)]
+pub(super) struct MessageReply {
+    src: String,
+    utf8: codec::template::Template,
+    replies: std::sync::atomic::AtomicU64,
+}
+
+impl Clone for MessageReply {
+    fn clone(&self) -> Self {
+        let replies = std::sync::atomic::AtomicU64::new(self.replies.load(std::sync::atomic::Ordering::Relaxed));
+        MessageReply { src: self.src.clone(), utf8: self.utf8.clone(), replies }
+    }
+}
+
+impl PartialEq for MessageReply {
+    fn eq(&self, other: &Self) -> bool {
+        self.src == other.src
+    }
+}
+
+impl Eq for MessageReply {}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Field {
@@ -77,6 +103,7 @@ enum TemplateProblem {
     BadEscape(String),
     Unclosed,
     Unknown(String),
+    Message(codec::template::TemplateProblem),
 }
 
 impl TemplateError {
@@ -88,6 +115,7 @@ impl TemplateError {
             TemplateProblem::BadEscape(esc) => RuleProblem::BadEscape { esc, at },
             TemplateProblem::Unclosed => RuleProblem::Unclosed { at },
             TemplateProblem::Unknown(name) => RuleProblem::UnknownPlaceholder { name: shorten(&name, 40).into(), at },
+            TemplateProblem::Message(problem) => RuleProblem::Template { problem, at },
         }
     }
 }
@@ -99,6 +127,12 @@ pub(super) fn shorten(s: &str, max: usize) -> Cow<'_, str> {
 
 /// Splits a reply template into parts.
 pub(super) fn compile(src: &str) -> Result<Vec<Part>, TemplateError> {
+    if src.contains("${") {
+        let t = codec::template::compile(src, codec::InputMode::Text, Encoding::Utf8, true)
+            .map_err(|e| TemplateError { pos: e.pos, kind: TemplateProblem::Message(e.problem) })?;
+        let replies = std::sync::atomic::AtomicU64::new(0);
+        return Ok(vec![Part::Message(Box::new(MessageReply { src: src.to_string(), utf8: t, replies }))]);
+    }
     let chars: Vec<char> = src.chars().collect();
     let mut parts = Vec::new();
     let mut text = String::new();
@@ -224,6 +258,7 @@ pub(super) fn render(parts: &[Part], msg: &Message<'_>, groups: &[Option<&str>; 
         match part {
             Part::Text(t) => out.extend(encoding.encode(t).map_err(|e| unencodable(codec_char(&e)))?),
             Part::Bytes(b) => out.extend_from_slice(b),
+            Part::Message(m) => out.extend(m.render(msg, groups)?),
             Part::Field(field) => match field {
                 Field::Peer => {
                     if let Some(p) = msg.peer {
@@ -254,6 +289,28 @@ pub(super) fn render(parts: &[Part], msg: &Message<'_>, groups: &[Option<&str>; 
         }
     }
     Ok(out)
+}
+
+impl MessageReply {
+    /// Whether it quotes the received message (and so may want the regex's groups).
+    pub(super) fn uses_rx(&self) -> bool {
+        self.utf8.uses_rx()
+    }
+
+    /// The reply to `msg`: `${seq}` counts this rule's replies from 1, `${rx…}` quotes `msg`.
+    fn render(&self, msg: &Message<'_>, groups: &[Option<&str>; 9]) -> Result<Vec<u8>, Problem> {
+        let n = self.replies.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let other;
+        let t = match msg.encoding {
+            Encoding::Utf8 => &self.utf8,
+            e => {
+                other = codec::template::compile(&self.src, codec::InputMode::Text, e, true).map_err(Problem::Template)?;
+                &other
+            }
+        };
+        let rx = msg.data.map(|data| codec::template::Received { data, captures: groups });
+        t.render(n, rx).map(|r| r.bytes).map_err(Problem::Template)
+    }
 }
 
 /// The character a codec error names (encoding text only fails on an unencodable character).

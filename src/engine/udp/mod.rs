@@ -300,6 +300,8 @@ type Received = Vec<(Vec<u8>, usize, SocketAddr, Option<IpAddr>)>;
 struct Generator {
     to: SocketAddr,
     data: Vec<u8>,
+    /// Fields to render for each datagram (`data` is then unused).
+    template: Option<std::sync::Arc<crate::codec::template::Template>>,
     pacer: Pacer,
     /// The socket buffer was full: wait for it to drain.
     blocked: bool,

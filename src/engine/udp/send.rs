@@ -8,6 +8,7 @@ use std::time::Instant;
 use mio::{Interest, Poll};
 
 use super::{EventKind, Generator, Op, Pacer, Problem, QUEUE_BYTES, QUEUE_LIMIT, SOCKET, Worker};
+use crate::codec::template::Template;
 use crate::engine::generator::GenSpec;
 
 impl Worker {
@@ -63,7 +64,7 @@ impl Worker {
             Err(p) => return self.problem(p),
         };
         let pacer = Pacer::new(&spec, Instant::now());
-        self.generator = Some(Generator { to, data: spec.data, pacer, blocked: false });
+        self.generator = Some(Generator { to, data: spec.data, template: spec.template, pacer, blocked: false });
     }
 
     /// Ends a run (if one is going) and reports what it sent.
@@ -78,6 +79,9 @@ impl Worker {
     /// Sends what the generator has due now.
     pub(super) fn generate(&mut self, now: Instant) {
         let Some(mut g) = self.generator.take() else { return };
+        if let Some(t) = g.template.clone() {
+            return self.generate_rendered(g, &t, now);
+        }
         if !g.blocked && self.queue.is_empty() {
             let mut due = g.pacer.due(now);
             while due > 0 && self.alive {
@@ -88,6 +92,47 @@ impl Worker {
                             self.alive &= self.sink.emit(None, Some(g.to), EventKind::Tx { data: g.data.clone() });
                         }
                         due = due.saturating_sub(sent as u64);
+                    }
+                    Err(e) if crate::engine::would_block(&e) => {
+                        g.blocked = true;
+                        break;
+                    }
+                    Err(e) if crate::engine::interrupted(&e) => {}
+                    Err(e) => {
+                        let p = self.io_problem(Op::Send, Some(g.to), &e);
+                        self.generator = Some(g);
+                        self.problem(p);
+                        return self.finish_generator();
+                    }
+                }
+            }
+        }
+        let finished = g.pacer.finished(Instant::now());
+        self.generator = Some(g);
+        if finished {
+            self.finish_generator();
+        }
+    }
+
+    /// The generator with a template: each datagram rendered for its number, sent alone.
+    fn generate_rendered(&mut self, mut g: Generator, t: &Template, now: Instant) {
+        if !g.blocked && self.queue.is_empty() {
+            for _ in 0..g.pacer.due(now) {
+                if !self.alive {
+                    break;
+                }
+                let data = match t.bytes(g.pacer.sent + 1) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        self.generator = Some(g);
+                        self.problem(Problem::Template(e));
+                        return self.finish_generator();
+                    }
+                };
+                match self.sock.send_to(&data, g.to) {
+                    Ok(_) => {
+                        g.pacer.record(data.len());
+                        self.alive &= self.sink.emit(None, Some(g.to), EventKind::Tx { data });
                     }
                     Err(e) if crate::engine::would_block(&e) => {
                         g.blocked = true;

@@ -86,6 +86,8 @@ impl LogView {
                             } else {
                                 encoding.decode_lossy(data)
                             };
+                            // A byte that is not text as `·`: the bundled fonts have no U+FFFD.
+                            let text = text.replace('\u{fffd}', "·");
                             bubble(ui, width, inbound, n, &time, data, &text, self.columns.shows(Col::Hex), t);
                         }
                         EventKind::Gap { bytes, from_peer } => {

@@ -56,24 +56,30 @@ pub fn tab_label(tabs: &[TabInfo], tab: u16) -> (String, Color32) {
     }
 }
 
+/// Bytes as one line of text on screen: control characters escaped, and a byte that is not
+/// text in the encoding as `·` (the bundled fonts have no U+FFFD, which would draw as a box).
+pub fn shown(encoding: Encoding, data: &[u8]) -> String {
+    codec::printable(&encoding.decode_lossy(data)).replace('\u{fffd}', "·")
+}
+
 /// Direction mark, colour, text and payload of an event for display.
 pub fn describe(ev: &Event, lang: Lang, encoding: Encoding) -> (&'static str, Color32, String, Option<&[u8]>) {
     let t = lang.tr();
     match &ev.kind {
         EventKind::Rx { data, lost } => {
-            let mut s = codec::printable(&encoding.decode_lossy(data));
+            let mut s = shown(encoding, data);
             if *lost > 0 {
                 s.push_str(&i18n::fill(t.ev_truncated, &[lost]));
             }
             (">>>", GREEN, s, Some(data))
         }
-        EventKind::Tx { data } => ("<<<", BLUE, codec::printable(&encoding.decode_lossy(data)), Some(data)),
+        EventKind::Tx { data } => ("<<<", BLUE, shown(encoding, data), Some(data)),
         // Relayed bytes: client → upstream and back, marked like the two sides of a chat.
         EventKind::Relayed { dir: crate::vocab::Dir::Up, data, .. } => {
-            ("=>", GREEN, codec::printable(&encoding.decode_lossy(data)), Some(data))
+            ("=>", GREEN, shown(encoding, data), Some(data))
         }
         EventKind::Relayed { dir: crate::vocab::Dir::Down, data, .. } => {
-            ("<=", BLUE, codec::printable(&encoding.decode_lossy(data)), Some(data))
+            ("<=", BLUE, shown(encoding, data), Some(data))
         }
         EventKind::Fault { .. } => ("~", AMBER, event_text(t, ev.proto, &ev.kind, lang), None),
         EventKind::Error(_) => ("!", RED, event_text(t, ev.proto, &ev.kind, lang), None),

@@ -3,8 +3,11 @@
 
 use egui::RichText;
 
+use crate::codec::template::{Checksum, Order};
+use crate::ui::widgets::theme::{GREEN, RED};
+
 use crate::codec::dump::{self, CopyAs};
-use crate::codec::{self, Encoding};
+use crate::codec::Encoding;
 use crate::engine::EventKind;
 use crate::i18n;
 use crate::log::FlowKey;
@@ -58,6 +61,8 @@ impl LogView {
                 if ui.button(t.copy).clicked() {
                     ui.ctx().copy_text(dump::copy_as(d, self.copy_as, encoding));
                 }
+                ui.separator();
+                self.check_ui(ui, cx, d);
             }
             if FlowKey::of(&ev).is_some() && self.mode == ViewMode::Table && ui.button(t.follow_conversation).clicked()
             {
@@ -91,12 +96,14 @@ impl LogView {
                             } else {
                                 ui.label(label);
                             }
-                            ui.add(egui::Label::new(codec::printable(&e.decode_lossy(d))).wrap());
+                            ui.add(egui::Label::new(crate::ui::logs::describe::shown(e, d)).wrap());
                             ui.end_row();
                         }
                     })
                     .response
                     .on_hover_text(t.mojibake_tip);
+                ui.add_space(4.0);
+                json_ui(ui, cx, d);
                 ui.add_space(4.0);
                 for line in dump::hex_dump(d) {
                     ui.label(
@@ -108,5 +115,68 @@ impl LogView {
                 ui.label(RichText::new(text).italics().color(color));
             }
         });
+    }
+}
+
+impl LogView {
+    /// "Check: [CRC-16/MODBUS]": whether the message's last bytes are that checksum of the rest.
+    fn check_ui(&mut self, ui: &mut egui::Ui, cx: &LogViewCtx<'_>, d: &[u8]) {
+        let t = cx.tr;
+        ui.scope(|ui| {
+            let l = ui.label(t.check_label);
+            let name = |c: Option<Checksum>| c.map_or(t.check_none, Checksum::title);
+            egui::ComboBox::from_id_salt((cx.id, "check"))
+                .selected_text(name(self.check))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.check, None, t.check_none);
+                    for c in Checksum::ALL {
+                        ui.selectable_value(&mut self.check, Some(c), c.title());
+                    }
+                })
+                .response
+                .labelled_by(l.id)
+                .on_hover_text(t.check_tip);
+            let Some(algo) = self.check else { return };
+            if algo.width() > 1 {
+                ui.checkbox(&mut self.check_le, t.check_le);
+            }
+            let order = if self.check_le { Order::Little } else { Order::Big };
+            match algo.check(d, order) {
+                None => {
+                    ui.label(i18n::fill(t.check_short, &[&algo.width()]));
+                }
+                Some(r) if r.ok() => {
+                    ui.colored_label(GREEN, i18n::fill(t.check_ok, &[&algo.title()]));
+                }
+                Some(r) => {
+                    let hex = |v: u32| format!("0x{v:0w$X}", w = r.width * 2);
+                    ui.colored_label(RED, i18n::fill(t.check_bad, &[&algo.title(), &hex(r.expected), &hex(r.got)]));
+                }
+            }
+        });
+    }
+}
+
+/// A payload that looks like JSON (`{` or `[` first), pretty-printed; when it is not valid
+/// JSON, where it goes wrong.
+fn json_ui(ui: &mut egui::Ui, cx: &LogViewCtx<'_>, d: &[u8]) {
+    let t = cx.tr;
+    let start = d.iter().position(|b| !b.is_ascii_whitespace());
+    if !start.and_then(|i| d.get(i)).is_some_and(|b| matches!(b, b'{' | b'[')) {
+        return;
+    }
+    match serde_json::from_slice::<serde_json::Value>(d) {
+        Ok(v) => {
+            ui.label(RichText::new(t.json_title).strong());
+            let pretty = serde_json::to_string_pretty(&v).unwrap_or_default();
+            ui.add(egui::Label::new(RichText::new(pretty).monospace()).wrap());
+        }
+        Err(e) => {
+            let why = match e.classify() {
+                serde_json::error::Category::Eof => t.json_eof,
+                _ => t.json_syntax,
+            };
+            ui.colored_label(RED, i18n::fill(t.json_bad, &[&e.line(), &e.column(), &why]));
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! a throughput plot and Export. Each part is a file; they all read one [`LogViewCtx`].
 
 mod conversation;
-mod describe;
+pub(crate) mod describe;
 mod detail;
 pub mod export;
 pub mod filter;
@@ -139,6 +139,9 @@ pub struct LogView {
     /// Sequence number of the selected row.
     pub selected: Option<u64>,
     copy_as: CopyAs,
+    /// The checksum the detail pane checks received messages against, and its byte order.
+    check: Option<crate::codec::template::Checksum>,
+    check_le: bool,
     conv: Option<ConvIndex>,
     pub export: Option<ExportJob>,
     pub filter: Filter,
@@ -172,6 +175,8 @@ impl Default for LogView {
             mode: ViewMode::Table,
             selected: None,
             copy_as: CopyAs::Hex,
+            check: None,
+            check_le: false,
             conv: None,
             export: None,
             filter: Filter::default(),

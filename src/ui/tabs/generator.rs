@@ -117,6 +117,7 @@ impl GeneratorUi {
         Ok(GenSpec {
             to: to.trim().to_string(),
             data: fill(payload, size),
+            template: None,
             rate,
             count: Some(count),
             duration: Some(Duration::from_secs(secs)),

@@ -18,6 +18,7 @@ pub mod relay;
 pub mod rules;
 pub mod saved;
 pub mod send_box;
+pub mod send_preview;
 pub mod tcp_client;
 pub mod tcp_server;
 pub mod udp;

@@ -5,6 +5,8 @@
 
 use std::time::Instant;
 
+use super::send_preview::{Preview, has_fields};
+use crate::codec::template::{self, Template};
 use crate::codec::{self, Encoding, InputMode};
 use crate::engine::problem::Field;
 use crate::i18n::{self, Lang};
@@ -30,15 +32,19 @@ pub struct SendBox {
     repeat_send: bool,
     /// The destination of a saved packet just sent from the Saved menu, for the tab to use.
     pub loaded_destination: Option<String>,
+    /// Messages sent from this box: `${seq}` of the next one is this + 1.
+    pub seq: u64,
+    /// The next message, while the text has `${…}` fields.
+    preview: Option<Preview>,
 }
 
 /// Repeat: milliseconds between sends, and how many sends.
 const REPEAT_EVERY: std::ops::RangeInclusive<u64> = 1..=3_600_000;
 const REPEAT_TIMES: std::ops::RangeInclusive<u32> = 1..=100_000;
 
-/// A message being sent again and again.
+/// A message being sent again and again: rendered anew each time (`${seq}` counts on).
 struct AutoSend {
-    bytes: Vec<u8>,
+    template: Template,
     every: std::time::Duration,
     left: u32,
     next: Instant,
@@ -58,6 +64,8 @@ impl Default for SendBox {
             auto: None,
             repeat_send: false,
             loaded_destination: None,
+            seq: 0,
+            preview: None,
         }
     }
 }
@@ -156,12 +164,19 @@ impl SendBox {
                 submit = true;
             }
         });
+        if has_fields(&self.text) {
+            let p = Preview::update(self.preview.take(), &self.text, self.mode, *encoding, self.escapes, self.seq + 1);
+            p.ui(ui, lang);
+            self.preview = Some(p);
+        } else {
+            self.preview = None;
+        }
         if let Some(e) = &self.error {
             ui.colored_label(RED, e);
         }
-        if tick.is_some() {
+        if let Some(tick) = tick {
             self.repeat_send = true;
-            return tick;
+            return self.rendered(lang, &tick);
         }
         if !submit && !start_repeat {
             return None;
@@ -174,14 +189,14 @@ impl SendBox {
                 self.error = Some(i18n::problem(lang, p));
                 return None;
             }
+            let tpl = self.template(lang, *encoding)?;
             let bytes = self.bytes(lang, *encoding)?;
             self.repeat_send = true;
             match (every, times) {
                 (Ok(ms), Ok(n)) => {
                     let every = std::time::Duration::from_millis(ms);
                     // The first one goes now.
-                    self.auto =
-                        Some(AutoSend { bytes: bytes.clone(), every, left: n - 1, next: Instant::now() + every });
+                    self.auto = Some(AutoSend { template: tpl, every, left: n - 1, next: Instant::now() + every });
                     if n == 1 {
                         self.auto = None;
                     }
@@ -197,12 +212,22 @@ impl SendBox {
         self.bytes(lang, *encoding)
     }
 
-    /// The bytes the box holds, or an error shown under it.
+    /// The bytes the box holds (with fields: the bytes its preview shows), or an error shown
+    /// under it.
     fn bytes(&mut self, lang: Lang, encoding: Encoding) -> Option<Vec<u8>> {
         let t = lang.tr();
         if self.text.is_empty() && self.mode == InputMode::Text {
             self.error = Some(t.err_nothing.to_string());
             return None;
+        }
+        if has_fields(&self.text) {
+            let n = self.seq + 1;
+            let shown = self.preview.as_ref().and_then(|p| p.bytes_for(&self.text, self.mode, encoding, self.escapes, n));
+            if let Some(b) = shown.filter(|b| !b.is_empty()) {
+                return Some(b.to_vec());
+            }
+            let tpl = self.template(lang, encoding)?;
+            return self.rendered(lang, &tpl);
         }
         let r = match self.mode {
             InputMode::Text if self.escapes => codec::encode_escaped(&self.text, encoding),
@@ -221,8 +246,34 @@ impl SendBox {
         }
     }
 
-    /// The next repeated send, if it is due; an error stops the repeating.
-    fn auto_tick(&mut self, ctx: &egui::Context) -> Option<Vec<u8>> {
+    /// The box's text as a template, or an error shown under it.
+    fn template(&mut self, lang: Lang, encoding: Encoding) -> Option<Template> {
+        match template::compile(&self.text, self.mode, encoding, self.escapes && self.mode == InputMode::Text) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.error = Some(i18n::template_error(lang, &e));
+                None
+            }
+        }
+    }
+
+    /// The next message of `tpl` (number `seq + 1`), or an error shown under the box.
+    fn rendered(&mut self, lang: Lang, tpl: &Template) -> Option<Vec<u8>> {
+        match tpl.bytes(self.seq + 1) {
+            Ok(b) if b.is_empty() => {
+                self.error = Some(lang.tr().err_nothing.to_string());
+                None
+            }
+            Ok(b) => Some(b),
+            Err(e) => {
+                self.error = Some(i18n::template_error(lang, &e));
+                None
+            }
+        }
+    }
+
+    /// The template of the next repeated send, if it is due; an error stops the repeating.
+    fn auto_tick(&mut self, ctx: &egui::Context) -> Option<Template> {
         if self.error.is_some() {
             self.auto = None;
         }
@@ -233,7 +284,7 @@ impl SendBox {
             ctx.request_repaint_after((a.next - now).min(std::time::Duration::from_millis(200)));
             return None;
         }
-        let bytes = a.bytes.clone();
+        let tpl = a.template.clone();
         a.left -= 1;
         a.next = now + a.every;
         if a.left == 0 {
@@ -241,7 +292,7 @@ impl SendBox {
         } else {
             ctx.request_repaint_after(a.every.min(std::time::Duration::from_millis(200)));
         }
-        Some(bytes)
+        Some(tpl)
     }
 
     #[cfg(any(test, feature = "test-support"))]
@@ -250,18 +301,17 @@ impl SendBox {
         self.auto.is_some()
     }
 
-    /// The message went out: remember it and clear the box (kept while repeating).
-    /// The bytes typed so far, or nothing if they do not parse (for the traffic generator).
+    /// The bytes typed so far (with fields: the next message), or nothing if they do not
+    /// parse (for the traffic generator).
     pub fn payload(&self, encoding: Encoding) -> Vec<u8> {
-        let r = match (self.mode, self.escapes) {
-            (InputMode::Hex, _) => codec::parse_hex(&self.text),
-            (InputMode::Text, true) => codec::encode_escaped(&self.text, encoding),
-            (InputMode::Text, false) => encoding.encode(&self.text),
-        };
-        r.unwrap_or_default()
+        let escapes = self.escapes && self.mode == InputMode::Text;
+        let t = template::compile(&self.text, self.mode, encoding, escapes);
+        t.and_then(|t| t.bytes(self.seq + 1)).unwrap_or_default()
     }
 
+    /// The message went out: count it, remember it and clear the box (kept while repeating).
     pub fn sent(&mut self) {
+        self.seq += 1;
         // A repeat's sends (its last one too) keep the message for the next repeat.
         if self.auto.is_some() || self.repeat_send {
             self.error = None;
