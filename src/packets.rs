@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize as _;
 
+use crate::codec::template::TemplateError;
 use crate::codec::{CodecError, Encoding, InputMode};
 
 /// Which tab a packet is meant for.
@@ -57,13 +58,11 @@ pub struct SavedPacket {
 }
 
 impl SavedPacket {
-    /// The bytes this packet sends (hex parsed, or text encoded with escapes if on). Errors are the codec's.
-    pub fn bytes(&self) -> Result<Vec<u8>, CodecError> {
-        match self.mode {
-            InputMode::Hex => crate::codec::parse_hex(&self.payload),
-            InputMode::Text if self.escapes => crate::codec::encode_escaped(&self.payload, self.encoding),
-            InputMode::Text => self.encoding.encode(&self.payload),
-        }
+    /// The bytes this packet sends as message number 1 (hex, Base64 or bits parsed, or text
+    /// encoded with escapes if on; `${…}` fields rendered).
+    pub fn bytes(&self) -> Result<Vec<u8>, TemplateError> {
+        let escapes = self.escapes && self.mode == InputMode::Text;
+        crate::codec::template::compile(&self.payload, self.mode, self.encoding, escapes)?.bytes(1)
     }
 }
 
@@ -101,6 +100,8 @@ pub enum PacketProblem {
     LongPayload,
     /// A hex payload that is not hex.
     Hex(CodecError),
+    /// A payload with `${…}` fields that is not a good template.
+    Template(TemplateError),
     /// Not a packet (serde's message: missing field, unknown variant, …).
     Invalid(String),
 }
@@ -363,10 +364,15 @@ fn check(p: &SavedPacket) -> Result<(), PacketProblem> {
     if p.payload.len() > MAX_PAYLOAD && p.payload.chars().count() > MAX_PAYLOAD {
         return Err(PacketProblem::LongPayload);
     }
-    if p.mode == InputMode::Hex
-        && let Err(e) = crate::codec::parse_hex(&p.payload)
+    // Bytes typed as hex, Base64 or bits must parse (text is checked when it is sent, in the
+    // encoding of the moment).
+    if p.mode != InputMode::Text
+        && let Err(e) = crate::codec::template::compile(&p.payload, p.mode, p.encoding, false)
     {
-        return Err(PacketProblem::Hex(e));
+        return Err(match e.problem {
+            crate::codec::template::TemplateProblem::Codec(c) => PacketProblem::Hex(c),
+            _ => PacketProblem::Template(e),
+        });
     }
     Ok(())
 }
@@ -430,6 +436,7 @@ impl Names {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::template::TemplateProblem;
 
     fn text(name: &str, tab: PacketTab, payload: &str) -> SavedPacket {
         SavedPacket {
@@ -500,7 +507,7 @@ mod tests {
         p.escapes = true;
         assert_eq!(p.bytes().unwrap(), b"a\n");
         p.payload = "bad \\q".into();
-        assert_eq!(p.bytes(), Err(CodecError::BadEscape { pos: 4 }));
+        assert_eq!(p.bytes().unwrap_err().problem, TemplateProblem::Codec(CodecError::BadEscape { pos: 4 }));
         p.mode = InputMode::Hex;
         p.payload = "0x41 42".into();
         assert_eq!(p.bytes().unwrap(), b"AB");

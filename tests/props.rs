@@ -102,4 +102,18 @@ proptest! {
             }
         }
     }
+
+    /// Any bytes are pretty-printed JSON or a place where they stop being JSON, never a panic;
+    /// bytes that are JSON read back as the same value.
+    #[test]
+    fn json_pretty_never_panics(s in "[\\[\\]{}:,\" a0-9.\\\\ntrue]{0,40}") {
+        match codec::json::pretty(s.as_bytes()) {
+            Ok(p) => {
+                let a: serde_json::Value = serde_json::from_str(&s).unwrap();
+                let b: serde_json::Value = serde_json::from_str(&p).unwrap();
+                prop_assert_eq!(a, b);
+            }
+            Err(e) => prop_assert!(e.line >= 1),
+        }
+    }
 }

@@ -129,8 +129,7 @@ fn the_detail_pane_checks_a_checksum_and_shows_json() {
     h.run_steps(2);
     h.get_by_label("CRC-16/MODBUS").click();
     h.run_steps(2);
-    h.get_by_role_and_label(Role::CheckBox, "low byte first").click();
-    h.run_steps(2);
+    // Modbus sends its CRC low byte first, and so the check reads it by default.
     assert!(has(&h, "CRC-16/MODBUS OK"));
     h.get_by_role_and_label(Role::CheckBox, "low byte first").click();
     h.run_steps(2);
@@ -138,8 +137,48 @@ fn the_detail_pane_checks_a_checksum_and_shows_json() {
 
     h.get_by_label(r#"{"reading":[1,2],"ok":true}"#).click();
     h.run_steps(2);
-    assert!(has(&h, "\"reading\": [\n"), "pretty-printed");
+    // Pretty-printed, the keys in the order they came.
+    assert!(has(&h, "{\n  \"reading\": [\n    1,\n    2\n  ],\n  \"ok\": true\n}"), "pretty-printed");
     h.get_by_label(r#"{"reading":"#).click();
     h.run_steps(2);
     assert!(has(&h, "Not valid JSON: line 1, column 11: it ends too early"));
+}
+
+#[test]
+fn base64_and_bits_as_input_and_as_columns() {
+    let mut h = app(Lang::En);
+    let (peer, _) = udp_with_peer(&mut h);
+    h.get_by_role_and_label(Role::RadioButton, "Base64").click();
+    h.run_steps(2);
+    set_field(&mut h, "Message", "SGVsbG8=");
+    h.get_by_label("Send").click();
+    h.run_steps(2);
+    assert_eq!(recv(&peer), b"Hello");
+    h.get_by_role_and_label(Role::RadioButton, "Bits").click();
+    h.run_steps(2);
+    set_field(&mut h, "Message", "01001000 01101001 ${xor8}");
+    assert!(has(&h, "48 69 21"), "the preview shows the XOR");
+    h.get_by_label("Send").click();
+    h.run_steps(2);
+    assert_eq!(recv(&peer), [0x48, 0x69, 0x48 ^ 0x69]);
+    set_field(&mut h, "Message", "0102");
+    h.get_by_label("Send").click();
+    h.run_steps(2);
+    assert!(has(&h, "'2' (character 4) is not a bit 0 or 1"));
+
+    // The log shows the sent bytes as Base64 and as bits when those columns are on.
+    h.get_by_label("Columns").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::CheckBox, "Base64").click();
+    h.run_steps(2);
+    if h.query_by_role_and_label(Role::CheckBox, "Bits").is_none() {
+        h.get_by_label("Columns").click();
+        h.run_steps(2);
+    }
+    h.get_by_role_and_label(Role::CheckBox, "Bits").click();
+    h.run_steps(2);
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert!(has(&h, "SGVsbG8="));
+    assert!(has(&h, "01001000 01101001 00100001"));
 }

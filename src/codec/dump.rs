@@ -61,10 +61,23 @@ pub enum CopyAs {
     Rust,
     /// The dump with offsets.
     Dump,
+    /// `SGVsbG8=`
+    Base64,
+    /// `01001000 01100101`
+    Binary,
 }
 
 impl CopyAs {
-    pub const ALL: [CopyAs; 6] = [CopyAs::Hex, CopyAs::Text, CopyAs::C, CopyAs::Python, CopyAs::Rust, CopyAs::Dump];
+    pub const ALL: [CopyAs; 8] = [
+        CopyAs::Hex,
+        CopyAs::Text,
+        CopyAs::Base64,
+        CopyAs::Binary,
+        CopyAs::C,
+        CopyAs::Python,
+        CopyAs::Rust,
+        CopyAs::Dump,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -74,6 +87,8 @@ impl CopyAs {
             CopyAs::Python => "Python bytes",
             CopyAs::Rust => "Rust byte string",
             CopyAs::Dump => "Hex dump",
+            CopyAs::Base64 => "Base64",
+            CopyAs::Binary => "Bits",
         }
     }
 }
@@ -90,6 +105,8 @@ pub fn copy_as(bytes: &[u8], format: CopyAs, encoding: Encoding) -> String {
         CopyAs::Python => format!("b'{}'", escape(bytes, '\'')),
         CopyAs::Rust => format!("b\"{}\"", escape(bytes, '"')),
         CopyAs::Dump => hex_dump_text(bytes),
+        CopyAs::Base64 => super::to_base64(bytes),
+        CopyAs::Binary => super::to_binary(bytes),
     }
 }
 

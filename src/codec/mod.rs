@@ -9,6 +9,7 @@
 
 pub mod dump;
 pub mod framing;
+pub mod json;
 pub mod short;
 pub mod template;
 
@@ -117,6 +118,13 @@ pub enum InputMode {
     #[default]
     Text,
     Hex,
+    Base64,
+    /// Bits, eight to a byte.
+    Binary,
+}
+
+impl InputMode {
+    pub const ALL: [InputMode; 4] = [InputMode::Text, InputMode::Hex, InputMode::Base64, InputMode::Binary];
 }
 
 /// Why typed input could not become bytes (as data: `i18n::codec_error` words it).
@@ -131,6 +139,12 @@ pub enum CodecError {
     Unencodable { ch: char, encoding: Encoding },
     /// A backslash escape that is not one of `\r \n \t \0 \\ \xHH`, at this character.
     BadEscape { pos: usize },
+    /// Base64 that does not decode, at this 0-based character.
+    BadBase64 { pos: usize },
+    /// A character that is not 0 or 1 in bits, at this 0-based character.
+    BadBinaryDigit { ch: char, pos: usize },
+    /// A number of bits that is not a whole number of bytes.
+    BinaryLength { bits: usize },
 }
 
 /// Parses hex such as `48 65 6c 6c 6f`, `48656c6c6f`, `0x48,0x65` or `48:65`.
@@ -201,6 +215,82 @@ pub fn push_hex(out: &mut String, bytes: &[u8], sep: &str) {
     }
 }
 
+/// Standard Base64 with padding (RFC 4648), as `base64` and most tools print it.
+pub fn to_base64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Parses Base64 (standard or URL-safe alphabet, padding optional, whitespace ignored).
+pub fn parse_base64(input: &str) -> Result<Vec<u8>, CodecError> {
+    use base64::Engine as _;
+    let mut clean = String::with_capacity(input.len());
+    let mut at = Vec::with_capacity(input.len());
+    for (pos, c) in input.chars().enumerate() {
+        if c.is_whitespace() {
+            continue;
+        }
+        let c = match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        };
+        if !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')) {
+            return Err(CodecError::BadBase64 { pos });
+        }
+        clean.push(c);
+        at.push(pos);
+    }
+    let trimmed = clean.trim_end_matches('=');
+    let engine = base64::engine::general_purpose::STANDARD_NO_PAD;
+    engine.decode(trimmed).map_err(|e| {
+        let i = match e {
+            base64::DecodeError::InvalidByte(i, _) | base64::DecodeError::InvalidLastSymbol(i, _) => i,
+            _ => trimmed.len().saturating_sub(1),
+        };
+        CodecError::BadBase64 { pos: at.get(i).copied().unwrap_or(0) }
+    })
+}
+
+/// Bits, eight to a byte, most significant first: `01001000 01101001`.
+pub fn to_binary(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 9);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        let _ = write!(s, "{b:08b}");
+    }
+    s
+}
+
+/// Parses bits such as `01001000 01101001` (separators as for hex; every byte needs 8 bits).
+pub fn parse_binary(input: &str) -> Result<Vec<u8>, CodecError> {
+    let mut out = Vec::with_capacity(input.len() / 8);
+    let (mut acc, mut bits, mut total) = (0u8, 0u32, 0usize);
+    for (pos, c) in input.chars().enumerate() {
+        if is_hex_separator(c) {
+            continue;
+        }
+        let v = match c {
+            '0' => 0,
+            '1' => 1,
+            _ => return Err(CodecError::BadBinaryDigit { ch: c, pos }),
+        };
+        acc = acc << 1 | v;
+        bits += 1;
+        total += 1;
+        if bits == 8 {
+            out.push(acc);
+            (acc, bits) = (0, 0);
+        }
+    }
+    if bits != 0 {
+        return Err(CodecError::BinaryLength { bits: total });
+    }
+    Ok(out)
+}
+
 /// Text with escapes: `\r \n \t \0 \\` and `\xHH` (a raw byte), the rest in `encoding`.
 pub fn encode_escaped(input: &str, encoding: Encoding) -> Result<Vec<u8>, CodecError> {
     let mut out = Vec::with_capacity(input.len());
@@ -243,6 +333,8 @@ pub fn encode_input(input: &str, mode: InputMode, encoding: Encoding) -> Result<
     match mode {
         InputMode::Text => encoding.encode(input),
         InputMode::Hex => parse_hex(input),
+        InputMode::Base64 => parse_base64(input),
+        InputMode::Binary => parse_binary(input),
     }
 }
 
@@ -267,6 +359,29 @@ pub fn printable(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_and_binary_round_trip_and_say_where() {
+        assert_eq!(to_base64(b"Hello"), "SGVsbG8=");
+        assert_eq!(parse_base64("SGVs bG8=").unwrap(), b"Hello");
+        assert_eq!(parse_base64("SGVsbG8").unwrap(), b"Hello");
+        assert_eq!(parse_base64("-_8").unwrap(), [0xFB, 0xFF]);
+        assert_eq!(parse_base64("SGV*"), Err(CodecError::BadBase64 { pos: 3 }));
+        assert!(parse_base64("S").is_err());
+        assert_eq!(to_binary(&[0x48, 0x01]), "01001000 00000001");
+        assert_eq!(parse_binary("01001000 0000_0001".replace('_', "").as_str()).unwrap(), [0x48, 0x01]);
+        assert_eq!(parse_binary("0102"), Err(CodecError::BadBinaryDigit { ch: '2', pos: 3 }));
+        assert_eq!(parse_binary("0101"), Err(CodecError::BinaryLength { bits: 4 }));
+        for mode in InputMode::ALL {
+            let text = match mode {
+                InputMode::Text => "Hi".to_string(),
+                InputMode::Hex => to_hex(b"Hi"),
+                InputMode::Base64 => to_base64(b"Hi"),
+                InputMode::Binary => to_binary(b"Hi"),
+            };
+            assert_eq!(encode_input(&text, mode, Encoding::Utf8).unwrap(), b"Hi");
+        }
+    }
 
     #[test]
     fn hex_forms() {

@@ -142,6 +142,8 @@ strings! {
     tpl_at, tpl_unclosed, tpl_unknown, tpl_bad_arg, tpl_file, tpl_file_big, tpl_too_big, tpl_range,
     tpl_covers_itself, tpl_circular, tpl_len_big, tpl_x_nothing, tpl_x_range, tpl_x_rand, tpl_x_time, tpl_x_seq,
     tpl_x_hex, tpl_x_path, tpl_x_len, tpl_x_sum, rule_template, tpl_where, tpl_next, tpl_next_tip, check_label, check_none, check_tip, check_le,
-    check_short, check_ok, check_bad, json_title, json_eof, json_syntax, json_bad,
+    check_short, check_ok, check_bad, json_title, json_eof, json_syntax, json_bad, mode_base64, mode_binary,
+    err_base64, err_binary_digit, err_binary_length, codec_base64, codec_binary_digit, codec_binary_length,
+    send_hint_base64, send_hint_binary, col_base64, col_binary,
 
 }

@@ -35,7 +35,7 @@ pub use import::{import_fault, skip_kind};
 pub use packets::packets_error;
 pub use problem::problem;
 pub use relay::{fault_action, fault_spec_error};
-pub use rules::{codec_error, codec_problem, framing_error, rule_error};
+pub use rules::{codec_error, codec_problem, framing_error, mode_name, rule_error};
 pub use template::{template_error, template_where};
 #[cfg(any(test, feature = "test-support"))]
 pub use rules::rule_problem;

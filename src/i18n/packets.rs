@@ -33,6 +33,7 @@ fn packet_problem(lang: Lang, p: &PacketProblem) -> String {
         PacketProblem::LongName => fill(t.pk_long_name, &[&MAX_NAME]),
         PacketProblem::LongPayload => t.pk_long_payload.into(),
         PacketProblem::Hex(e) => fill(t.pk_hex, &[&super::codec_problem(lang, e)]),
+        PacketProblem::Template(e) => super::template_where(lang, e),
         // serde's own message, as the file is JSON.
         PacketProblem::Invalid(e) => e.clone(),
     }

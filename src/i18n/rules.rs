@@ -51,6 +51,18 @@ pub fn rule_error(lang: Lang, e: &crate::engine::rules::RuleError) -> String {
     fill(lang.tr().rule_line, &[&e.line, &rule_problem(lang, &e.problem)])
 }
 
+/// The name of an input mode, for its radio button.
+pub fn mode_name(lang: Lang, mode: crate::codec::InputMode) -> &'static str {
+    use crate::codec::InputMode as M;
+    let t = lang.tr();
+    match mode {
+        M::Text => t.mode_text,
+        M::Hex => t.mode_hex,
+        M::Base64 => t.mode_base64,
+        M::Binary => t.mode_binary,
+    }
+}
+
 /// A codec error in words.
 pub fn codec_error(lang: Lang, e: &crate::codec::CodecError) -> String {
     use crate::codec::CodecError as E;
@@ -60,6 +72,9 @@ pub fn codec_error(lang: Lang, e: &crate::codec::CodecError) -> String {
         E::OddHexLength { digits } => fill(t.err_hex_odd, &[digits]),
         E::Unencodable { ch, encoding } => fill(t.err_unencodable, &[ch, &encoding.name()]),
         E::BadEscape { pos } => fill(t.err_bad_escape, &[&(pos + 1)]),
+        E::BadBase64 { pos } => fill(t.err_base64, &[&(pos + 1)]),
+        E::BadBinaryDigit { ch, pos } => fill(t.err_binary_digit, &[ch, &(pos + 1)]),
+        E::BinaryLength { bits } => fill(t.err_binary_length, &[bits]),
     }
 }
 
@@ -73,6 +88,9 @@ pub fn codec_problem(lang: Lang, e: &crate::codec::CodecError) -> String {
         E::OddHexLength { digits } => fill(t.codec_hex_odd, &[digits]),
         E::Unencodable { ch, encoding } => fill(t.codec_unencodable, &[ch, &encoding.name()]),
         E::BadEscape { pos } => fill(t.codec_bad_escape, &[&(pos + 1)]),
+        E::BadBase64 { pos } => fill(t.codec_base64, &[&(pos + 1)]),
+        E::BadBinaryDigit { ch, pos } => fill(t.codec_binary_digit, &[ch, &(pos + 1)]),
+        E::BinaryLength { bits } => fill(t.codec_binary_length, &[bits]),
     }
 }
 

@@ -5,13 +5,25 @@ use crate::codec::template::{Expected, TemplateError, TemplateProblem as P};
 
 /// A template error as the send box and the CLI say it: "character 4: …".
 pub fn template_error(lang: Lang, e: &TemplateError) -> String {
-    let t = lang.tr();
-    fill(t.tpl_at, &[&(e.pos + 1), &template_problem(lang, &e.problem)])
+    match &e.problem {
+        // The codec's own sentence names the character.
+        P::Codec(c) if placed(c) => super::codec_error(lang, c),
+        p => fill(lang.tr().tpl_at, &[&(e.pos + 1), &template_problem(lang, p)]),
+    }
+}
+
+/// Whether a codec error names its character itself.
+fn placed(e: &crate::codec::CodecError) -> bool {
+    use crate::codec::CodecError as C;
+    matches!(e, C::BadHexDigit { .. } | C::BadEscape { .. } | C::BadBase64 { .. } | C::BadBinaryDigit { .. })
 }
 
 /// The same, while it is being typed: "character 4: …" without "nothing was sent".
 pub fn template_where(lang: Lang, e: &TemplateError) -> String {
-    fill(lang.tr().tpl_where, &[&(e.pos + 1), &template_problem(lang, &e.problem)])
+    match &e.problem {
+        P::Codec(c) if placed(c) => super::codec_problem(lang, c),
+        p => fill(lang.tr().tpl_where, &[&(e.pos + 1), &template_problem(lang, p)]),
+    }
 }
 
 /// The problem alone, for a longer sentence (a rule's reply).

@@ -74,6 +74,8 @@ fn literal(
     let text = std::mem::take(lit);
     let bytes = match mode {
         InputMode::Hex => codec::parse_hex(&text),
+        InputMode::Base64 => codec::parse_base64(&text),
+        InputMode::Binary => codec::parse_binary(&text),
         InputMode::Text if escapes => codec::encode_escaped(&text, encoding),
         InputMode::Text => encoding.encode(&text),
     };
@@ -88,11 +90,13 @@ fn codec_error(e: CodecError, text: &str, start: usize) -> TemplateError {
     let (pos, e) = match e {
         CodecError::BadHexDigit { ch, pos } => (start + pos, CodecError::BadHexDigit { ch, pos: start + pos }),
         CodecError::BadEscape { pos } => (start + pos, CodecError::BadEscape { pos: start + pos }),
+        CodecError::BadBase64 { pos } => (start + pos, CodecError::BadBase64 { pos: start + pos }),
+        CodecError::BadBinaryDigit { ch, pos } => (start + pos, CodecError::BadBinaryDigit { ch, pos: start + pos }),
         CodecError::Unencodable { ch, encoding } => {
             let at = text.chars().position(|c| c == ch).unwrap_or(0);
             (start + at, CodecError::Unencodable { ch, encoding })
         }
-        e @ CodecError::OddHexLength { .. } => (start, e),
+        e @ (CodecError::OddHexLength { .. } | CodecError::BinaryLength { .. }) => (start, e),
     };
     TemplateError::at(pos, P::Codec(e))
 }

@@ -7,7 +7,7 @@ use crate::codec::template::{Checksum, Order};
 use crate::ui::widgets::theme::{GREEN, RED};
 
 use crate::codec::dump::{self, CopyAs};
-use crate::codec::Encoding;
+use crate::codec::{Encoding, json};
 use crate::engine::EventKind;
 use crate::i18n;
 use crate::log::FlowKey;
@@ -61,8 +61,6 @@ impl LogView {
                 if ui.button(t.copy).clicked() {
                     ui.ctx().copy_text(dump::copy_as(d, self.copy_as, encoding));
                 }
-                ui.separator();
-                self.check_ui(ui, cx, d);
             }
             if FlowKey::of(&ev).is_some() && self.mode == ViewMode::Table && ui.button(t.follow_conversation).clicked()
             {
@@ -78,6 +76,10 @@ impl LogView {
                 ui.label(RichText::new(t.vw_comment).strong());
                 ui.add(egui::Label::new(RichText::new(c).italics()).wrap());
             });
+        }
+        // The checksum check on its own line, above the scrolled bytes: always in view.
+        if let Some(d) = &data {
+            self.check_ui(ui, cx, d);
         }
         ui.separator();
         egui::ScrollArea::vertical().id_salt("detail-scroll").auto_shrink([false, false]).show(ui, |ui| match &data {
@@ -122,9 +124,10 @@ impl LogView {
     /// "Check: [CRC-16/MODBUS]": whether the message's last bytes are that checksum of the rest.
     fn check_ui(&mut self, ui: &mut egui::Ui, cx: &LogViewCtx<'_>, d: &[u8]) {
         let t = cx.tr;
-        ui.scope(|ui| {
+        ui.horizontal(|ui| {
             let l = ui.label(t.check_label);
             let name = |c: Option<Checksum>| c.map_or(t.check_none, Checksum::title);
+            let before = self.check;
             egui::ComboBox::from_id_salt((cx.id, "check"))
                 .selected_text(name(self.check))
                 .show_ui(ui, |ui| {
@@ -137,6 +140,10 @@ impl LogView {
                 .labelled_by(l.id)
                 .on_hover_text(t.check_tip);
             let Some(algo) = self.check else { return };
+            // A newly chosen algorithm starts in its usual byte order (Modbus: low byte first).
+            if before != self.check {
+                self.check_le = algo.default_order() == Order::Little;
+            }
             if algo.width() > 1 {
                 ui.checkbox(&mut self.check_le, t.check_le);
             }
@@ -161,22 +168,17 @@ impl LogView {
 /// JSON, where it goes wrong.
 fn json_ui(ui: &mut egui::Ui, cx: &LogViewCtx<'_>, d: &[u8]) {
     let t = cx.tr;
-    let start = d.iter().position(|b| !b.is_ascii_whitespace());
-    if !start.and_then(|i| d.get(i)).is_some_and(|b| matches!(b, b'{' | b'[')) {
+    if !json::looks_like_json(d) {
         return;
     }
-    match serde_json::from_slice::<serde_json::Value>(d) {
-        Ok(v) => {
+    match json::pretty(d) {
+        Ok(pretty) => {
             ui.label(RichText::new(t.json_title).strong());
-            let pretty = serde_json::to_string_pretty(&v).unwrap_or_default();
             ui.add(egui::Label::new(RichText::new(pretty).monospace()).wrap());
         }
         Err(e) => {
-            let why = match e.classify() {
-                serde_json::error::Category::Eof => t.json_eof,
-                _ => t.json_syntax,
-            };
-            ui.colored_label(RED, i18n::fill(t.json_bad, &[&e.line(), &e.column(), &why]));
+            let why = if e.eof { t.json_eof } else { t.json_syntax };
+            ui.colored_label(RED, i18n::fill(t.json_bad, &[&e.line, &e.column, &why]));
         }
     }
 }

@@ -52,10 +52,24 @@ pub enum Col {
     Dir,
     Data,
     Hex,
+    Base64,
+    /// The bits of each byte.
+    Binary,
 }
 
 impl Col {
-    pub const ALL: [Col; 8] = [Col::Time, Col::Tab, Col::Len, Col::Peer, Col::Local, Col::Dir, Col::Data, Col::Hex];
+    pub const ALL: [Col; 10] = [
+        Col::Time,
+        Col::Tab,
+        Col::Len,
+        Col::Peer,
+        Col::Local,
+        Col::Dir,
+        Col::Data,
+        Col::Hex,
+        Col::Base64,
+        Col::Binary,
+    ];
 
     pub(crate) fn name(self, lang: Lang) -> &'static str {
         let t = lang.tr();
@@ -68,6 +82,8 @@ impl Col {
             Col::Dir => t.col_dir,
             Col::Data => t.col_data,
             Col::Hex => t.col_hex,
+            Col::Base64 => t.col_base64,
+            Col::Binary => t.col_binary,
         }
     }
 }
@@ -89,7 +105,7 @@ pub enum TimeFormat {
 pub struct Columns {
     pub time: TimeFormat,
     /// Bit per `Col`, in `Col::ALL` order.
-    shown: u8,
+    shown: u16,
 }
 
 impl Default for Columns {
@@ -103,7 +119,7 @@ impl Default for Columns {
 }
 
 impl Columns {
-    fn bit(c: Col) -> u8 {
+    fn bit(c: Col) -> u16 {
         1 << Col::ALL.iter().position(|x| *x == c).unwrap_or(0)
     }
 

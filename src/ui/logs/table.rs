@@ -4,12 +4,17 @@
 use egui::RichText;
 use egui_extras::{Column, TableBuilder};
 
+use crate::codec;
 use crate::ui::logs::describe::{describe, tab_label};
 use crate::ui::logs::{Col, LogView, LogViewCtx, TimeFormat};
 use crate::ui::widgets::text::{shorten, shorten_hex};
 
 /// Characters of a payload shown in one table row; the detail pane and exports keep every byte.
 pub const MAX_ROW_CHARS: usize = 400;
+
+/// Bytes a row shows as Base64 (400 characters) and as bits (44 bytes, 395 characters).
+const ROW_BASE64_BYTES: usize = MAX_ROW_CHARS / 4 * 3;
+const ROW_BINARY_BYTES: usize = MAX_ROW_CHARS / 9;
 
 /// `+1.234567` seconds, or empty.
 fn seconds(d: Option<jiff::SignedDuration>) -> String {
@@ -44,7 +49,9 @@ impl LogView {
                 Col::Peer | Col::Local => Column::initial(150.0).at_least(80.0).resizable(true).clip(true),
                 Col::Tab => Column::initial(90.0).at_least(40.0).resizable(true).clip(true),
                 Col::Dir => Column::exact(34.0),
-                Col::Data | Col::Hex => Column::initial(320.0).at_least(80.0).resizable(true).clip(true),
+                Col::Data | Col::Hex | Col::Base64 | Col::Binary => {
+                    Column::initial(320.0).at_least(80.0).resizable(true).clip(true)
+                }
             });
         }
         let mut clicked = None;
@@ -120,6 +127,20 @@ impl LogView {
                                 if let Some(d) = data {
                                     let hex = shorten_hex(d, MAX_ROW_CHARS);
                                     ui.add(egui::Label::new(RichText::new(hex).monospace().weak()).truncate());
+                                }
+                            }
+                            // The first bytes only, as many as fill a row (the detail pane and
+                            // Copy as have every byte).
+                            Col::Base64 => {
+                                if let Some(d) = data {
+                                    let s = codec::to_base64(d.get(..ROW_BASE64_BYTES).unwrap_or(d));
+                                    ui.add(egui::Label::new(RichText::new(s).monospace().weak()).truncate());
+                                }
+                            }
+                            Col::Binary => {
+                                if let Some(d) = data {
+                                    let s = codec::to_binary(d.get(..ROW_BINARY_BYTES).unwrap_or(d));
+                                    ui.add(egui::Label::new(RichText::new(s).monospace().weak()).truncate());
                                 }
                             }
                         });

@@ -224,8 +224,9 @@ fn edit_row(ui: &mut egui::Ui, p: &mut SavedPacket, i: usize, lang: Lang, remove
     changed |= payload.changed();
     ui.horizontal(|ui| {
         let (mode, enc, esc) = (p.mode, p.encoding, p.escapes);
-        ui.radio_value(&mut p.mode, InputMode::Text, t.mode_text);
-        ui.radio_value(&mut p.mode, InputMode::Hex, t.mode_hex);
+        for m in InputMode::ALL {
+            ui.radio_value(&mut p.mode, m, i18n::mode_name(lang, m));
+        }
         egui::ComboBox::from_id_salt(("enc", i)).width(60.0).selected_text(p.encoding.name()).show_ui(ui, |ui| {
             for e in Encoding::ALL {
                 ui.selectable_value(&mut p.encoding, e, e.name());
@@ -236,7 +237,7 @@ fn edit_row(ui: &mut egui::Ui, p: &mut SavedPacket, i: usize, lang: Lang, remove
     });
     ui.horizontal(|ui| {
         if let Err(e) = p.bytes() {
-            ui.colored_label(RED, "!").on_hover_text(i18n::codec_error(lang, &e));
+            ui.colored_label(RED, "!").on_hover_text(i18n::template_where(lang, &e));
         }
         if ui.small_button(t.saved_delete).clicked() {
             *remove = Some(i);
@@ -258,6 +259,8 @@ pub fn menu(ui: &mut egui::Ui, lang: Lang, ctx: SavedCtx<'_>, current: SavedPack
             let preview = match p.mode {
                 InputMode::Text => p.payload.clone(),
                 InputMode::Hex => format!("hex: {}", p.payload),
+                InputMode::Base64 => format!("base64: {}", p.payload),
+                InputMode::Binary => format!("bits: {}", p.payload),
             };
             let dest = if p.destination.is_empty() { String::new() } else { format!(" -> {}", p.destination) };
             if ui.button(&p.name).on_hover_text(format!("{preview}{dest}")).clicked() {

@@ -89,8 +89,9 @@ impl SendBox {
         self.repeat_send = false;
         let tick = self.auto_tick(ui.ctx());
         ui.horizontal_wrapped(|ui| {
-            ui.radio_value(&mut self.mode, InputMode::Text, t.mode_text);
-            ui.radio_value(&mut self.mode, InputMode::Hex, t.mode_hex);
+            for m in InputMode::ALL {
+                ui.radio_value(&mut self.mode, m, i18n::mode_name(lang, m));
+            }
             ui.add_enabled(self.mode == InputMode::Text, egui::Checkbox::new(&mut self.escapes, t.escapes))
                 .on_hover_text(t.escapes_tip);
             ui.separator();
@@ -141,6 +142,8 @@ impl SendBox {
             let hint = match self.mode {
                 InputMode::Text => t.send_hint_text,
                 InputMode::Hex => t.send_hint_hex,
+                InputMode::Base64 => t.send_hint_base64,
+                InputMode::Binary => t.send_hint_binary,
             };
             let width = (ui.available_width() - 90.0).max(120.0);
             let resp = capped_edit(ui, true, &mut self.text, MAX_MESSAGE_CHARS, |e| {
@@ -164,16 +167,26 @@ impl SendBox {
                 submit = true;
             }
         });
-        if has_fields(&self.text) {
-            let p = Preview::update(self.preview.take(), &self.text, self.mode, *encoding, self.escapes, self.seq + 1);
-            p.ui(ui, lang);
-            self.preview = Some(p);
-        } else {
-            self.preview = None;
-        }
-        if let Some(e) = &self.error {
-            ui.colored_label(RED, e);
-        }
+        self.preview = has_fields(&self.text).then(|| {
+            Preview::update(self.preview.take(), &self.text, self.mode, *encoding, self.escapes, self.seq + 1)
+        });
+        // One line under the message, always there, so nothing below moves when a preview or
+        // an error appears: the error of the last Send, else the preview of the next one.
+        let line = ui.text_style_height(&egui::TextStyle::Body) + 2.0;
+        ui.allocate_ui_with_layout(
+            egui::vec2(ui.available_width(), line),
+            egui::Layout::left_to_right(egui::Align::Center),
+            |ui| {
+                ui.set_min_height(line);
+                match (&self.error, &self.preview) {
+                    (Some(e), _) => {
+                        ui.add(egui::Label::new(egui::RichText::new(e).color(RED)).truncate()).on_hover_text(e);
+                    }
+                    (None, Some(p)) => p.ui(ui, lang),
+                    (None, None) => {}
+                }
+            },
+        );
         if let Some(tick) = tick {
             self.repeat_send = true;
             return self.rendered(lang, &tick);

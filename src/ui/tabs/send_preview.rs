@@ -78,18 +78,17 @@ impl Preview {
         if self.clock {
             ui.ctx().request_repaint_after(CLOCK_REFRESH);
         }
-        ui.horizontal(|ui| {
-            ui.label(i18n::fill(t.tpl_next, &[&self.key.n]));
-            match &self.result {
-                Err(e) => {
-                    ui.colored_label(RED, i18n::template_where(lang, e));
-                }
-                Ok(r) => {
-                    ui.label(layout(r, ui.visuals().text_color(), self.key.encoding))
-                        .on_hover_text(i18n::fill(t.tpl_next_tip, &[&r.bytes.len()]));
-                }
+        ui.label(i18n::fill(t.tpl_next, &[&self.key.n]));
+        match &self.result {
+            Err(e) => {
+                let words = i18n::template_where(lang, e);
+                ui.add(egui::Label::new(egui::RichText::new(&words).color(RED)).truncate()).on_hover_text(words);
             }
-        });
+            Ok(r) => {
+                ui.add(egui::Label::new(layout(r, ui.visuals().text_color(), self.key.encoding)).truncate())
+                    .on_hover_text(i18n::fill(t.tpl_next_tip, &[&r.bytes.len()]));
+            }
+        }
     }
 }
 
