@@ -1,4 +1,4 @@
-//! Messages that compute themselves, in the GUI: the live preview of a template's bytes, the
+//! Messages that compute themselves, in the GUI (and the log view's keep-last cap): the live preview of a template's bytes, the
 //! bytes sent equal to the bytes shown, `${seq}` counting the tab's sends, a bad template
 //! refused with its position, and the detail pane's checksum check and JSON view.
 
@@ -181,4 +181,71 @@ fn base64_and_bits_as_input_and_as_columns() {
     h.run_steps(2);
     assert!(has(&h, "SGVsbG8="));
     assert!(has(&h, "01001000 01101001 00100001"));
+}
+
+#[test]
+fn keep_last_shows_the_newest_rows_and_keeps_the_counters() {
+    let mut h = app(Lang::En);
+    let (peer, tab) = udp_with_peer(&mut h);
+    for i in 0..5 {
+        peer.send_to(format!("row-{i}").as_bytes(), &tab).unwrap();
+    }
+    run_until(&mut h, "five rows", |h| has(h, "row-4"));
+    set_field(&mut h, "Keep last", "2");
+    h.run_steps(2);
+    assert!(!has(&h, "row-2") && has(&h, "row-3") && has(&h, "row-4"), "only the newest two");
+    assert!(has(&h, "last 2 of 6 rows"));
+    assert!(has(&h, "RX 5 pkts"), "the counters count every datagram");
+    // A value out of range is marked and shows every row.
+    set_field(&mut h, "Keep last", "0");
+    h.run_steps(2);
+    assert!(has(&h, "row-0"));
+}
+
+#[test]
+fn record_to_file_writes_rows_as_they_come_and_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.jsonl");
+    let mut h = app(Lang::En);
+    let (peer, tab) = udp_with_peer(&mut h);
+    h.get_by_label("Record…").click();
+    h.run_steps(2);
+    set_field(&mut h, "Record to", &path.display().to_string());
+    h.get_by_label("Start recording").click();
+    h.run_steps(2);
+    assert!(has(&h, "Recording to"));
+    for i in 0..3 {
+        peer.send_to(format!("rec-{i}").as_bytes(), &tab).unwrap();
+    }
+    // On disk while still recording: the writer flushes within 100 ms.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut lines = 0;
+    while lines < 3 && Instant::now() < deadline {
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+        lines = std::fs::read_to_string(&path).unwrap_or_default().lines().filter(|l| l.contains("rec-")).count();
+    }
+    assert_eq!(lines, 3, "three rows on disk before Stop");
+    h.get_by_label("Stop recording").click();
+    h.run_steps(2);
+    assert!(has(&h, "Recorded 3 events to"));
+    // What SockLab writes, it reads back.
+    let mut got = Vec::new();
+    let mut sink = |ev: socklab::engine::Event, _: Option<&str>| {
+        got.push(ev);
+        None
+    };
+    socklab::log::import::read_file_into(&path, &Default::default(), &mut sink).unwrap();
+    assert_eq!(got.len(), 3);
+    // A file that cannot be made says so where the user looks.
+    h.get_by_label("Record…").click();
+    h.run_steps(2);
+    if !has(&h, "Record to") {
+        h.get_by_label("Record…").click();
+        h.run_steps(2);
+    }
+    set_field(&mut h, "Record to", "/no/such/dir/x.pcap");
+    h.get_by_label("Start recording").click();
+    h.run_steps(2);
+    assert!(has(&h, "Cannot create /no/such/dir/x.pcap"));
 }

@@ -72,6 +72,8 @@ pub enum Field {
     RepeatEvery,
     /// Repeat: how many sends.
     RepeatTimes,
+    /// A log view's "keep last N rows".
+    KeepLast,
     /// Traffic generator: message size, bytes.
     GenSize,
     /// Traffic generator: how many messages.

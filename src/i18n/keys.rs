@@ -144,6 +144,8 @@ strings! {
     tpl_x_hex, tpl_x_path, tpl_x_len, tpl_x_sum, rule_template, tpl_where, tpl_next, tpl_next_tip, check_label, check_none, check_tip, check_le,
     check_short, check_ok, check_bad, json_title, json_eof, json_syntax, json_bad, mode_base64, mode_binary,
     err_base64, err_binary_digit, err_binary_length, codec_base64, codec_binary_digit, codec_binary_length,
-    send_hint_base64, send_hint_binary, col_base64, col_binary,
+    send_hint_base64, send_hint_binary, col_base64, col_binary, keep_last, keep_last_tip, keep_last_of,
+    field_keep_last, rec_button, rec_active, rec_tip, rec_to, rec_formats, rec_start, rec_stop, rec_running,
+    rec_missed, rec_failed, rec_no_path, rec_cannot, rec_done,
 
 }

@@ -87,6 +87,7 @@ fn field_name(t: &Tr, f: Field) -> (&'static str, Option<&'static str>) {
         Field::Timeout => (t.field_timeout, Some(t.unit_ms)),
         Field::RepeatEvery => (t.field_repeat_every, Some(t.unit_ms)),
         Field::RepeatTimes => (t.field_repeat_times, None),
+        Field::KeepLast => (t.field_keep_last, None),
         Field::GenSize => (t.field_gen_size, Some(t.unit_bytes)),
         Field::GenCount => (t.field_gen_count, None),
         Field::GenSeconds => (t.field_gen_seconds, Some(t.unit_s)),

@@ -10,6 +10,7 @@ pub mod import;
 pub mod pcap;
 pub mod rates;
 pub mod record;
+pub mod recorder;
 pub mod search;
 
 use std::collections::VecDeque;
@@ -173,6 +174,9 @@ pub struct LogStore {
     flows: flows::FlowTable,
     /// Comments on rows (a pcapng capture's packet comments), by seq; rare, so kept aside.
     comments: std::collections::BTreeMap<u64, Box<str>>,
+    /// Recordings to files in progress (a view starts and stops its own through `&self`), by id.
+    recorders: std::cell::RefCell<Vec<(u64, recorder::Recorder)>>,
+    next_recorder: std::cell::Cell<u64>,
 }
 
 impl Default for LogStore {
@@ -194,7 +198,43 @@ impl LogStore {
             tabs: Vec::new(),
             flows: flows::FlowTable::default(),
             comments: std::collections::BTreeMap::new(),
+            recorders: std::cell::RefCell::new(Vec::new()),
+            next_recorder: std::cell::Cell::new(1),
         }
+    }
+
+    /// Starts recording the rows of `scope` (a tab, or every tab) from the next one on, to
+    /// `path` in the format its name says; returns the recording's id.
+    pub fn start_recording(
+        &self,
+        path: &std::path::Path,
+        scope: Option<u16>,
+        encoding: crate::codec::Encoding,
+        words: record::Words<'static>,
+    ) -> std::io::Result<u64> {
+        let r = recorder::Recorder::start(path, scope, encoding, words)?;
+        let id = self.next_recorder.get();
+        self.next_recorder.set(id + 1);
+        if let Ok(mut recs) = self.recorders.try_borrow_mut() {
+            recs.push((id, r));
+        }
+        Ok(id)
+    }
+
+    /// The file and the figures of recording `id`, while it runs.
+    pub fn recording(&self, id: u64) -> Option<(std::path::PathBuf, std::sync::Arc<recorder::RecordStats>)> {
+        let recs = self.recorders.try_borrow().ok()?;
+        recs.iter().find(|(i, _)| *i == id).map(|(_, r)| (r.path.clone(), std::sync::Arc::clone(&r.stats)))
+    }
+
+    /// Stops recording `id`: what was queued is written and the file closed.
+    pub fn stop_recording(&self, id: u64) -> Option<std::sync::Arc<recorder::RecordStats>> {
+        let r = {
+            let mut recs = self.recorders.try_borrow_mut().ok()?;
+            let i = recs.iter().position(|(x, _)| *x == id)?;
+            recs.swap_remove(i).1
+        };
+        Some(r.stop())
     }
 
     fn cost(ev: &Event) -> usize {
@@ -246,6 +286,11 @@ impl LogStore {
         self.flows.apply(&event);
         let seq = self.next_seq;
         self.next_seq += 1;
+        if let Ok(recs) = self.recorders.try_borrow() {
+            for (_, r) in recs.iter() {
+                r.offer(seq, &event);
+            }
+        }
         self.bytes += Self::cost(&event);
         self.rows.push_back(Row { seq, mono: monotonic(), event });
         self.evict();

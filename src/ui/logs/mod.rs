@@ -9,6 +9,7 @@ mod detail;
 pub mod export;
 pub mod filter;
 mod filter_bar;
+mod record;
 mod table;
 mod throughput;
 
@@ -20,7 +21,14 @@ use crate::codec::Encoding;
 use crate::codec::dump::CopyAs;
 use crate::engine::Event;
 use crate::i18n::{self, Lang, Tr};
+use crate::engine::problem::Field;
+use crate::i18n::fill;
 use crate::log::LogStore;
+use crate::ui::widgets::fields::checked_edit;
+use crate::ui::widgets::parse::parse_number;
+
+/// "Keep last N rows": from 1 row to 10 million.
+const KEEP_LAST: std::ops::RangeInclusive<usize> = 1..=10_000_000;
 
 pub use describe::TabInfo;
 #[cfg(any(test, feature = "test-support"))]
@@ -167,6 +175,9 @@ pub struct LogView {
     filter_error: Option<FilterError>,
     /// Ctrl+F: focus the filter field on the next frame.
     focus_filter: bool,
+    /// "Keep last N rows": the table shows at most the newest N of its rows (empty: all).
+    pub keep_last: String,
+    record: record::RecordUi,
     /// What the log held at the last Clear, to count the rows this view still shows.
     cleared: Option<ClearMark>,
     tz: jiff::tz::TimeZone,
@@ -200,6 +211,8 @@ impl Default for LogView {
             filter_index: None,
             filter_error: None,
             focus_filter: false,
+            keep_last: String::new(),
+            record: record::RecordUi::default(),
             cleared: None,
             tz: jiff::tz::TimeZone::system(),
         }
@@ -231,6 +244,24 @@ impl LogView {
         });
         self.selected = None;
         self.conv = None;
+    }
+
+    /// The "keep last" cap, if one is set and good.
+    pub(crate) fn keep_cap(&self) -> Option<usize> {
+        let text = self.keep_last.trim();
+        (!text.is_empty()).then(|| parse_number(text, KEEP_LAST, Field::KeepLast).ok()).flatten()
+    }
+
+    fn keep_last_ui(&mut self, ui: &mut egui::Ui, cx: &LogViewCtx<'_>, store: &LogStore) {
+        let t = cx.tr;
+        let text = self.keep_last.trim();
+        let problem = (!text.is_empty()).then(|| parse_number(text, KEEP_LAST, Field::KeepLast).err()).flatten();
+        checked_edit(ui, cx.lang, t.keep_last, &mut self.keep_last, 60.0, problem.as_ref())
+            .on_hover_text(fill(t.keep_last_tip, &[KEEP_LAST.end()]));
+        let all = self.shown_len(store);
+        if let Some(cap) = self.keep_cap().filter(|&c| c < all) {
+            ui.label(RichText::new(fill(t.keep_last_of, &[&cap, &all])).weak());
+        }
     }
 
     /// How many rows the table shows.
@@ -341,8 +372,10 @@ impl LogView {
             if ui.button(t.clear).on_hover_text(t.clear_tip).clicked() {
                 self.clear(store);
             }
+            self.keep_last_ui(ui, cx, store);
             let rows = self.shown_len(store);
             export::export_button(ui, cx.lang, &mut self.export, rows);
+            self.record_button(ui, cx);
             let evicted = self.evicted(store);
             if evicted > 0 {
                 ui.label(RichText::new(i18n::fill(t.evicted, &[&evicted])).weak()).on_hover_text(t.evicted_tip);
@@ -351,6 +384,7 @@ impl LogView {
         if let Some((path, format)) = export::export_status(ui, cx.lang, &mut self.export) {
             self.start_export_as(path, format, cx.encoding, ui.ctx(), store, cx.tabs);
         }
+        self.record_row(ui, cx);
         self.filter_ui(ui, cx);
         if let Some(seq) = self.selected
             && store.get_seq(seq).is_some()

@@ -30,7 +30,10 @@ impl LogView {
         ui.style_mut().interaction.selectable_labels = false;
         let cols: Vec<Col> = Col::ALL.into_iter().filter(|c| self.columns.shows(*c)).collect();
         let index = self.filter_index.as_ref().filter(|_| self.filter.is_active());
-        let n = index.map_or(store.len(), |i| i.seqs.len());
+        let all = index.map_or(store.len(), |i| i.seqs.len());
+        // "Keep last N": the newest N rows, the older ones still in the log (and its counters).
+        let skip = self.keep_cap().map_or(0, |cap| all.saturating_sub(cap));
+        let n = all - skip;
         let mut table = TableBuilder::new(ui)
             .id_salt(id)
             .striped(true)
@@ -56,8 +59,8 @@ impl LogView {
         }
         let mut clicked = None;
         let first_time = match index {
-            Some(i) => i.seqs.first().and_then(|s| store.get_seq(*s)),
-            None => store.get(0),
+            Some(i) => i.seqs.get(skip).and_then(|s| store.get_seq(*s)),
+            None => store.get(skip),
         }
         .map(|r| r.event.time);
         let time_format = self.columns.time;
@@ -71,8 +74,8 @@ impl LogView {
             })
             .body(|body| {
                 let row_at = |i: usize| match index {
-                    Some(idx) => idx.seqs.get(i).and_then(|s| store.get_seq(*s)),
-                    None => store.get(i),
+                    Some(idx) => idx.seqs.get(i + skip).and_then(|s| store.get_seq(*s)),
+                    None => store.get(i + skip),
                 };
                 body.rows(row_h, n, |mut row| {
                     let i = row.index();
