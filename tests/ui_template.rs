@@ -249,3 +249,25 @@ fn record_to_file_writes_rows_as_they_come_and_stops() {
     h.run_steps(2);
     assert!(has(&h, "Cannot create /no/such/dir/x.pcap"));
 }
+
+#[test]
+fn the_generator_renders_each_datagram_of_a_template() {
+    let mut h = app(Lang::En);
+    let (peer, _) = udp_with_peer(&mut h);
+    set_field(&mut h, "Message", "G${seq}:${crc8}");
+    h.get_by_label("Traffic generator").click();
+    h.run_steps(2);
+    set_field(&mut h, "Rate", "5000");
+    set_field(&mut h, "Count", "5");
+    h.get_by_label("Generate").click();
+    run_until(&mut h, "run done", |h| has(h, "generator done: 5 datagrams"));
+    let got: Vec<Vec<u8>> = (0..5).map(|_| recv(&peer)).collect();
+    let want: Vec<Vec<u8>> = (1..=5)
+        .map(|n| {
+            let mut m = format!("G{n}:").into_bytes();
+            m.push(socklab::codec::template::Checksum::Crc8.compute(&m) as u8);
+            m
+        })
+        .collect();
+    assert_eq!(got, want);
+}

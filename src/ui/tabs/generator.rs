@@ -47,6 +47,9 @@ pub struct GeneratorUi {
     last: Option<Last>,
     /// Messages on a TCP stream rather than datagrams.
     stream: bool,
+    /// The send box's message when it has `${…}` fields: each datagram is rendered anew (the
+    /// size field does not apply).
+    pub template: Option<std::sync::Arc<crate::codec::template::Template>>,
 }
 
 impl Default for GeneratorUi {
@@ -60,6 +63,7 @@ impl Default for GeneratorUi {
             run: None,
             last: None,
             stream: false,
+            template: None,
         }
     }
 }
@@ -116,8 +120,12 @@ impl GeneratorUi {
         };
         Ok(GenSpec {
             to: to.trim().to_string(),
-            data: fill(payload, size),
-            template: None,
+            // With fields, the first message (for the size checks); the worker renders each one.
+            data: match &self.template {
+                Some(t) => t.bytes(1).map_err(Problem::Template)?,
+                None => fill(payload, size),
+            },
+            template: self.template.clone(),
             rate,
             count: Some(count),
             duration: Some(Duration::from_secs(secs)),

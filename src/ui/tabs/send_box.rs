@@ -322,6 +322,15 @@ impl SendBox {
         t.and_then(|t| t.bytes(self.seq + 1)).unwrap_or_default()
     }
 
+    /// The message as a template, when it has `${…}` fields that compile (for the generator).
+    pub fn fields_template(&self, encoding: Encoding) -> Option<std::sync::Arc<Template>> {
+        if !has_fields(&self.text) {
+            return None;
+        }
+        let escapes = self.escapes && self.mode == InputMode::Text;
+        template::compile(&self.text, self.mode, encoding, escapes).ok().map(std::sync::Arc::new)
+    }
+
     /// The message went out: count it, remember it and clear the box (kept while repeating).
     pub fn sent(&mut self) {
         self.seq += 1;

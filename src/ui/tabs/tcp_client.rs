@@ -263,6 +263,7 @@ impl TcpClientTab {
             self.send.sent();
         }
         let payload = self.send.payload(self.wire.encoding);
+        self.generator.template = self.send.fields_template(self.wire.encoding);
         let worker = match self.state {
             State::Connected { .. } => self.wire.workers.last(),
             _ => None,

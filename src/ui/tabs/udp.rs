@@ -258,6 +258,7 @@ impl UdpTab {
             self.send_bytes(bytes, lang);
         }
         let payload = self.send.payload(self.wire.encoding);
+        self.generator.template = self.send.fields_template(self.wire.encoding);
         let worker = match self.state {
             State::Bound(_) => self.wire.workers.last(),
             _ => None,
