@@ -134,10 +134,12 @@ pub struct UdpArgs {
     /// Where --send/--hex datagrams go.
     #[arg(long)]
     pub to: Option<String>,
-    /// A text datagram to send (repeatable; order kept with --hex).
+    /// A text datagram to send (repeatable; order kept with --hex). `${…}` fields compute
+    /// themselves: ${seq}, ${time}, ${crc16-modbus}, ${len:u16be}, … (see --help's end).
     #[arg(long)]
     pub send: Vec<String>,
-    /// A datagram given as hex, e.g. "48 65 6c 6c 6f" (repeatable).
+    /// A datagram given as hex, e.g. "48 65 6c 6c 6f" or "01 03 00 00 00 0A ${crc16-modbus}"
+    /// (repeatable).
     #[arg(long)]
     pub hex: Vec<String>,
     #[command(flatten)]
@@ -266,10 +268,10 @@ pub struct TcpClientArgs {
     /// Server to connect to, e.g. 127.0.0.1:9999.
     #[arg(long)]
     pub connect: String,
-    /// A text message to send (repeatable; order kept with --hex).
+    /// A text message to send (repeatable; order kept with --hex), with `${…}` fields.
     #[arg(long)]
     pub send: Vec<String>,
-    /// A message given as hex (repeatable).
+    /// A message given as hex, with `${…}` fields between the bytes (repeatable).
     #[arg(long)]
     pub hex: Vec<String>,
     #[command(flatten)]

@@ -100,6 +100,16 @@ Limits (defaults; a value past a limit is refused with a message):
   file-get            --max-size 1 GiB
   relay               --buffer 1 MiB a direction, --max-clients 1024, --idle-timeout 60 s (UDP);
                       fault delays and timeouts up to 60 s, slices and truncation up to 64 KiB
+  message template    16 MiB rendered, ${file:…} up to 16 MiB, ${hex:RANDOM N} up to 65536 bytes
+
+Message fields (in --send, --hex and --rule replies; `$${` writes `${`):
+  ${seq} ${seq:start=0,step=2,width=4} ${seq:u16be}   the message number of the run, from 1
+  ${time} ${time:%H:%M:%S} ${unix_ms} ${uuid} ${rand:1-6} ${hex:de ad} ${hex:RANDOM 8} ${file:PATH}
+  ${sum8} ${xor8} ${crc8} ${crc16-modbus} ${crc16-ccitt-false} ${crc32}   over the bytes before it;
+      ${crc32:le,0..10}: a byte range and order (CRC-16/MODBUS is low byte first)
+  ${len:u8|u16be|u16le|u32be|u32le}   the bytes after it (or ${len:u8,0..4}: a range)
+  ${rx} ${rx.line} ${rx.1} ${rx[2..4]}   rule replies: the received message, a regex group, bytes
+  e.g. --hex '01 03 00 00 00 0A ${crc16-modbus}' sends 01 03 00 00 00 0a c5 cd
 ";
 
 #[derive(Subcommand, Debug)]
@@ -301,6 +311,8 @@ mod tests {
             engine::files::DEFAULT_MAX_CLIENTS
         ));
         has(format!("--min-rate {} bytes/s", engine::files::DEFAULT_MIN_SEND_RATE));
+        has(format!("message template    {} MiB rendered, ${{file:…}} up to {} MiB", template::MAX_OUTPUT >> 20, template::MAX_FILE >> 20));
+        has(format!("${{hex:RANDOM N}} up to {} bytes", template::MAX_RANDOM));
         assert_eq!(max_datagram("127.0.0.1:1".parse().unwrap()), 65_507);
         assert_eq!(max_datagram("[::1]:1".parse().unwrap()), 65_527);
     }
