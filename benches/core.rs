@@ -35,6 +35,28 @@ fn codecs(c: &mut Criterion) {
     g.finish();
 }
 
+/// Rendering a message template for one send: the Modbus request with its CRC, and a text
+/// message with a sequence number, a length and a CRC-32 (the generator renders one per
+/// datagram).
+fn templates(c: &mut Criterion) {
+    use socklab::codec::InputMode;
+    use socklab::codec::template;
+    let modbus = template::compile("01 03 00 00 00 0A ${crc16-modbus}", InputMode::Hex, Encoding::Utf8, false).unwrap();
+    let text =
+        template::compile("${len:u16be}msg ${seq:width=8} payload${crc32}", InputMode::Text, Encoding::Utf8, false)
+            .unwrap();
+    let mut g = c.benchmark_group("template");
+    g.bench_function("modbus request", |b| b.iter(|| modbus.bytes(black_box(1)).unwrap()));
+    let mut n = 0u64;
+    g.bench_function("seq + len + crc32", |b| {
+        b.iter(|| {
+            n += 1;
+            text.bytes(black_box(n)).unwrap()
+        })
+    });
+    g.finish();
+}
+
 fn log_append(c: &mut Criterion) {
     let ev = Event {
         time: jiff::Timestamp::now(),
@@ -159,6 +181,6 @@ fn udp_round_trip(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = codecs, log_append, flows, udp_round_trip
+    targets = codecs, templates, log_append, flows, udp_round_trip
 }
 criterion_main!(benches);
