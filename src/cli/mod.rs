@@ -24,6 +24,7 @@ use crate::i18n::{self, Lang};
 
 mod addr;
 mod args;
+pub mod bench;
 mod broadcast;
 mod files;
 mod printer;
@@ -100,6 +101,8 @@ Limits (defaults; a value past a limit is refused with a message):
   file-get            --max-size 1 GiB
   relay               --buffer 1 MiB a direction, --max-clients 1024, --idle-timeout 60 s (UDP);
                       fault delays and timeouts up to 60 s, slices and truncation up to 64 KiB
+  bench               --connections 1 to 10000, --threads 1 to 64, --rate up to 10000000/s,
+                      --timeout 2 s (up to 60), a message up to 1 MiB (see `socklab bench --help`)
   message template    16 MiB rendered, ${file:…} up to 16 MiB, ${hex:RANDOM N} up to 65536 bytes
 
 Message fields (in --send, --hex and --rule replies; `$${` writes `${`):
@@ -135,6 +138,9 @@ pub enum Cmd {
     /// Print a capture (pcap, pcapng) or a SockLab log as the live subcommands print their
     /// rows, like `tshark -r`: filter, count, sum up, convert.
     Read(ReadArgs),
+    /// Load a server: N connections at a rate, round trips in percentiles, failures by kind,
+    /// a report (`socklab bench tcp --connect 127.0.0.1:9000 --connections 100 --rate 5000`).
+    Bench(bench::BenchArgs),
     /// Open the GUI with these captures or logs open (the same as `socklab FILE`).
     Open(OpenArgs),
 }
@@ -206,6 +212,7 @@ pub fn run(cmd: Cmd, matches: &ArgMatches) -> ExitCode {
         Cmd::FileGet(a) => files::run_file_get(a),
         Cmd::Relay(a) => relay::run_relay(a),
         Cmd::Read(a) => read::run_read(a),
+        Cmd::Bench(a) => bench::run_bench(a),
         // [`Cli::start`] opens the GUI for `open`; reaching here is a caller's slip, said as such.
         Cmd::Open(_) => Err(Failure::Usage("`open` starts the GUI: run it as `socklab open FILE`".into())),
     };

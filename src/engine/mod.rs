@@ -3,6 +3,7 @@
 //! Commands go in on a bounded crossbeam channel plus a `mio::Waker`; events come out on a bounded
 //! channel owned by whoever started the worker (a GUI tab or a CLI run). No egui in here.
 
+pub mod bench;
 pub mod broadcast;
 mod conn;
 pub mod files;

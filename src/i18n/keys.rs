@@ -147,5 +147,16 @@ strings! {
     send_hint_base64, send_hint_binary, col_base64, col_binary, keep_last, keep_last_tip, keep_last_of,
     field_keep_last, rec_button, rec_active, rec_tip, rec_to, rec_formats, rec_start, rec_stop, rec_running,
     rec_missed, rec_failed, rec_no_path, rec_cannot, rec_done,
+    // Load tab.
+    tab_load, ld_tip, ld_proto, ld_mode, ld_mode_pingpong, ld_mode_throughput, ld_mode_churn, ld_mode_blast,
+    ld_mode_tip, ld_connections, ld_threads, ld_threads_tip, ld_rate, ld_rate_tip, ld_duration, ld_count,
+    ld_count_tip, ld_timeout, ld_ramp, ld_message, ld_message_tip, ld_expect, ld_expect_tip, ld_start, ld_stop,
+    ld_running, ld_done, ld_stopped, ld_failed, ld_none, ld_sent, ld_received, ld_failures, ld_qps, ld_corrected,
+    ld_uncorrected, ld_plot_qps, ld_plot_latency, ld_second, ld_no_failures, ld_fail_kind, ld_fail_count,
+    ld_fail_first, ld_first, ld_k_refused, ld_k_reset, ld_k_timeout, ld_k_short, ld_k_wrong, ld_k_closed,
+    ld_k_error, ld_report, ld_report_tip, ld_save, ld_save_none, ld_repeat, ld_repeat_tip, ld_repeat_running,
+    ld_saved, ld_save_failed, ld_not_report, ld_repeated, ld_bad_number, ld_bad_rate, ld_bad_expect, ld_e_mode,
+    ld_e_connections, ld_e_threads, ld_e_rate, ld_e_unbounded, ld_e_duration, ld_e_timeout, ld_e_message,
+    ld_e_too_long, ld_e_empty,
 
 }

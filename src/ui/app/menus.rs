@@ -113,6 +113,7 @@ impl SockLabApp {
         choices.extend(self.extra.iter().map(|i| (TabId::Extra(i.id), i.name(self.lang))));
         choices.push((TabId::All, t.tab_all.to_string()));
         choices.push((TabId::Addresses, t.tab_addresses.to_string()));
+        choices.push((TabId::Load, t.tab_load.to_string()));
         let full = self.also.len() >= MAX_PANES - 1;
         for (id, name) in choices {
             let mut on = id == self.active || self.also.contains(&id);
@@ -169,6 +170,7 @@ impl SockLabApp {
             (TabId::All, t.tab_all),
             (TabId::Viewer, t.tab_viewer),
             (TabId::Addresses, t.tab_addresses),
+            (TabId::Load, t.tab_load),
         ] {
             let text = egui::RichText::new(name).size(16.0);
             ui.selectable_value(&mut self.active, id, text);

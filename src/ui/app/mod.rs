@@ -60,6 +60,8 @@ pub enum TabId {
     All,
     Viewer,
     Addresses,
+    /// Load tests.
+    Load,
 }
 
 /// The log memory budget the app starts with, shared by its tabs.
@@ -116,6 +118,7 @@ pub struct SockLabApp {
     pub all: AllTab,
     pub viewer: ViewerTab,
     pub addresses: AddressesTab,
+    pub load: crate::ui::tabs::load::LoadTab,
 }
 
 impl SockLabApp {
@@ -153,6 +156,7 @@ impl SockLabApp {
             all: AllTab::default(),
             viewer: ViewerTab::default(),
             addresses: AddressesTab::default(),
+            load: Default::default(),
         };
         app.apply_budget();
         app
@@ -233,6 +237,14 @@ impl eframe::App for SockLabApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         if self.drain(Instant::now() + DRAIN_BUDGET) {
             ctx.request_repaint();
+        }
+        // A load test reports whether its tab is shown or not.
+        if self.load.poll() {
+            ctx.request_repaint();
+        }
+        if self.load.running() {
+            // The elapsed seconds in the status line.
+            ctx.request_repaint_after(std::time::Duration::from_millis(250));
         }
     }
 

@@ -36,6 +36,7 @@ impl SockLabApp {
             TabId::All => None,
             TabId::Viewer => Some((t.tab_viewer.to_string(), egui::Color32::GRAY)),
             TabId::Addresses => Some((t.tab_addresses.to_string(), egui::Color32::GRAY)),
+            TabId::Load => Some((t.tab_load.to_string(), egui::Color32::GRAY)),
         };
         found.unwrap_or_else(|| (t.tab_all.to_string(), egui::Color32::GRAY))
     }
@@ -65,6 +66,7 @@ impl SockLabApp {
             all: &mut self.all,
             viewer: &mut self.viewer,
             addresses: &mut self.addresses,
+            load: &mut self.load,
         };
         let t = lang.tr();
         let mut hide = None;
@@ -146,6 +148,7 @@ struct TabsMut<'a> {
     all: &'a mut AllTab,
     viewer: &'a mut ViewerTab,
     addresses: &'a mut AddressesTab,
+    load: &'a mut crate::ui::tabs::load::LoadTab,
 }
 
 impl TabsMut<'_> {
@@ -166,6 +169,7 @@ impl TabsMut<'_> {
             TabId::All => self.all.ui(ui, lang, shared),
             TabId::Viewer => self.viewer.ui(ui, lang),
             TabId::Addresses => return self.addresses.ui(ui, lang),
+            TabId::Load => self.load.ui(ui, lang),
         }
         None
     }

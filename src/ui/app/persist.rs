@@ -23,6 +23,7 @@ impl SockLabApp {
             TabId::All => "all".into(),
             TabId::Extra(n) => format!("instance:{}", self.extra.iter().position(|i| i.id == n)?),
             TabId::Addresses => "addresses".into(),
+            TabId::Load => "load".into(),
             TabId::Viewer => return None,
         })
     }
@@ -36,6 +37,7 @@ impl SockLabApp {
             "files" => TabId::Files,
             "relay" => TabId::Relay,
             "addresses" => TabId::Addresses,
+            "load" => TabId::Load,
             "all" => TabId::All,
             other => {
                 let pos: usize = other.strip_prefix("instance:")?.parse().ok()?;

@@ -7,13 +7,15 @@
 //!   (saved packets, shared by all send boxes);
 //! - views: `all` (every tab's traffic), `viewer` (an opened capture or log; `viewer_words`
 //!   words what its import found), `addresses`
-//!   (interfaces, an address inspector, the machine's sockets).
+//!   (interfaces, an address inspector, the machine's sockets), `load` (load tests: `socklab bench`
+//!   with buttons).
 
 pub mod addresses;
 pub mod all;
 pub mod broadcast;
 pub mod files;
 pub mod generator;
+pub mod load;
 pub mod relay;
 pub mod rules;
 pub mod saved;
