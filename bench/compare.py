@@ -182,6 +182,9 @@ def vm_status(pid, key):
     return None
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
 def cpu_ticks(pid):
     """utime + stime of a process, in clock ticks (/proc/PID/stat fields 14 and 15)."""
     with open("/proc/%d/stat" % pid) as f:
@@ -508,6 +511,130 @@ def bench_udp_rtt():
                 R.add("rtt_p99_sockperf_pp", 2 * float(p99.group(1)))
                 log("UDP round trip sockperf pp -> sr run %d: p50 %.1f us, p99 %.1f us" % (
                     rep + 1, 2 * float(p50.group(1)), 2 * float(p99.group(1))))
+
+
+# ---------------------------------------------------------------------------------------------
+# Load tests (`socklab bench`) against the anchors: sockperf's own ping-pong, sockperf tp's
+# blast, a Python client churning connections on the tutorial's threaded server.
+
+
+def bench_json(cmd, timeout):
+    code, out = run(cmd, timeout=timeout)
+    for line in reversed(out.splitlines()):
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except ValueError:
+                break
+    raise RuntimeError("socklab bench (exit %s) said: %s" % (code, out[-500:]))
+
+
+def sockperf_pp(port, tcp, secs, pin):
+    cmd = pin + ["sockperf", "pp", "-i", "127.0.0.1", "-p", str(port), "-m", "64", "-t", str(secs)] + (["--tcp"] if tcp else [])
+    R.command("sockperf's ping-pong%s" % (" (TCP)" if tcp else ""), shown(cmd, port))
+    code, out = run(cmd, timeout=secs + 20)
+    m = re.search(r"percentile 50\.000 =\s+([\d.]+)", out)
+    p99 = re.search(r"percentile 99\.000 =\s+([\d.]+)", out)
+    if not m:
+        raise RuntimeError("sockperf pp said: " + out[-500:])
+    # sockperf reports half the round trip as "latency": doubled here.
+    return 2 * float(m.group(1)), 2 * float(p99.group(1)) if p99 else None
+
+
+def bench_load():
+    pin = ["taskset", "-c", "0"] if have("taskset") else []
+    secs = CFG.pp_secs + 1
+    msg = "x" * 63 + "\\n"  # 64 bytes on the wire with --escapes (the command stays on one line)
+    for rep in range(CFG.reps):
+        for tcp in (False, True):
+            proto = "tcp" if tcp else "udp"
+            # SockLab's load tester against SockLab's echo server.
+            port = free_port()
+            server = [BIN, "tcp-server" if tcp else "udp", "--bind", "127.0.0.1:%d" % port, "--reply", "echo", "--quiet"]
+            p = start(pin + server)
+            try:
+                (wait_tcp_listening if tcp else wait_udp_bound)(port)
+                cmd = pin + [BIN, "bench", proto, "--connect", "127.0.0.1:%d" % port, "--mode", "pingpong",
+                             "--duration", str(secs), "--send", msg, "--escapes", "--json"]
+                R.command("bench %s ping-pong: the echo server" % proto.upper(), shown(pin + server, port))
+                R.command("bench %s ping-pong: the load tester" % proto.upper(), shown(cmd, port))
+                v = bench_json(cmd, secs + 30)
+            finally:
+                stop(p)
+            R.add("load_pp_%s_p50_socklab" % proto, v["p50_us"])
+            R.add("load_pp_%s_p99_socklab" % proto, v["p99_us"])
+            log("bench %s ping-pong run %d: p50 %.1f us, p99 %.1f us, %d round trips" % (
+                proto, rep + 1, v["p50_us"], v["p99_us"], v["received"]))
+            if not have("sockperf"):
+                continue
+            port = free_port()
+            p = start(pin + ["sockperf", "sr", "-i", "127.0.0.1", "-p", str(port)] + (["--tcp"] if tcp else []))
+            try:
+                (wait_tcp_listening if tcp else wait_udp_bound)(port)
+                p50, p99 = sockperf_pp(port, tcp, secs, pin)
+            finally:
+                stop(p)
+            R.add("load_pp_%s_p50_sockperf" % proto, p50)
+            R.add("load_pp_%s_p99_sockperf" % proto, p99)
+            log("sockperf %s pp -> sr run %d: p50 %.1f us, p99 %.1f us" % (proto, rep + 1, p50, p99 or 0))
+        # Blast: datagrams/s into a socket that never reads.
+        sink, port = sink_socket()
+        try:
+            cmd = [BIN, "bench", "udp", "--connect", "127.0.0.1:%d" % port, "--mode", "blast", "--duration",
+                   str(CFG.send_secs), "--send", "x" * 64, "--threads", "1", "--json"]
+            R.command("bench UDP blast (into a socket that never reads)", shown(cmd, port))
+            v = bench_json(cmd, CFG.send_secs + 30)
+            R.add("load_blast_socklab", v["sent"] / v["elapsed_s"])
+            log("bench udp blast run %d: %.0f datagrams/s" % (rep + 1, v["sent"] / v["elapsed_s"]))
+            if have("sockperf"):
+                sent, took = sockperf_send(port, 64, "max", CFG.send_secs)
+                R.add("load_blast_sockperf", sent / took)
+                log("sockperf tp run %d: %.0f datagrams/s" % (rep + 1, sent / took))
+        finally:
+            sink.close()
+        # Churn on the tutorial's threaded server, 4 connections at a time on both sides.
+        port = free_port()
+        p = start([PY, str(PEERS / "hello_server_threads.py"), str(port), "1024"])
+        try:
+            wait_tcp_listening(port)
+            cmd = [BIN, "bench", "tcp", "--connect", "127.0.0.1:%d" % port, "--mode", "churn", "--connections", "4",
+                   "--duration", str(CFG.tcp_secs), "--send", "bob", "--expect", "regex:hello, [^!]*!", "--json"]
+            R.command("bench TCP churn against the tutorial's threaded server", shown(cmd, port))
+            t0 = cpu_ticks(p.pid)
+            v = bench_json(cmd, CFG.tcp_secs + 30)
+            R.add("load_churn_socklab", v["qps"])
+            R.add("load_churn_server_cpu_socklab", (cpu_ticks(p.pid) - t0) / TICKS / v["elapsed_s"] * 100)
+            log("bench tcp churn run %d: %.0f connections/s, %d failures" % (rep + 1, v["qps"], sum(v["failures"].values())))
+            time.sleep(1)
+            cmd = [PY, str(PEERS / "churn_client.py"), str(port), str(CFG.tcp_secs), "4"]
+            R.command("Python churn client (4 threads)", ["python3", "bench/peers/churn_client.py", "PORT", str(CFG.tcp_secs), "4"])
+            t0 = cpu_ticks(p.pid)
+            code, out = run(cmd, timeout=CFG.tcp_secs + 30)
+            py = json.loads(out.strip().splitlines()[-1])
+            R.add("load_churn_python", py["per_s"])
+            R.add("load_churn_server_cpu_python", (cpu_ticks(p.pid) - t0) / TICKS / py["seconds"] * 100)
+            log("Python churn run %d: %.0f connections/s" % (rep + 1, py["per_s"]))
+        finally:
+            stop(p)
+        # The same two clients against a server that is not the bottleneck (SockLab's own
+        # hello server: one mio poll, no thread per client).
+        time.sleep(1)
+        port = free_port()
+        p = start([BIN, "tcp-server", "--bind", "127.0.0.1:%d" % port, "--reply", "hello", "--quiet"])
+        try:
+            wait_tcp_listening(port)
+            cmd = [BIN, "bench", "tcp", "--connect", "127.0.0.1:%d" % port, "--mode", "churn", "--connections", "4",
+                   "--duration", str(CFG.tcp_secs), "--send", "bob", "--expect", "regex:hello, [^!]*!", "--json"]
+            R.command("bench TCP churn against `socklab tcp-server --reply hello`", shown(cmd, port))
+            v = bench_json(cmd, CFG.tcp_secs + 30)
+            R.add("load_churn2_socklab", v["qps"])
+            time.sleep(1)
+            code, out = run([PY, str(PEERS / "churn_client.py"), str(port), str(CFG.tcp_secs), "4"], timeout=CFG.tcp_secs + 30)
+            py = json.loads(out.strip().splitlines()[-1])
+            R.add("load_churn2_python", py["per_s"])
+            log("churn on socklab's server run %d: bench %.0f, Python %.0f connections/s" % (rep + 1, v["qps"], py["per_s"]))
+        finally:
+            stop(p)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1311,6 +1438,29 @@ def table_rows():
             "≤ 1.25 × `sockperf sr`",
             fmt(s, 1), "sockperf sr %s; Python %s; sockperf pp→sr %s" % (fmt(sp, 1), fmt(py, 1), fmt(pp, 1)),
             None if r is None else r <= 1.25, "%s×" % fmt(r, 2))
+    # Load tests.
+    for proto in ("udp", "tcp"):
+        s, sp = R.get("load_pp_%s_p50_socklab" % proto), R.get("load_pp_%s_p50_sockperf" % proto)
+        s99, sp99 = R.get("load_pp_%s_p99_socklab" % proto), R.get("load_pp_%s_p99_sockperf" % proto)
+        r = ratio(med("load_pp_%s_p50_socklab" % proto), med("load_pp_%s_p50_sockperf" % proto))
+        row("`bench %s --mode pingpong` vs `socklab %s --reply echo`: round trip p50 (µs)" % (proto, "udp" if proto == "udp" else "tcp-server"),
+            "≤ 1.5 × `sockperf pp%s` → `sockperf sr`" % (" --tcp" if proto == "tcp" else ""),
+            "%s (p99 %s)" % (fmt(s, 1), fmt(s99, 1)), "sockperf pp→sr %s (p99 %s)" % (fmt(sp, 1), fmt(sp99, 1)),
+            None if r is None else r <= 1.5, "%s×" % fmt(r, 2))
+    s, sp = R.get("load_blast_socklab"), R.get("load_blast_sockperf")
+    r = ratio(med("load_blast_socklab"), med("load_blast_sockperf"))
+    row("`bench udp --mode blast`, 64 B, max (datagrams/s)", "≥ `sockperf tp`", fmt(s), "sockperf tp %s" % fmt(sp),
+        None if r is None else r >= 1.0, "%s×" % fmt(r, 2))
+    s, py = R.get("load_churn_socklab"), R.get("load_churn_python")
+    r = ratio(med("load_churn_socklab"), med("load_churn_python"))
+    row("`bench tcp --mode churn` on the tutorial's threaded server, 4 at a time (connections/s)",
+        "≥ 2 × a Python client doing the same", fmt(s), "Python %s" % fmt(py), None if r is None else r >= 2.0,
+        "%s×; the server used %s %% of a core (%s %% under Python)" % (
+            fmt(r, 2), fmt(med("load_churn_server_cpu_socklab"), 0), fmt(med("load_churn_server_cpu_python"), 0)))
+    s, py = R.get("load_churn2_socklab"), R.get("load_churn2_python")
+    r = ratio(med("load_churn2_socklab"), med("load_churn2_python"))
+    row("`bench tcp --mode churn` on `socklab tcp-server --reply hello`, 4 at a time (connections/s)",
+        "reference (a server that is not the bottleneck)", fmt(s), "Python %s" % fmt(py), "reference", "%s×" % fmt(r, 2))
     # Senders.
     s, sp, pk, py = (R.get("send_%s" % k) for k in ("socklab", "sockperf", "packetsender", "python"))
     r = ratio(med("send_socklab"), med("send_sockperf"))
@@ -1526,7 +1676,7 @@ def main():
     ap.add_argument("--bin", default=None, help="the socklab release binary")
     ap.add_argument("--out", default=None,
                     help="where to write the report (default docs/benchmarks.md; with --quick, a file in /tmp)")
-    ap.add_argument("--only", default="", help="comma list: udp-rx,rtt,send,gui-send,tcp,scale,relay,read,gui,flood (development)")
+    ap.add_argument("--only", default="", help="comma list: udp-rx,rtt,send,load,gui-send,tcp,scale,relay,read,gui,flood (development)")
     ap.add_argument("--no-ui-flood", action="store_true", help="cite the flood figures instead of running benches/ui_flood.rs")
     ap.add_argument("--sender", choices=["socklab", "sockperf"], default="socklab",
                     help="the fixed-rate sender of the zero-loss search (default: socklab's generator, which sleeps "
@@ -1589,6 +1739,8 @@ def main():
             bench_udp_rtt()
         if want("send"):
             bench_senders()
+        if want("load"):
+            bench_load()
         if (not a.quick or "gui-send" in only) and want("gui-send"):
             bench_gui_generator()
         if want("tcp"):
