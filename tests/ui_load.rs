@@ -178,3 +178,30 @@ fn the_load_tab_in_chinese() {
     assert!(has(&h, "没有失败"));
     assert!(has(&h, "已校正协调遗漏"), "a rate was set: the note says how round trips were measured");
 }
+
+#[test]
+fn a_saved_packet_becomes_the_message() {
+    let mut h = app(Lang::En);
+    load_tab(&mut h, "Load");
+    // TCP: the TCP Client tab's packets; text with escapes stays text.
+    h.get_by_label("Saved…").click();
+    h.run_steps(2);
+    h.get_by_label("HTTP/1.0 GET /").click();
+    h.run_steps(2);
+    assert_eq!(h.state().load.message, "GET / HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n");
+    assert!(!h.state().load.hex);
+    // UDP: the UDP tab's packets; GBK text becomes its bytes in hex, hex stays hex.
+    h.get_by_role_and_label(Role::RadioButton, "UDP").click();
+    h.run_steps(2);
+    h.get_by_label("Saved…").click();
+    h.run_steps(2);
+    h.get_by_label("Hello in Chinese (GBK)").click();
+    h.run_steps(2);
+    assert_eq!(h.state().load.message, "c4 e3 ba c3");
+    assert!(h.state().load.hex);
+    h.get_by_label("Saved…").click();
+    h.run_steps(2);
+    h.get_by_label("DNS query: example.com A").click();
+    h.run_steps(2);
+    assert!(h.state().load.message.starts_with("12 34 01 00"), "{}", h.state().load.message);
+}

@@ -152,7 +152,7 @@ strings! {
     ld_mode_tip, ld_connections, ld_threads, ld_threads_tip, ld_rate, ld_rate_tip, ld_duration, ld_count,
     ld_count_tip, ld_timeout, ld_ramp, ld_message, ld_message_tip, ld_expect, ld_expect_tip, ld_start, ld_stop,
     ld_running, ld_done, ld_stopped, ld_failed, ld_none, ld_sent, ld_received, ld_failures, ld_qps, ld_corrected,
-    ld_uncorrected, ld_plot_qps, ld_plot_latency, ld_second, ld_no_failures, ld_fail_kind, ld_fail_count,
+    ld_saved_none, ld_uncorrected, ld_plot_qps, ld_plot_latency, ld_second, ld_no_failures, ld_fail_kind, ld_fail_count,
     ld_fail_first, ld_first, ld_k_refused, ld_k_reset, ld_k_timeout, ld_k_short, ld_k_wrong, ld_k_closed,
     ld_k_error, ld_report, ld_report_tip, ld_save, ld_save_none, ld_repeat, ld_repeat_tip, ld_repeat_running,
     ld_saved, ld_save_failed, ld_not_report, ld_repeated, ld_bad_number, ld_bad_rate, ld_bad_expect, ld_e_mode,

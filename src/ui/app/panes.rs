@@ -169,7 +169,7 @@ impl TabsMut<'_> {
             TabId::All => self.all.ui(ui, lang, shared),
             TabId::Viewer => self.viewer.ui(ui, lang),
             TabId::Addresses => return self.addresses.ui(ui, lang),
-            TabId::Load => self.load.ui(ui, lang),
+            TabId::Load => self.load.ui(ui, lang, shared.packets),
         }
         None
     }

@@ -283,12 +283,12 @@ impl LoadTab {
         changed
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, packets: &std::cell::RefCell<crate::ui::tabs::saved::SavedPackets>) {
         let t = lang.tr();
         ui.label(RichText::new(t.ld_tip).weak());
         ui.add_space(4.0);
         let idle = self.run.is_none();
-        ui.add_enabled_ui(idle, |ui| self.settings(ui, lang));
+        ui.add_enabled_ui(idle, |ui| self.settings(ui, lang, packets));
         ui.add_space(4.0);
         ui.horizontal(|ui| {
             if idle {
