@@ -102,7 +102,8 @@ fn flows(c: &mut Criterion) {
         peer: Some("127.0.0.1:40000".parse().unwrap()),
         kind,
     };
-    let connected: Vec<Event> = (1..=FLOWS).map(|c| ev(c, EventKind::Connected { local, inbound: true })).collect();
+    let connected: Vec<Event> =
+        (1..=FLOWS).map(|c| ev(c, EventKind::Connected { local, inbound: true, tls: None })).collect();
     let udp: Vec<Event> = (0..FLOWS)
         .map(|i| Event {
             proto: engine::Proto::Udp,

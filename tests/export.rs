@@ -433,7 +433,7 @@ fn relay_rows_become_the_two_real_flows() {
     };
     let tcp = socklab::engine::Proto::Tcp;
     let events = [
-        ev(tcp, EventKind::Connected { local: listen, inbound: true }),
+        ev(tcp, EventKind::Connected { local: listen, inbound: true, tls: None }),
         ev(tcp, EventKind::UpstreamConnected { local: toward, upstream }),
         ev(tcp, EventKind::Relayed { dir: Dir::Up, data: b"hello".to_vec(), upstream }),
         ev(tcp, EventKind::Relayed { dir: Dir::Down, data: b"HELLO".to_vec(), upstream }),

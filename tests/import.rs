@@ -179,8 +179,8 @@ fn connections_get_ids_in_order_and_every_close_is_recovered() {
     let five = "127.0.0.1:50001";
     let log = vec![
         synthetic(0, Proto::Tcp, None, "0.0.0.0:0", Listening { local }),
-        tcp(1, 5, five, Connected { local, inbound: true }),
-        tcp(2, 9, "127.0.0.1:50002", Connected { local, inbound: true }),
+        tcp(1, 5, five, Connected { local, inbound: true, tls: None }),
+        tcp(2, 9, "127.0.0.1:50002", Connected { local, inbound: true, tls: None }),
         tcp(3, 9, "127.0.0.1:50002", Rx { data: b"from nine".to_vec(), lost: 0 }),
         tcp(4, 5, five, Rx { data: b"from five".to_vec(), lost: 0 }),
         tcp(5, 5, five, Tx { data: vec![0; 70_000] }), // more than one segment
@@ -199,8 +199,8 @@ fn connections_get_ids_in_order_and_every_close_is_recovered() {
     assert_eq!(
         got,
         vec![
-            want(1, 1, five, Connected { local, inbound: true }),
-            want(2, 2, "127.0.0.1:50002", Connected { local, inbound: true }),
+            want(1, 1, five, Connected { local, inbound: true, tls: None }),
+            want(2, 2, "127.0.0.1:50002", Connected { local, inbound: true, tls: None }),
             want(3, 2, "127.0.0.1:50002", Rx { data: b"from nine".to_vec(), lost: 0 }),
             want(4, 1, five, Rx { data: b"from five".to_vec(), lost: 0 }),
             want(6, 2, "127.0.0.1:50002", Closed { reason: CloseReason::Reset }),
@@ -392,7 +392,7 @@ fn stream_without_handshake_takes_the_lower_port_as_local() {
     assert_eq!(
         kinds,
         vec![
-            EventKind::Connected { local: server, inbound: true },
+            EventKind::Connected { local: server, inbound: true, tls: None },
             EventKind::Rx { data: b"mid".to_vec(), lost: 0 },
             EventKind::Tx { data: b"way".to_vec() },
             EventKind::Closed { reason: CloseReason::Reset },
@@ -1079,7 +1079,7 @@ fn a_small_snap_length_keeps_tcp_connections_and_the_captured_bytes() {
     assert_eq!(
         kinds,
         [
-            &EventKind::Connected { local: (SERVER.0, SERVER.1).into(), inbound: true },
+            &EventKind::Connected { local: (SERVER.0, SERVER.1).into(), inbound: true, tls: None },
             &EventKind::Rx { data: b"wor".to_vec(), lost: 3 },
             &EventKind::Closed { reason: CloseReason::PeerClosed },
         ],

@@ -424,7 +424,7 @@ fn tcp_as_the_receiver_saw_it() {
     assert_eq!(
         rows(&got),
         vec![
-            (2, EventKind::Connected { local: server, inbound: true }),
+            (2, EventKind::Connected { local: server, inbound: true, tls: None }),
             (4, rx(b"aaaa")),
             (7, rx(b"bbbb")),
             (7, rx(b"cccc")),
@@ -463,7 +463,7 @@ fn holes_are_given_up_at_a_fin_or_the_end_of_the_capture() {
     assert_eq!(
         rows(&got),
         vec![
-            (2, EventKind::Connected { local: server, inbound: true }),
+            (2, EventKind::Connected { local: server, inbound: true, tls: None }),
             (3, rx(b"one")),
             (5, tx(b"reply")),
             (7, EventKind::Gap { bytes: 5, from_peer: true }),
@@ -543,7 +543,7 @@ fn a_capture_converted_by_editcap_reads_the_same() {
         e
     };
     let log = vec![
-        tcp(1, Connected { local, inbound: true }),
+        tcp(1, Connected { local, inbound: true, tls: None }),
         tcp(2, Rx { data: b"hello".to_vec(), lost: 0 }),
         tcp(3, Tx { data: vec![7; 70_000] }),
         tcp(4, Gap { bytes: 10, from_peer: true }),

@@ -138,7 +138,7 @@ fn three_clients_through_the_relay_to_the_upper_case_server() {
     for id in 1..=3 {
         ev.wait_for("closed", closed(id, CloseReason::PeerClosed));
         let c = ev.wait_for("connected", |e| e.conn == Some(id) && matches!(e.kind, EventKind::Connected { .. }));
-        assert_eq!(c.kind, EventKind::Connected { local: addr, inbound: true });
+        assert_eq!(c.kind, EventKind::Connected { local: addr, inbound: true, tls: None });
         let u =
             ev.wait_for("upstream", |e| e.conn == Some(id) && matches!(e.kind, EventKind::UpstreamConnected { .. }));
         assert!(matches!(u.kind, EventKind::UpstreamConnected { upstream, .. } if upstream == up));

@@ -418,7 +418,7 @@ fn viewer_tab_opens_a_capture() {
         kind,
     };
     let events = [
-        ev(EventKind::Connected { local, inbound: true }),
+        ev(EventKind::Connected { local, inbound: true, tls: None }),
         ev(EventKind::Rx { data: b"hello viewer".to_vec(), lost: 0 }),
         ev(EventKind::Tx { data: b"HELLO VIEWER".to_vec() }),
         ev(EventKind::Closed { reason: CloseReason::PeerClosed }),

@@ -72,7 +72,7 @@ fn conversation(extra: &[EventKind]) -> Vec<Event> {
     let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
     let local: SocketAddr = "127.0.0.1:9999".parse().unwrap();
     let mut kinds = vec![
-        EventKind::Connected { local, inbound: true },
+        EventKind::Connected { local, inbound: true, tls: None },
         EventKind::Rx { data: b"hello viewer".to_vec(), lost: 0 },
         EventKind::Tx { data: b"HELLO VIEWER".to_vec() },
     ];

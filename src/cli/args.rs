@@ -221,6 +221,8 @@ pub struct TcpServerArgs {
     #[command(flatten)]
     pub stream: StreamOpts,
     #[command(flatten)]
+    pub tls: TlsOpts,
+    #[command(flatten)]
     pub common: Common,
 }
 
@@ -285,6 +287,8 @@ pub struct TcpClientArgs {
     #[command(flatten)]
     pub stream: StreamOpts,
     #[command(flatten)]
+    pub tls: TlsOpts,
+    #[command(flatten)]
     pub common: Common,
 }
 
@@ -336,6 +340,49 @@ pub struct Common {
     /// print connections, errors and the summary. For floods and benchmarks.
     #[arg(long)]
     pub quiet: bool,
+}
+
+// TLS on a TCP connection (tcp-server, tcp-client).
+#[derive(Args, Debug, Clone, Default)]
+pub struct TlsOpts {
+    /// Speak TLS (1.2 or 1.3). A server without --cert makes a self-signed certificate for
+    /// localhost, 127.0.0.1 and ::1 at start and prints its SHA-256 fingerprint.
+    #[arg(long)]
+    pub tls: bool,
+    /// Certificate chain, PEM (the server's, or the client's own certificate).
+    #[arg(long, value_name = "FILE", requires_all = ["tls", "key"])]
+    pub cert: Option<PathBuf>,
+    /// Private key of --cert, PEM.
+    #[arg(long, value_name = "FILE", requires_all = ["tls", "cert"])]
+    pub key: Option<PathBuf>,
+    /// Client: trust only the authorities (or self-signed certificates) in this PEM file,
+    /// instead of the system's.
+    #[arg(long, value_name = "FILE", requires = "tls", conflicts_with = "insecure")]
+    pub ca: Option<PathBuf>,
+    /// Client: accept any certificate (encrypted, but not checked: anyone may be at the other end).
+    #[arg(long, requires = "tls")]
+    pub insecure: bool,
+    /// Client: the name sent as SNI and checked against the certificate (default: the host of
+    /// --connect; an IP address is checked against the certificate's IP names, no SNI sent).
+    #[arg(long, value_name = "NAME", requires = "tls")]
+    pub sni: Option<String>,
+    /// Protocols to offer (client) or accept (server) by ALPN, comma-separated, e.g. h2,http/1.1.
+    #[arg(long, value_name = "LIST", requires = "tls")]
+    pub alpn: Option<String>,
+    /// Append the session keys to this file (SSLKEYLOGFILE format) so Wireshark can decrypt a
+    /// capture of the connection. Whoever has the file can read the traffic.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub keylog: Option<PathBuf>,
+    /// Server: save the certificate it presents (PEM), e.g. the self-signed one, so a client can
+    /// trust it (--ca FILE, curl --cacert, openssl s_client -CAfile).
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub save_cert: Option<PathBuf>,
+    /// A handshake not done after this many ms is given up (1 to 600000).
+    #[arg(long, value_name = "MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub handshake_timeout: u64,
+    /// Text output: also print the TLS records as they cross the wire (--json always has them).
+    #[arg(long, requires = "tls")]
+    pub tls_records: bool,
 }
 
 // How `--send` messages are spaced (udp, tcp-client).

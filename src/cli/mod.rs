@@ -32,6 +32,7 @@ mod read;
 mod relay;
 mod session;
 mod tcp;
+mod tls;
 mod udp;
 
 use args::parse_lang;
@@ -84,9 +85,11 @@ Exit codes:
      (too big, bad or unknown destination, broadcast without permission), no answer within
      --wait with --await-reply, a log file could not be written, a worker crashed; a FILE to
      open (`socklab FILE`, `socklab open FILE`) is missing or unreadable (said before any window);
+     a TLS handshake failed (certificate refused, no common version, not TLS on that port);
      `read`: see `socklab read --help`
   2  bad flags or payloads (odd hex, text the encoding cannot hold, a malformed --to, a datagram
-     larger than UDP allows): nothing was sent
+     larger than UDP allows, a TLS certificate, key or CA file that cannot be used): nothing
+     was sent
 
 Limits (defaults; a value past a limit is refused with a message):
   UDP datagram        65507 bytes over IPv4, 65527 over IPv6
@@ -103,6 +106,8 @@ Limits (defaults; a value past a limit is refused with a message):
                       fault delays and timeouts up to 60 s, slices and truncation up to 64 KiB
   bench               --connections 1 to 10000, --threads 1 to 64, --rate up to 10000000/s,
                       --timeout 2 s (up to 60), a message up to 1 MiB (see `socklab bench --help`)
+  TLS                 --handshake-timeout 10000 ms (1 to 600000); TLS 1.2 and 1.3 only;
+                      rustls holds at most 64 KiB of a connection's data at once
   message template    16 MiB rendered, ${file:…} up to 16 MiB, ${hex:RANDOM N} up to 65536 bytes
 
 Message fields (in --send, --hex and --rule replies; `$${` writes `${`):

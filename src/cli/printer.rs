@@ -103,6 +103,8 @@ pub(super) struct Printer {
     /// The comment on the row being printed (an imported capture's): in its record and, for
     /// a pcapng `--pcap`, on its packets.
     pub(super) comment: Option<String>,
+    /// Text output prints TLS records too (`--tls-records`; JSON always has them).
+    pub(super) tls_records: bool,
 }
 
 fn create(path: &Path) -> Result<BufWriter<File>, Failure> {
@@ -164,11 +166,14 @@ impl Printer {
             clock_cache: None,
             replay: false,
             comment: None,
+            tls_records: false,
         })
     }
 
     pub(super) fn print(&mut self, ev: &Event) {
-        if self.quiet_data && matches!(ev.kind, EventKind::Rx { .. } | EventKind::Tx { .. } | EventKind::Relayed { .. }) {
+        let data = matches!(ev.kind, EventKind::Rx { .. } | EventKind::Tx { .. } | EventKind::Relayed { .. });
+        let records = matches!(ev.kind, EventKind::TlsRecords { .. });
+        if self.quiet_data && (data || records) || records && !self.json && !self.tls_records {
             return self.count_quietly(ev);
         }
         self.counters.apply(ev);
@@ -302,6 +307,9 @@ impl Printer {
             };
             let text = codec::printable(&rec.text);
             format!("{} {} {from} {arrow} {to} {text} ({} bytes)", self.clock(ev.time), dir.name(), rec.len)
+        } else if let EventKind::Connected { tls: Some(info), .. } = &ev.kind {
+            let head = format!("{} {} {} {}", self.clock(ev.time), rec.kind, rec.peer.as_deref().unwrap_or("-"), rec.text);
+            std::iter::once(head).chain(super::tls::describe(info)).collect::<Vec<_>>().join("\n")
         } else {
             format!("{} {} {} {}", self.clock(ev.time), rec.kind, rec.peer.as_deref().unwrap_or("-"), rec.text)
         })

@@ -24,6 +24,7 @@ pub(super) fn run_tcp_server(a: TcpServerArgs) -> Result<(), Failure> {
         nodelay: a.stream.nodelay,
         recv_buffer: a.stream.recv_buffer,
         max_unfinished: a.max_unfinished,
+        tls: super::tls::server(&a.tls)?,
         ..TcpServerConfig::default()
     };
     if a.max_clients == Some(0) {
@@ -31,6 +32,7 @@ pub(super) fn run_tcp_server(a: TcpServerArgs) -> Result<(), Failure> {
     }
     let mut s = Session::start(&a.common, |sink| engine::tcp_server::spawn(cfg, sink))?;
     s.printer.server = true;
+    s.printer.tls_records = a.tls.tls_records;
     s.wait_ready(is_listening)?;
     s.pump(until, rx_counter(a.count));
     s.finish()
@@ -46,9 +48,11 @@ pub(super) fn run_tcp_client(a: TcpClientArgs, m: Option<&ArgMatches>) -> Result
         framing: a.stream.framing,
         nodelay: a.stream.nodelay,
         recv_buffer: a.stream.recv_buffer,
+        tls: super::tls::client(&a.tls)?,
         ..TcpClientConfig::default()
     };
     let mut s = Session::start(&a.common, |sink| engine::tcp_client::spawn(cfg, sink))?;
+    s.printer.tls_records = a.tls.tls_records;
     s.wait_ready(|k| matches!(k, EventKind::Connected { .. }))?;
     let cmd = |i| render(&ts, i).map(|data| Command::Send { conn: None, data });
     let pace = Pace::new(a.pace, a.wait);

@@ -12,6 +12,7 @@ pub mod framing;
 pub mod json;
 pub mod short;
 pub mod template;
+pub mod tls;
 
 use std::fmt::Write as _;
 

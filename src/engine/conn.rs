@@ -13,7 +13,11 @@ use std::time::Instant;
 
 use mio::{Interest, Registry, Token};
 
+mod tls_io;
+
 use super::problem::Op;
+use super::tls::TlsProblem;
+use super::tls::layer::TlsLayer;
 use super::{CloseReason, ConnId, EventKind, EventSink, Problem};
 use crate::codec::framing::{Deframer, Framing};
 
@@ -68,6 +72,11 @@ pub(crate) struct Conn {
     /// The peer was found not reading: the connection is being dropped (with a reset, see
     /// [`Conn::close`]); nothing more is queued or read.
     aborted: bool,
+    /// TLS between the socket and `out`/the reads: `out` then holds plaintext not yet handed to
+    /// rustls, which holds the ciphertext not yet taken by the kernel.
+    tls: Option<Box<TlsLayer>>,
+    /// Nothing has been received yet (a plain connection looks at its first bytes for TLS).
+    first_read: bool,
 }
 
 /// TCP_NODELAY: turn Nagle's algorithm off, so small writes leave at once instead of waiting
@@ -96,7 +105,14 @@ impl Conn {
             max_pending: MAX_PENDING,
             pause_at: None,
             aborted: false,
+            tls: None,
+            first_read: true,
         }
+    }
+
+    /// Bytes wait to be sent: plaintext in `out`, or ciphertext rustls holds.
+    fn unsent(&self) -> bool {
+        !self.out.is_empty() || self.tls.as_ref().is_some_and(|t| t.conn.wants_write())
     }
 
     /// How many bytes may wait to be sent before the peer counts as not reading (at least 1).
@@ -125,7 +141,7 @@ impl Conn {
 
     /// Since when bytes have been waiting without any going out; `None` if nothing waits.
     pub fn waiting_since(&self) -> Option<Instant> {
-        (!self.out.is_empty()).then_some(self.last_progress)
+        self.unsent().then_some(self.last_progress)
     }
 
     /// Gives up on a peer that does not read: reports it, and [`Conn::close`] will reset it.
@@ -144,8 +160,12 @@ impl Conn {
         sink.emit_local(self.local, Some(self.id), Some(self.peer), kind)
     }
 
-    /// Reads what is available, calling `on_data` for each chunk as the OS returned it.
+    /// Reads what is available, calling `on_data` for each chunk as the OS returned it (for TLS,
+    /// each piece of plaintext rustls gave).
     pub fn read(&mut self, buf: &mut [u8], sink: &EventSink, mut on_data: impl FnMut(&mut Conn, &[u8])) -> ReadStatus {
+        if self.tls.is_some() {
+            return self.read_tls(buf, sink, &mut on_data);
+        }
         let mut got = 0;
         for _ in 0..READ_BATCH {
             if got >= READ_BUDGET {
@@ -156,29 +176,16 @@ impl Conn {
                 return ReadStatus::Drained;
             }
             match self.stream.read(buf) {
-                Ok(0) => {
-                    // An unfinished message at the end of the stream is still logged.
-                    if let Some(rest) = self.deframer.as_mut().and_then(Deframer::finish) {
-                        self.emit(sink, EventKind::Rx { data: rest, lost: 0 });
-                    }
-                    return ReadStatus::Eof;
-                }
+                Ok(0) => return self.eof(sink),
                 Ok(n) => {
                     got += n;
-                    // Without framing each read is one row; with framing, each whole message.
-                    let messages = match self.deframer.as_mut() {
-                        Some(d) => d.push_frames(&buf[..n]).into_iter().map(|f| f.payload).collect(),
-                        None => vec![buf[..n].to_vec()],
-                    };
-                    for data in messages {
-                        if !self.emit(sink, EventKind::Rx { data: data.clone(), lost: 0 }) {
-                            return ReadStatus::Dead(CloseReason::LocalClose);
-                        }
-                        on_data(self, &data);
-                        if self.aborted {
-                            // The answer found the peer not reading: stop here, it is dropped.
-                            return ReadStatus::Dead(CloseReason::LocalClose);
-                        }
+                    if std::mem::take(&mut self.first_read) && crate::codec::tls::looks_like_tls(&buf[..n.min(3)]) && n >= 5
+                    {
+                        // A TLS client (or server) talking to our plain TCP: say so once.
+                        self.emit(sink, EventKind::Error(Problem::Tls(TlsProblem::PeerSpeaksTls)));
+                    }
+                    if let Some(status) = self.deliver(&buf[..n], sink, &mut on_data) {
+                        return status;
                     }
                 }
                 Err(e) if super::would_block(&e) => return ReadStatus::Drained,
@@ -187,6 +194,39 @@ impl Conn {
             }
         }
         ReadStatus::More
+    }
+
+    /// The peer closed its side. An unfinished message at the end of the stream is still logged.
+    fn eof(&mut self, sink: &EventSink) -> ReadStatus {
+        if let Some(rest) = self.deframer.as_mut().and_then(Deframer::finish) {
+            self.emit(sink, EventKind::Rx { data: rest, lost: 0 });
+        }
+        ReadStatus::Eof
+    }
+
+    /// Logs and answers received bytes: each read is one row without framing; with framing,
+    /// each whole message. `Some` when reading must stop.
+    fn deliver(
+        &mut self,
+        chunk: &[u8],
+        sink: &EventSink,
+        on_data: &mut impl FnMut(&mut Conn, &[u8]),
+    ) -> Option<ReadStatus> {
+        let messages = match self.deframer.as_mut() {
+            Some(d) => d.push_frames(chunk).into_iter().map(|f| f.payload).collect(),
+            None => vec![chunk.to_vec()],
+        };
+        for data in messages {
+            if !self.emit(sink, EventKind::Rx { data: data.clone(), lost: 0 }) {
+                return Some(ReadStatus::Dead(CloseReason::LocalClose));
+            }
+            on_data(self, &data);
+            if self.aborted {
+                // The answer found the peer not reading: stop here, it is dropped.
+                return Some(ReadStatus::Dead(CloseReason::LocalClose));
+            }
+        }
+        None
     }
 
     /// Bytes of an unfinished framed message the deframer holds, waiting for the rest (0 without
@@ -244,6 +284,9 @@ impl Conn {
 
     /// Writes queued bytes until the kernel would block; logs each write as it happened.
     pub fn flush(&mut self, sink: &EventSink) -> Result<(), CloseReason> {
+        if self.tls.is_some() {
+            return self.flush_tls(sink);
+        }
         while !self.out.is_empty() {
             let (front, _) = self.out.as_slices();
             match self.stream.write(front) {
@@ -267,9 +310,24 @@ impl Conn {
         Ok(())
     }
 
-    /// Half-close: we send FIN, the peer sees recv() == 0, we can still receive.
+    /// Half-close: we send FIN, the peer sees recv() == 0, we can still receive. With TLS a
+    /// close_notify alert goes first, as TLS asks.
     pub fn shutdown_write(&mut self, sink: &EventSink) {
-        if !self.out.is_empty() {
+        if !self.out.is_empty() || self.handshaking() {
+            self.shutdown_when_flushed = true;
+            return;
+        }
+        if let Some(tls) = self.tls.as_mut()
+            && !tls.close_sent
+        {
+            tls.close_sent = true;
+            tls.conn.send_close_notify();
+            // The flush may have finished the half-close itself.
+            if self.flush_tls(sink).is_err() || self.write_shut {
+                return;
+            }
+        }
+        if self.unsent() {
             self.shutdown_when_flushed = true;
             return;
         }
@@ -299,13 +357,13 @@ impl Conn {
 
     /// Ready to be closed: nothing left to send, and a close was asked for.
     pub fn close_due(&self) -> Option<CloseReason> {
-        if self.out.is_empty() { self.close_when_flushed } else { None }
+        if self.unsent() { None } else { self.close_when_flushed }
     }
 
     /// Asks for write readiness only while bytes wait, and for read readiness unless reading is
     /// paused. Re-registering re-arms readiness: data that came while paused is seen at once.
     pub fn update_interest(&mut self, registry: &Registry) -> io::Result<()> {
-        let write = !self.out.is_empty();
+        let write = self.unsent();
         // A paused connection always has bytes waiting (the pause needs at least one).
         let read = !self.backlogged() || !write;
         if (read, write) != (self.reading, self.want_write) {
@@ -332,6 +390,17 @@ impl Conn {
         if let Some(rest) = self.deframer.as_mut().and_then(Deframer::finish) {
             self.emit(sink, EventKind::Rx { data: rest, lost: 0 });
         }
+        if reason == CloseReason::LocalClose
+            && !self.aborted
+            && let Some(tls) = self.tls.as_mut()
+            && !tls.handshaking
+            && !tls.close_sent
+        {
+            // Tell the peer this is the end (close_notify), as far as the kernel takes it now.
+            tls.close_sent = true;
+            tls.conn.send_close_notify();
+            let _ = self.flush_tls(sink);
+        }
         let _ = registry.deregister(&mut self.stream);
         if self.aborted {
             let _ = socket2::SockRef::from(&self.stream).set_linger(Some(std::time::Duration::ZERO));
@@ -339,7 +408,11 @@ impl Conn {
             // Discard unread input so the kernel sends FIN, not RST, where it can.
             let _ = self.stream.shutdown(Shutdown::Both);
         }
-        self.emit(sink, EventKind::Closed { reason });
+        // A TLS connection whose handshake failed was never reported connected (its error says
+        // why it ended), so no `Closed` either: connected and closed always pair up.
+        if !self.handshaking() {
+            self.emit(sink, EventKind::Closed { reason });
+        }
     }
 }
 

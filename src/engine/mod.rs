@@ -16,6 +16,7 @@ pub mod reply;
 pub mod rules;
 pub mod tcp_client;
 pub mod tcp_server;
+pub mod tls;
 pub mod udp;
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -53,8 +54,9 @@ pub enum EventKind {
     Listening { local: SocketAddr },
     /// A TCP client started connecting.
     Connecting { peer: SocketAddr },
-    /// A TCP connection is up: accepted by a server (`inbound`) or made by a client.
-    Connected { local: SocketAddr, inbound: bool },
+    /// A TCP connection is up: accepted by a server (`inbound`) or made by a client. A TLS
+    /// connection is up once its handshake is done, and says what it agreed on (`tls`).
+    Connected { local: SocketAddr, inbound: bool, tls: Option<Box<tls::TlsInfo>> },
     /// Bytes received. `lost` counts bytes of a datagram that did not fit the receive buffer.
     Rx { data: Vec<u8>, lost: usize },
     /// Bytes sent.
@@ -81,6 +83,9 @@ pub enum EventKind {
     /// lost segment), sent by the peer (`from_peer`) or by the local side. The stream goes on
     /// after them; the rows around a gap are never glued together.
     Gap { bytes: u64, from_peer: bool },
+    /// TLS: raw bytes of a connection as they crossed the wire (`sent` by us, or received), and
+    /// the records that begin in them. The decrypted application data are `Rx`/`Tx` rows.
+    TlsRecords { sent: bool, data: Vec<u8>, records: Vec<crate::codec::tls::TlsRecord> },
     /// Something went wrong; the worker keeps running unless `Stopped` follows.
     Error(Problem),
     /// The worker ended; no more events come from it.
@@ -356,6 +361,22 @@ where
 #[allow(clippy::panic, reason = "the test hook stands for a bug; it exists only with the test-hooks feature")]
 pub(crate) fn inject_panic(worker: &str) -> ! {
     panic!("test panic injected into the {worker} worker (Command::InjectPanic)")
+}
+
+/// The shorter of two poll timeouts (`None`: wait for ever).
+pub(crate) fn sooner(a: Option<std::time::Duration>, b: Option<std::time::Duration>) -> Option<std::time::Duration> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The unspecified address of `a`'s family, port 0: a local address not known (yet).
+pub(crate) fn unspecified_like(a: SocketAddr) -> SocketAddr {
+    match a {
+        SocketAddr::V4(_) => SocketAddr::from(([0, 0, 0, 0], 0)),
+        SocketAddr::V6(_) => SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0)),
+    }
 }
 
 /// Parses `ip:port`, `[v6]:port`, `localhost:port` or `host:port`.

@@ -173,6 +173,8 @@ pub enum Problem {
     /// A message template could not be rendered for this message (a range past its end, a
     /// length that does not fit): it was not sent.
     Template(crate::codec::template::TemplateError),
+    /// TLS: a handshake failed, a certificate was refused, a file could not be used.
+    Tls(super::tls::TlsProblem),
 }
 
 impl Problem {

@@ -103,6 +103,8 @@ pub struct TcpClientConfig {
     pub framing: Framing,
     /// TCP_NODELAY (Nagle's algorithm off).
     pub nodelay: bool,
+    /// Speak TLS over the connection.
+    pub tls: Option<super::tls::ClientTls>,
     pub thread_name: String,
 }
 
@@ -114,6 +116,7 @@ impl Default for TcpClientConfig {
             recv_buffer: super::DEFAULT_RECV_BUFFER,
             framing: Framing::None,
             nodelay: false,
+            tls: None,
             thread_name: "tcp-client".into(),
         }
     }
@@ -158,10 +161,11 @@ fn run(cfg: &TcpClientConfig, sink: &EventSink, mut poll: Poll, cmds: Receiver<C
     // From here on every event carries our end of the connection.
     let sink = &sink.with_local(local);
     let emit = |kind| sink.emit(Some(CONN_ID), Some(peer), kind);
-    emit(EventKind::Connected { local, inbound: false });
+    let Some(mut conn) = start(cfg, sink, &poll, Conn::new(CONN_ID, STREAM, peer, stream, cfg.framing), local) else {
+        return;
+    };
     sink.flush();
 
-    let mut conn = Conn::new(CONN_ID, STREAM, peer, stream, cfg.framing);
     if cfg.nodelay
         && let Err(e) = super::conn::set_nodelay(&conn.stream, true)
     {
@@ -180,6 +184,12 @@ fn run(cfg: &TcpClientConfig, sink: &EventSink, mut poll: Poll, cmds: Receiver<C
             Some(g) => Some(g.timeout(blocked)),
             None => None,
         };
+        let handshake = conn.handshake_deadline();
+        if handshake.is_some_and(|d| Instant::now() >= d) {
+            conn.handshake_timed_out(sink);
+            break CloseReason::Failed;
+        }
+        let timeout = super::sooner(timeout, handshake.map(|d| d.saturating_duration_since(Instant::now())));
         let mut readable = more || first;
         first = false;
         if let Err(e) = poll.poll(&mut events, timeout) {
@@ -278,6 +288,33 @@ fn run(cfg: &TcpClientConfig, sink: &EventSink, mut poll: Poll, cmds: Receiver<C
         g.done(sink, peer);
     }
     conn.close(poll.registry(), reason, sink);
+}
+
+/// The connection is up: a plain one is `Connected` now; a TLS one sends its ClientHello, and is
+/// `Connected` when the handshake is done. `None` if it cannot start.
+fn start(cfg: &TcpClientConfig, sink: &EventSink, poll: &Poll, mut conn: Conn, local: SocketAddr) -> Option<Conn> {
+    let peer = conn.peer;
+    let Some(tls) = &cfg.tls else {
+        sink.emit(Some(CONN_ID), Some(peer), EventKind::Connected { local, inbound: false, tls: None });
+        return Some(conn);
+    };
+    match super::tls::layer::TlsLayer::client(tls, &cfg.connect) {
+        Ok(layer) => {
+            conn = conn.with_tls(layer);
+            match conn.flush(sink) {
+                Ok(()) => Some(conn),
+                Err(r) => {
+                    conn.close(poll.registry(), r, sink);
+                    None
+                }
+            }
+        }
+        Err(p) => {
+            sink.emit(Some(CONN_ID), Some(peer), EventKind::Error(Problem::Tls(p)));
+            conn.close(poll.registry(), CloseReason::Failed, sink);
+            None
+        }
+    }
 }
 
 /// Waits for the connect to finish, fail, time out or be cancelled.

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, TryRecvError};
 use mio::{Events, Interest, Poll, Token};
-use socket2::{Domain, Protocol, Socket, Type};
 
 use super::conn::{Conn, ReadStatus};
 use super::problem::Op;
@@ -14,6 +13,10 @@ use super::reply::Replier;
 use super::{CloseReason, Command, ConnId, EventKind, EventSink, Problem, ReplyMode, WAKER, WorkerHandle};
 use crate::codec::Encoding;
 use crate::codec::framing::Framing;
+
+mod listen;
+
+use listen::listen;
 
 const LISTENER: Token = Token(0);
 /// Default of [`TcpServerConfig::max_pending`]: 1 MiB per client, on top of the kernel's socket
@@ -83,6 +86,8 @@ pub struct TcpServerConfig {
     /// told why ([`Problem::UnfinishedOverBudget`]) and disconnected, until the rest fit.
     /// Default [`DEFAULT_MAX_UNFINISHED`]; without framing nothing is held.
     pub max_unfinished: usize,
+    /// Speak TLS to every client (its handshake first, `Connected` once it is done).
+    pub tls: Option<super::tls::ServerTls>,
     pub thread_name: String,
 }
 
@@ -103,6 +108,7 @@ impl Default for TcpServerConfig {
             max_pending: DEFAULT_MAX_PENDING,
             not_reading_timeout: DEFAULT_NOT_READING_TIMEOUT,
             max_unfinished: DEFAULT_MAX_UNFINISHED,
+            tls: None,
             thread_name: "tcp-server".into(),
         }
     }
@@ -111,35 +117,6 @@ impl Default for TcpServerConfig {
 pub fn spawn(cfg: TcpServerConfig, sink: EventSink) -> Result<WorkerHandle, Problem> {
     let sink = sink.with_proto(super::Proto::Tcp);
     super::spawn_worker(cfg.thread_name.clone(), sink.clone(), move |poll, cmds| run(cfg, sink, poll, cmds))
-}
-
-fn listen(cfg: &TcpServerConfig) -> Result<std::net::TcpListener, Problem> {
-    let addr = super::resolve(&cfg.bind)?;
-    let opt = |e: std::io::Error| Problem::from_io(Op::Option, Some(addr), &e);
-    let s = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).map_err(opt)?;
-    if cfg.reuse_addr {
-        s.set_reuse_address(true).map_err(opt)?;
-    }
-    s.set_nonblocking(true).map_err(opt)?;
-    super::dual_stack(&s, addr);
-    if let Err(e) = s.bind(&addr.into()) {
-        let p = Problem::from_io(Op::Bind, Some(addr), &e);
-        if p == Problem::AddrInUse(addr) && !cfg.reuse_addr && only_time_wait(addr) {
-            return Err(Problem::AddrInTimeWait(addr));
-        }
-        return Err(p);
-    }
-    s.listen(cfg.backlog.max(1)).map_err(|e| Problem::from_io(Op::Listen, Some(addr), &e))?;
-    Ok(s.into())
-}
-
-/// After a bind without SO_REUSEADDR failed with "address in use": would it work with it? Then
-/// no program listens there and the port is held only by old connections (TIME_WAIT and other
-/// closing states), which is what SO_REUSEADDR is for.
-fn only_time_wait(addr: SocketAddr) -> bool {
-    let Ok(probe) = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)) else { return false };
-    super::dual_stack(&probe, addr);
-    probe.set_reuse_address(true).is_ok() && probe.bind(&addr.into()).is_ok()
 }
 
 fn run(cfg: TcpServerConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>) {
@@ -177,11 +154,13 @@ fn run(cfg: TcpServerConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Com
         unfinished_total: 0,
         accept_retry: None,
         accept_failing: false,
+        handshakes: std::collections::VecDeque::new(),
     };
     let mut events = Events::with_capacity(256);
     while s.alive {
         let now = Instant::now();
         let timeout = if s.more.is_empty() { s.next_stall_check(now) } else { Some(Duration::ZERO) };
+        let timeout = super::sooner(timeout, s.handshakes.front().map(|(at, _)| at.saturating_duration_since(now)));
         let timeout = match (timeout, s.accept_retry.map(|(at, _)| at.saturating_duration_since(now))) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -236,6 +215,7 @@ fn run(cfg: TcpServerConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Com
             }
         }
         s.drop_stalled(&poll, Instant::now());
+        s.drop_slow_handshakes(&poll, Instant::now());
         if s.listener.is_none() && s.conns.is_empty() {
             // The accept limit was reached and every client has left.
             s.alive = false;
@@ -278,6 +258,8 @@ struct Server {
     accept_retry: Option<(Instant, Duration)>,
     /// Its problem was reported; reported again only after an accept worked in between.
     accept_failing: bool,
+    /// TLS connections by the time their handshake must be done (accept order is deadline order).
+    handshakes: std::collections::VecDeque<(Instant, Token)>,
 }
 
 impl Server {
@@ -338,8 +320,23 @@ impl Server {
         {
             self.alive &= conn.emit_problem(&self.sink, Problem::from_io(Op::Option, Some(peer), &e));
         }
-        self.alive &=
-            self.sink.emit_local(Some(local), Some(id), Some(peer), EventKind::Connected { local, inbound: true });
+        match &self.cfg.tls {
+            // `Connected` comes from the connection once the handshake is done.
+            Some(tls) => match super::tls::layer::TlsLayer::server(tls) {
+                Ok(layer) => {
+                    self.handshakes.push_back((layer.deadline, token));
+                    conn = conn.with_tls(layer);
+                }
+                Err(p) => {
+                    self.alive &= conn.emit_problem(&self.sink, p.into());
+                    return conn.close(poll.registry(), CloseReason::Failed, &self.sink);
+                }
+            },
+            None => {
+                let connected = EventKind::Connected { local, inbound: true, tls: None };
+                self.alive &= self.sink.emit_local(Some(local), Some(id), Some(peer), connected);
+            }
+        }
         match self.reply.greeting(self.cfg.encoding, Some(peer)) {
             Ok(Some(greeting)) => {
                 if let Err(reason) = conn.send(&greeting, &self.sink) {
@@ -502,6 +499,17 @@ impl Server {
                 c.not_reading(&self.sink);
             }
             self.close(poll, t, CloseReason::LocalClose);
+        }
+    }
+
+    /// Drops the TLS clients whose handshake is not done in time; the others are unaffected.
+    fn drop_slow_handshakes(&mut self, poll: &Poll, now: Instant) {
+        while let Some(&(at, token)) = self.handshakes.front().filter(|(at, _)| *at <= now) {
+            self.handshakes.pop_front();
+            if let Some(c) = self.conns.get(&token).filter(|c| c.handshake_deadline() == Some(at)) {
+                c.handshake_timed_out(&self.sink);
+                self.close(poll, token, CloseReason::Failed);
+            }
         }
     }
 

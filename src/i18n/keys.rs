@@ -158,5 +158,7 @@ strings! {
     ld_saved, ld_save_failed, ld_not_report, ld_repeated, ld_bad_number, ld_bad_rate, ld_bad_expect, ld_e_mode,
     ld_e_connections, ld_e_threads, ld_e_rate, ld_e_unbounded, ld_e_duration, ld_e_timeout, ld_e_message,
     ld_e_too_long, ld_e_empty,
+    tls_unknown_issuer, tls_name_mismatch, tls_name_mismatch_unknown, tls_expired, tls_expired_unknown, tls_not_yet_valid, tls_not_yet_valid_unknown, tls_bad_certificate, tls_protocol_version, tls_incompatible, tls_alert, tls_handshake_closed, tls_handshake_reset, tls_handshake_timeout, tls_not_tls, tls_plain_client, tls_peer_speaks_tls, tls_other, tls_file, tls_no_key, tls_no_cert, tls_bad_alpn, tls_bad_server_name, ev_connected_tls, ev_tls_sent, ev_tls_received, ev_tls_continued, tls_ca_as_server_cert,
+    tls_no_ca_file, tls_tip, tls_sni_tip, tls_alpn_tip, tls_trust, tls_trust_system, tls_trust_ca, tls_trust_any, tls_ca_file, tls_client_cert, tls_cert_tip, tls_key, tls_keylog, tls_keylog_tip, tls_insecure_warning, tls_verified, tls_not_verified, tls_chain, tls_subject, tls_issuer, tls_names, tls_valid, tls_server_tip, tls_cert, tls_server_cert_tip, tls_self_signed, tls_presents, tls_save_to, tls_save_cert, tls_save_cert_tip, tls_save_where, tls_saved, tls_save_failed, filter_tls, tls_records_title,
 
 }

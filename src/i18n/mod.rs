@@ -24,6 +24,7 @@ mod problem;
 mod relay;
 mod rules;
 mod template;
+mod tls;
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -37,6 +38,7 @@ pub use problem::problem;
 pub use relay::{fault_action, fault_spec_error};
 pub use rules::{codec_error, codec_problem, framing_error, mode_name, rule_error};
 pub use template::{template_error, template_where};
+pub use tls::tls_problem;
 #[cfg(any(test, feature = "test-support"))]
 pub use rules::rule_problem;
 

@@ -13,6 +13,7 @@ pub fn problem(lang: Lang, p: &Problem) -> String {
             (name, None) => fill(t.p_out_of_range, &[&name, min, max, got]),
         },
         Problem::NotPositive { field, got } => fill(t.p_not_positive, &[&field_name(t, *field).0, got]),
+        Problem::Tls(p) => super::tls_problem(lang, p),
         Problem::EmptyAddress => t.p_empty_address.into(),
         Problem::MissingPort(s) => fill(t.p_missing_port, &[s]),
         Problem::BadAddress(s) => fill(t.p_bad_address, &[s]),

@@ -259,7 +259,7 @@ mod tests {
     }
 
     fn connected(conn: u64) -> Event {
-        ev(Some(conn), 1, EventKind::Connected { local: "127.0.0.1:2".parse().unwrap(), inbound: true })
+        ev(Some(conn), 1, EventKind::Connected { local: "127.0.0.1:2".parse().unwrap(), inbound: true, tls: None })
     }
 
     fn closed(conn: u64) -> Event {

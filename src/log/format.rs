@@ -22,6 +22,8 @@ pub mod kind {
     pub const RELAY: &str = "relay";
     /// What a relay's fault did (`fault` names it).
     pub const FAULT: &str = "fault";
+    /// TLS records as they crossed the wire (`hex` holds the raw, encrypted bytes).
+    pub const TLS: &str = "tls";
     /// The CLI's closing summary line (not an event; an import skips it).
     pub const SUMMARY: &str = "summary";
 }
@@ -44,6 +46,8 @@ pub mod event {
     pub const UPSTREAM_CONNECTED: &str = "upstream_connected";
     /// Bytes of a TCP stream missing from a capture (`len` says how many, `from` who sent them).
     pub const GAP: &str = "gap";
+    /// TLS records of a connection (`from` says who sent them, `records` what they are).
+    pub const TLS_RECORDS: &str = "tls_records";
 }
 
 /// The record's `from` on a `gap` row: which side sent the bytes the capture lacks.
@@ -107,6 +111,18 @@ pub fn connecting_text(peer: impl Display) -> String {
 pub fn connected_text(local: impl Display) -> String {
     format!("{CONNECTED_PREFIX}{local})")
 }
+
+/// A TLS connection's `connected` text: `connected (local ADDR) over TLSv1.3, CIPHER`.
+pub fn tls_connected_text(local: impl Display, version: &str, cipher: &str, insecure: bool) -> String {
+    let warning = if insecure { TLS_INSECURE_TEXT } else { "" };
+    format!("{} over {version}, {cipher}{warning}", connected_text(local))
+}
+
+/// Ends the `connected` text of a TLS connection whose certificate was not checked.
+pub const TLS_INSECURE_TEXT: &str = " (certificate NOT checked: --insecure)";
+
+/// The text of a `tls_records` row whose bytes begin no record (the rest of a longer one).
+pub const TLS_CONTINUED_TEXT: &str = "(the rest of a record)";
 
 /// Appended to an rx event's text when `lost` bytes did not fit the receive buffer.
 pub fn truncated_text(lost: usize) -> String {

@@ -475,8 +475,8 @@ mod tests {
     fn one_store_for_all_tabs_with_exact_totals_per_tab_and_flow() {
         let mut s = LogStore::with_budget(20_000);
         let local = "127.0.0.1:9000".parse().unwrap();
-        s.push(tcp(2, 1, EventKind::Connected { local, inbound: true }));
-        s.push(tcp(3, 1, EventKind::Connected { local, inbound: false }));
+        s.push(tcp(2, 1, EventKind::Connected { local, inbound: true, tls: None }));
+        s.push(tcp(3, 1, EventKind::Connected { local, inbound: false, tls: None }));
         for i in 0..1000u64 {
             s.push(tcp(2, 1, EventKind::Rx { data: vec![1; 10], lost: 0 }));
             s.push(tcp(3, 1, EventKind::Tx { data: vec![1; 10] }));
@@ -505,7 +505,7 @@ mod tests {
     fn flow_counters_stay_bounded_and_keep_open_connections() {
         let mut s = LogStore::with_budget(1_000_000);
         let local = "127.0.0.1:9000".parse().unwrap();
-        s.push(tcp(2, 7, EventKind::Connected { local, inbound: true }));
+        s.push(tcp(2, 7, EventKind::Connected { local, inbound: true, tls: None }));
         for i in 0..(MAX_FLOWS as u32 + 5_000) {
             let peer = SocketAddr::from(([127, 0, (i >> 16) as u8, (i >> 8) as u8], i as u16));
             s.push(Event { tab: 1, peer: Some(peer), ..rx(1) });
@@ -526,7 +526,7 @@ mod tests {
         let local = "127.0.0.1:9000".parse().unwrap();
         let conns = MAX_FLOWS as u64 + 300;
         for c in 1..=conns {
-            s.push(tcp(2, c, EventKind::Connected { local, inbound: true }));
+            s.push(tcp(2, c, EventKind::Connected { local, inbound: true, tls: None }));
         }
         for i in 0..100u16 {
             s.push(Event { tab: 1, peer: Some(SocketAddr::from(([127, 0, 0, 1], 1000 + i))), ..rx(1) });

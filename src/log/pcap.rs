@@ -67,6 +67,8 @@ struct TcpState {
 pub struct PcapWriter<W: Write> {
     out: W,
     tcp: HashMap<(u16, u64), TcpState>,
+    /// TLS connections: their records are written, their decrypted rows are not.
+    tls: std::collections::HashSet<(u16, u64)>,
     udp_local: HashMap<u16, SocketAddr>,
     /// Relay connections and sessions: the relay's local address toward the upstream, and the
     /// upstream's (see `relay.rs`).
@@ -111,6 +113,7 @@ impl<W: Write> PcapWriter<W> {
         PcapWriter {
             out,
             tcp: HashMap::new(),
+            tls: Default::default(),
             udp_local: HashMap::new(),
             relays: HashMap::new(),
             pending: None,
@@ -212,6 +215,31 @@ impl<W: Write> PcapWriter<W> {
         Ok(None)
     }
 
+    /// A connection's three-way handshake, done by the kernels before the app saw it.
+    fn open_tcp(
+        &mut self,
+        ev: &Event,
+        key: (u16, u64),
+        local: SocketAddr,
+        peer: SocketAddr,
+        inbound: bool,
+    ) -> io::Result<()> {
+        let (local, peer) = endpoints(local, peer);
+        let (l_isn, p_isn) = if inbound { (ISN_SERVER, ISN_CLIENT) } else { (ISN_CLIENT, ISN_SERVER) };
+        let st = TcpState { local, peer, local_seq: l_isn + 1, peer_seq: p_isn + 1, local_fin: false, peer_fin: false };
+        if inbound {
+            self.tcp_seg(ev, false, &st, p_isn, 0, SYN, &[])?;
+            self.tcp_seg(ev, true, &st, l_isn, p_isn + 1, SYN | ACK, &[])?;
+            self.tcp_seg(ev, false, &st, p_isn + 1, l_isn + 1, ACK, &[])?;
+        } else {
+            self.tcp_seg(ev, true, &st, l_isn, 0, SYN, &[])?;
+            self.tcp_seg(ev, false, &st, p_isn, l_isn + 1, SYN | ACK, &[])?;
+            self.tcp_seg(ev, true, &st, l_isn + 1, p_isn + 1, ACK, &[])?;
+        }
+        self.tcp.insert(key, st);
+        Ok(())
+    }
+
     /// `Some` when the event is not written as plain packets.
     fn write_tcp(&mut self, ev: &Event) -> io::Result<Option<Written>> {
         let (Some(conn), Some(peer)) = (ev.conn, ev.peer) else {
@@ -219,23 +247,22 @@ impl<W: Write> PcapWriter<W> {
             return Ok(traffic.then_some(Written::NoPeer));
         };
         let key = (ev.source, conn);
-        if let EventKind::Connected { local, inbound } = ev.kind {
-            let (local, peer) = endpoints(local, peer);
-            let (l_isn, p_isn) = if inbound { (ISN_SERVER, ISN_CLIENT) } else { (ISN_CLIENT, ISN_SERVER) };
-            let st =
-                TcpState { local, peer, local_seq: l_isn + 1, peer_seq: p_isn + 1, local_fin: false, peer_fin: false };
-            // The three-way handshake, done by the kernels before the app saw the connection.
-            if inbound {
-                self.tcp_seg(ev, false, &st, p_isn, 0, SYN, &[])?;
-                self.tcp_seg(ev, true, &st, l_isn, p_isn + 1, SYN | ACK, &[])?;
-                self.tcp_seg(ev, false, &st, p_isn + 1, l_isn + 1, ACK, &[])?;
-            } else {
-                self.tcp_seg(ev, true, &st, l_isn, 0, SYN, &[])?;
-                self.tcp_seg(ev, false, &st, p_isn, l_isn + 1, SYN | ACK, &[])?;
-                self.tcp_seg(ev, true, &st, l_isn + 1, p_isn + 1, ACK, &[])?;
+        match &ev.kind {
+            // A TLS connection's `connected` comes after its handshake records, which opened it.
+            EventKind::Connected { tls: Some(_), .. } if self.tcp.contains_key(&key) => return Ok(None),
+            EventKind::Connected { local, inbound, .. } => {
+                self.open_tcp(ev, key, *local, peer, *inbound)?;
+                return Ok(None);
             }
-            self.tcp.insert(key, st);
-            return Ok(None);
+            // What the wire carried of a TLS connection is its records, not the plaintext.
+            EventKind::Rx { .. } | EventKind::Tx { .. } if self.tls.contains(&key) => return Ok(Some(Written::NotTraffic)),
+            // (The guard marks the connection as TLS whether or not it opens it.)
+            EventKind::TlsRecords { sent, .. } if self.tls.insert(key) && !self.tcp.contains_key(&key) => {
+                // The first record of a connection: whoever sent it (the ClientHello) connected.
+                let local = ev.local.unwrap_or_else(|| unspecified(peer));
+                self.open_tcp(ev, key, local, peer, !*sent)?;
+            }
+            _ => {}
         }
         // Traffic whose connect was not seen (e.g. evicted from the log): no handshake.
         let st = self.tcp.entry(key).or_insert_with(|| {
@@ -250,7 +277,13 @@ impl<W: Write> PcapWriter<W> {
                     st.peer_seq = st.peer_seq.wrapping_add(chunk.len() as u32);
                 }
             }
-            EventKind::Tx { data } => {
+            EventKind::TlsRecords { sent: false, data, .. } => {
+                for chunk in data.chunks(MAX_SEGMENT) {
+                    segs.push((false, st.peer_seq, st.local_seq, PSH | ACK, chunk));
+                    st.peer_seq = st.peer_seq.wrapping_add(chunk.len() as u32);
+                }
+            }
+            EventKind::Tx { data } | EventKind::TlsRecords { sent: true, data, .. } => {
                 for chunk in data.chunks(MAX_SEGMENT) {
                     segs.push((true, st.local_seq, st.peer_seq, PSH | ACK, chunk));
                     st.local_seq = st.local_seq.wrapping_add(chunk.len() as u32);

@@ -72,6 +72,25 @@ pub struct Record {
     /// A comment the capture (pcapng `opt_comment`) or the log holds on this row.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// TLS `connected` rows: the version (`TLSv1.3`), cipher suite (IANA name), key exchange
+    /// group, ALPN protocol, SNI, how the peer's certificate was checked and its chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cipher: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_group: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sni: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certs: Option<Vec<crate::engine::tls::CertSummary>>,
+    /// `tls_records` rows: the records that begin in the bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<Vec<crate::codec::tls::TlsRecord>>,
 }
 
 /// How a face puts a problem into words for a record's `text` (the CLI and exports use English,
@@ -96,6 +115,8 @@ impl Record {
         let mut group = None;
         let (mut packets, mut micros, mut generated_bytes) = (None, None, 0u64);
         let mut from = None;
+        let mut tls = None;
+        let mut records = None;
         let (kind, event, text, data): (&str, &str, String, Option<&[u8]>) = match &ev.kind {
             EventKind::Rx { data, lost: l } => {
                 let mut t = encoding.decode_lossy(data);
@@ -111,9 +132,24 @@ impl Record {
                 (k::INFO, ev_name::LISTENING, format::listening_text(l), None)
             }
             EventKind::Connecting { peer } => (k::INFO, ev_name::CONNECTING, format::connecting_text(peer), None),
-            EventKind::Connected { local: l, .. } => {
+            EventKind::Connected { local: l, tls: t, .. } => {
                 local = Some(l.to_string());
-                (k::CONNECT, ev_name::CONNECTED, format::connected_text(l), None)
+                tls = t.as_deref();
+                let text = match t {
+                    Some(t) => format::tls_connected_text(l, &t.version, &t.cipher, t.verify == crate::engine::tls::Verify::Insecure),
+                    None => format::connected_text(l),
+                };
+                (k::CONNECT, ev_name::CONNECTED, text, None)
+            }
+            EventKind::TlsRecords { sent, data, records: r } => {
+                from = Some(if *sent { format::side::LOCAL } else { format::side::PEER }.to_string());
+                records = Some(r.clone());
+                let text = if r.is_empty() {
+                    format::TLS_CONTINUED_TEXT.to_string()
+                } else {
+                    crate::codec::tls::summarize(r)
+                };
+                (k::TLS, ev_name::TLS_RECORDS, text, Some(data))
             }
             EventKind::HalfClosed => (k::INFO, ev_name::HALF_CLOSED, format::HALF_CLOSED_TEXT.to_string(), None),
             EventKind::GeneratorDone { packets: p, bytes, micros: m } => {
@@ -189,6 +225,14 @@ impl Record {
             problem,
             from,
             comment: None,
+            tls_version: tls.map(|t| t.version.clone()),
+            cipher: tls.map(|t| t.cipher.clone()),
+            tls_group: tls.and_then(|t| t.group.clone()),
+            alpn: tls.and_then(|t| t.alpn.clone()),
+            sni: tls.and_then(|t| t.sni.clone()),
+            verify: tls.map(|t| t.verify.name().to_string()),
+            certs: tls.map(|t| t.certs.clone()),
+            records,
         })
     }
 
@@ -269,7 +313,7 @@ mod tests {
             |proto, conn, peer, kind| Event { time, tab: 0, source: 0, proto, conn, local: Some(local), peer, kind };
         let events = [
             ev(Proto::Tcp, None, None, EventKind::Listening { local }),
-            ev(Proto::Tcp, Some(1), Some(peer), EventKind::Connected { local, inbound: true }),
+            ev(Proto::Tcp, Some(1), Some(peer), EventKind::Connected { local, inbound: true, tls: None }),
             ev(Proto::Tcp, Some(1), Some(peer), EventKind::Rx { data: b"hi\n".to_vec(), lost: 3 }),
             ev(Proto::Tcp, Some(1), Some(peer), EventKind::Tx { data: b"\x00ok".to_vec() }),
             ev(Proto::Tcp, Some(1), Some(peer), EventKind::HalfClosed),

@@ -314,7 +314,7 @@ impl<'a> Download<'a> {
         stream.set_write_timeout(Some(CONNECT_TIMEOUT)).map_err(opt)?;
         if let Ok(local) = stream.local_addr() {
             self.sink = self.sink.with_local(local);
-            self.emit(peer, EventKind::Connected { local, inbound: false });
+            self.emit(peer, EventKind::Connected { local, inbound: false, tls: None });
         }
         Ok((stream, peer))
     }

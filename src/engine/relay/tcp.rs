@@ -238,7 +238,7 @@ impl Relay {
         let Some((ct, ut)) = tokens(id) else { return };
         let local = client.local_addr().unwrap_or(self.local);
         let emit = |kind| self.sink.emit_local(Some(local), Some(id), Some(peer), kind);
-        let mut ok = emit(EventKind::Connected { local, inbound: true });
+        let mut ok = emit(EventKind::Connected { local, inbound: true, tls: None });
         if let Err(e) = poll.registry().register(&mut client, ct, Interest::READABLE | Interest::WRITABLE) {
             ok &= emit(EventKind::Error(Problem::io(Op::Register, Some(peer), &e)));
             ok &= emit(EventKind::Closed { reason: CloseReason::Failed });

@@ -49,6 +49,14 @@ struct LineRecord {
     from: Option<String>,
     /// A row's comment (from a pcapng capture).
     comment: Option<String>,
+    tls_version: Option<String>,
+    cipher: Option<String>,
+    tls_group: Option<String>,
+    alpn: Option<String>,
+    sni: Option<String>,
+    verify: Option<String>,
+    certs: Option<Vec<crate::engine::tls::CertSummary>>,
+    records: Option<Vec<crate::codec::tls::TlsRecord>>,
 }
 
 /// What one line turned out to be.
@@ -279,8 +287,13 @@ fn event_kind(
         }
         ev_name::CONNECTED => {
             let local = local_addr(rec, format::CONNECTED_PREFIX)?;
-            EventKind::Connected { local, inbound: ctx.accepted(local) }
+            EventKind::Connected { local, inbound: ctx.accepted(local), tls: tls_info(rec) }
         }
+        ev_name::TLS_RECORDS => EventKind::TlsRecords {
+            sent: rec.from.as_deref() == Some(format::side::LOCAL),
+            data: payload(rec)?,
+            records: rec.records.clone().unwrap_or_default(),
+        },
         ev_name::HALF_CLOSED => EventKind::HalfClosed,
         ev_name::GENERATED => EventKind::GeneratorDone {
             packets: rec.packets.unwrap_or(0),
@@ -331,6 +344,20 @@ fn upstream_addr(rec: &LineRecord) -> Option<SocketAddr> {
 }
 
 /// The bytes of an rx/tx record: from `hex`, or the text for a record without hex.
+/// A `connected` row's TLS fields, if it has them.
+fn tls_info(rec: &LineRecord) -> Option<Box<crate::engine::tls::TlsInfo>> {
+    let version = rec.tls_version.clone()?;
+    Some(Box::new(crate::engine::tls::TlsInfo {
+        version,
+        cipher: rec.cipher.clone().unwrap_or_default(),
+        group: rec.tls_group.clone(),
+        alpn: rec.alpn.clone(),
+        sni: rec.sni.clone(),
+        verify: rec.verify.as_deref().and_then(crate::engine::tls::Verify::parse).unwrap_or_default(),
+        certs: rec.certs.clone().unwrap_or_default(),
+    }))
+}
+
 fn payload(rec: &LineRecord) -> Result<Vec<u8>, LineProblem> {
     let data = match (&rec.hex, &rec.text) {
         (Some(hex), _) => codec::parse_hex(hex).map_err(LineProblem::BadHex)?,
@@ -369,6 +396,7 @@ fn guess_proto(rec: &LineRecord, kind: &EventKind) -> Proto {
             | EventKind::HalfClosed
             | EventKind::Closed { .. }
             | EventKind::Gap { .. }
+            | EventKind::TlsRecords { .. }
     );
     if tcp_only || rec.conn.is_some() { Proto::Tcp } else { Proto::Udp }
 }

@@ -249,7 +249,7 @@ impl TcpConn {
         if self.id.is_none() {
             *last_conn += 1;
             self.id = Some(*last_conn);
-            self.rows(seg.time).emit(out, EventKind::Connected { local: self.local, inbound: true });
+            self.rows(seg.time).emit(out, EventKind::Connected { local: self.local, inbound: true, tls: None });
         }
         if seg.has(TCP_ACK) {
             // The sender got the other side's bytes up to here: holes before it are the capture's.

@@ -61,7 +61,7 @@ impl<W: Write> PcapWriter<W> {
         match &ev.kind {
             EventKind::UpstreamConnected { local, upstream } => {
                 self.relays.insert((ev.source, conn), (*local, *upstream));
-                self.write_tcp(&upstream_side(EventKind::Connected { local: *local, inbound: false }, *upstream))?;
+                self.write_tcp(&upstream_side(EventKind::Connected { local: *local, inbound: false, tls: None }, *upstream))?;
             }
             EventKind::Relayed { dir, data, upstream } => {
                 let (first, second) = match dir {

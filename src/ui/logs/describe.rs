@@ -12,7 +12,15 @@ pub fn event_text(t: &Tr, proto: crate::engine::Proto, kind: &EventKind, lang: L
     match kind {
         EventKind::Listening { local } => i18n::fill(t.ev_listening, &[local]),
         EventKind::Connecting { .. } => t.ev_connecting.to_string(),
-        EventKind::Connected { local, .. } => i18n::fill(t.ev_connected, &[local]),
+        EventKind::Connected { local, tls: None, .. } => i18n::fill(t.ev_connected, &[local]),
+        EventKind::Connected { local, tls: Some(tls), .. } => {
+            i18n::fill(t.ev_connected_tls, &[local, &tls.version, &tls.cipher])
+        }
+        EventKind::TlsRecords { sent, records, .. } => {
+            let what =
+                if records.is_empty() { t.ev_tls_continued.to_string() } else { codec::tls::summarize(records) };
+            i18n::fill(if *sent { t.ev_tls_sent } else { t.ev_tls_received }, &[&what])
+        }
         EventKind::HalfClosed => t.ev_half_closed.to_string(),
         EventKind::Membership { group, joined: true } => i18n::fill(t.ev_joined, &[group]),
         EventKind::Membership { group, joined: false } => i18n::fill(t.ev_left, &[group]),

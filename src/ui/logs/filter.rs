@@ -310,7 +310,7 @@ mod tests {
             store.push(e);
         };
         push(1, EventKind::Listening { local });
-        push(2, EventKind::Connected { local, inbound: true });
+        push(2, EventKind::Connected { local, inbound: true, tls: None });
         push(2, EventKind::Rx { data: b"x".to_vec(), lost: 0 });
         push(2, EventKind::Closed { reason: CloseReason::Reset });
         push(3, EventKind::Closed { reason: CloseReason::PeerClosed });

@@ -61,7 +61,7 @@ impl Server {
             deadline: Some(request_by),
             request_by,
         };
-        self.alive &= c.emit(&self.sink, EventKind::Connected { local, inbound: true });
+        self.alive &= c.emit(&self.sink, EventKind::Connected { local, inbound: true, tls: None });
         self.clients.insert(token, c);
         // Data may have arrived with the connection.
         self.step(poll, token, |s, c| s.read_request(c));
