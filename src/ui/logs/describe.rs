@@ -14,7 +14,11 @@ pub fn event_text(t: &Tr, proto: crate::engine::Proto, kind: &EventKind, lang: L
         EventKind::Connecting { .. } => t.ev_connecting.to_string(),
         EventKind::Connected { local, tls: None, .. } => i18n::fill(t.ev_connected, &[local]),
         EventKind::Connected { local, tls: Some(tls), .. } => {
-            i18n::fill(t.ev_connected_tls, &[local, &tls.version, &tls.cipher])
+            let mut s = i18n::fill(t.ev_connected_tls, &[local, &tls.version, &tls.cipher]);
+            if tls.verify == crate::engine::tls::Verify::Insecure {
+                s = format!("{s} — {}", t.tls_not_verified);
+            }
+            s
         }
         EventKind::TlsRecords { sent, records, .. } => {
             let what =
@@ -88,6 +92,11 @@ pub fn describe(ev: &Event, lang: Lang, encoding: Encoding) -> (&'static str, Co
         }
         EventKind::Relayed { dir: crate::vocab::Dir::Down, data, .. } => {
             ("<=", BLUE, shown(encoding, data), Some(data))
+        }
+        // The records as they crossed the wire; the hex pane shows their (encrypted) bytes.
+        EventKind::TlsRecords { sent: true, data, .. } => ("T<", BLUE, event_text(t, ev.proto, &ev.kind, lang), Some(data)),
+        EventKind::TlsRecords { sent: false, data, .. } => {
+            ("T>", GREEN, event_text(t, ev.proto, &ev.kind, lang), Some(data))
         }
         EventKind::Fault { .. } => ("~", AMBER, event_text(t, ev.proto, &ev.kind, lang), None),
         EventKind::Error(_) => ("!", RED, event_text(t, ev.proto, &ev.kind, lang), None),

@@ -7,7 +7,7 @@ use crate::codec::template::{Checksum, Order};
 use crate::ui::widgets::theme::{GREEN, RED};
 
 use crate::codec::dump::{self, CopyAs};
-use crate::codec::{Encoding, json};
+use crate::codec::{self, Encoding, json};
 use crate::engine::EventKind;
 use crate::i18n;
 use crate::log::FlowKey;
@@ -32,7 +32,8 @@ impl LogView {
             ui.label(RichText::new(self.time(&ev)).monospace());
             match (ev.local, ev.peer) {
                 (Some(l), Some(p)) => {
-                    let arrow = if matches!(ev.kind, EventKind::Tx { .. }) { "->" } else { "<-" };
+                    let sent = matches!(ev.kind, EventKind::Tx { .. } | EventKind::TlsRecords { sent: true, .. });
+                    let arrow = if sent { "->" } else { "<-" };
                     ui.label(RichText::new(format!("{l} {arrow} {p}")).monospace())
                         .on_hover_text(t.detail_addresses_tip);
                 }
@@ -83,6 +84,22 @@ impl LogView {
         }
         ui.separator();
         egui::ScrollArea::vertical().id_salt("detail-scroll").auto_shrink([false, false]).show(ui, |ui| match &data {
+            // TLS records: what each is, then the encrypted bytes as they crossed the wire.
+            Some(d) if matches!(ev.kind, EventKind::TlsRecords { .. }) => {
+                if let EventKind::TlsRecords { records, .. } = &ev.kind {
+                    ui.strong(t.tls_records_title);
+                    for r in records {
+                        let line = format!("{} · {} · {} B", r.summary(), codec::tls::version_name(r.version), r.len);
+                        ui.label(RichText::new(line).monospace());
+                    }
+                }
+                ui.add_space(4.0);
+                for line in dump::hex_dump(d) {
+                    ui.label(
+                        RichText::new(format!("{:04x}  {:<49} {}", line.offset, line.hex, line.ascii)).monospace(),
+                    );
+                }
+            }
             Some(d) => {
                 ui.label(RichText::new(text).color(color));
                 ui.add_space(4.0);
@@ -115,6 +132,9 @@ impl LogView {
             }
             None => {
                 ui.label(RichText::new(text).italics().color(color));
+                if let EventKind::Connected { tls: Some(info), .. } = &ev.kind {
+                    crate::ui::tabs::tls::info_ui(ui, t, info);
+                }
             }
         });
     }

@@ -31,11 +31,14 @@ pub enum Direction {
     Errors,
     /// Listening, stopped.
     Info,
+    /// Everything, and the TLS records as they crossed the wire (which the others leave out).
+    Tls,
 }
 
 impl Direction {
-    pub const ALL: [Direction; 9] = [
+    pub const ALL: [Direction; 10] = [
         Direction::All,
+        Direction::Tls,
         Direction::Rx,
         Direction::Tx,
         Direction::Events,
@@ -48,8 +51,11 @@ impl Direction {
 
     pub fn matches(self, kind: &EventKind) -> bool {
         use crate::engine::CloseReason;
+        if matches!(kind, EventKind::TlsRecords { .. }) {
+            return self == Direction::Tls;
+        }
         match self {
-            Direction::All => true,
+            Direction::All | Direction::Tls => true,
             Direction::Rx => matches!(kind, EventKind::Rx { .. }),
             Direction::Tx => matches!(kind, EventKind::Tx { .. }),
             Direction::Events => {

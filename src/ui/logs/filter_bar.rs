@@ -113,5 +113,6 @@ fn kind_name(t: &Tr, d: Direction) -> &'static str {
         Direction::Resets => t.filter_resets,
         Direction::Errors => t.filter_errors,
         Direction::Info => t.filter_info,
+        Direction::Tls => t.filter_tls,
     }
 }

@@ -23,6 +23,7 @@ pub mod send_box;
 pub mod send_preview;
 pub mod tcp_client;
 pub mod tcp_server;
+pub mod tls;
 pub mod udp;
 pub mod viewer;
 pub mod viewer_words;

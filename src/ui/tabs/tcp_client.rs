@@ -44,6 +44,7 @@ pub struct TcpClientTab {
     /// Writes a message again and again at a rate (a load test of the server).
     pub generator: super::generator::GeneratorUi,
     code: widgets::CodeView,
+    pub tls: super::tls::TlsClientUi,
     pub wire: Wire,
 }
 
@@ -63,6 +64,7 @@ impl TcpClientTab {
             send: SendBox::default(),
             generator: super::generator::GeneratorUi::stream(),
             code: widgets::CodeView::default(),
+            tls: super::tls::TlsClientUi::default(),
             wire: Wire::new(sink, tab),
         }
     }
@@ -78,7 +80,8 @@ impl TcpClientTab {
         let (state, endpoints, kernel) = (&mut self.state, &mut self.endpoints, &mut self.kernel);
         match (&ev.kind, ev.peer) {
             (EventKind::Connecting { peer }, _) => *state = State::Connecting(Some(*peer)),
-            (EventKind::Connected { local, .. }, Some(peer)) => {
+            (EventKind::Connected { local, tls, .. }, Some(peer)) => {
+                self.tls.info = tls.as_deref().cloned();
                 *state = State::Connected { peer, local: *local };
                 *endpoints = Some((*local, peer));
                 *kernel = None;
@@ -104,12 +107,14 @@ impl TcpClientTab {
             framing: widgets::parse_framing(&self.framing)?,
             recv_buffer: widgets::parse_recv_buffer(&self.recv_buffer)?,
             nodelay: self.nodelay,
+            tls: self.tls.build()?,
             ..TcpClientConfig::default()
         })
     }
 
     fn connect(&mut self) {
         self.wire.error = None;
+        self.tls.info = None;
         let started = self.config().and_then(|cfg| engine::tcp_client::spawn(cfg, self.wire.fresh_sink()));
         match started {
             Ok(h) => {
@@ -221,6 +226,7 @@ impl TcpClientTab {
                 self.command(Command::ShutdownWrite { conn: None }, lang);
             }
         });
+        self.tls.ui(ui, lang, !busy);
         let (state, color) = match self.state {
             State::Idle => (t.state_stopped.to_string(), widgets::RED),
             State::Connecting(Some(p)) => (i18n::fill(t.state_connecting, &[&p]), widgets::AMBER),

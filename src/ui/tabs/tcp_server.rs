@@ -58,6 +58,7 @@ pub struct TcpServerTab {
     pub send: SendBox,
     code: widgets::CodeView,
     pub rules: super::rules::RulesEditor,
+    pub tls: super::tls::TlsServerUi,
     pub wire: Wire,
 }
 
@@ -79,6 +80,7 @@ impl TcpServerTab {
             send: SendBox::default(),
             code: widgets::CodeView::default(),
             rules: super::rules::RulesEditor::default(),
+            tls: super::tls::TlsServerUi::default(),
             wire: Wire::new(sink, tab),
         }
     }
@@ -161,7 +163,10 @@ impl TcpServerTab {
 
     pub(crate) fn start(&mut self) {
         self.wire.error = None;
-        let started = self.config().and_then(|cfg| engine::tcp_server::spawn(cfg, self.wire.fresh_sink()));
+        let started = self.tls.build().and_then(|tls| {
+            let cfg = TcpServerConfig { tls, ..self.config()? };
+            engine::tcp_server::spawn(cfg, self.wire.fresh_sink())
+        });
         match started {
             Ok(h) => {
                 self.wire.workers.push(h);
@@ -218,6 +223,7 @@ impl TcpServerTab {
             }
             self.code.button(ui, lang);
         });
+        self.tls.ui(ui, lang, !running);
         widgets::exposure_note(ui, lang, &self.bind);
         let (state, color) = match self.state {
             State::Stopped => (t.state_stopped.to_string(), widgets::RED),
