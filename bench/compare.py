@@ -797,6 +797,64 @@ def bench_tcp_throughput():
 
 
 # ---------------------------------------------------------------------------------------------
+# TLS: echo throughput and 1,000 concurrent handshakes, SockLab's TLS server against socat's
+# OPENSSL-LISTEN with the same certificate (made here with openssl, CA:FALSE).
+
+
+def tls_cert_files():
+    d = Path(tempfile.mkdtemp(prefix="socklab-bench-tls-"))
+    cert, key = d / "cert.pem", d / "key.pem"
+    run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+         "-addext", "basicConstraints=critical,CA:FALSE"], 30)
+    return cert, key
+
+
+def tls_server_cmd(kind, port, cert, key):
+    if kind == "socklab":
+        return [BIN, "tcp-server", "--bind", "127.0.0.1:%d" % port, "--reply", "echo", "--quiet", "--tls",
+                "--cert", str(cert), "--key", str(key)]
+    return ["socat", "OPENSSL-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork,cert=%s,key=%s,verify=0" % (port, cert, key), "PIPE"]
+
+
+def bench_tls():
+    if not (have("openssl") and have("socat")):
+        log("TLS: openssl or socat missing, skipped")
+        return
+    cert, key = tls_cert_files()
+    for rep in range(CFG.reps):
+        for kind in ("socklab", "socat"):
+            port = free_port()
+            cmd = tls_server_cmd(kind, port, cert, key)
+            R.command("TLS echo server (%s)" % kind, shown(cmd, port))
+            p = start(cmd)
+            try:
+                wait_tcp_listening(port)
+                ecmd = [PY, str(PEERS / "tls_echo_client.py"), str(port), str(CFG.tcp_secs), str(cert), "65536"]
+                R.command("TLS echo client", ["python3", "bench/peers/tls_echo_client.py", "PORT", str(CFG.tcp_secs), "cert.pem", "65536"])
+                code, out = run(ecmd, timeout=CFG.tcp_secs + 30)
+                r = json.loads(out.strip().splitlines()[-1])
+                R.add("tls_echo_%s" % kind, r["mib_s"])
+                hcmd = [PY, str(PEERS / "tls_handshakes.py"), str(port), "1000", str(cert)]
+                R.command("1,000 concurrent TLS handshakes", ["python3", "bench/peers/tls_handshakes.py", "PORT", "1000", "cert.pem"])
+                code, out = run(hcmd, timeout=120)
+                h = json.loads(out.strip().splitlines()[-1])
+                R.add("tls_hs_%s" % kind, h["handshakes_s"])
+                R.add("tls_hs_failed_%s" % kind, h["failed"])
+                scmd = ["openssl", "s_time", "-connect", "127.0.0.1:%d" % port, "-new", "-time", "3", "-CAfile", str(cert)]
+                R.command("openssl s_time (sequential handshakes)", shown(scmd, port))
+                code, out = run(scmd, timeout=30)
+                m = re.search(r"(\d+) connections in (\d+) real seconds", out)
+                if m:
+                    R.add("tls_stime_%s" % kind, int(m.group(1)) / max(1, int(m.group(2))))
+            finally:
+                stop(p)
+            log("TLS %-7s run %d: echo %.1f MiB/s, 1000 handshakes %.0f/s (%d failed)" % (
+                kind, rep + 1, r["mib_s"], h["handshakes_s"], h["failed"]))
+
+
+# ---------------------------------------------------------------------------------------------
 # TCP scale: N concurrent hello clients.
 
 
@@ -1438,6 +1496,17 @@ def table_rows():
             "≤ 1.25 × `sockperf sr`",
             fmt(s, 1), "sockperf sr %s; Python %s; sockperf pp→sr %s" % (fmt(sp, 1), fmt(py, 1), fmt(pp, 1)),
             None if r is None else r <= 1.25, "%s×" % fmt(r, 2))
+    # TLS.
+    s, sx = R.get("tls_echo_socklab"), R.get("tls_echo_socat")
+    r = ratio(med("tls_echo_socklab"), med("tls_echo_socat"))
+    row("TLS echo through the TLS server, 64 KiB writes (MiB/s)", "≥ 1.0 × `socat OPENSSL-LISTEN,fork PIPE`",
+        fmt(s, 1), "socat %s" % fmt(sx, 1), None if r is None else r >= 1.0, "%s×" % fmt(r, 2))
+    s, sx = R.get("tls_hs_socklab"), R.get("tls_hs_socat")
+    fs, fx = med("tls_hs_failed_socklab"), med("tls_hs_failed_socat")
+    row("1,000 concurrent TLS handshakes + one line each (handshakes/s)", "0 failures, next to socat's and `openssl s_time`",
+        "%s (%s failed)" % (fmt(s), fmt(fs)), "socat %s (%s failed); s_time: socklab %s/s, socat %s/s" % (
+            fmt(sx), fmt(fx), fmt(med("tls_stime_socklab")), fmt(med("tls_stime_socat"))),
+        None if fs is None else fs == 0, "%s×" % fmt(ratio(med("tls_hs_socklab"), med("tls_hs_socat")), 2))
     # Load tests.
     for proto in ("udp", "tcp"):
         s, sp = R.get("load_pp_%s_p50_socklab" % proto), R.get("load_pp_%s_p50_sockperf" % proto)
@@ -1676,7 +1745,7 @@ def main():
     ap.add_argument("--bin", default=None, help="the socklab release binary")
     ap.add_argument("--out", default=None,
                     help="where to write the report (default docs/benchmarks.md; with --quick, a file in /tmp)")
-    ap.add_argument("--only", default="", help="comma list: udp-rx,rtt,send,load,gui-send,tcp,scale,relay,read,gui,flood (development)")
+    ap.add_argument("--only", default="", help="comma list: udp-rx,rtt,send,load,gui-send,tcp,tls,scale,relay,read,gui,flood (development)")
     ap.add_argument("--no-ui-flood", action="store_true", help="cite the flood figures instead of running benches/ui_flood.rs")
     ap.add_argument("--sender", choices=["socklab", "sockperf"], default="socklab",
                     help="the fixed-rate sender of the zero-loss search (default: socklab's generator, which sleeps "
@@ -1745,6 +1814,8 @@ def main():
             bench_gui_generator()
         if want("tcp"):
             bench_tcp_throughput()
+        if want("tls"):
+            bench_tls()
         if want("scale"):
             bench_tcp_scale()
         if want("relay"):

@@ -136,18 +136,43 @@ impl Conn {
             return Some(ReadStatus::Dead(r));
         }
         loop {
+            // As much plaintext as the buffer holds, as one read (rustls gives it a record at a
+            // time): a 64 KiB read is one row, as on plain TCP, not four of 16 KiB.
             let tls = self.tls.as_mut()?;
-            match tls.conn.reader().read(buf) {
-                Ok(0) => return Some(self.eof(sink)),
-                Ok(n) => {
-                    if let Some(status) = self.deliver(&buf[..n], sink, on_data) {
-                        return Some(status);
+            let mut filled = 0;
+            let mut end = None;
+            while filled < buf.len() {
+                match tls.conn.reader().read(&mut buf[filled..]) {
+                    Ok(0) => {
+                        end = Some(Ok(()));
+                        break;
+                    }
+                    Ok(n) => filled += n,
+                    Err(e) if engine::would_block(&e) => {
+                        end = Some(Err(None));
+                        break;
+                    }
+                    // The peer closed without close_notify, as many servers do: an ordinary end.
+                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                        end = Some(Ok(()));
+                        break;
+                    }
+                    Err(e) => {
+                        end = Some(Err(Some(e)));
+                        break;
                     }
                 }
-                Err(e) if engine::would_block(&e) => return None,
-                // The peer closed without close_notify, as many servers do: an ordinary end.
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Some(self.eof(sink)),
-                Err(e) => return Some(ReadStatus::Dead(self.fail(Op::Recv, &e, sink))),
+            }
+            if filled > 0
+                && let Some(status) = self.deliver(&buf[..filled], sink, on_data)
+            {
+                return Some(status);
+            }
+            match end {
+                None => {}
+                Some(Ok(())) => return Some(self.eof(sink)),
+                Some(Err(None)) => return None,
+                Some(Err(Some(e))) => return Some(ReadStatus::Dead(self.fail(Op::Recv, &e, sink))),
             }
         }
     }

@@ -11,6 +11,8 @@ use super::{CertSummary, ClientTls, ServerTls, TlsInfo, TlsProblem, Verify};
 use crate::codec::tls::{RecordReader, alert_name};
 use crate::engine::EventKind;
 
+/// Ciphertext read from the socket in one go, at most (see [`TlsLayer::read_from`]).
+const READ_RECORDS: usize = 64 * 1024;
 /// How many first received bytes are kept to say what a peer that is not TLS sent.
 const PREVIEW: usize = 24;
 
@@ -110,7 +112,18 @@ impl TlsLayer {
     /// that logs them.
     pub(crate) fn read_from<S: Read>(&mut self, stream: &mut S) -> io::Result<(usize, Option<EventKind>)> {
         let mut seen = Vec::new();
-        let n = self.conn.read_tls(&mut Tap { inner: stream, seen: &mut seen })?;
+        // rustls takes at most a record or so per call: several calls make one row of the log
+        // (and one event), up to READ_RECORDS bytes or until rustls wants its plaintext read.
+        loop {
+            match self.conn.read_tls(&mut Tap { inner: stream, seen: &mut seen }) {
+                Ok(0) => break,
+                Ok(_) if seen.len() >= READ_RECORDS || !self.conn.wants_read() => break,
+                Ok(_) => {}
+                Err(_) if !seen.is_empty() => break,
+                Err(e) => return Err(e),
+            }
+        }
+        let n = seen.len();
         if n == 0 {
             return Ok((0, None));
         }
