@@ -32,6 +32,7 @@ impl SockLabApp {
             Lesson::BroadcastTwo => return self.set_up_broadcast_two(),
             Lesson::StreamSlicer => crate::engine::ReplyMode::Upper,
             Lesson::UdpLoss => return self.set_up_udp_loss(),
+            Lesson::TlsAdds => crate::engine::ReplyMode::Upper,
         };
         self.tcp_client.framing = "none".into();
         let addr = match self.tcp_server.listening_on() {
@@ -82,7 +83,52 @@ impl SockLabApp {
             self.also.truncate(MAX_PANES - 1);
             self.arrange = Arrange::Grid;
         }
+        if lesson == Lesson::TlsAdds {
+            self.set_up_tls_twin(&addr);
+        }
         self.lesson = Some(lesson);
+    }
+
+    /// What TLS adds: next to the plain upper-case server and client, a second server with TLS
+    /// (its self-signed certificate saved for the client to trust) and a second client with TLS
+    /// whose log shows the records. Both clients connect and have `hello` ready to send.
+    fn set_up_tls_twin(&mut self, plain: &str) {
+        let port = (9000..9999)
+            .find(|p| plain.rsplit(':').next() != Some(&p.to_string()) && std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+            .unwrap_or(0);
+        let server = self.open_instance(Kind::TcpServer);
+        let mut pem = None;
+        if let Some(Tab::TcpServer(s)) = self.extra.iter_mut().find(|i| i.id == server).map(|i| &mut i.tab) {
+            s.bind = format!("127.0.0.1:{port}");
+            s.framing = "none".into();
+            s.tls.on = true;
+            s.use_reply(crate::engine::ReplyMode::Upper);
+            s.start();
+            pem = s.tls.presented.as_ref().map(|p| p.cert_pem.clone());
+        }
+        // The client trusts exactly this server's certificate, as a CA file.
+        let ca = std::env::temp_dir().join(format!("socklab-lesson-tls-{}.pem", std::process::id()));
+        let trusted = pem.is_some_and(|pem| std::fs::write(&ca, pem).is_ok());
+        let client = self.open_instance(Kind::TcpClient);
+        if let Some(Tab::TcpClient(c)) = self.extra.iter_mut().find(|i| i.id == client).map(|i| &mut i.tab) {
+            c.server = format!("127.0.0.1:{port}");
+            c.framing = "none".into();
+            c.tls.on = true;
+            if trusted {
+                c.tls.trust = crate::ui::tabs::tls::TrustChoice::CaFile;
+                c.tls.ca = ca.display().to_string();
+            } else {
+                c.tls.trust = crate::ui::tabs::tls::TrustChoice::Any;
+            }
+            c.wire.log.filter.direction = crate::ui::logs::filter::Direction::Tls;
+            c.send.text = "hello".into();
+            c.connect();
+        }
+        self.tcp_client.send.text = "hello".into();
+        self.tcp_client.connect();
+        self.active = TabId::TcpClient;
+        self.also = vec![TabId::Extra(client)];
+        self.arrange = Arrange::Columns;
     }
 
     /// The tutorial's chat room: two UDP sockets on free loopback ports, each sending to the
@@ -192,6 +238,7 @@ impl SockLabApp {
             Lesson::BroadcastTwo => t.lesson_broadcast_text,
             Lesson::StreamSlicer => t.lesson_slicer_text,
             Lesson::UdpLoss => t.lesson_loss_text,
+            Lesson::TlsAdds => t.lesson_tls_text,
         };
         // The sticky-packet lesson names how long its server may hold its reads.
         let text = crate::i18n::fill(text, &[&crate::engine::tcp_server::HOLD_READS_MAX.as_secs()]);

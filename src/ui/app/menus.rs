@@ -200,6 +200,7 @@ impl SockLabApp {
                 (Lesson::BroadcastTwo, t.lesson_broadcast),
                 (Lesson::StreamSlicer, t.lesson_slicer),
                 (Lesson::UdpLoss, t.lesson_loss),
+                (Lesson::TlsAdds, t.lesson_tls),
             ] {
                 if ui.button(name).clicked() {
                     self.set_up(l);

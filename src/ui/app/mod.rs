@@ -45,6 +45,8 @@ pub enum Lesson {
     StreamSlicer,
     /// UDP is not reliable: two UDP sockets talking through a relay that loses datagrams.
     UdpLoss,
+    /// What TLS adds: the upper-case server and client in plain TCP and in TLS, side by side.
+    TlsAdds,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -112,7 +112,7 @@ impl TcpClientTab {
         })
     }
 
-    fn connect(&mut self) {
+    pub(crate) fn connect(&mut self) {
         self.wire.error = None;
         self.tls.info = None;
         let started = self.config().and_then(|cfg| engine::tcp_client::spawn(cfg, self.wire.fresh_sink()));
