@@ -179,8 +179,7 @@ impl Conn {
                 Ok(0) => return self.eof(sink),
                 Ok(n) => {
                     got += n;
-                    if std::mem::take(&mut self.first_read) && crate::codec::tls::looks_like_tls(&buf[..n.min(3)]) && n >= 5
-                    {
+                    if std::mem::take(&mut self.first_read) && n >= 5 && crate::codec::tls::looks_like_tls(&buf[..n]) {
                         // A TLS client (or server) talking to our plain TCP: say so once.
                         self.emit(sink, EventKind::Error(Problem::Tls(TlsProblem::PeerSpeaksTls)));
                     }

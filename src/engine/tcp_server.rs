@@ -161,10 +161,7 @@ fn run(cfg: TcpServerConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Com
         let now = Instant::now();
         let timeout = if s.more.is_empty() { s.next_stall_check(now) } else { Some(Duration::ZERO) };
         let timeout = super::sooner(timeout, s.handshakes.front().map(|(at, _)| at.saturating_duration_since(now)));
-        let timeout = match (timeout, s.accept_retry.map(|(at, _)| at.saturating_duration_since(now))) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let timeout = super::sooner(timeout, s.accept_retry.map(|(at, _)| at.saturating_duration_since(now)));
         let timeout =
             if s.hold.is_some() { Some(timeout.map_or(HOLD_RECHECK, |t| t.min(HOLD_RECHECK))) } else { timeout };
         if let Err(e) = poll.poll(&mut events, timeout) {

@@ -47,10 +47,7 @@ impl Drops {
         };
         let look = self.due.then(|| after(self.last_look, DROPS_LOOK_INTERVAL));
         let report = (self.total > self.reported).then(|| after(self.last_report, DROPS_REPORT_INTERVAL));
-        match (look, report) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        crate::engine::sooner(look, report)
     }
 
     /// Lets the next check look and report at once (before the worker ends).

@@ -185,10 +185,7 @@ fn run(cfg: UdpConfig, sink: EventSink, mut poll: Poll, cmds: Receiver<Command>)
             (None, false) => None,
         };
         // Drops to report once the rate limit allows.
-        let timeout = match (timeout, w.drops.wait(Instant::now())) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let timeout = super::sooner(timeout, w.drops.wait(Instant::now()));
         if let Err(e) = poll.poll(&mut events, timeout) {
             if super::interrupted(&e) {
                 continue;

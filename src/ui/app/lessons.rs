@@ -122,10 +122,10 @@ impl SockLabApp {
             }
             c.wire.log.filter.direction = crate::ui::logs::filter::Direction::Tls;
             c.send.text = "hello".into();
-            c.connect();
+            c.connect_when_listening = true;
         }
         self.tcp_client.send.text = "hello".into();
-        self.tcp_client.connect();
+        self.tcp_client.connect_when_listening = true;
         self.active = TabId::TcpClient;
         self.also = vec![TabId::Extra(client)];
         self.arrange = Arrange::Columns;
@@ -251,6 +251,26 @@ impl SockLabApp {
                 ui.add(egui::Label::new(egui::RichText::new(text)).wrap());
             });
         });
+    }
+
+    /// Connects the lessons' clients whose server (one of this app's) now listens: a server's
+    /// worker binds on its own thread, so a client started in the same frame would be refused.
+    pub(super) fn lesson_connects(&mut self) {
+        let mut clients: Vec<&mut TcpClientTab> = vec![&mut self.tcp_client];
+        let mut listening: Vec<String> = self.tcp_server.listening_on().map(|a| a.to_string()).into_iter().collect();
+        for i in self.extra.iter_mut() {
+            match &mut i.tab {
+                Tab::TcpClient(c) => clients.push(c),
+                Tab::TcpServer(s) => listening.extend(s.listening_on().map(|a| a.to_string())),
+                _ => {}
+            }
+        }
+        for c in clients.into_iter().filter(|c| c.connect_when_listening) {
+            if listening.iter().any(|l| *l == c.server.trim()) {
+                c.connect_when_listening = false;
+                c.connect();
+            }
+        }
     }
 
     /// Runs the sticky-packet demos clicked this frame. A client connected to one of this app's

@@ -285,6 +285,7 @@ impl eframe::App for SockLabApp {
         let use_ip = self.panes(ui);
         self.drop_ui(ui.ctx());
         self.sticky_demos();
+        self.lesson_connects();
         if let Some(ip) = use_ip {
             self.use_address(ip);
         }

@@ -45,6 +45,9 @@ pub struct TcpClientTab {
     pub generator: super::generator::GeneratorUi,
     code: widgets::CodeView,
     pub tls: super::tls::TlsClientUi,
+    /// Connect once one of this app's servers listens on `server` (a lesson's client, whose
+    /// server worker is still starting).
+    pub(crate) connect_when_listening: bool,
     pub wire: Wire,
 }
 
@@ -65,6 +68,7 @@ impl TcpClientTab {
             generator: super::generator::GeneratorUi::stream(),
             code: widgets::CodeView::default(),
             tls: super::tls::TlsClientUi::default(),
+            connect_when_listening: false,
             wire: Wire::new(sink, tab),
         }
     }

@@ -388,10 +388,7 @@ impl Server {
             .chain(self.accept_retry)
             .min()
             .map(|d| d.saturating_duration_since(now));
-        match (retry, next) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        crate::engine::sooner(retry, next)
     }
 
     fn log(&mut self, c: &Client, e: &FileError) {
